@@ -1,0 +1,92 @@
+"""PP-MobileSeg: StrideFormer backbone + AAM + head, with VIM or full upsampling at inference."""
+from torch import nn
+
+from ppms_kernels.reference import vim
+from .layers import ConvBNAct, resize
+from .strideformer import StrideFormer
+
+# MobileNetV3 stages: [kernel, expansion, out channels, SE, activation, stride]
+_CONFIGS = {
+    "base": dict(
+        cfgs=[
+            [[3, 16, 16, True, "relu", 1], [3, 64, 32, False, "relu", 2], [3, 96, 32, False, "relu", 1]],
+            [[5, 128, 64, True, "hardswish", 2], [5, 240, 64, True, "hardswish", 1]],
+            [[5, 384, 128, True, "hardswish", 2], [5, 384, 128, True, "hardswish", 1]],
+            [[5, 768, 192, True, "hardswish", 2], [5, 768, 192, True, "hardswish", 1]],
+        ],
+        channels=[16, 32, 64, 128, 192], embed_dims=[128, 192], depths=[3, 3], num_heads=8, inj_type="AAMSx8"),
+    "tiny": dict(
+        cfgs=[
+            [[3, 16, 16, True, "relu", 1], [3, 64, 32, False, "relu", 2], [3, 48, 24, False, "relu", 1]],
+            [[5, 96, 32, True, "hardswish", 2], [5, 96, 32, True, "hardswish", 1]],
+            [[5, 160, 64, True, "hardswish", 2], [5, 160, 64, True, "hardswish", 1]],
+            [[3, 384, 128, True, "hardswish", 2], [3, 384, 128, True, "hardswish", 1]],
+        ],
+        channels=[16, 24, 32, 64, 128], embed_dims=[64, 128], depths=[2, 2], num_heads=4, inj_type="AAM"),
+}
+VARIANTS = tuple(_CONFIGS)
+UPSAMPLE_MODES = ("vim", "interpolate")
+MIN_INPUT_SIZE = 16
+
+
+class PPMobileSegHead(nn.Module):
+    def __init__(self, channels, num_classes, dropout=0.1):
+        super().__init__()
+        self.linear_fuse = ConvBNAct(channels, channels, groups=channels, act=nn.ReLU())
+        self.dropout = nn.Dropout2d(dropout)
+        self.conv_seg = nn.Conv2d(channels, num_classes, 1)
+
+    def forward(self, x):
+        return self.conv_seg(self.dropout(self.linear_fuse(x)))
+
+
+class PPMobileSeg(nn.Module):
+    """The full network. Module paths equal PaddleSeg's parameter names.
+
+    Eval mode: ``upsample="vim"`` returns an int64 label map ``[B, H, W]``; ``"interpolate"`` returns logits
+    ``[B, num_classes, H, W]`` at input size. Training mode always returns full-size logits.
+    Unlike PaddleSeg, ``"vim"`` is honoured for any class count (Paddle silently falls back below 30 classes).
+    """
+
+    def __init__(self, variant="base", num_classes=150, upsample="vim"):
+        super().__init__()
+        if variant not in _CONFIGS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        self.variant = variant
+        self.num_classes = num_classes
+        self.upsample = upsample
+        self.backbone = StrideFormer(**_CONFIGS[variant])
+        self.decode_head = PPMobileSegHead(self.backbone.out_channels, num_classes)
+
+    def logits(self, x):
+        """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny."""
+        _check_input(x)
+        return self.decode_head(self.backbone(x))
+
+    def forward(self, x):
+        logits = self.logits(x)
+        size = x.shape[-2:]
+        if self.training or self.upsample == "interpolate":
+            return resize(logits, size)
+        return vim(logits, size)
+
+
+def _check_input(x):
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"input must be an image batch [B, 3, H, W], got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"input must be a floating-point tensor, got {x.dtype}")
+    if x.shape[0] == 0:
+        raise ValueError("input batch is empty (B == 0)")
+    if min(x.shape[-2:]) < MIN_INPUT_SIZE:
+        raise ValueError(f"input H and W must be at least {MIN_INPUT_SIZE}, got {tuple(x.shape[-2:])}")
+
+
+def pp_mobileseg(variant="base", num_classes=150, upsample="vim"):
+    """Build PP-MobileSeg ``"tiny"`` or ``"base"`` (randomly initialised; load weights with
+    :func:`ppms_kernels.load_weights`)."""
+    return PPMobileSeg(variant, num_classes, upsample)

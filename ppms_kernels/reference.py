@@ -1,0 +1,53 @@
+"""Plain-PyTorch references for the ops that ppms_kernels accelerates.
+
+Every fast path is tested against these. They follow PaddleSeg release/2.8 operation by operation
+(see ``../shared/pp_mobileseg_spec.md``); the whole SEA attention block reference is
+``ppms_kernels.models.SeaAttention`` in eval mode, built on :func:`axial_attention` below.
+"""
+import torch
+import torch.nn.functional as F
+
+
+def interp1d(pos_embed, n):
+    """Resize a ``[1, C, L]`` positional embedding to length ``n`` (linear, half-pixel, as Paddle)."""
+    return F.interpolate(pos_embed, size=n, mode="linear", align_corners=False)
+
+
+def _squeezed_attention(q, k, v, pos_q, pos_k, num_heads):
+    # q, k: [B, nh*kd, N]; v: [B, nh*dv, N] -> [B, nh*dv, N]
+    B, C, N = q.shape
+    scale = (C // num_heads) ** -0.5
+    q = (q + interp1d(pos_q, N)).reshape(B, num_heads, -1, N).transpose(-1, -2)
+    k = (k + interp1d(pos_k, N)).reshape(B, num_heads, -1, N)
+    v = v.reshape(B, num_heads, -1, N).transpose(-1, -2)
+    attn = torch.softmax(q @ k * scale, dim=-1)
+    return (attn @ v).transpose(-1, -2).reshape(B, -1, N)
+
+
+def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
+    """Squeeze-axial attention of SEA attention.
+
+    q, k: ``[B, num_heads*key_dim, H, W]``; v: ``[B, num_heads*dv, H, W]``; pos_*: ``[1, num_heads*key_dim, L]``.
+    Returns the row branch ``[B, num_heads*dv, H, 1]`` and the column branch ``[B, num_heads*dv, 1, W]``
+    (before ``proj_encode_row`` / ``proj_encode_column``).
+    """
+    row = _squeezed_attention(q.mean(-1), k.mean(-1), v.mean(-1), pos_rowq, pos_rowk, num_heads)
+    col = _squeezed_attention(q.mean(-2), k.mean(-2), v.mean(-2), pos_colq, pos_colk, num_heads)
+    return row.unsqueeze(-1), col.unsqueeze(-2)
+
+
+def upsample_argmax(logits, size):
+    """Full bilinear upsample of every class, then argmax: the exact label map. int64 ``[B, H, W]``."""
+    up = F.interpolate(logits, size=tuple(size), mode="bilinear", align_corners=False)
+    return up.argmax(1)
+
+
+def vim(logits, size):
+    """PaddleSeg's Valid Interpolate Module: upsample only the classes that win a low-res pixel.
+
+    The label set is the union of the low-res argmax over the whole batch (Paddle semantics), so a class
+    that wins no low-res pixel anywhere in the batch is never predicted. Returns int64 labels ``[B, H, W]``.
+    """
+    labelset = torch.unique(logits.argmax(1))
+    up = F.interpolate(logits.index_select(1, labelset), size=tuple(size), mode="bilinear", align_corners=False)
+    return labelset[up.argmax(1)]

@@ -1,0 +1,160 @@
+"""Official PaddleSeg weights: a safe ``.pdparams`` reader, conversion to a torch state dict, checked loading.
+
+A ``.pdparams`` file is a pickle of ``{name: numpy array}`` plus a ``StructuredToParameterName@@`` entry.
+Unpickling an untrusted file can run arbitrary code, so it is read with an unpickler that resolves only the
+few numpy globals an array needs; anything else is refused before it is called.
+"""
+import io
+import os
+import pickle
+
+import numpy as np
+import torch
+
+STRUCTURE_KEY = "StructuredToParameterName@@"
+
+# (module, name) pairs an array pickle needs; numpy 2 moved numpy.core to numpy._core.
+_ALLOWED_GLOBALS = {
+    (mod, name): obj
+    for mods, name, obj in [
+        (("numpy.core.multiarray", "numpy._core.multiarray"), "_reconstruct", np._core.multiarray._reconstruct),
+        (("numpy.core.multiarray", "numpy._core.multiarray"), "scalar", np._core.multiarray.scalar),
+        (("numpy",), "ndarray", np.ndarray),
+        (("numpy",), "dtype", np.dtype),
+        (("collections",), "OrderedDict", dict),
+    ]
+    for mod in mods
+}
+
+
+class WeightFileError(ValueError):
+    """A weight file that is malformed, unsafe, or does not fit the model."""
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise WeightFileError(
+                f"refusing to load {module}.{name}: a .pdparams file may only contain numpy arrays") from None
+
+    def persistent_load(self, pid):
+        raise WeightFileError("refusing persistent ids: not a .pdparams file")
+
+
+def read_pdparams(path):
+    """Read a PaddleSeg ``.pdparams`` file safely. Returns ``{name: np.ndarray}`` without the structure key."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        obj = _RestrictedUnpickler(io.BytesIO(data)).load()
+    except WeightFileError as e:
+        raise WeightFileError(f"{path}: {e}") from None
+    except Exception as e:  # truncated or corrupted pickles raise many different types
+        raise WeightFileError(f"{path}: not a readable .pdparams file (truncated or corrupted?): "
+                              f"{type(e).__name__}: {e}") from None
+    if not isinstance(obj, dict):
+        raise WeightFileError(f"{path}: expected a dict of arrays, found {type(obj).__name__}")
+    obj.pop(STRUCTURE_KEY, None)
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            raise WeightFileError(f"{path}: parameter names must be strings, found {k!r}")
+        if not isinstance(v, np.ndarray) or v.dtype.kind not in "fiub":
+            what = v.dtype if isinstance(v, np.ndarray) else type(v).__name__
+            raise WeightFileError(f"{path}: parameter {k!r} is not a numeric array ({what})")
+    return obj
+
+
+def paddle_to_torch(params):
+    """Rename Paddle parameters to torch names: BN ``_mean``/``_variance`` -> ``running_mean``/``running_var``,
+    plus ``num_batches_tracked``. Conv weights are ``[out, in/groups, kh, kw]`` in both, so nothing is transposed."""
+    sd = {}
+    for k, v in params.items():
+        t = torch.from_numpy(np.ascontiguousarray(v))
+        if k.endswith("._mean"):
+            sd[k[: -len("_mean")] + "running_mean"] = t
+        elif k.endswith("._variance"):
+            prefix = k[: -len("_variance")]
+            sd[prefix + "running_var"] = t
+            sd[prefix + "num_batches_tracked"] = torch.tensor(0)
+        else:
+            sd[k] = t
+    return sd
+
+
+def infer_config(sd):
+    """``(variant, num_classes)`` of a converted state dict, read off its keys and the classifier's shape."""
+    head = "decode_head.conv_seg.weight"
+    if head not in sd:
+        raise WeightFileError(f"no {head!r}: not a PP-MobileSeg checkpoint")
+    variant = "tiny" if "backbone.inj_module.embedding_list.2.conv.weight" in sd else "base"
+    return variant, int(sd[head].shape[0])
+
+
+def check_state_dict(model, sd):
+    """Raise :class:`WeightFileError` naming every missing, unexpected or mis-shaped key."""
+    want = model.state_dict()
+    missing = [k for k in want if k not in sd]
+    unexpected = [k for k in sd if k not in want]
+    shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(want[k].shape)}"
+              for k in want if k in sd and sd[k].shape != want[k].shape]
+    problems = []
+    for title, items in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", shapes)):
+        if items:
+            shown = ", ".join(items[:8]) + (f", ... ({len(items)} in all)" if len(items) > 8 else "")
+            problems.append(f"{title} keys: {shown}")
+    if problems:
+        raise WeightFileError(f"weights do not fit PP-MobileSeg-{model.variant} "
+                              f"({model.num_classes} classes): " + "; ".join(problems))
+    for k, v in sd.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise WeightFileError(f"parameter {k!r} contains NaN or Inf")
+
+
+def read_state_dict(path):
+    """A torch state dict from a ``.pdparams`` (converted) or ``.pt``/``.pth`` file (``weights_only`` load)."""
+    path = os.fspath(path)
+    if path.endswith(".pdparams"):
+        return paddle_to_torch(read_pdparams(path))
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise WeightFileError(f"{path}: not a readable torch weight file: {type(e).__name__}: {e}") from None
+    if not isinstance(sd, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in sd.items()):
+        raise WeightFileError(f"{path}: expected a state dict of tensors")
+    return sd
+
+
+def load_weights(model, path):
+    """Load official (``.pdparams``) or converted (``.pt``) weights into ``model``, strictly. Returns ``model``."""
+    sd = read_state_dict(path)
+    check_state_dict(model, sd)
+    model.load_state_dict(sd, strict=True)
+    return model
+
+
+def load_model(path, upsample="vim"):
+    """Build the PP-MobileSeg variant a weight file describes and load it, in eval mode."""
+    from .models import pp_mobileseg
+
+    sd = read_state_dict(path)
+    variant, num_classes = infer_config(sd)
+    model = pp_mobileseg(variant, num_classes, upsample)
+    check_state_dict(model, sd)
+    model.load_state_dict(sd, strict=True)
+    return model.eval()
+
+
+def convert(src, dst):
+    """Convert a PaddleSeg ``.pdparams`` to a torch ``.pt`` state dict, validated against the model.
+    Returns ``(variant, num_classes)``."""
+    sd = paddle_to_torch(read_pdparams(src))
+    variant, num_classes = infer_config(sd)
+    from .models import pp_mobileseg
+
+    check_state_dict(pp_mobileseg(variant, num_classes), sd)
+    torch.save(sd, dst)
+    return variant, num_classes
