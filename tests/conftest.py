@@ -1,0 +1,46 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def _paddle_missing():
+    try:
+        import paddle  # noqa: F401
+        import paddleseg  # noqa: F401
+    except ImportError as e:
+        return str(e)
+    return None
+
+
+@pytest.fixture(scope="session")
+def paddle_reference(tmp_path_factory):
+    """``get(variant) -> Path``: outputs of the official Paddle model, computed once per variant per session."""
+    cache = {}
+
+    def get(variant):
+        if variant not in cache:
+            # Paddle runs in a subprocess: importing it beside torch could clash (OpenMP, MKL).
+            probe = subprocess.run([sys.executable, "-c", "import paddle, paddleseg"], capture_output=True, text=True)
+            if probe.returncode != 0:
+                msg = f"PaddlePaddle/PaddleSeg not importable: {probe.stderr.strip().splitlines()[-1:]}"
+                if os.environ.get("PPMS_REQUIRE_PADDLE") == "1":
+                    pytest.fail(msg)
+                pytest.skip(msg)
+            out = tmp_path_factory.mktemp(f"paddle_{variant}")
+            subprocess.run([sys.executable, str(HERE / "paddle_reference.py"), "--variant", variant, "--out", str(out)],
+                           check=True, capture_output=True)
+            cache[variant] = out
+        return cache[variant]
+
+    return get

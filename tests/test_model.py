@@ -1,0 +1,111 @@
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+from ppms_kernels.models import MIN_INPUT_SIZE, pp_mobileseg
+from ppms_kernels.reference import upsample_argmax
+
+DATA = Path(__file__).parent / "data"
+# Trainable parameters and state entries (incl. BN statistics) from pp_mobileseg_spec.md section 2.
+SPEC_COUNTS = {"base": (5_943_878, 5_996_422), "tiny": (1_492_298, 1_515_898)}
+
+
+def paddle_keys(variant):
+    keys = {}
+    for line in (DATA / f"paddle_keys_{variant}.txt").read_text().splitlines():
+        if line.startswith(("backbone.", "decode_head.")):
+            name, shape = line.split(" ", 1)
+            name = name.replace("._mean", ".running_mean").replace("._variance", ".running_var")
+            keys[name] = tuple(ast.literal_eval(shape))
+    return keys
+
+
+@pytest.mark.parametrize("variant", ["tiny", "base"])
+def test_parameter_counts_match_spec(variant):
+    model = pp_mobileseg(variant)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    state = sum(t.numel() for k, t in model.state_dict().items() if not k.endswith("num_batches_tracked"))
+    print(f"PP-MobileSeg-{variant}: {trainable:,} trainable parameters, {state:,} with BN statistics")
+    assert (trainable, state) == SPEC_COUNTS[variant]
+
+
+@pytest.mark.parametrize("variant", ["tiny", "base"])
+def test_module_paths_are_paddle_names(variant):
+    want = paddle_keys(variant)
+    assert len(want) == {"tiny": 453, "base": 567}[variant]
+    ours = {k: tuple(v.shape) for k, v in pp_mobileseg(variant).state_dict().items()
+            if not k.endswith("num_batches_tracked")}
+    assert ours == want
+
+
+@pytest.mark.parametrize("variant,stride", [("tiny", 16), ("base", 8)])
+@pytest.mark.parametrize("shape", [(1, 3, 64, 64), (2, 3, 97, 130), (3, 3, 33, 16), (1, 3, 16, 71)])
+def test_output_shapes_any_size(variant, stride, shape):
+    model = pp_mobileseg(variant).eval()
+    x = torch.randn(shape)
+    with torch.no_grad():
+        lowres = model.logits(x)
+        labels = model(x)
+        model.upsample = "interpolate"
+        logits = model(x)
+    B, _, H, W = shape
+    h = -(-H // stride) if variant == "base" else -(-H // 8) // 2  # tiny halves the 1/8 map with floor
+    w = -(-W // stride) if variant == "base" else -(-W // 8) // 2
+    assert lowres.shape == (B, 150, h, w)
+    assert labels.shape == (B, H, W) and labels.dtype == torch.int64
+    assert logits.shape == (B, 150, H, W)
+    # VIM only restricts the argmax to the low-res winners; where the full argmax is one of them, they agree.
+    full = upsample_argmax(lowres, (H, W))
+    winners = torch.unique(lowres.argmax(1))
+    inside = torch.isin(full, winners)
+    assert torch.equal(labels[inside], full[inside])
+
+
+def test_training_mode_returns_full_logits_and_backprops():
+    model = pp_mobileseg("tiny", num_classes=19).train()
+    x = torch.randn(2, 3, 64, 96)
+    out = model(x)
+    assert out.shape == (2, 19, 64, 96)
+    out.mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_batch_elements_independent_in_eval():
+    model = pp_mobileseg("base", upsample="interpolate").eval()
+    x = torch.randn(3, 3, 70, 90)
+    with torch.no_grad():
+        together = model(x)
+        alone = torch.cat([model(x[i:i + 1]) for i in range(3)])
+    torch.testing.assert_close(together, alone, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad,err,match", [
+    (torch.randn(3, 64, 64), ValueError, r"\[B, 3, H, W\]"),
+    (torch.randn(1, 4, 64, 64), ValueError, r"\[B, 3, H, W\]"),
+    (torch.zeros(1, 3, 64, 64, dtype=torch.int64), TypeError, "floating-point"),
+    (torch.randn(0, 3, 64, 64), ValueError, "empty"),
+    (torch.randn(1, 3, MIN_INPUT_SIZE - 1, 64), ValueError, "at least"),
+])
+def test_bad_input_is_refused(bad, err, match):
+    with pytest.raises(err, match=match):
+        pp_mobileseg("tiny").eval()(bad)
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="variant"):
+        pp_mobileseg("large")
+    with pytest.raises(ValueError, match="upsample"):
+        pp_mobileseg("tiny", upsample="intepolate")
+    with pytest.raises(ValueError, match="num_classes"):
+        pp_mobileseg("tiny", num_classes=0)
+
+
+def test_models_is_not_a_top_level_package():
+    import importlib.util
+
+    import ppms_kernels.models as m
+
+    assert m.__name__ == "ppms_kernels.models"
+    assert importlib.util.find_spec("models") is None or "ppms_kernels" not in str(importlib.util.find_spec("models"))
