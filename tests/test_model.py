@@ -101,11 +101,3 @@ def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="num_classes"):
         pp_mobileseg("tiny", num_classes=0)
 
-
-def test_models_is_not_a_top_level_package():
-    import importlib.util
-
-    import ppms_kernels.models as m
-
-    assert m.__name__ == "ppms_kernels.models"
-    assert importlib.util.find_spec("models") is None or "ppms_kernels" not in str(importlib.util.find_spec("models"))
