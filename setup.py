@@ -1,12 +1,15 @@
 import glob
+import os
 
 from setuptools import setup
 from torch.utils.cpp_extension import BuildExtension, CppExtension
 
 ext = CppExtension(
     "ppms_kernels._C",
-    sorted(glob.glob("csrc/*.cpp")),
-    extra_compile_args={"cxx": ["-O3", "-fopenmp", "-std=c++17"]},
+    sorted(glob.glob("csrc/**/*.cpp", recursive=True)),
+    include_dirs=[os.path.abspath("csrc")],
+    # -ffp-contract=off: the scalar and SIMD kernels must round identically (no implicit FMA).
+    extra_compile_args={"cxx": ["-O3", "-fopenmp", "-std=c++17", "-ffp-contract=off"]},
     extra_link_args=["-fopenmp"],
 )
 

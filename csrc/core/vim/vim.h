@@ -1,0 +1,61 @@
+// Sparse VIM: bilinear upsample (align_corners=False) + argmax over classes, without materialising the
+// upsampled logits. Torch-free: this folder builds for a phone without Python.
+//
+// Every output pixel is a convex combination of the same <= 4 low-res neighbours as the other pixels of its
+// cell, so class c can win anywhere in the cell only if max over the 4 corners of c >= L = max over classes
+// of (min over the 4 corners). Only those candidates are interpolated; most cells have exactly one.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ppms {
+namespace vim {
+
+// Source coordinates of each output index along one axis, as torch's bilinear computes them.
+struct Axis {
+  std::vector<int32_t> i0, i1;  // [out] low-res neighbours
+  std::vector<float> l0, l1;    // [out] their weights
+  std::vector<int64_t> start;   // [in + 1]: the outputs with i0 == i are [start[i], start[i + 1])
+  Axis(int64_t in, int64_t out);
+};
+
+enum class OutType { I64, I32, U8 };
+
+struct Args {
+  const float* logits;     // [B, C, h, w], contiguous
+  int64_t B, C, h, w;
+  const int32_t* classes;  // the classes that may win, ascending (all C for exact results)
+  int64_t num_classes;
+  const Axis* ys;          // h -> H
+  const Axis* xs;          // w -> W
+  void* out;               // [B, H, W] labels of type out_type
+  OutType out_type;
+};
+
+// Scratch a caller provides per concurrent call, in floats and int32s.
+int64_t scratch_floats(const Args& a);
+int64_t scratch_ints(const Args& a);
+
+// Labels for the work items [begin, end) of the B * h cell rows (item = b * h + r: all output rows whose
+// upper neighbour is low-res row r). Items are independent: callers run them in parallel.
+using RowsFn = void (*)(const Args& a, int64_t begin, int64_t end, float* fscratch, int32_t* iscratch);
+
+void rows_scalar(const Args& a, int64_t begin, int64_t end, float* fscratch, int32_t* iscratch);
+#if defined(__x86_64__) || defined(_M_X64)
+void rows_avx2(const Args& a, int64_t begin, int64_t end, float* fscratch, int32_t* iscratch);
+#endif
+#if defined(__aarch64__)
+void rows_neon(const Args& a, int64_t begin, int64_t end, float* fscratch, int32_t* iscratch);
+#endif
+
+// The fastest kernel this CPU runs, and its name.
+RowsFn best_rows();
+const char* best_rows_name();
+
+// present[c] = 1 if class c is the argmax (first maximum; NaN counts as the maximum, as torch.argmax) of some
+// low-res pixel of any batch element: PaddleSeg's VIM label set.
+void present_classes(const float* logits, int64_t B, int64_t C, int64_t hw, uint8_t* present);
+
+}  // namespace vim
+}  // namespace ppms
