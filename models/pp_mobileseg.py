@@ -1,7 +1,7 @@
 """PP-MobileSeg: StrideFormer backbone + AAM + head, with VIM or full upsampling at inference."""
 from torch import nn
 
-from ppms_kernels.reference import vim
+from ppms_kernels.ops import VIM_MODES, valid_interpolate
 from .layers import ConvBNAct, resize
 from .strideformer import StrideFormer
 
@@ -43,22 +43,27 @@ class PPMobileSegHead(nn.Module):
 class PPMobileSeg(nn.Module):
     """The full network. Module paths equal PaddleSeg's parameter names.
 
-    Eval mode: ``upsample="vim"`` returns an int64 label map ``[B, H, W]``; ``"interpolate"`` returns logits
-    ``[B, num_classes, H, W]`` at input size. Training mode always returns full-size logits.
-    Unlike PaddleSeg, ``"vim"`` is honoured for any class count (Paddle silently falls back below 30 classes).
+    Eval mode: ``upsample="vim"`` returns an int64 label map ``[B, H, W]`` computed by
+    :func:`ppms_kernels.valid_interpolate` with ``vim_mode`` ("exact": the labels of the full upsample + argmax;
+    "paper": PaddleSeg's VIM approximation); ``"interpolate"`` returns logits ``[B, num_classes, H, W]`` at input
+    size. Training mode always returns full-size logits. Unlike PaddleSeg, ``"vim"`` is honoured for any class
+    count (Paddle silently falls back below 30 classes).
     """
 
-    def __init__(self, variant="base", num_classes=150, upsample="vim"):
+    def __init__(self, variant="base", num_classes=150, upsample="vim", vim_mode="exact"):
         super().__init__()
         if variant not in _CONFIGS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
+        if vim_mode not in VIM_MODES:
+            raise ValueError(f"vim_mode must be one of {VIM_MODES}, got {vim_mode!r}")
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
         self.variant = variant
         self.num_classes = num_classes
         self.upsample = upsample
+        self.vim_mode = vim_mode
         self.backbone = StrideFormer(**_CONFIGS[variant])
         self.decode_head = PPMobileSegHead(self.backbone.out_channels, num_classes)
 
@@ -72,7 +77,7 @@ class PPMobileSeg(nn.Module):
         size = x.shape[-2:]
         if self.training or self.upsample == "interpolate":
             return resize(logits, size)
-        return vim(logits, size)
+        return valid_interpolate(logits, size, self.vim_mode)
 
 
 def _check_input(x):
@@ -86,7 +91,7 @@ def _check_input(x):
         raise ValueError(f"input H and W must be at least {MIN_INPUT_SIZE}, got {tuple(x.shape[-2:])}")
 
 
-def pp_mobileseg(variant="base", num_classes=150, upsample="vim"):
+def pp_mobileseg(variant="base", num_classes=150, upsample="vim", vim_mode="exact"):
     """Build PP-MobileSeg ``"tiny"`` or ``"base"`` (randomly initialised; load weights with
     :func:`ppms_kernels.load_weights`)."""
-    return PPMobileSeg(variant, num_classes, upsample)
+    return PPMobileSeg(variant, num_classes, upsample, vim_mode)

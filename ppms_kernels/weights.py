@@ -136,13 +136,13 @@ def load_weights(model, path):
     return model
 
 
-def load_model(path, upsample="vim"):
+def load_model(path, upsample="vim", vim_mode="exact"):
     """Build the PP-MobileSeg variant a weight file describes and load it, in eval mode."""
     from .models import pp_mobileseg
 
     sd = read_state_dict(path)
     variant, num_classes = infer_config(sd)
-    model = pp_mobileseg(variant, num_classes, upsample)
+    model = pp_mobileseg(variant, num_classes, upsample, vim_mode)
     check_state_dict(model, sd)
     model.load_state_dict(sd, strict=True)
     return model.eval()

@@ -12,23 +12,13 @@ from ppms_kernels import load_model
 from ppms_kernels.cli import main as ppms
 from ppms_kernels.reference import vim
 
+from labels import assert_labels_match
+
 RTOL = 1e-5  # max |ours - paddle| / max |paddle|
 
 
 def max_rel_err(ours, ref):
     return ((ours - ref).abs().max() / ref.abs().max()).item()
-
-
-def assert_labels_match(ours, ref, ref_logits):
-    """Label maps must be identical except where Paddle's own upsampled logits of the two labels are near-tied."""
-    diff = ours != ref
-    if diff.any():
-        b, y, x = diff.nonzero(as_tuple=True)
-        a = ref_logits[b, ours[diff], y, x]
-        r = ref_logits[b, ref[diff], y, x]
-        gap = (a - r).abs().max().item() / ref_logits.abs().max().item()
-        assert gap <= RTOL, f"{int(diff.sum())} label(s) differ beyond near-ties (relative gap {gap:.2e})"
-        assert diff.float().mean().item() < 1e-4, f"too many near-tie flips: {int(diff.sum())}"
 
 
 @pytest.fixture(scope="module", params=["tiny", "base"])
@@ -71,12 +61,16 @@ def test_logits_match_paddle(converted):
 
 def test_vim_labels_match_paddle(converted):
     variant, ref, pt = converted
-    model = load_model(pt, upsample="vim")
+    paper = load_model(pt, upsample="vim", vim_mode="paper")
+    exact = load_model(pt, upsample="vim", vim_mode="exact")
     for case, load in cases(ref):
         x, theirs, their_logits = load("x"), load("vim").long(), load("logits")
         with torch.no_grad():
-            ours = model(x)
+            ours = paper(x)
+            ours_exact = exact(x)
         assert ours.dtype == torch.int64 and ours.shape == theirs.shape
         assert_labels_match(ours, theirs, their_logits)
+        # Exact mode: the labels of Paddle's full upsample + argmax.
+        assert_labels_match(ours_exact, their_logits.argmax(1), their_logits)
         # The same low-res logits through our VIM reference: only the bilinear arithmetic differs.
         assert_labels_match(vim(load("lowres"), x.shape[-2:]), theirs, their_logits)

@@ -1,0 +1,59 @@
+"""The Triton kernel of ppms::valid_interpolate against the references (interpreter on CPU, or a GPU)."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ppms_kernels.reference import vim
+from ppms_kernels.testing import realistic_logits
+from ppms_kernels.triton.valid_interpolate import valid_interpolate
+
+from labels import assert_labels_match
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check(logits, size, mode, **kw):
+    out = valid_interpolate(logits.to(DEVICE), size, mode, **kw).cpu()
+    full = F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
+    ref = full.argmax(1) if mode == "exact" else vim(logits.float(), size)
+    assert_labels_match(out, ref, full)
+    return out
+
+
+@pytest.mark.parametrize("mode", ["exact", "paper"])
+@pytest.mark.parametrize("shape,size", [
+    ((1, 1, 1, 1), (3, 5)), ((3, 7, 5, 9), (13, 31)), ((2, 40, 6, 4), (4, 9)), ((1, 13, 8, 8), (8, 8)),
+])
+def test_random_logits(shape, size, mode):
+    check(torch.randn(shape, generator=torch.Generator().manual_seed(sum(shape))), size, mode)
+
+
+@pytest.mark.parametrize("mode", ["exact", "paper"])
+def test_realistic_logits_batch3(mode):
+    check(realistic_logits(3, 150, 12, 9, 15, seed=7), (61, 50), mode)
+
+
+def test_half_and_narrow_output():
+    logits = realistic_logits(2, 40, 8, 10, 8, seed=8, dtype=torch.float16)
+    wide = check(logits, (30, 41), "exact")
+    narrow = check(logits, (30, 41), "exact", out_dtype=torch.uint8)
+    assert narrow.dtype == torch.uint8 and torch.equal(narrow.long(), wide)
+
+
+def test_nan_wins_like_torch_argmax():
+    logits = torch.randn(1, 5, 4, 4)
+    logits[0, 2, 1, 1] = float("nan")
+    full = F.interpolate(logits, size=(9, 9), mode="bilinear", align_corners=False)
+    assert torch.equal(valid_interpolate(logits.to(DEVICE), (9, 9)).cpu(), full.argmax(1))
+
+
+@pytest.mark.parametrize("args,err", [
+    ((torch.randn(3, 4, 5), (8, 8)), ValueError),
+    ((torch.randn(1, 3, 4, 4, dtype=torch.float64), (8, 8)), TypeError),
+    ((torch.randn(1, 3, 4, 4), (0, 8)), ValueError),
+    ((torch.randn(1, 3, 4, 4), (8, 8), "fast"), ValueError),
+    ((torch.randn(1, 300, 4, 4), (8, 8), "exact", torch.uint8), ValueError),
+])
+def test_bad_input_is_refused(args, err):
+    with pytest.raises(err):
+        valid_interpolate(args[0].to(DEVICE), *args[1:])
