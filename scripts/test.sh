@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Whole test suite: set up if needed, install the test tools and the official Paddle reference, run pytest.
+# Whole test suite: set up if needed, install the test tools and the official Paddle reference, then run
+# the torch-free C++ kernel tests (native, and aarch64 under qemu) and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,5 +12,24 @@ if ! "$PY" -c "import paddle, paddleseg, cv2, sklearn, yaml, six, requests" 2>/d
   pip_install paddlepaddle==3.3.1 six pyyaml requests scikit-learn opencv-python-headless
   pip_install --no-deps paddleseg==2.8.0
 fi
+# Cross toolchain and emulator for the NEON kernels (Debian packages).
+if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user >/dev/null
+fi
+
+echo "== C++ kernel tests: native =="
+cmake -S . -B build/core -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
+cmake --build build/core -j "$(nproc)" >/dev/null
+ctest --test-dir build/core --output-on-failure
+for arch in armv8.2-a+fp16 armv8-a; do
+  echo "== C++ kernel tests: aarch64 -march=$arch under qemu =="
+  cmake -S . -B "build/arm-$arch" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
+    -DPPMS_ARM_ARCH="$arch" -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
+  cmake --build "build/arm-$arch" -j "$(nproc)" >/dev/null
+  ctest --test-dir "build/arm-$arch" --output-on-failure
+done
+
+echo "== pytest =="
 export PPMS_REQUIRE_PADDLE=1  # a missing Paddle fails the parity tests instead of skipping them
 exec "$PY" -m pytest tests "$@"

@@ -12,9 +12,11 @@ namespace ppms {
 namespace vim {
 namespace detail {
 
-// A class is a candidate when its max corner is within kTol * (largest finite |corner|) of L: it absorbs the
-// rounding of the weights (which sum to 1 within 1 ulp) and of the interpolation (a few ulps).
+// A class is a candidate when its max corner is within kTol * (largest finite |corner|) + kFloor of L: it absorbs
+// the rounding of the weights (which sum to 1 within 1 ulp) and of the interpolation (a few ulps); kFloor covers
+// subnormal logits, where rounding errors stop being relative.
 constexpr float kTol = 4e-6f;
+constexpr float kFloor = 1e-30f;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 struct Cell {
@@ -44,7 +46,7 @@ inline void corner_stats(float a, float b, float c, float d, float& L, float& M,
 inline int64_t candidates(const Args& a, const float* mx, const float* L, const float* M, int64_t j,
                           int32_t* cand) {
   const int64_t K = a.num_classes, w = a.w;
-  const float thr = L[j] - kTol * M[j];
+  const float thr = L[j] - (kTol * M[j] + kFloor);
   int64_t n = 0;
   if (!(thr > -kInf)) {  // infinities or all-NaN cell: no bound holds, keep every class
     for (int64_t k = 0; k < K; ++k) cand[n++] = static_cast<int32_t>(k);

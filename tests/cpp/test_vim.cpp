@@ -1,0 +1,132 @@
+// Torch-free tests of the VIM kernels: every kernel this CPU runs must give the scalar kernel's labels bit for
+// bit, and the scalar kernel must give the labels of a brute-force upsample + argmax over all allowed classes
+// computed with the same arithmetic (so candidate pruning never changes an answer).
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/vim/vim.h"
+#include "core/vim/vim_impl.h"
+
+using namespace ppms::vim;
+
+namespace {
+
+struct Kernel {
+  const char* name;
+  RowsFn fn;
+};
+
+std::vector<Kernel> kernels() {
+  std::vector<Kernel> k{{"scalar", rows_scalar}};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (__builtin_cpu_supports("avx2")) k.push_back({"avx2", rows_avx2});
+#endif
+#if defined(__aarch64__)
+  k.push_back({"neon", rows_neon});
+#endif
+  return k;
+}
+
+std::vector<int64_t> run(RowsFn fn, const std::vector<float>& x, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H,
+                         int64_t W, const std::vector<int32_t>& classes, int64_t split) {
+  const Axis ys(h, H), xs(w, W);
+  std::vector<int64_t> out(B * H * W, -1);
+  const Args a{x.data(), B, C, h, w, classes.data(), static_cast<int64_t>(classes.size()), &ys, &xs, out.data(),
+               OutType::I64};
+  std::vector<float> fs(scratch_floats(a));
+  std::vector<int32_t> is(scratch_ints(a));
+  // Work items in two uneven chunks, as a parallel caller would split them.
+  const int64_t items = B * h, mid = std::min(items, split);
+  fn(a, 0, mid, fs.data(), is.data());
+  fn(a, mid, items, fs.data(), is.data());
+  return out;
+}
+
+std::vector<int64_t> brute(const std::vector<float>& x, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H,
+                           int64_t W, const std::vector<int32_t>& classes) {
+  const Axis ys(h, H), xs(w, W);
+  std::vector<int64_t> out(B * H * W);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t Y = 0; Y < H; ++Y)
+      for (int64_t X = 0; X < W; ++X) {
+        float best = 0;
+        int32_t arg = -1;
+        for (int32_t c : classes) {
+          const float* p = x.data() + ((b * C + c) * h) * w;
+          const float v = (p[ys.i0[Y] * w + xs.i0[X]] * xs.l0[X] + p[ys.i0[Y] * w + xs.i1[X]] * xs.l1[X]) * ys.l0[Y] +
+                          (p[ys.i1[Y] * w + xs.i0[X]] * xs.l0[X] + p[ys.i1[Y] * w + xs.i1[X]] * xs.l1[X]) * ys.l1[Y];
+          if (arg < 0 || detail::beats(v, best)) {
+            best = v;
+            arg = c;
+          }
+        }
+        out[(b * H + Y) * W + X] = arg;
+      }
+  return out;
+}
+
+// Smooth regions of a few classes over a low background, like a segmentation head's logits.
+void smooth(std::vector<float>& x, int64_t B, int64_t C, int64_t h, int64_t w, std::mt19937& rng) {
+  std::normal_distribution<float> n(0.f, 1.f);
+  std::uniform_real_distribution<float> u(0.f, 6.2831853f);
+  for (int64_t bc = 0; bc < B * C; ++bc) {
+    const bool present = rng() % 4 == 0;
+    const float fy = u(rng) / h, fx = u(rng) / w, ph = u(rng), amp = present ? 4.f : 0.5f, off = present ? 0.f : -6.f;
+    for (int64_t i = 0; i < h; ++i)
+      for (int64_t j = 0; j < w; ++j)
+        x[(bc * h + i) * w + j] = off + amp * std::sin(fy * i * 3 + fx * j * 3 + ph) + 0.05f * n(rng);
+  }
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 rng(12345);
+  std::normal_distribution<float> n(0.f, 1.f);
+  const auto ks = kernels();
+  int failures = 0, cases = 0;
+  for (int t = 0; t < 400; ++t) {
+    const int64_t B = 1 + rng() % 3, C = 1 + rng() % 40, h = 1 + rng() % 14, w = 1 + rng() % 14;
+    const int64_t H = 1 + rng() % 60, W = 1 + rng() % 60;
+    std::vector<float> x(B * C * h * w);
+    if (t % 2) {
+      smooth(x, B, C, h, w, rng);
+    } else {
+      for (auto& v : x) v = n(rng);
+    }
+    if (t % 7 == 3) x[rng() % x.size()] = std::numeric_limits<float>::quiet_NaN();
+    if (t % 11 == 5) x[rng() % x.size()] = std::numeric_limits<float>::infinity();
+    if (t % 13 == 6) x[rng() % x.size()] = -std::numeric_limits<float>::infinity();
+    std::vector<uint8_t> present(C);
+    present_classes(x.data(), B, C, h * w, present.data());
+    std::vector<int32_t> all, paper;
+    for (int32_t c = 0; c < C; ++c) {
+      all.push_back(c);
+      if (present[c]) paper.push_back(c);
+    }
+    for (const auto* classes : {&all, &paper}) {
+      ++cases;
+      const auto ref = run(rows_scalar, x, B, C, h, w, H, W, *classes, 1 + rng() % (B * h));
+      if (ref != brute(x, B, C, h, w, H, W, *classes)) {
+        std::printf("FAIL scalar vs brute force: B=%ld C=%ld h=%ld w=%ld H=%ld W=%ld K=%zu\n", (long)B, (long)C,
+                    (long)h, (long)w, (long)H, (long)W, classes->size());
+        ++failures;
+      }
+      for (const auto& k : ks) {
+        if (run(k.fn, x, B, C, h, w, H, W, *classes, 1 + rng() % (B * h)) != ref) {
+          std::printf("FAIL %s vs scalar: B=%ld C=%ld h=%ld w=%ld H=%ld W=%ld K=%zu\n", k.name, (long)B, (long)C,
+                      (long)h, (long)w, (long)H, (long)W, classes->size());
+          ++failures;
+        }
+      }
+    }
+  }
+  std::string names;
+  for (const auto& k : ks) names += std::string(" ") + k.name;
+  std::printf("vim: %d cases, kernels:%s, %d failures\n", cases, names.c_str(), failures);
+  return failures ? 1 : 0;
+}
