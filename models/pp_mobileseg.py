@@ -67,6 +67,17 @@ class PPMobileSeg(nn.Module):
         self.backbone = StrideFormer(**_CONFIGS[variant])
         self.decode_head = PPMobileSegHead(self.backbone.out_channels, num_classes)
 
+    def fuse(self):
+        """Inference fast path, in place: every SEA attention block becomes one ``ppms::sea_attention`` call with
+        BatchNorm folded. Call after loading weights; the fused model cannot train. Returns ``self``."""
+        from ppms_kernels.sea import FusedSeaAttention
+
+        for name in ("trans1", "trans2"):
+            for block in getattr(self.backbone, name).transformer_blocks:
+                if not isinstance(block.attn, FusedSeaAttention):
+                    block.attn = FusedSeaAttention(block.attn)
+        return self
+
     def logits(self, x):
         """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny."""
         _check_input(x)

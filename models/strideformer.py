@@ -3,7 +3,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ppms_kernels.reference import axial_attention
+from ppms_kernels import ops, reference
 from .layers import ConvBN, ConvBNAct, StackedMV3Block, resize
 
 
@@ -14,10 +14,15 @@ class SqueezeAxialPositionalEmbedding(nn.Module):
 
 
 class SeaAttention(nn.Module):
-    """Strided SEA attention (``Sea_Attention`` with ``stride_attention=True``); eval mode is the reference block."""
+    """Strided SEA attention (``Sea_Attention`` with ``stride_attention=True``).
 
-    def __init__(self, dim, key_dim, num_heads, attn_ratio=2):
+    ``use_kernel``: the axial attention runs as ``ppms::axial_attention`` (differentiable) for float32/float64;
+    with ``use_kernel=False`` the module is plain PyTorch, the reference block the fused op is tested against.
+    """
+
+    def __init__(self, dim, key_dim, num_heads, attn_ratio=2, use_kernel=True):
         super().__init__()
+        self.use_kernel = use_kernel
         self.num_heads = num_heads
         self.key_dim = key_dim
         nh_kd = key_dim * num_heads
@@ -44,7 +49,8 @@ class SeaAttention(nn.Module):
         x = self.stride_conv(x)
         q, k, v = self.to_q(x), self.to_k(x), self.to_v(x)
         detail = self.pwconv(F.relu6(self.dwconv(torch.cat([q, k, v], 1))))
-        row, col = axial_attention(
+        fast = self.use_kernel and q.dtype in (torch.float32, torch.float64)
+        row, col = (ops.axial_attention if fast else reference.axial_attention)(
             q, k, v,
             self.pos_emb_rowq.pos_embed, self.pos_emb_rowk.pos_embed,
             self.pos_emb_columnq.pos_embed, self.pos_emb_columnk.pos_embed,

@@ -36,3 +36,71 @@ def _valid_interpolate_cuda(logits, size, mode="exact", out_dtype=None):
     from .triton.valid_interpolate import valid_interpolate as triton_valid_interpolate
 
     return triton_valid_interpolate(logits, size, mode, out_dtype)
+
+
+SEA_WEIGHTS = ("stride_w", "stride_b", "qkv_w", "qkv_b", "dw_w", "dw_b", "pw_w", "pw_b",
+               "row_w", "row_b", "col_w", "col_b", "proj_w", "proj_b", "pos")
+
+
+def sea_attention(x, weights, num_heads, key_dim):
+    """Inference forward of one strided SEA attention block, fused: ``x [B, dim, H, W] -> [B, dim, H, W]``.
+    ``weights``: the packed, BatchNorm-folded tensors of :func:`ppms_kernels.sea.pack` (named by ``SEA_WEIGHTS``)."""
+    return torch.ops.ppms.sea_attention.default(x, list(weights), num_heads, key_dim)
+
+
+@torch.library.register_fake("ppms::sea_attention")
+def _sea_attention_fake(x, weights, num_heads, key_dim):
+    torch._check(x.dim() == 4, lambda: f"sea_attention: x must be 4-D, got {x.dim()}-D")
+    torch._check(len(weights) == len(SEA_WEIGHTS), lambda: f"sea_attention: expected {len(SEA_WEIGHTS)} weights")
+    torch._check(x.shape[1] == weights[0].shape[0],
+                 lambda: f"sea_attention: x has {x.shape[1]} channels, weights expect {weights[0].shape[0]}")
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+@torch.library.register_kernel("ppms::sea_attention", "cuda")
+def _sea_attention_cuda(x, weights, num_heads, key_dim):
+    from .triton.sea_attention import sea_attention as triton_sea_attention
+
+    return triton_sea_attention(x, weights, num_heads, key_dim)
+
+
+def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
+    """Squeeze-axial attention of SEA attention, differentiable (same contract as
+    :func:`ppms_kernels.reference.axial_attention`): returns row ``[B, dv*heads, H, 1]`` and column
+    ``[B, dv*heads, 1, W]`` branches."""
+    return torch.ops.ppms.axial_attention.default(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads)
+
+
+@torch.library.register_fake("ppms::axial_attention")
+def _axial_attention_fake(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
+    B, _, H, W = q.shape
+    return v.new_empty((B, v.shape[1], H, 1)), v.new_empty((B, v.shape[1], 1, W))
+
+
+@torch.library.register_kernel("ppms::axial_attention", "cuda")
+def _axial_attention_cuda(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
+    from .reference import axial_attention as ref
+
+    return tuple(t.contiguous() for t in ref(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads))
+
+
+def _axial_setup_context(ctx, inputs, output):
+    ctx.save_for_backward(*inputs[:7])
+    ctx.num_heads = inputs[7]
+
+
+def _axial_backward(ctx, grad_row, grad_col):
+    # The backward of the reference, recomputed: the attention maps are tiny (H x H and W x W per head), so
+    # recomputing them costs less than storing them.
+    from .reference import axial_attention as ref
+
+    inputs = ctx.saved_tensors
+    with torch.enable_grad():
+        leaves = [t.detach().requires_grad_(need) for t, need in zip(inputs, ctx.needs_input_grad[:7])]
+        row, col = ref(*leaves, ctx.num_heads)
+        wanted = [t for t in leaves if t.requires_grad]
+        grads = iter(torch.autograd.grad((row, col), wanted, (grad_row, grad_col), allow_unused=True))
+    return (*(next(grads) if need else None for need in ctx.needs_input_grad[:7]), None)
+
+
+torch.library.register_autograd("ppms::axial_attention", _axial_backward, setup_context=_axial_setup_context)

@@ -6,30 +6,6 @@
 namespace ppms {
 namespace vim {
 
-Axis::Axis(int64_t in, int64_t out) : i0(out), i1(out), l0(out), l1(out), start(in + 1, 0) {
-  // Same arithmetic as ATen's area_pixel_compute_source_index / guard_index_and_lambda (float opmath).
-  const float scale = static_cast<float>(in) / static_cast<float>(out);
-  for (int64_t o = 0; o < out; ++o) {
-    int64_t i;
-    float lambda1;
-    if (in == out) {
-      i = o;
-      lambda1 = 0.0f;
-    } else {
-      float src = scale * (static_cast<float>(o) + 0.5f) - 0.5f;
-      src = src < 0.0f ? 0.0f : src;
-      i = std::min(static_cast<int64_t>(std::floor(src)), in - 1);
-      lambda1 = std::min(std::max(src - static_cast<float>(i), 0.0f), 1.0f);
-    }
-    i0[o] = static_cast<int32_t>(i);
-    i1[o] = static_cast<int32_t>(in == out ? i : i + (i < in - 1));
-    l1[o] = lambda1;
-    l0[o] = 1.0f - lambda1;
-    start[i + 1] = o + 1;  // i0 is non-decreasing
-  }
-  for (int64_t i = 1; i <= in; ++i) start[i] = std::max(start[i], start[i - 1]);
-}
-
 int64_t scratch_floats(const Args& a) { return (a.num_classes + 2) * a.w + 16; }
 int64_t scratch_ints(const Args& a) { return a.num_classes + 16; }
 

@@ -9,16 +9,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/linear_axis.h"
+
 namespace ppms {
 namespace vim {
 
-// Source coordinates of each output index along one axis, as torch's bilinear computes them.
-struct Axis {
-  std::vector<int32_t> i0, i1;  // [out] low-res neighbours
-  std::vector<float> l0, l1;    // [out] their weights
-  std::vector<int64_t> start;   // [in + 1]: the outputs with i0 == i are [start[i], start[i + 1])
-  Axis(int64_t in, int64_t out);
-};
+using Axis = LinearAxis;
 
 enum class OutType { I64, I32, U8 };
 

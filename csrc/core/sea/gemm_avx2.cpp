@@ -1,0 +1,60 @@
+// AVX2 + FMA GEMM: register blocks of 4 rows x 16 columns, then 8-column and scalar tails.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "sea.h"
+
+#define PPMS_AVX2 __attribute__((target("avx2,fma")))
+
+namespace ppms {
+namespace sea {
+namespace {
+
+template <int R>
+PPMS_AVX2 void rows(int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C) {
+  int64_t j = 0;
+  for (; j + 16 <= N; j += 16) {
+    __m256 acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_set1_ps(bias ? bias[r] : 0.0f);
+    for (int64_t k = 0; k < K; ++k) {
+      const __m256 b0 = _mm256_loadu_ps(B + k * N + j), b1 = _mm256_loadu_ps(B + k * N + j + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 a = _mm256_broadcast_ss(A + r * K + k);
+        acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm256_storeu_ps(C + r * N + j, acc[r][0]);
+      _mm256_storeu_ps(C + r * N + j + 8, acc[r][1]);
+    }
+  }
+  for (; j + 8 <= N; j += 8) {
+    __m256 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_set1_ps(bias ? bias[r] : 0.0f);
+    for (int64_t k = 0; k < K; ++k) {
+      const __m256 b0 = _mm256_loadu_ps(B + k * N + j);
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + r * K + k), b0, acc[r]);
+    }
+    for (int r = 0; r < R; ++r) _mm256_storeu_ps(C + r * N + j, acc[r]);
+  }
+  for (; j < N; ++j)
+    for (int r = 0; r < R; ++r) {
+      float s = bias ? bias[r] : 0.0f;
+      for (int64_t k = 0; k < K; ++k) s += A[r * K + k] * B[k * N + j];
+      C[r * N + j] = s;
+    }
+}
+
+}  // namespace
+
+PPMS_AVX2 void gemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias,
+                         float* C) {
+  int64_t i = 0;
+  for (; i + 4 <= M; i += 4) rows<4>(N, K, A + i * K, B, bias ? bias + i : nullptr, C + i * N);
+  for (; i < M; ++i) rows<1>(N, K, A + i * K, B, bias ? bias + i : nullptr, C + i * N);
+}
+
+}  // namespace sea
+}  // namespace ppms
+#endif

@@ -1,0 +1,273 @@
+#include "sea.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/common/linear_axis.h"
+
+namespace ppms {
+namespace sea {
+
+namespace {
+inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
+}  // namespace
+
+// The elementwise and depthwise stages are plain loops the compiler vectorises; on x86 GCC also builds an AVX2
+// clone of each, picked at load time, while the portable build stays baseline x86-64.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PPMS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PPMS_CLONES
+#endif
+
+void gemm_scalar(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * N;
+    const float b = bias ? bias[i] : 0.0f;
+    for (int64_t j = 0; j < N; ++j) c[j] = 0.0f;
+    for (int64_t k = 0; k < K; ++k) {
+      const float a = A[i * K + k];
+      const float* r = B + k * N;
+      for (int64_t j = 0; j < N; ++j) c[j] += a * r[j];
+    }
+    for (int64_t j = 0; j < N; ++j) c[j] += b;
+  }
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+Gemm best_gemm() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemm_avx2 : gemm_scalar; }
+const char* best_gemm_name() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2" : "scalar";
+}
+#elif defined(__aarch64__)
+Gemm best_gemm() { return gemm_neon; }
+const char* best_gemm_name() { return "neon"; }
+#else
+Gemm best_gemm() { return gemm_scalar; }
+const char* best_gemm_name() { return "scalar"; }
+#endif
+
+PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
+               int64_t c1) {
+  const int64_t H = half_up(H0), W = half_up(W0);
+  // Output column j reads input columns 2j-1, 2j, 2j+1: column 0 lacks the left one, and when W0 is odd the
+  // last column lacks the right one; every other column is branch-free.
+  const int64_t j_end = (W0 % 2 == 1) ? W - 1 : W;
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* __restrict xc = x + c * H0 * W0;
+    const float* k = w + c * 9;
+    float* __restrict o = out + c * H * W;
+    for (int64_t i = 0; i < H; ++i) {
+      float* __restrict orow = o + i * W;
+      for (int64_t j = 0; j < W; ++j) orow[j] = b[c];
+      for (int64_t di = 0; di < 3; ++di) {
+        const int64_t y = 2 * i - 1 + di;
+        if (y < 0 || y >= H0) continue;
+        const float* __restrict r = xc + y * W0;
+        const float k0 = k[di * 3], k1 = k[di * 3 + 1], k2 = k[di * 3 + 2];
+        orow[0] += r[0] * k1 + (W0 > 1 ? r[1] * k2 : 0.0f);
+        for (int64_t j = 1; j < j_end; ++j) orow[j] += r[2 * j - 1] * k0 + r[2 * j] * k1 + r[2 * j + 1] * k2;
+        if (j_end < W && W > 1) orow[W - 1] += r[2 * W - 3] * k0 + r[2 * W - 2] * k1;
+      }
+    }
+  }
+}
+
+PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
+                 int64_t c1) {
+  // Zero-padded plane, walked as one flat array of H rows of pitch W + 2: every tap is a contiguous, branch-free
+  // loop (the two junk columns per row are dropped when copying out).
+  const int64_t P = W + 2, n = H * P;
+  std::vector<float> buf((H + 2) * P + 2 + n);
+  float* __restrict pad = buf.data();
+  float* __restrict acc = pad + (H + 2) * P + 2;
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = x + c * H * W;
+    const float* k = w + c * 9;
+    std::fill(pad, pad + (H + 2) * P + 2, 0.0f);
+    for (int64_t i = 0; i < H; ++i) std::copy(xc + i * W, xc + (i + 1) * W, pad + (i + 1) * P + 1);
+    for (int64_t q = 0; q < n; ++q) acc[q] = b[c];
+    for (int64_t di = 0; di < 3; ++di)
+      for (int64_t dj = 0; dj < 3; ++dj) {
+        const float kk = k[di * 3 + dj];
+        const float* __restrict src = pad + di * P + dj;
+        for (int64_t q = 0; q < n; ++q) acc[q] += src[q] * kk;
+      }
+    float* o = out + c * H * W;
+    for (int64_t i = 0; i < H; ++i)
+      for (int64_t j = 0; j < W; ++j) o[i * W + j] = clamp6(acc[i * P + j]);
+  }
+}
+
+int64_t axial_scratch(const Dims& d, int64_t H, int64_t W) {
+  const int64_t n = std::max(H, W);
+  return 3 * d.qkv() * n + 2 * n * n + 16;
+}
+
+namespace {
+
+// Attention over one axis of length n: means m [qkv, n] (q, k, v rows stacked), pos_q/pos_k [nh_kd, L].
+template <typename T>
+void axis_attention(const Dims& d, T* m, int64_t n, const T* pos_q, const T* pos_k, int64_t L, T* out, T* S) {
+  const int64_t nk = d.nh_kd(), kd = d.key_dim, dv = d.dh / d.heads;
+  const LinearAxisT<T> ax(L, n);
+  for (int64_t c = 0; c < nk; ++c)
+    for (int64_t i = 0; i < n; ++i) {
+      m[c * n + i] += pos_q[c * L + ax.i0[i]] * ax.l0[i] + pos_q[c * L + ax.i1[i]] * ax.l1[i];
+      m[(nk + c) * n + i] += pos_k[c * L + ax.i0[i]] * ax.l0[i] + pos_k[c * L + ax.i1[i]] * ax.l1[i];
+    }
+  const T scale = T(1) / std::sqrt(static_cast<T>(kd));
+  T* P = S + n * n;  // [n, n] attention, transposed: P[j * n + i]
+  for (int64_t h = 0; h < d.heads; ++h) {
+    const T* q = m + h * kd * n;
+    const T* k = m + (nk + h * kd) * n;
+    const T* v = m + (2 * nk + h * dv) * n;
+    // Loops run over an independent output index innermost, so they vectorise without reassociating sums.
+    for (int64_t i = 0; i < n; ++i) {
+      T* __restrict s = S + i * n;
+      for (int64_t j = 0; j < n; ++j) s[j] = T(0);
+      for (int64_t t = 0; t < kd; ++t) {
+        const T qi = q[t * n + i];
+        const T* __restrict kt = k + t * n;
+        for (int64_t j = 0; j < n; ++j) s[j] += qi * kt[j];
+      }
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < n; ++j) {
+        s[j] *= scale;
+        mx = std::max(mx, s[j]);
+      }
+      T sum = T(0);
+      for (int64_t j = 0; j < n; ++j) {
+        s[j] = std::exp(s[j] - mx);
+        sum += s[j];
+      }
+      const T inv = T(1) / sum;
+      for (int64_t j = 0; j < n; ++j) P[j * n + i] = s[j] * inv;
+    }
+    for (int64_t e = 0; e < dv; ++e) {
+      const T* ve = v + e * n;
+      T* __restrict o = out + (h * dv + e) * n;
+      for (int64_t i = 0; i < n; ++i) o[i] = T(0);
+      for (int64_t j = 0; j < n; ++j) {
+        const T vj = ve[j];
+        const T* __restrict pj = P + j * n;
+        for (int64_t i = 0; i < n; ++i) o[i] += vj * pj[i];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void axial(const Dims& d, const T* qkv, int64_t H, int64_t W, const T* pos, int64_t L, T* row, T* col, T* scratch) {
+  const int64_t Q = d.qkv(), nk = d.nh_kd();
+  T* mr = scratch;     // [Q, H] means over W
+  T* mc = mr + Q * H;  // [Q, W] means over H
+  T* S = mc + Q * W;   // [n, n]
+  const T iw = T(1) / static_cast<T>(W), ih = T(1) / static_cast<T>(H);
+  for (int64_t c = 0; c < Q; ++c) {
+    const T* x = qkv + c * H * W;
+    T* r = mr + c * H;
+    T* cc = mc + c * W;
+    for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
+    for (int64_t i = 0; i < H; ++i) {
+      const T* __restrict xi = x + i * W;
+      T s = T(0);
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < W; ++j) s += xi[j];
+      for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
+      r[i] = s * iw;
+    }
+    for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
+  }
+  axis_attention(d, mr, H, pos, pos + nk * L, L, row, S);
+  axis_attention(d, mc, W, pos + 2 * nk * L, pos + 3 * nk * L, L, col, S);
+}
+
+template void axial<float>(const Dims&, const float*, int64_t, int64_t, const float*, int64_t, float*, float*,
+                           float*);
+template void axial<double>(const Dims&, const double*, int64_t, int64_t, const double*, int64_t, double*, double*,
+                            double*);
+
+void relu6(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = clamp6(x[i]);
+}
+
+PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
+               int64_t c1) {
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* cc = col + c * W;
+    for (int64_t i = 0; i < H; ++i) {
+      const float r = row[c * H + i];
+      const float* vi = v + (c * H + i) * W;
+      float* o = out + (c * H + i) * W;
+      for (int64_t j = 0; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
+    }
+  }
+}
+
+PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
+                   int64_t c0, int64_t c1, float* scratch) {
+  const LinearAxis ys(H, H0), xs(W, W0);
+  for (int64_t c = c0; c < c1; ++c) {
+    float* __restrict g = scratch;       // [W] gated row
+    float* __restrict wide = g + W;      // [H, W0] rows upsampled horizontally
+    const float* __restrict pc = p + c * H * W;
+    const float* __restrict dc = detail + c * H * W;
+    for (int64_t i = 0; i < H; ++i) {
+      for (int64_t j = 0; j < W; ++j) g[j] = clamp6(pc[i * W + j] + 3.0f) * (1.0f / 6.0f) * dc[i * W + j];
+      float* __restrict r = wide + i * W0;
+      for (int64_t X = 0; X < W0; ++X) r[X] = g[xs.i0[X]] * xs.l0[X] + g[xs.i1[X]] * xs.l1[X];
+    }
+    float* yc = y + c * H0 * W0;
+    for (int64_t Y = 0; Y < H0; ++Y) {
+      const float* __restrict r0 = wide + ys.i0[Y] * W0;
+      const float* __restrict r1 = wide + ys.i1[Y] * W0;
+      const float a = ys.l0[Y], b = ys.l1[Y];
+      float* __restrict o = yc + Y * W0;
+      for (int64_t X = 0; X < W0; ++X) o[X] = r0[X] * a + r1[X] * b;
+    }
+  }
+}
+
+int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0) {
+  const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
+  // xs, qkv, dw, detail, t, p, gate + row/col buffers + axial scratch
+  return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + W + H * W0 + 4 * d.dh * (H + W) +
+         axial_scratch(d, H, W) + 64;
+}
+
+void forward(const Dims& d, const Weights& w, const float* x, int64_t H0, int64_t W0, float* y, Gemm gemm,
+             float* scratch) {
+  const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh;
+  float* xs = scratch;
+  float* qkv = xs + d.dim * HW;
+  float* dw = qkv + Q * HW;
+  float* detail = dw + Q * HW;
+  float* t = detail + d.dim * HW;
+  float* p = t + dh * HW;
+  float* g = p + d.dim * HW;
+  float* row = g + W + H * W0;
+  float* col = row + dh * H;
+  float* row_e = col + dh * W;
+  float* col_e = row_e + dh * H;
+  float* ax = col_e + dh * W;
+  stride_dw(x, H0, W0, w.stride_w, w.stride_b, xs, 0, d.dim);
+  gemm(Q, HW, d.dim, w.qkv_w, xs, w.qkv_b, qkv);
+  dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, 0, Q);
+  gemm(d.dim, HW, Q, w.pw_w, dw, w.pw_b, detail);
+  axial(d, qkv, H, W, w.pos, w.pos_len, row, col, ax);
+  relu6(row, dh * H);
+  relu6(col, dh * W);
+  gemm(dh, H, dh, w.row_w, row, w.row_b, row_e);
+  gemm(dh, W, dh, w.col_w, col, w.col_b, col_e);
+  mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, 0, dh);
+  gemm(d.dim, HW, dh, w.proj_w, t, w.proj_b, p);
+  gate_upsample(p, detail, H, W, H0, W0, y, 0, d.dim, g);
+}
+
+}  // namespace sea
+}  // namespace ppms

@@ -1,0 +1,175 @@
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <array>
+#include <tuple>
+#include <vector>
+
+#include "sea_attention.h"
+
+namespace ppms {
+
+namespace {
+
+constexpr std::array<const char*, 15> kNames = {"stride_w", "stride_b", "qkv_w", "qkv_b", "dw_w",
+                                                "dw_b",     "pw_w",     "pw_b",  "row_w", "row_b",
+                                                "col_w",    "col_b",    "proj_w", "proj_b", "pos"};
+
+struct Checked {
+  sea::Dims d;
+  sea::Weights w;
+};
+
+Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t key_dim) {
+  TORCH_CHECK_VALUE(ws.size() == kNames.size(), "sea_attention: expected ", kNames.size(),
+                    " packed weights (ppms_kernels.sea.pack), got ", ws.size());
+  for (size_t i = 0; i < ws.size(); ++i) {
+    TORCH_CHECK_TYPE(ws[i].scalar_type() == at::kFloat, "sea_attention: weight ", kNames[i], " must be float32, got ",
+                     ws[i].scalar_type());
+    TORCH_CHECK_VALUE(ws[i].device() == x.device(), "sea_attention: weight ", kNames[i], " is on ", ws[i].device(),
+                      ", x on ", x.device());
+    TORCH_CHECK_VALUE(ws[i].is_contiguous(), "sea_attention: weight ", kNames[i], " must be contiguous");
+  }
+  TORCH_CHECK_VALUE(x.dim() == 4, "sea_attention: x must be 4-D [B, C, H, W], got shape ", x.sizes());
+  TORCH_CHECK_TYPE(x.scalar_type() == at::kFloat, "sea_attention: x must be float32, got ", x.scalar_type());
+  TORCH_CHECK_VALUE(x.numel() > 0, "sea_attention: x must be non-empty, got shape ", x.sizes());
+  TORCH_CHECK_VALUE(num_heads >= 1 && key_dim >= 1, "sea_attention: num_heads and key_dim must be >= 1");
+  const int64_t dim = ws[0].size(0), dh = ws[8].size(0), nk = num_heads * key_dim, Q = 2 * nk + dh;
+  TORCH_CHECK_VALUE(x.size(1) == dim, "sea_attention: x has ", x.size(1), " channels, the packed weights expect ",
+                    dim);
+  TORCH_CHECK_VALUE(dh % num_heads == 0, "sea_attention: dh = ", dh, " is not a multiple of num_heads = ", num_heads);
+  const std::array<std::vector<int64_t>, 14> shapes = {{{dim, 9}, {dim}, {Q, dim}, {Q}, {Q, 9}, {Q}, {dim, Q},
+                                                        {dim}, {dh, dh}, {dh}, {dh, dh}, {dh}, {dim, dh}, {dim}}};
+  for (size_t i = 0; i < shapes.size(); ++i)
+    TORCH_CHECK_VALUE(ws[i].sizes() == at::IntArrayRef(shapes[i]), "sea_attention: weight ", kNames[i],
+                      " has shape ", ws[i].sizes(), ", expected ", at::IntArrayRef(shapes[i]), " (dim ", dim,
+                      ", num_heads ", num_heads, ", key_dim ", key_dim, ", dh ", dh, ")");
+  TORCH_CHECK_VALUE(ws[14].dim() == 3 && ws[14].size(0) == 4 && ws[14].size(1) == nk && ws[14].size(2) >= 1,
+                    "sea_attention: weight pos must be [4, num_heads * key_dim = ", nk, ", L], got ", ws[14].sizes());
+  auto p = [&](int i) { return ws[i].const_data_ptr<float>(); };
+  return {sea::Dims{dim, num_heads, key_dim, dh},
+          sea::Weights{p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13), p(14),
+                       ws[14].size(2)}};
+}
+
+// The 1x1 convolutions as ATen GEMMs (MKL/oneDNN sgemm, multi-threaded): on x86 they beat the core's own
+// kernel, which the standalone (phone) path uses.
+void gemm_aten(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C) {
+  const auto opt = at::TensorOptions().dtype(at::kFloat);
+  auto c = at::from_blob(C, {M, N}, opt);
+  at::addmm_out(c, at::from_blob(const_cast<float*>(bias), {M, 1}, opt), at::from_blob(const_cast<float*>(A), {M, K}, opt),
+                at::from_blob(const_cast<float*>(B), {K, N}, opt));
+}
+
+template <typename F>
+void channels(int64_t n, F f) {
+  at::parallel_for(0, n, 8, f);
+}
+
+at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64_t num_heads, int64_t key_dim) {
+  const auto [d, w] = check(x_, weights, num_heads, key_dim);
+  const auto x = x_.contiguous();
+  const int64_t B = x.size(0), H0 = x.size(2), W0 = x.size(3), H = sea::half_up(H0), W = sea::half_up(W0);
+  const int64_t HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
+  auto out = at::empty_like(x);
+  auto buf = at::empty({sea::scratch_floats(d, H0, W0)}, x.options());
+  float* xs = buf.data_ptr<float>();
+  float* qkv = xs + dim * HW;
+  float* dw = qkv + Q * HW;
+  float* detail = dw + Q * HW;
+  float* t = detail + dim * HW;
+  float* p = t + dh * HW;
+  float* row = p + dim * HW;
+  float* col = row + dh * H;
+  float* row_e = col + dh * W;
+  float* col_e = row_e + dh * H;
+  float* ax = col_e + dh * W;
+  for (int64_t b = 0; b < B; ++b) {
+    const float* xb = x.const_data_ptr<float>() + b * dim * H0 * W0;
+    float* yb = out.data_ptr<float>() + b * dim * H0 * W0;
+    channels(dim, [&](int64_t c0, int64_t c1) { sea::stride_dw(xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1); });
+    gemm_aten(Q, HW, dim, w.qkv_w, xs, w.qkv_b, qkv);
+    channels(Q, [&](int64_t c0, int64_t c1) { sea::dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1); });
+    gemm_aten(dim, HW, Q, w.pw_w, dw, w.pw_b, detail);
+    sea::axial<float>(d, qkv, H, W, w.pos, w.pos_len, row, col, ax);
+    sea::relu6(row, dh * H);
+    sea::relu6(col, dh * W);
+    gemm_aten(dh, H, dh, w.row_w, row, w.row_b, row_e);
+    gemm_aten(dh, W, dh, w.col_w, col, w.col_b, col_e);
+    channels(dh, [&](int64_t c0, int64_t c1) { sea::mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1); });
+    gemm_aten(dim, HW, dh, w.proj_w, t, w.proj_b, p);
+    channels(dim, [&](int64_t c0, int64_t c1) {
+      std::vector<float> g(W + H * W0);
+      sea::gate_upsample(p, detail, H, W, H0, W0, yb, c0, c1, g.data());
+    });
+  }
+  return out;
+}
+
+std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                                       const at::Tensor& prq, const at::Tensor& prk,
+                                                       const at::Tensor& pcq, const at::Tensor& pck,
+                                                       int64_t num_heads) {
+  TORCH_CHECK_VALUE(q.dim() == 4 && k.dim() == 4 && v.dim() == 4, "axial_attention: q, k, v must be 4-D");
+  TORCH_CHECK_VALUE(q.sizes() == k.sizes(), "axial_attention: q ", q.sizes(), " and k ", k.sizes(), " differ");
+  TORCH_CHECK_VALUE(v.size(0) == q.size(0) && v.size(2) == q.size(2) && v.size(3) == q.size(3),
+                    "axial_attention: v ", v.sizes(), " does not match q ", q.sizes());
+  TORCH_CHECK_VALUE(q.numel() > 0 && v.numel() > 0, "axial_attention: empty input");
+  TORCH_CHECK_VALUE(num_heads >= 1 && q.size(1) % num_heads == 0 && v.size(1) % num_heads == 0,
+                    "axial_attention: channels of q (", q.size(1), ") and v (", v.size(1),
+                    ") must be multiples of num_heads = ", num_heads);
+  const auto dt = q.scalar_type();
+  TORCH_CHECK_TYPE(dt == at::kFloat || dt == at::kDouble, "axial_attention: expected float32 or float64, got ", dt);
+  for (const auto* t : {&k, &v, &prq, &prk, &pcq, &pck})
+    TORCH_CHECK_TYPE(t->scalar_type() == dt, "axial_attention: all inputs must be ", dt, ", got ", t->scalar_type());
+  for (const auto* t : {&prq, &prk, &pcq, &pck})
+    TORCH_CHECK_VALUE(t->dim() == 3 && t->size(0) == 1 && t->size(1) == q.size(1) && t->sizes() == prq.sizes(),
+                      "axial_attention: positional embeddings must be [1, ", q.size(1), ", L], got ", t->sizes());
+  const int64_t B = q.size(0), nk = q.size(1), dh = v.size(1), H = q.size(2), W = q.size(3);
+  const sea::Dims d{0, num_heads, nk / num_heads, dh};
+  const auto qkv = at::cat({q, k, v}, 1).contiguous();
+  const auto pos = at::cat({prq, prk, pcq, pck}, 0).contiguous();
+  auto row = at::empty({B, dh, H, 1}, q.options());
+  auto col = at::empty({B, dh, 1, W}, q.options());
+  AT_DISPATCH_FLOATING_TYPES(dt, "axial_attention", [&] {
+    at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      std::vector<scalar_t> scratch(sea::axial_scratch(d, H, W));
+      for (int64_t b = b0; b < b1; ++b)
+        sea::axial<scalar_t>(d, qkv.const_data_ptr<scalar_t>() + b * d.qkv() * H * W, H, W,
+                             pos.const_data_ptr<scalar_t>(), pos.size(2), row.data_ptr<scalar_t>() + b * dh * H,
+                             col.data_ptr<scalar_t>() + b * dh * W, scratch.data());
+    });
+  });
+  return {row, col};
+}
+
+}  // namespace
+
+at::Tensor sea_attention_core(const at::Tensor& x_, at::TensorList weights, int64_t num_heads, int64_t key_dim,
+                              const std::string& gemm) {
+  const auto [d, w] = check(x_, weights, num_heads, key_dim);
+  sea::Gemm g = nullptr;
+  if (gemm == "scalar") g = sea::gemm_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (gemm == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) g = sea::gemm_avx2;
+#endif
+#if defined(__aarch64__)
+  if (gemm == "neon") g = sea::gemm_neon;
+#endif
+  TORCH_CHECK_VALUE(g != nullptr, "unknown or unsupported gemm kernel \"", gemm, "\"");
+  const auto x = x_.contiguous();
+  const int64_t B = x.size(0), H0 = x.size(2), W0 = x.size(3), n = d.dim * H0 * W0;
+  auto out = at::empty_like(x);
+  std::vector<float> scratch(sea::scratch_floats(d, H0, W0));
+  for (int64_t b = 0; b < B; ++b)
+    sea::forward(d, w, x.const_data_ptr<float>() + b * n, H0, W0, out.data_ptr<float>() + b * n, g, scratch.data());
+  return out;
+}
+
+TORCH_LIBRARY_IMPL(ppms, CPU, m) {
+  m.impl("sea_attention", &sea_attention_cpu);
+  m.impl("axial_attention", &axial_attention_cpu);
+}
+
+}  // namespace ppms

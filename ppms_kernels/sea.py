@@ -1,0 +1,46 @@
+"""Packing a SEA attention block for ``ppms::sea_attention``: BatchNorm folded into every convolution."""
+import torch
+from torch import nn
+
+from .ops import SEA_WEIGHTS, sea_attention
+
+
+def _fold(conv_w, conv_b, bn):
+    """Conv (+ bias) followed by eval-mode BatchNorm, as one conv: weights flattened to [out, -1], float64 math."""
+    s = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+    w = conv_w.double().flatten(1) * s[:, None]
+    b = ((conv_b.double() if conv_b is not None else 0.0) - bn.running_mean.double()) * s + bn.bias.double()
+    return w, b
+
+
+def pack(attn):
+    """The 15 packed float32 tensors of a ``SeaAttention`` module, in ``SEA_WEIGHTS`` order."""
+    def cbn(m):  # a ConvBN (c, bn)
+        return _fold(m.c.weight, None, m.bn)
+
+    stride = _fold(attn.stride_conv[0].weight, attn.stride_conv[0].bias, attn.stride_conv[1])
+    q, k, v = cbn(attn.to_q), cbn(attn.to_k), cbn(attn.to_v)
+    qkv = (torch.cat([q[0], k[0], v[0]]), torch.cat([q[1], k[1], v[1]]))
+    pos = torch.cat([m.pos_embed.double() for m in (attn.pos_emb_rowq, attn.pos_emb_rowk,
+                                                   attn.pos_emb_columnq, attn.pos_emb_columnk)])
+    packed = [*stride, *qkv, *cbn(attn.dwconv), *cbn(attn.pwconv), *cbn(attn.proj_encode_row[1]),
+              *cbn(attn.proj_encode_column[1]), *cbn(attn.proj[1]), pos]
+    assert len(packed) == len(SEA_WEIGHTS)
+    return [t.detach().float().contiguous() for t in packed]
+
+
+class FusedSeaAttention(nn.Module):
+    """Inference-only stand-in for a ``SeaAttention`` module: one ``ppms::sea_attention`` call."""
+
+    def __init__(self, attn):
+        super().__init__()
+        self.num_heads, self.key_dim = attn.num_heads, attn.key_dim
+        for name, t in zip(SEA_WEIGHTS, pack(attn)):
+            self.register_buffer(name, t.to(attn.to_q.c.weight.device))
+        self.train(attn.training)
+
+    def forward(self, x):
+        if self.training:
+            raise RuntimeError("FusedSeaAttention is inference-only (BatchNorm is folded): "
+                               "train the unfused model and fuse() it afterwards")
+        return sea_attention(x, [getattr(self, n) for n in SEA_WEIGHTS], self.num_heads, self.key_dim)
