@@ -16,6 +16,7 @@ ROWS = {
     "eager, torch full upsample+argmax": lambda lo, s: upsample_argmax(lo, s),
     "eager, torch VIM (PaddleSeg)": lambda lo, s: vim(lo, s),
     "eager, ppms valid_interpolate exact": lambda lo, s: valid_interpolate(lo, s, "exact"),
+    "fused SEA + ppms exact VIM": lambda lo, s: valid_interpolate(lo, s, "exact"),
 }
 
 
@@ -23,6 +24,8 @@ ROWS = {
 @pytest.mark.parametrize("variant", ["tiny", "base"])
 def test_e2e(timed, variant, row):
     model = pp_mobileseg(variant).eval()
+    if row.startswith("fused"):
+        model.fuse()
     x = torch.randn(1, 3, 512, 512)
     size = x.shape[-2:]
     with torch.inference_mode():
