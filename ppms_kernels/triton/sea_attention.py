@@ -9,6 +9,7 @@ import triton
 import triton.language as tl
 
 from ..ops import SEA_WEIGHTS
+from .common import linear_axis
 
 BLOCK = 256
 
@@ -49,14 +50,7 @@ def _squeeze_attention_kernel(m_ptr, pos_ptr, out_ptr, n, L, Q, NK, DH, scale_po
     nm = rn < n
     km = rk < KD
     # linear resize of the positional embeddings to length n (half-pixel, as torch)
-    src = tl.maximum(scale_pos * (rn.to(tl.float32) + 0.5) - 0.5, 0.0)
-    i0 = tl.minimum(src.to(tl.int32), L - 1)
-    l1 = tl.minimum(tl.maximum(src - i0.to(tl.float32), 0.0), 1.0)
-    i1 = i0 + (i0 < L - 1).to(tl.int32)
-    i0 = tl.where(same_pos, rn, i0)
-    i1 = tl.where(same_pos, rn, i1)
-    l1 = tl.where(same_pos, 0.0, l1)
-    l0 = 1.0 - l1
+    i0, i1, l0, l1 = linear_axis(rn, L, scale_pos, same_pos)
     ch = h * KD + rk  # [BK]
     mk2 = km[:, None] & nm[None, :]
     base = m_ptr + b * Q * n
@@ -108,22 +102,14 @@ def _gate_upsample_kernel(p_ptr, d_ptr, out_ptr, H, W, H0, W0, scale_h, scale_w,
     mask = offs < H0 * W0
     Y = offs // W0
     X = offs % W0
-    sy = tl.maximum(scale_h * (Y.to(tl.float32) + 0.5) - 0.5, 0.0)
-    y0 = tl.minimum(sy.to(tl.int32), H - 1)
-    ly1 = tl.where(same_h, 0.0, tl.minimum(tl.maximum(sy - y0.to(tl.float32), 0.0), 1.0))
-    y1 = tl.where(same_h, Y, y0 + (y0 < H - 1).to(tl.int32))
-    y0 = tl.where(same_h, Y, y0)
-    sx = tl.maximum(scale_w * (X.to(tl.float32) + 0.5) - 0.5, 0.0)
-    x0 = tl.minimum(sx.to(tl.int32), W - 1)
-    lx1 = tl.where(same_w, 0.0, tl.minimum(tl.maximum(sx - x0.to(tl.float32), 0.0), 1.0))
-    x1 = tl.where(same_w, X, x0 + (x0 < W - 1).to(tl.int32))
-    x0 = tl.where(same_w, X, x0)
+    y0, y1, ly0, ly1 = linear_axis(Y, H, scale_h, same_h)
+    x0, x1, lx0, lx1 = linear_axis(X, W, scale_w, same_w)
     base = plane * H * W
     g00 = _gate(p_ptr, d_ptr, base + y0 * W + x0, mask)
     g01 = _gate(p_ptr, d_ptr, base + y0 * W + x1, mask)
     g10 = _gate(p_ptr, d_ptr, base + y1 * W + x0, mask)
     g11 = _gate(p_ptr, d_ptr, base + y1 * W + x1, mask)
-    out = (g00 * (1.0 - lx1) + g01 * lx1) * (1.0 - ly1) + (g10 * (1.0 - lx1) + g11 * lx1) * ly1
+    out = (g00 * lx0 + g01 * lx1) * ly0 + (g10 * lx0 + g11 * lx1) * ly1
     tl.store(out_ptr + plane * H0 * W0 + offs, out, mask=mask)
 
 

@@ -5,21 +5,9 @@ import triton
 import triton.language as tl
 
 from ..ops import VIM_MODES
+from .common import linear_axis
 
 BLOCK = 256
-
-
-@triton.jit
-def _axis(o, n_in, scale, same):
-    # torch's bilinear source index and weights (align_corners=False), float32
-    src = tl.maximum(scale * (o.to(tl.float32) + 0.5) - 0.5, 0.0)
-    i0 = tl.minimum(src.to(tl.int32), n_in - 1)
-    l1 = tl.minimum(tl.maximum(src - i0.to(tl.float32), 0.0), 1.0)
-    i1 = i0 + (i0 < n_in - 1).to(tl.int32)
-    i0 = tl.where(same, o, i0)
-    i1 = tl.where(same, o, i1)
-    l1 = tl.where(same, 0.0, l1)
-    return i0, i1, 1.0 - l1, l1
 
 
 @triton.jit
@@ -31,8 +19,8 @@ def _vim_kernel(x_ptr, cls_ptr, n_cls, out_ptr, C, h, w, H, W, scale_h, scale_w,
     mask = offs < H * W
     Y = offs // W
     X = offs % W
-    y0, y1, ly0, ly1 = _axis(Y, h, scale_h, same_h)
-    x0, x1, lx0, lx1 = _axis(X, w, scale_w, same_w)
+    y0, y1, ly0, ly1 = linear_axis(Y, h, scale_h, same_h)
+    x0, x1, lx0, lx1 = linear_axis(X, w, scale_w, same_w)
     o00 = y0 * w + x0
     o01 = y0 * w + x1
     o10 = y1 * w + x0

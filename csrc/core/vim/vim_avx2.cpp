@@ -87,11 +87,7 @@ PPMS_AVX2 void run(const Args& a, int64_t begin, int64_t end, float* fs, int32_t
 }  // namespace
 
 void rows_avx2(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* is) {
-  switch (a.out_type) {
-    case OutType::I64: return run<int64_t>(a, begin, end, fs, is);
-    case OutType::I32: return run<int32_t>(a, begin, end, fs, is);
-    case OutType::U8: return run<uint8_t>(a, begin, end, fs, is);
-  }
+  detail::with_out_type(a.out_type, [&](auto label) { run<decltype(label)>(a, begin, end, fs, is); });
 }
 
 }  // namespace vim

@@ -133,6 +133,16 @@ inline void stats_class(const float* p0, const float* p1, int64_t w, int64_t j_b
   }
 }
 
+// Calls f with a value of the C++ type of out_type, so kernels instantiate once per label type.
+template <typename F>
+inline void with_out_type(OutType t, F&& f) {
+  switch (t) {
+    case OutType::I64: return f(int64_t{});
+    case OutType::I32: return f(int32_t{});
+    case OutType::U8: return f(uint8_t{});
+  }
+}
+
 inline void init_bounds(int64_t w, float* L, float* M) {
   for (int64_t j = 0; j < w; ++j) {
     L[j] = -kInf;
