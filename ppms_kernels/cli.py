@@ -11,6 +11,7 @@ def _demo(args):
 
     import ppms_kernels
     from ppms_kernels.models import pp_mobileseg
+    from ppms_kernels.reference import upsample_argmax
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -19,28 +20,32 @@ def _demo(args):
           f"native ops: {ppms_kernels.build_info()}")
     x = torch.rand(args.batch, 3, args.size, args.size)
     rows = []
-    for variant in args.variants:
-        model = (ppms_kernels.load_model(args.weights) if args.weights else pp_mobileseg(variant)).eval()
-        if args.weights:
-            variant = model.variant
+    variants = [None] if args.weights else args.variants
+    for variant in variants:
+        model = ppms_kernels.load_model(args.weights) if args.weights else pp_mobileseg(variant).eval()
         params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        times = []
+        reference = lambda m=model: upsample_argmax(m.logits(x), x.shape[-2:])  # noqa: E731
+        fused = pp_mobileseg(model.variant, model.num_classes).eval()
+        fused.load_state_dict(model.state_dict())
+        fused.fuse()
+        medians = {}
         with torch.inference_mode():
-            for _ in tqdm(range(args.warmup + args.repeat), desc=f"{variant} {tuple(x.shape)}", leave=False):
-                t0 = time.perf_counter()
-                labels = model(x)
-                times.append(time.perf_counter() - t0)
-        times = times[args.warmup:]
+            for name, run in (("eager reference, full upsample+argmax", reference), ("ppms fused, exact VIM", fused)):
+                times = []
+                for _ in tqdm(range(args.warmup + args.repeat), desc=f"{model.variant}: {name}", leave=False):
+                    t0 = time.perf_counter()
+                    labels = run(x) if run is fused else run()
+                    times.append(time.perf_counter() - t0)
+                medians[name] = statistics.median(times[args.warmup:])
         classes = torch.unique(labels).numel()
-        rows.append((variant, params, tuple(labels.shape), classes, statistics.median(times) * 1e3, min(times) * 1e3))
-        if args.weights:
-            break
+        for name, t in medians.items():
+            ratio = next(iter(medians.values())) / t
+            rows.append((model.variant, params, tuple(labels.shape), classes, name, t * 1e3, ratio))
     src = args.weights or "random weights (pass --weights for official ones)"
-    print(f"PP-MobileSeg eager reference (VIM), {src}, input {tuple(x.shape)}, "
-          f"median of {args.repeat} runs after {args.warmup} warm-up:")
-    print(f"{'variant':8} {'params':>10} {'label map':>18} {'classes':>8} {'median ms':>10} {'min ms':>8}")
-    for v, p, shape, c, med, best in rows:
-        print(f"{v:8} {p:>10,} {str(shape):>18} {c:>8} {med:>10.1f} {best:>8.1f}")
+    print(f"PP-MobileSeg, {src}, input {tuple(x.shape)}, median of {args.repeat} runs after {args.warmup} warm-up:")
+    print(f"{'variant':8} {'params':>10} {'label map':>18} {'classes':>8}  {'path':38} {'median ms':>10} {'speed-up':>9}")
+    for v, p, shape, c, name, med, ratio in rows:
+        print(f"{v:8} {p:>10,} {str(shape):>18} {c:>8}  {name:38} {med:>10.1f} {ratio:>8.1f}x")
 
 
 def _convert(args):
@@ -54,7 +59,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    d = sub.add_parser("demo", help="build the model, segment a sample input, report shapes and latency")
+    d = sub.add_parser("demo", help="segment a sample input with the eager reference and the fused model, "
+                                    "report shapes and latency")
     d.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])
     d.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
     d.add_argument("--size", type=int, default=512)
