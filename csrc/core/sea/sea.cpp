@@ -36,18 +36,6 @@ void gemm_scalar(int64_t M, int64_t N, int64_t K, const float* A, const float* B
   }
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-Gemm best_gemm() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemm_avx2 : gemm_scalar; }
-const char* best_gemm_name() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2" : "scalar";
-}
-#elif defined(__aarch64__)
-Gemm best_gemm() { return gemm_neon; }
-const char* best_gemm_name() { return "neon"; }
-#else
-Gemm best_gemm() { return gemm_scalar; }
-const char* best_gemm_name() { return "scalar"; }
-#endif
 
 PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
                int64_t c1) {
@@ -240,21 +228,28 @@ int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0) {
          axial_scratch(d, H, W) + 64;
 }
 
+Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
+  const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), dh = d.dh;
+  xs = scratch;
+  qkv = xs + d.dim * HW;
+  dw = qkv + Q * HW;
+  detail = dw + Q * HW;
+  t = detail + d.dim * HW;
+  p = t + dh * HW;
+  gate = p + d.dim * HW;
+  row = gate + W + H * W0;
+  col = row + dh * H;
+  row_e = col + dh * W;
+  col_e = row_e + dh * H;
+  axial = col_e + dh * W;
+}
+
 void forward(const Dims& d, const Weights& w, const float* x, int64_t H0, int64_t W0, float* y, Gemm gemm,
              float* scratch) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh;
-  float* xs = scratch;
-  float* qkv = xs + d.dim * HW;
-  float* dw = qkv + Q * HW;
-  float* detail = dw + Q * HW;
-  float* t = detail + d.dim * HW;
-  float* p = t + dh * HW;
-  float* g = p + d.dim * HW;
-  float* row = g + W + H * W0;
-  float* col = row + dh * H;
-  float* row_e = col + dh * W;
-  float* col_e = row_e + dh * H;
-  float* ax = col_e + dh * W;
+  const Buffers buf(d, H0, W0, scratch);
+  float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p, *g = buf.gate;
+  float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e, *ax = buf.axial;
   stride_dw(x, H0, W0, w.stride_w, w.stride_b, xs, 0, d.dim);
   gemm(Q, HW, d.dim, w.qkv_w, xs, w.qkv_b, qkv);
   dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, 0, Q);

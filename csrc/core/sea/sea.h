@@ -44,8 +44,6 @@ void gemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, const float* B, 
 #if defined(__aarch64__)
 void gemm_neon(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
 #endif
-Gemm best_gemm();
-const char* best_gemm_name();
 
 inline int64_t half_up(int64_t n) { return (n + 1) / 2; }
 
@@ -71,6 +69,12 @@ void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, in
                    int64_t c0, int64_t c1, float* scratch);
 
 int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0);
+
+// The intermediate tensors of one image, carved out of scratch_floats() floats.
+struct Buffers {
+  float *xs, *qkv, *dw, *detail, *t, *p, *gate, *row, *col, *row_e, *col_e, *axial;
+  Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch);
+};
 // The block for one image x [dim, H0, W0] -> y [dim, H0, W0], single-threaded.
 void forward(const Dims& d, const Weights& w, const float* x, int64_t H0, int64_t W0, float* y, Gemm gemm,
              float* scratch);

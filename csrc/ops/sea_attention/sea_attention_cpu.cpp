@@ -73,18 +73,10 @@ at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64
   const int64_t B = x.size(0), H0 = x.size(2), W0 = x.size(3), H = sea::half_up(H0), W = sea::half_up(W0);
   const int64_t HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
   auto out = at::empty_like(x);
-  auto buf = at::empty({sea::scratch_floats(d, H0, W0)}, x.options());
-  float* xs = buf.data_ptr<float>();
-  float* qkv = xs + dim * HW;
-  float* dw = qkv + Q * HW;
-  float* detail = dw + Q * HW;
-  float* t = detail + dim * HW;
-  float* p = t + dh * HW;
-  float* row = p + dim * HW;
-  float* col = row + dh * H;
-  float* row_e = col + dh * W;
-  float* col_e = row_e + dh * H;
-  float* ax = col_e + dh * W;
+  auto scratch = at::empty({sea::scratch_floats(d, H0, W0)}, x.options());
+  const sea::Buffers buf(d, H0, W0, scratch.data_ptr<float>());
+  float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
+  float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e, *ax = buf.axial;
   for (int64_t b = 0; b < B; ++b) {
     const float* xb = x.const_data_ptr<float>() + b * dim * H0 * W0;
     float* yb = out.data_ptr<float>() + b * dim * H0 * W0;
