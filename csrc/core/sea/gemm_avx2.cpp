@@ -30,13 +30,26 @@ PPMS_AVX2 void rows(int64_t N, int64_t K, const float* A, const float* B, const 
     }
   }
   for (; j + 8 <= N; j += 8) {
-    __m256 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm256_set1_ps(bias ? bias[r] : 0.0f);
-    for (int64_t k = 0; k < K; ++k) {
-      const __m256 b0 = _mm256_loadu_ps(B + k * N + j);
-      for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + r * K + k), b0, acc[r]);
+    // Even and odd k accumulate apart: 2R independent FMA chains instead of R keep both FMA pipes busy when
+    // N is only 8 (the axial projections of an 8x8 map).
+    __m256 acc[R][2];
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = _mm256_set1_ps(bias ? bias[r] : 0.0f);
+      acc[r][1] = _mm256_setzero_ps();
     }
-    for (int r = 0; r < R; ++r) _mm256_storeu_ps(C + r * N + j, acc[r]);
+    int64_t k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const __m256 b0 = _mm256_loadu_ps(B + k * N + j), b1 = _mm256_loadu_ps(B + (k + 1) * N + j);
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + r * K + k), b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + r * K + k + 1), b1, acc[r][1]);
+      }
+    }
+    if (k < K) {
+      const __m256 b0 = _mm256_loadu_ps(B + k * N + j);
+      for (int r = 0; r < R; ++r) acc[r][0] = _mm256_fmadd_ps(_mm256_broadcast_ss(A + r * K + k), b0, acc[r][0]);
+    }
+    for (int r = 0; r < R; ++r) _mm256_storeu_ps(C + r * N + j, _mm256_add_ps(acc[r][0], acc[r][1]));
   }
   for (; j < N; ++j)
     for (int r = 0; r < R; ++r) {

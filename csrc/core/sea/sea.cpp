@@ -36,6 +36,15 @@ void gemm_scalar(int64_t M, int64_t N, int64_t K, const float* A, const float* B
   }
 }
 
+Gemm native_gemm() {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return gemm_avx2;
+#endif
+#if defined(__aarch64__)
+  return gemm_neon;
+#endif
+  return gemm_scalar;
+}
 
 PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
                int64_t c1) {
@@ -63,58 +72,75 @@ PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* 
   }
 }
 
-PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
-                 int64_t c1) {
-  // Zero-padded plane, walked as one flat array of H rows of pitch W + 2: every tap is a contiguous, branch-free
-  // loop (the two junk columns per row are dropped when copying out).
-  const int64_t P = W + 2, n = H * P;
-  std::vector<float> buf((H + 2) * P + 2 + n);
-  float* __restrict pad = buf.data();
-  float* __restrict acc = pad + (H + 2) * P + 2;
+PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out,
+                             int64_t c0, int64_t c1) {
+  // The plane is copied into a zero border once, so each output row is one branch-free loop over all nine taps
+  // that vectorises over the whole width (W = 8 or 16 here: one or two vectors, no scalar tail).
+  const int64_t P = W + 2;
+  std::vector<float> pad((H + 2) * P, 0.0f);
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
+    for (int64_t i = 0; i < H; ++i) std::copy(xc + i * W, xc + (i + 1) * W, pad.data() + (i + 1) * P + 1);
     const float* k = w + c * 9;
-    std::fill(pad, pad + (H + 2) * P + 2, 0.0f);
-    for (int64_t i = 0; i < H; ++i) std::copy(xc + i * W, xc + (i + 1) * W, pad + (i + 1) * P + 1);
-    for (int64_t q = 0; q < n; ++q) acc[q] = b[c];
-    for (int64_t di = 0; di < 3; ++di)
-      for (int64_t dj = 0; dj < 3; ++dj) {
-        const float kk = k[di * 3 + dj];
-        const float* __restrict src = pad + di * P + dj;
-        for (int64_t q = 0; q < n; ++q) acc[q] += src[q] * kk;
-      }
-    float* o = out + c * H * W;
-    for (int64_t i = 0; i < H; ++i)
-      for (int64_t j = 0; j < W; ++j) o[i * W + j] = clamp6(acc[i * P + j]);
+    const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
+    const float bc = b[c];
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict r0 = pad.data() + i * P + 1;
+      const float* __restrict r1 = r0 + P;
+      const float* __restrict r2 = r1 + P;
+      float* __restrict o = out + (c * H + i) * W;
+      for (int64_t j = 0; j < W; ++j)
+        o[j] = clamp6(bc + r0[j - 1] * k0 + r0[j] * k1 + r0[j + 1] * k2 + r1[j - 1] * k3 + r1[j] * k4 +
+                      r1[j + 1] * k5 + r2[j - 1] * k6 + r2[j] * k7 + r2[j + 1] * k8);
+    }
   }
 }
 
 int64_t axial_scratch(const Dims& d, int64_t H, int64_t W) {
   const int64_t n = std::max(H, W);
-  return 3 * d.qkv() * n + 2 * n * n + 16;
+  return d.qkv() * (H + W) + n * (n + 1) + 16;
 }
 
-namespace {
-
-// Attention over one axis of length n: means m [qkv, n] (q, k, v rows stacked), pos_q/pos_k [nh_kd, L].
 template <typename T>
-void axis_attention(const Dims& d, T* m, int64_t n, const T* pos_q, const T* pos_k, int64_t L, T* out, T* S) {
+PPMS_CLONES void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, int64_t c0, int64_t c1) {
+  const T iw = T(1) / static_cast<T>(W), ih = T(1) / static_cast<T>(H);
+  for (int64_t c = c0; c < c1; ++c) {
+    const T* __restrict x = qkv + c * H * W;
+    T* __restrict r = mr + c * H;
+    T* __restrict cc = mc + c * W;
+    for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
+    for (int64_t i = 0; i < H; ++i) {
+      const T* __restrict xi = x + i * W;
+      T s = T(0);
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < W; ++j) s += xi[j];
+      for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
+      r[i] = s * iw;
+    }
+    for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
+  }
+}
+
+template <typename T>
+void axis_attention(const Dims& d, T* m, int64_t n, const T* pos_q, const T* pos_k, int64_t L, T* out, int64_t h0,
+                    int64_t h1, T* scratch) {
   const int64_t nk = d.nh_kd(), kd = d.key_dim, dv = d.dh / d.heads;
   const LinearAxisT<T> ax(L, n);
-  for (int64_t c = 0; c < nk; ++c)
-    for (int64_t i = 0; i < n; ++i) {
-      m[c * n + i] += pos_q[c * L + ax.i0[i]] * ax.l0[i] + pos_q[c * L + ax.i1[i]] * ax.l1[i];
-      m[(nk + c) * n + i] += pos_k[c * L + ax.i0[i]] * ax.l0[i] + pos_k[c * L + ax.i1[i]] * ax.l1[i];
-    }
   const T scale = T(1) / std::sqrt(static_cast<T>(kd));
-  T* P = S + n * n;  // [n, n] attention, transposed: P[j * n + i]
-  for (int64_t h = 0; h < d.heads; ++h) {
+  T* S = scratch;  // [n] scores of one query
+  T* P = S + n;    // [n, n] attention, transposed: P[j * n + i]
+  for (int64_t h = h0; h < h1; ++h) {
+    for (int64_t c = h * kd; c < (h + 1) * kd; ++c)
+      for (int64_t i = 0; i < n; ++i) {
+        m[c * n + i] += pos_q[c * L + ax.i0[i]] * ax.l0[i] + pos_q[c * L + ax.i1[i]] * ax.l1[i];
+        m[(nk + c) * n + i] += pos_k[c * L + ax.i0[i]] * ax.l0[i] + pos_k[c * L + ax.i1[i]] * ax.l1[i];
+      }
     const T* q = m + h * kd * n;
     const T* k = m + (nk + h * kd) * n;
     const T* v = m + (2 * nk + h * dv) * n;
     // Loops run over an independent output index innermost, so they vectorise without reassociating sums.
     for (int64_t i = 0; i < n; ++i) {
-      T* __restrict s = S + i * n;
+      T* __restrict s = S;
       for (int64_t j = 0; j < n; ++j) s[j] = T(0);
       for (int64_t t = 0; t < kd; ++t) {
         const T qi = q[t * n + i];
@@ -147,38 +173,24 @@ void axis_attention(const Dims& d, T* m, int64_t n, const T* pos_q, const T* pos
   }
 }
 
-}  // namespace
-
 template <typename T>
 void axial(const Dims& d, const T* qkv, int64_t H, int64_t W, const T* pos, int64_t L, T* row, T* col, T* scratch) {
   const int64_t Q = d.qkv(), nk = d.nh_kd();
   T* mr = scratch;     // [Q, H] means over W
   T* mc = mr + Q * H;  // [Q, W] means over H
-  T* S = mc + Q * W;   // [n, n]
-  const T iw = T(1) / static_cast<T>(W), ih = T(1) / static_cast<T>(H);
-  for (int64_t c = 0; c < Q; ++c) {
-    const T* x = qkv + c * H * W;
-    T* r = mr + c * H;
-    T* cc = mc + c * W;
-    for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
-    for (int64_t i = 0; i < H; ++i) {
-      const T* __restrict xi = x + i * W;
-      T s = T(0);
-#pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < W; ++j) s += xi[j];
-      for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
-      r[i] = s * iw;
-    }
-    for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
-  }
-  axis_attention(d, mr, H, pos, pos + nk * L, L, row, S);
-  axis_attention(d, mc, W, pos + 2 * nk * L, pos + 3 * nk * L, L, col, S);
+  T* S = mc + Q * W;
+  axial_means(qkv, H, W, mr, mc, 0, Q);
+  axis_attention(d, mr, H, pos, pos + nk * L, L, row, 0, d.heads, S);
+  axis_attention(d, mc, W, pos + 2 * nk * L, pos + 3 * nk * L, L, col, 0, d.heads, S);
 }
 
-template void axial<float>(const Dims&, const float*, int64_t, int64_t, const float*, int64_t, float*, float*,
-                           float*);
-template void axial<double>(const Dims&, const double*, int64_t, int64_t, const double*, int64_t, double*, double*,
-                            double*);
+#define PPMS_AXIAL(T)                                                                                              \
+  template void axial<T>(const Dims&, const T*, int64_t, int64_t, const T*, int64_t, T*, T*, T*);                  \
+  template void axial_means<T>(const T*, int64_t, int64_t, T*, T*, int64_t, int64_t);                             \
+  template void axis_attention<T>(const Dims&, T*, int64_t, const T*, const T*, int64_t, T*, int64_t, int64_t, T*);
+PPMS_AXIAL(float)
+PPMS_AXIAL(double)
+#undef PPMS_AXIAL
 
 void relu6(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = clamp6(x[i]);

@@ -44,6 +44,8 @@ void gemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, const float* B, 
 #if defined(__aarch64__)
 void gemm_neon(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
 #endif
+// The fastest of the above this CPU runs.
+Gemm native_gemm();
 
 inline int64_t half_up(int64_t n) { return (n + 1) / 2; }
 
@@ -55,10 +57,19 @@ void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const flo
                  int64_t c1);
 // Squeeze-axial attention on qkv [qkv, H, W] (q, k, v channels stacked): row [dh, H] (attention over rows of
 // the W-means) and col [dh, W]. pos: [4, nh_kd, pos_len]. scratch: axial_scratch() values. T: float or double.
+// Composed of the two stages below, which callers may parallelise instead.
 int64_t axial_scratch(const Dims& d, int64_t H, int64_t W);
 template <typename T>
 void axial(const Dims& d, const T* qkv, int64_t H, int64_t W, const T* pos, int64_t pos_len, T* row, T* col,
            T* scratch);
+// Channels [c0, c1) of qkv [*, H, W]: mr[c, i] = mean over W, mc[c, j] = mean over H.
+template <typename T>
+void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, int64_t c0, int64_t c1);
+// Heads [h0, h1) of the attention along an axis of length n. m: means [qkv, n], whose q and k rows of these heads
+// get the positional embedding (pos_q, pos_k [nh_kd, L]) added in place; out [dh, n]; scratch: n (n + 1) values.
+template <typename T>
+void axis_attention(const Dims& d, T* m, int64_t n, const T* pos_q, const T* pos_k, int64_t L, T* out, int64_t h0,
+                    int64_t h1, T* scratch);
 // x = ReLU6(x) in place, n values.
 void relu6(float* x, int64_t n);
 // out[c, h, w] = ReLU6(v[c, h, w] + (row[c, h] + col[c, w])), channels [c0, c1).

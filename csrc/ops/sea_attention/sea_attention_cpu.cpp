@@ -76,19 +76,43 @@ at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64
   auto scratch = at::empty({sea::scratch_floats(d, H0, W0)}, x.options());
   const sea::Buffers buf(d, H0, W0, scratch.data_ptr<float>());
   float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
-  float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e, *ax = buf.axial;
+  float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e;
+  float *mr = buf.axial, *mc = buf.axial + Q * H;
+  const int64_t heads = d.heads, L = w.pos_len;
+  const sea::Gemm small_gemm = sea::native_gemm();
   for (int64_t b = 0; b < B; ++b) {
     const float* xb = x.const_data_ptr<float>() + b * dim * H0 * W0;
     float* yb = out.data_ptr<float>() + b * dim * H0 * W0;
     channels(dim, [&](int64_t c0, int64_t c1) { sea::stride_dw(xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1); });
     gemm_aten(Q, HW, dim, w.qkv_w, xs, w.qkv_b, qkv);
-    channels(Q, [&](int64_t c0, int64_t c1) { sea::dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1); });
+    channels(Q, [&](int64_t c0, int64_t c1) {
+      sea::dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1);
+      sea::axial_means(qkv, H, W, mr, mc, c0, c1);
+    });
     gemm_aten(dim, HW, Q, w.pw_w, dw, w.pw_b, detail);
-    sea::axial<float>(d, qkv, H, W, w.pos, w.pos_len, row, col, ax);
+    // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
+    at::parallel_for(0, 2 * heads, 1, [&](int64_t t0, int64_t t1) {
+      std::vector<float> s(std::max(H, W) * (std::max(H, W) + 1));
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t h = t % heads;
+        if (t < heads)
+          sea::axis_attention(d, mr, H, w.pos, w.pos + nk * L, L, row, h, h + 1, s.data());
+        else
+          sea::axis_attention(d, mc, W, w.pos + 2 * nk * L, w.pos + 3 * nk * L, L, col, h, h + 1, s.data());
+      }
+    });
     sea::relu6(row, dh * H);
     sea::relu6(col, dh * W);
-    gemm_aten(dh, H, dh, w.row_w, row, w.row_b, row_e);
-    gemm_aten(dh, W, dh, w.col_w, col, w.col_b, col_e);
+    // proj_encode_row and _column have N = H or W columns, too few for MKL to pay: the core GEMM, split by rows.
+    at::parallel_for(0, 2 * dh, 32, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1;) {
+        const bool is_row = r < dh;
+        const int64_t i = is_row ? r : r - dh, m = std::min(r1, is_row ? dh : 2 * dh) - r, n = is_row ? H : W;
+        small_gemm(m, n, dh, (is_row ? w.row_w : w.col_w) + i * dh, is_row ? row : col,
+                   (is_row ? w.row_b : w.col_b) + i, (is_row ? row_e : col_e) + i * n);
+        r += m;
+      }
+    });
     channels(dh, [&](int64_t c0, int64_t c1) { sea::mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1); });
     gemm_aten(dim, HW, dh, w.proj_w, t, w.proj_b, p);
     channels(dim, [&](int64_t c0, int64_t c1) {
