@@ -42,10 +42,13 @@ SEA_WEIGHTS = ("stride_w", "stride_b", "qkv_w", "qkv_b", "dw_w", "dw_b", "pw_w",
                "row_w", "row_b", "col_w", "col_b", "proj_w", "proj_b", "pos")
 
 
+_sea_attention_op = torch.ops.ppms.sea_attention.default
+
+
 def sea_attention(x, weights, num_heads, key_dim):
     """Inference forward of one strided SEA attention block, fused: ``x [B, dim, H, W] -> [B, dim, H, W]``.
     ``weights``: the packed, BatchNorm-folded tensors of :func:`ppms_kernels.sea.pack` (named by ``SEA_WEIGHTS``)."""
-    return torch.ops.ppms.sea_attention.default(x, list(weights), num_heads, key_dim)
+    return _sea_attention_op(x, weights, num_heads, key_dim)
 
 
 @torch.library.register_fake("ppms::sea_attention")

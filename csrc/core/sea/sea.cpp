@@ -46,28 +46,39 @@ Gemm native_gemm() {
   return gemm_scalar;
 }
 
-PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
-               int64_t c1) {
-  const int64_t H = half_up(H0), W = half_up(W0);
-  // Output column j reads input columns 2j-1, 2j, 2j+1: column 0 lacks the left one, and when W0 is odd the
-  // last column lacks the right one; every other column is branch-free.
-  const int64_t j_end = (W0 % 2 == 1) ? W - 1 : W;
+PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out,
+                           int64_t c0, int64_t c1) {
+  const int64_t H = half_up(H0), W = half_up(W0), P = W + 1;
+  // Input row y is split into even taps e[j] = x[y][2j - 1] and odd taps o[j] = x[y][2j] (zero outside), so output
+  // column j reads e[j], o[j], e[j + 1]: contiguous loads instead of stride-2 ones. Buffer rows 0 and H0 + 1 (and
+  // the unused ends of each row) stay zero: they are the padding.
+  std::vector<float> ev((H0 + 2) * P, 0.0f), od((H0 + 2) * P, 0.0f);
   for (int64_t c = c0; c < c1; ++c) {
-    const float* __restrict xc = x + c * H0 * W0;
-    const float* k = w + c * 9;
-    float* __restrict o = out + c * H * W;
-    for (int64_t i = 0; i < H; ++i) {
-      float* __restrict orow = o + i * W;
-      for (int64_t j = 0; j < W; ++j) orow[j] = b[c];
-      for (int64_t di = 0; di < 3; ++di) {
-        const int64_t y = 2 * i - 1 + di;
-        if (y < 0 || y >= H0) continue;
-        const float* __restrict r = xc + y * W0;
-        const float k0 = k[di * 3], k1 = k[di * 3 + 1], k2 = k[di * 3 + 2];
-        orow[0] += r[0] * k1 + (W0 > 1 ? r[1] * k2 : 0.0f);
-        for (int64_t j = 1; j < j_end; ++j) orow[j] += r[2 * j - 1] * k0 + r[2 * j] * k1 + r[2 * j + 1] * k2;
-        if (j_end < W && W > 1) orow[W - 1] += r[2 * W - 3] * k0 + r[2 * W - 2] * k1;
+    const float* xc = x + c * H0 * W0;
+    for (int64_t y = 0; y < H0; ++y) {
+      const float* __restrict r = xc + y * W0;
+      float* __restrict e = ev.data() + (y + 1) * P;
+      float* __restrict o = od.data() + (y + 1) * P;
+      for (int64_t j = 0; j < W0 / 2; ++j) {
+        o[j] = r[2 * j];
+        e[j + 1] = r[2 * j + 1];
       }
+      if (W0 % 2 == 1) o[W - 1] = r[W0 - 1];
+    }
+    const float* k = w + c * 9;
+    const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
+    const float bc = b[c];
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict e0 = ev.data() + 2 * i * P;
+      const float* __restrict e1 = e0 + P;
+      const float* __restrict e2 = e1 + P;
+      const float* __restrict o0 = od.data() + 2 * i * P;
+      const float* __restrict o1 = o0 + P;
+      const float* __restrict o2 = o1 + P;
+      float* __restrict y = out + (c * H + i) * W;
+      for (int64_t j = 0; j < W; ++j)
+        y[j] = bc + e0[j] * k0 + o0[j] * k1 + e0[j + 1] * k2 + e1[j] * k3 + o1[j] * k4 + e1[j + 1] * k5 +
+               e2[j] * k6 + o2[j] * k7 + e2[j + 1] * k8;
     }
   }
 }
@@ -209,9 +220,21 @@ PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, i
   }
 }
 
-PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
-                   int64_t c0, int64_t c1, float* scratch) {
+PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0,
+                               float* y, int64_t c0, int64_t c1, float* scratch) {
   const LinearAxis ys(H, H0), xs(W, W0);
+  // At exactly twice the width (every real shape), outputs 2m + 1 and 2m + 2 both sit between inputs m and m + 1:
+  // with the weights split by parity, the horizontal pass needs no gathers.
+  bool twice = W0 == 2 * W && W >= 2;
+  for (int64_t X = 1; twice && X < W0 - 1; ++X) twice = xs.i0[X] == (X - 1) / 2 && xs.i1[X] == xs.i0[X] + 1;
+  const int64_t M = W - 1;
+  std::vector<float> wt(twice ? 4 * M : 0);
+  for (int64_t m = 0; m < (twice ? M : 0); ++m) {
+    wt[m] = xs.l0[2 * m + 1];
+    wt[M + m] = xs.l1[2 * m + 1];
+    wt[2 * M + m] = xs.l0[2 * m + 2];
+    wt[3 * M + m] = xs.l1[2 * m + 2];
+  }
   for (int64_t c = c0; c < c1; ++c) {
     float* __restrict g = scratch;       // [W] gated row
     float* __restrict wide = g + W;      // [H, W0] rows upsampled horizontally
@@ -220,7 +243,18 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
     for (int64_t i = 0; i < H; ++i) {
       for (int64_t j = 0; j < W; ++j) g[j] = clamp6(pc[i * W + j] + 3.0f) * (1.0f / 6.0f) * dc[i * W + j];
       float* __restrict r = wide + i * W0;
-      for (int64_t X = 0; X < W0; ++X) r[X] = g[xs.i0[X]] * xs.l0[X] + g[xs.i1[X]] * xs.l1[X];
+      if (twice) {
+        const float *__restrict a0 = wt.data(), *__restrict a1 = a0 + M, *__restrict b0 = a1 + M,
+                    *__restrict b1 = b0 + M;
+        r[0] = g[xs.i0[0]] * xs.l0[0] + g[xs.i1[0]] * xs.l1[0];
+        for (int64_t m = 0; m < M; ++m) {
+          r[2 * m + 1] = g[m] * a0[m] + g[m + 1] * a1[m];
+          r[2 * m + 2] = g[m] * b0[m] + g[m + 1] * b1[m];
+        }
+        r[W0 - 1] = g[xs.i0[W0 - 1]] * xs.l0[W0 - 1] + g[xs.i1[W0 - 1]] * xs.l1[W0 - 1];
+      } else {
+        for (int64_t X = 0; X < W0; ++X) r[X] = g[xs.i0[X]] * xs.l0[X] + g[xs.i1[X]] * xs.l1[X];
+      }
     }
     float* yc = y + c * H0 * W0;
     for (int64_t Y = 0; Y < H0; ++Y) {

@@ -53,15 +53,19 @@ Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t
                        ws[14].size(2)}};
 }
 
-// The 1x1 convolutions as ATen GEMMs (MKL/oneDNN sgemm, multi-threaded): on x86 they beat the core's own
-// kernel, which the standalone (phone) path uses.
-void gemm_aten(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C) {
+// Rows [r0, r1) of C = A @ B + bias, through ATen's GEMM (MKL/oneDNN sgemm): on x86 it beats the core's own
+// kernel, which the standalone (phone) path uses. Called inside parallel regions, so it runs single-threaded.
+void gemm_rows(int64_t r0, int64_t r1, int64_t N, int64_t K, const float* A, const float* B, const float* bias,
+               float* C) {
   const auto opt = at::TensorOptions().dtype(at::kFloat);
-  auto c = at::from_blob(C, {M, N}, opt);
-  at::addmm_out(c, at::from_blob(const_cast<float*>(bias), {M, 1}, opt), at::from_blob(const_cast<float*>(A), {M, K}, opt),
+  auto c = at::from_blob(C + r0 * N, {r1 - r0, N}, opt);
+  at::addmm_out(c, at::from_blob(const_cast<float*>(bias + r0), {r1 - r0, 1}, opt),
+                at::from_blob(const_cast<float*>(A + r0 * K), {r1 - r0, K}, opt),
                 at::from_blob(const_cast<float*>(B), {K, N}, opt));
 }
 
+// Splits channels [0, n) over the threads. Each stage below owns its output channels end to end (GEMM rows, then
+// the depthwise / elementwise work on those rows), so the block needs five parallel regions, not ten.
 template <typename F>
 void channels(int64_t n, F f) {
   at::parallel_for(0, n, 8, f);
@@ -84,12 +88,11 @@ at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64
     const float* xb = x.const_data_ptr<float>() + b * dim * H0 * W0;
     float* yb = out.data_ptr<float>() + b * dim * H0 * W0;
     channels(dim, [&](int64_t c0, int64_t c1) { sea::stride_dw(xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1); });
-    gemm_aten(Q, HW, dim, w.qkv_w, xs, w.qkv_b, qkv);
     channels(Q, [&](int64_t c0, int64_t c1) {
+      gemm_rows(c0, c1, HW, dim, w.qkv_w, xs, w.qkv_b, qkv);
       sea::dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1);
       sea::axial_means(qkv, H, W, mr, mc, c0, c1);
     });
-    gemm_aten(dim, HW, Q, w.pw_w, dw, w.pw_b, detail);
     // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
     at::parallel_for(0, 2 * heads, 1, [&](int64_t t0, int64_t t1) {
       std::vector<float> s(std::max(H, W) * (std::max(H, W) + 1));
@@ -103,19 +106,15 @@ at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64
     });
     sea::relu6(row, dh * H);
     sea::relu6(col, dh * W);
-    // proj_encode_row and _column have N = H or W columns, too few for MKL to pay: the core GEMM, split by rows.
-    at::parallel_for(0, 2 * dh, 32, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1;) {
-        const bool is_row = r < dh;
-        const int64_t i = is_row ? r : r - dh, m = std::min(r1, is_row ? dh : 2 * dh) - r, n = is_row ? H : W;
-        small_gemm(m, n, dh, (is_row ? w.row_w : w.col_w) + i * dh, is_row ? row : col,
-                   (is_row ? w.row_b : w.col_b) + i, (is_row ? row_e : col_e) + i * n);
-        r += m;
-      }
+    // proj_encode_row and _column have N = H or W columns, too few for MKL to pay: the core GEMM.
+    channels(dh, [&](int64_t c0, int64_t c1) {
+      small_gemm(c1 - c0, H, dh, w.row_w + c0 * dh, row, w.row_b + c0, row_e + c0 * H);
+      small_gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
+      sea::mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
     });
-    channels(dh, [&](int64_t c0, int64_t c1) { sea::mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1); });
-    gemm_aten(dim, HW, dh, w.proj_w, t, w.proj_b, p);
     channels(dim, [&](int64_t c0, int64_t c1) {
+      gemm_rows(c0, c1, HW, Q, w.pw_w, dw, w.pw_b, detail);
+      gemm_rows(c0, c1, HW, dh, w.proj_w, t, w.proj_b, p);
       std::vector<float> g(W + H * W0);
       sea::gate_upsample(p, detail, H, W, H0, W0, yb, c0, c1, g.data());
     });
