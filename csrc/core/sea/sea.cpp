@@ -12,6 +12,18 @@ namespace sea {
 
 namespace {
 inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
+
+// Sum of n values with four independent accumulators: the compiler turns them into one vector register, where an
+// `omp simd` reduction spilled its lanes to the stack.
+template <typename T>
+inline T row_sum(const T* __restrict x, int64_t n) {
+  T a[4] = {T(0), T(0), T(0), T(0)};
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    for (int u = 0; u < 4; ++u) a[u] += x[j + u];
+  for (; j < n; ++j) a[0] += x[j];
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
 }  // namespace
 
 // The elementwise and depthwise stages are plain loops the compiler vectorises; on x86 GCC also builds an AVX2
@@ -77,21 +89,34 @@ PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* 
       const float* __restrict o2 = o1 + P;
       float* __restrict y = out + (c * H + i) * W;
       for (int64_t j = 0; j < W; ++j)
-        y[j] = bc + e0[j] * k0 + o0[j] * k1 + e0[j + 1] * k2 + e1[j] * k3 + o1[j] * k4 + e1[j + 1] * k5 +
-               e2[j] * k6 + o2[j] * k7 + e2[j + 1] * k8;
+        y[j] = bc + ((e0[j] * k0 + o0[j] * k1 + e0[j + 1] * k2) + (e1[j] * k3 + o1[j] * k4 + e1[j + 1] * k5) +
+                     (e2[j] * k6 + o2[j] * k7 + e2[j + 1] * k8));
     }
   }
 }
 
 PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out,
-                             int64_t c0, int64_t c1) {
+                             int64_t c0, int64_t c1, float* mr, float* mc) {
   // The plane is copied into a zero border once, so each output row is one branch-free loop over all nine taps
   // that vectorises over the whole width (W = 8 or 16 here: one or two vectors, no scalar tail).
   const int64_t P = W + 2;
-  std::vector<float> pad((H + 2) * P, 0.0f);
+  const float iw = 1.0f / static_cast<float>(W), ih = 1.0f / static_cast<float>(H);
+  std::vector<float> pad((H + 2) * P, 0.0f), colsum(W);
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
-    for (int64_t i = 0; i < H; ++i) std::copy(xc + i * W, xc + (i + 1) * W, pad.data() + (i + 1) * P + 1);
+    float* __restrict cs = colsum.data();
+    for (int64_t j = 0; j < W; ++j) cs[j] = 0.0f;
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict src = xc + i * W;
+      float* __restrict dst = pad.data() + (i + 1) * P + 1;
+      for (int64_t j = 0; j < W; ++j) {  // inline: a memmove call per 16-float row costs more
+        dst[j] = src[j];
+        cs[j] += src[j];
+      }
+      if (mr) mr[c * H + i] = row_sum(src, W) * iw;
+    }
+    if (mc)
+      for (int64_t j = 0; j < W; ++j) mc[c * W + j] = cs[j] * ih;
     const float* k = w + c * 9;
     const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
     const float bc = b[c];
@@ -100,9 +125,11 @@ PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* 
       const float* __restrict r1 = r0 + P;
       const float* __restrict r2 = r1 + P;
       float* __restrict o = out + (c * H + i) * W;
+      // Three independent partial sums, not one chain of nine dependent adds.
       for (int64_t j = 0; j < W; ++j)
-        o[j] = clamp6(bc + r0[j - 1] * k0 + r0[j] * k1 + r0[j + 1] * k2 + r1[j - 1] * k3 + r1[j] * k4 +
-                      r1[j + 1] * k5 + r2[j - 1] * k6 + r2[j] * k7 + r2[j + 1] * k8);
+        o[j] = clamp6(bc + ((r0[j - 1] * k0 + r0[j] * k1 + r0[j + 1] * k2) +
+                            (r1[j - 1] * k3 + r1[j] * k4 + r1[j + 1] * k5) +
+                            (r2[j - 1] * k6 + r2[j] * k7 + r2[j + 1] * k8)));
     }
   }
 }
@@ -122,11 +149,8 @@ PPMS_CLONES void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, i
     for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
     for (int64_t i = 0; i < H; ++i) {
       const T* __restrict xi = x + i * W;
-      T s = T(0);
-#pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < W; ++j) s += xi[j];
       for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
-      r[i] = s * iw;
+      r[i] = row_sum(xi, W) * iw;
     }
     for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
   }
@@ -236,12 +260,13 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
     wt[3 * M + m] = xs.l1[2 * m + 2];
   }
   for (int64_t c = c0; c < c1; ++c) {
-    float* __restrict g = scratch;       // [W] gated row
-    float* __restrict wide = g + W;      // [H, W0] rows upsampled horizontally
+    float* __restrict gate = scratch;       // [H, W] gated plane
+    float* __restrict wide = gate + H * W;  // [H, W0] rows upsampled horizontally
     const float* __restrict pc = p + c * H * W;
     const float* __restrict dc = detail + c * H * W;
+    for (int64_t q = 0; q < H * W; ++q) gate[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
     for (int64_t i = 0; i < H; ++i) {
-      for (int64_t j = 0; j < W; ++j) g[j] = clamp6(pc[i * W + j] + 3.0f) * (1.0f / 6.0f) * dc[i * W + j];
+      const float* __restrict g = gate + i * W;
       float* __restrict r = wide + i * W0;
       if (twice) {
         const float *__restrict a0 = wt.data(), *__restrict a1 = a0 + M, *__restrict b0 = a1 + M,
@@ -267,10 +292,12 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
   }
 }
 
+int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
+
 int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
   // xs, qkv, dw, detail, t, p, gate + row/col buffers + axial scratch
-  return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + W + H * W0 + 4 * d.dh * (H + W) +
+  return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + gate_scratch(H, W, W0) + 4 * d.dh * (H + W) +
          axial_scratch(d, H, W) + 64;
 }
 
@@ -283,7 +310,7 @@ Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
   t = detail + d.dim * HW;
   p = t + dh * HW;
   gate = p + d.dim * HW;
-  row = gate + W + H * W0;
+  row = gate + gate_scratch(H, W, W0);
   col = row + dh * H;
   row_e = col + dh * W;
   col_e = row_e + dh * H;

@@ -52,9 +52,10 @@ inline int64_t half_up(int64_t n) { return (n + 1) / 2; }
 // out[c] = depthwise 3x3 / stride 2 / padding 1 of x[c] (+ bias), channels [c0, c1). x: [*, H0, W0].
 void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
                int64_t c1);
-// out[c] = ReLU6(depthwise 3x3 / stride 1 / padding 1 of x[c] + bias), channels [c0, c1).
+// out[c] = ReLU6(depthwise 3x3 / stride 1 / padding 1 of x[c] + bias), channels [c0, c1). Given mr and mc, it
+// also writes the axial means of x (see axial_means) while the plane is in cache.
 void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
-                 int64_t c1);
+                 int64_t c1, float* mr = nullptr, float* mc = nullptr);
 // Squeeze-axial attention on qkv [qkv, H, W] (q, k, v channels stacked): row [dh, H] (attention over rows of
 // the W-means) and col [dh, W]. pos: [4, nh_kd, pos_len]. scratch: axial_scratch() values. T: float or double.
 // Composed of the two stages below, which callers may parallelise instead.
@@ -75,7 +76,8 @@ void relu6(float* x, int64_t n);
 // out[c, h, w] = ReLU6(v[c, h, w] + (row[c, h] + col[c, w])), channels [c0, c1).
 void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
                int64_t c1);
-// y[c] = bilinear((hardsigmoid(p[c]) * detail[c]), H0 x W0), channels [c0, c1). scratch: W + H * W0 floats.
+// y[c] = bilinear((hardsigmoid(p[c]) * detail[c]), H0 x W0), channels [c0, c1). scratch: gate_scratch() floats.
+int64_t gate_scratch(int64_t H, int64_t W, int64_t W0);
 void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
                    int64_t c0, int64_t c1, float* scratch);
 

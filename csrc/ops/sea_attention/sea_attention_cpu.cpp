@@ -90,8 +90,7 @@ at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64
     channels(dim, [&](int64_t c0, int64_t c1) { sea::stride_dw(xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1); });
     channels(Q, [&](int64_t c0, int64_t c1) {
       gemm_rows(c0, c1, HW, dim, w.qkv_w, xs, w.qkv_b, qkv);
-      sea::dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1);
-      sea::axial_means(qkv, H, W, mr, mc, c0, c1);
+      sea::dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
     });
     // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
     at::parallel_for(0, 2 * heads, 1, [&](int64_t t0, int64_t t1) {
@@ -115,7 +114,7 @@ at::Tensor sea_attention_cpu(const at::Tensor& x_, at::TensorList weights, int64
     channels(dim, [&](int64_t c0, int64_t c1) {
       gemm_rows(c0, c1, HW, Q, w.pw_w, dw, w.pw_b, detail);
       gemm_rows(c0, c1, HW, dh, w.proj_w, t, w.proj_b, p);
-      std::vector<float> g(W + H * W0);
+      std::vector<float> g(sea::gate_scratch(H, W, W0));
       sea::gate_upsample(p, detail, H, W, H0, W0, yb, c0, c1, g.data());
     });
   }
