@@ -10,6 +10,7 @@
 
 #include "core/vim/vim.h"
 #include "core/vim/vim_impl.h"
+#include "synthetic.h"
 
 using namespace ppms::vim;
 
@@ -69,19 +70,6 @@ std::vector<int64_t> brute(const std::vector<float>& x, int64_t B, int64_t C, in
   return out;
 }
 
-// Smooth regions of a few classes over a low background, like a segmentation head's logits.
-void smooth(std::vector<float>& x, int64_t B, int64_t C, int64_t h, int64_t w, std::mt19937& rng) {
-  std::normal_distribution<float> n(0.f, 1.f);
-  std::uniform_real_distribution<float> u(0.f, 6.2831853f);
-  for (int64_t bc = 0; bc < B * C; ++bc) {
-    const bool present = rng() % 4 == 0;
-    const float fy = u(rng) / h, fx = u(rng) / w, ph = u(rng), amp = present ? 4.f : 0.5f, off = present ? 0.f : -6.f;
-    for (int64_t i = 0; i < h; ++i)
-      for (int64_t j = 0; j < w; ++j)
-        x[(bc * h + i) * w + j] = off + amp * std::sin(fy * i * 3 + fx * j * 3 + ph) + 0.05f * n(rng);
-  }
-}
-
 }  // namespace
 
 int main() {
@@ -94,7 +82,7 @@ int main() {
     const int64_t H = 1 + rng() % 60, W = 1 + rng() % 60;
     std::vector<float> x(B * C * h * w);
     if (t % 2) {
-      smooth(x, B, C, h, w, rng);
+      ppms::synthetic::smooth_logits(x, B, C, h, w, rng);
     } else {
       for (auto& v : x) v = n(rng);
     }
