@@ -29,6 +29,8 @@ for arch in armv8.2-a+fp16 armv8-a; do
   cmake --build "build/arm-$arch" -j "$(nproc)" >/dev/null
   ctest --test-dir "build/arm-$arch" --output-on-failure
 done
+echo "== torch ops: aarch64 PyTorch under qemu =="
+bash scripts/test_aarch64.sh
 
 echo "== pytest =="
 export PPMS_REQUIRE_PADDLE=1  # a missing Paddle fails the parity tests instead of skipping them

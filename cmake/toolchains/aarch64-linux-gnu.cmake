@@ -12,7 +12,9 @@ set(PPMS_SYSROOT "/usr/aarch64-linux-gnu" CACHE PATH "aarch64 libraries qemu loa
 set(CMAKE_CXX_FLAGS_INIT "-march=${PPMS_ARM_ARCH}")
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -cpu ${PPMS_QEMU_CPU} -L ${PPMS_SYSROOT})
 
-set(CMAKE_FIND_ROOT_PATH ${PPMS_SYSROOT})
+# PPMS_FIND_ROOTS: more aarch64 trees to search, e.g. an unpacked aarch64 torch wheel for the torch-op library.
+set(PPMS_FIND_ROOTS "" CACHE STRING "extra aarch64 roots for find_package/find_library")
+set(CMAKE_FIND_ROOT_PATH ${PPMS_SYSROOT} ${PPMS_FIND_ROOTS})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
