@@ -18,10 +18,11 @@ else:
     from . import _C  # registers torch.ops.ppms
 from . import ops, reference
 from .ops import valid_interpolate
+from .optimize import optimize
 from .weights import WeightFileError, convert, load_model, load_weights, read_pdparams
 
 __version__ = "0.1.0"
-__all__ = ["valid_interpolate", "ops", "reference", "convert", "load_model", "load_weights", "read_pdparams", "WeightFileError", "build_info"]
+__all__ = ["valid_interpolate", "optimize", "ops", "reference", "convert", "load_model", "load_weights", "read_pdparams", "WeightFileError", "build_info"]
 
 
 def build_info():

@@ -1,51 +1,37 @@
 """The ``ppms`` command."""
 import argparse
-import statistics
 import sys
-import time
 
 
-def _demo(args):
+def _bench(args):
     import torch
-    from tqdm import tqdm
 
     import ppms_kernels
+    from ppms_kernels import benchmark
     from ppms_kernels.models import pp_mobileseg
-    from ppms_kernels.reference import upsample_argmax
 
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    print(f"ppms_kernels {ppms_kernels.__version__}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"native ops: {ppms_kernels.build_info()}")
-    x = torch.rand(args.batch, 3, args.size, args.size)
-    rows = []
-    variants = [None] if args.weights else args.variants
-    for variant in variants:
-        model = ppms_kernels.load_model(args.weights) if args.weights else pp_mobileseg(variant).eval()
-        params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        reference = lambda m=model: upsample_argmax(m.logits(x), x.shape[-2:])  # noqa: E731
-        fused = pp_mobileseg(model.variant, model.num_classes).eval()
-        fused.load_state_dict(model.state_dict())
-        fused.fuse()
-        medians = {}
-        with torch.inference_mode():
-            for name, run in (("eager reference, full upsample+argmax", reference), ("ppms fused, exact VIM", fused)):
-                times = []
-                for _ in tqdm(range(args.warmup + args.repeat), desc=f"{model.variant}: {name}", leave=False):
-                    t0 = time.perf_counter()
-                    labels = run(x) if run is fused else run()
-                    times.append(time.perf_counter() - t0)
-                medians[name] = statistics.median(times[args.warmup:])
-        classes = torch.unique(labels).numel()
-        for name, t in medians.items():
-            ratio = next(iter(medians.values())) / t
-            rows.append((model.variant, params, tuple(labels.shape), classes, name, t * 1e3, ratio))
-    src = args.weights or "random weights (pass --weights for official ones)"
-    print(f"PP-MobileSeg, {src}, input {tuple(x.shape)}, median of {args.repeat} runs after {args.warmup} warm-up:")
-    print(f"{'variant':8} {'params':>10} {'label map':>18} {'classes':>8}  {'path':38} {'median ms':>10} {'speed-up':>9}")
-    for v, p, shape, c, name, med, ratio in rows:
-        print(f"{v:8} {p:>10,} {str(shape):>18} {c:>8}  {name:38} {med:>10.1f} {ratio:>8.1f}x")
+    if args.weights:
+        model = ppms_kernels.load_model(args.weights)
+        models = {model.variant: model}
+        src = args.weights
+    else:
+        models = {v: pp_mobileseg(v) for v in args.variants}
+        src = "random weights (pass --weights for official ones)"
+    print(f"ppms bench: PP-MobileSeg {'/'.join(models)}, {src}; input {args.batch}x3x{args.size}x{args.size}, "
+          f"label map out; {torch.get_num_threads()} threads; median of {args.repeat} after {args.warmup} warm-up")
+    results = benchmark.run(models, args.rows, args.size, args.batch, torch.get_num_threads(), args.warmup,
+                            args.repeat)
+    print(benchmark.table(results))
+    meta = {"size": args.size, "batch": args.batch, "weights": src, "warmup": args.warmup, "repeat": args.repeat}
+    benchmark.save_json(results, args.json, **meta)
+    print(f"wrote {args.json}")
+    if args.plot:
+        benchmark.plot(results, args.plot, f"{args.batch}x3x{args.size}x{args.size}, {torch.get_num_threads()} "
+                                           f"threads, label map out")
+        print(f"wrote {args.plot}")
 
 
 def _convert(args):
@@ -55,20 +41,27 @@ def _convert(args):
     print(f"wrote {args.dst}: PP-MobileSeg-{variant}, {num_classes} classes")
 
 
+_ROWS = ("eager", "eager_vim", "ppms", "compile_eager", "compile_ppms", "ort", "ort_net")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    d = sub.add_parser("demo", help="segment a sample input with the eager reference and the fused model, "
-                                    "report shapes and latency")
-    d.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])
-    d.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
-    d.add_argument("--size", type=int, default=512)
-    d.add_argument("--batch", type=int, default=1)
-    d.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    d.add_argument("--warmup", type=int, default=2)
-    d.add_argument("--repeat", type=int, default=10)
-    d.set_defaults(func=_demo)
+    b = sub.add_parser("bench", help="end-to-end latency of every way to run the model (eager, ppms, "
+                                     "torch.compile, ONNX Runtime), labels checked first; table, JSON, plot")
+    b.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])
+    b.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
+    b.add_argument("--rows", nargs="+", default=None, metavar="ROW",
+                   help="rows to run (default all): " + ", ".join(_ROWS))
+    b.add_argument("--size", type=int, default=512)
+    b.add_argument("--batch", type=int, default=1)
+    b.add_argument("--threads", type=int, default=0, help="torch and ORT threads (0: torch's default, all cores)")
+    b.add_argument("--warmup", type=int, default=2)
+    b.add_argument("--repeat", type=int, default=10)
+    b.add_argument("--json", default="ppms_bench.json", help="where to write the results")
+    b.add_argument("--plot", help="also write a PNG bar chart here")
+    b.set_defaults(func=_bench)
 
     c = sub.add_parser("convert", help="convert official PaddleSeg .pdparams weights to a torch .pt state dict")
     c.add_argument("src", help="PaddleSeg model.pdparams")
@@ -76,6 +69,12 @@ def main(argv=None):
     c.set_defaults(func=_convert)
 
     args = p.parse_args(argv)
+    if getattr(args, "rows", 0) is None:
+        args.rows = list(_ROWS)
+    if getattr(args, "rows", None):
+        bad = [r for r in args.rows if r not in _ROWS]
+        if bad:
+            p.error(f"unknown row(s) {bad}; rows: {', '.join(_ROWS)}")
     from ppms_kernels.weights import WeightFileError
 
     try:

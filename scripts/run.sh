@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Main job: set up if needed, then build PP-MobileSeg tiny and base, segment a sample input, report latency.
+# Main job: set up if needed, then `ppms bench`: end-to-end latency of tiny and base run every way (eager,
+# ppms, torch.compile, ONNX Runtime), each checked against the reference first; table, JSON and PNG chart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/ppms demo "$@"
+exec .venv/bin/ppms bench --plot ppms_bench.png "$@"

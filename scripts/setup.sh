@@ -12,6 +12,8 @@ pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null \
   || pip_install "torch==$TORCH_VERSION"
 "$PY" -c "import ninja, numpy, tqdm" 2>/dev/null || pip_install ninja numpy tqdm setuptools wheel
+# ppms bench: the ONNX Runtime rows (export with torch.onnx dynamo) and the plot.
+"$PY" -c "import onnxruntime, onnx, onnxscript, matplotlib" 2>/dev/null || pip_install onnxruntime onnx onnxscript matplotlib
 
 so=$(ls ppms_kernels/_C*.so 2>/dev/null | head -n1 || true)
 if [ -z "$so" ] || [ -n "$(find csrc setup.py -newer "$so" -type f | head -n1)" ] \

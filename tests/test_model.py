@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from ppms_kernels.models import MIN_INPUT_SIZE, pp_mobileseg
+from ppms_kernels.testing import assert_labels_match
 
-from labels import assert_labels_match
 
 DATA = Path(__file__).parent / "data"
 # Trainable parameters and state entries (incl. BN statistics) from pp_mobileseg_spec.md section 2.

@@ -23,9 +23,3 @@ def test_models_ship_inside_the_package(tmp_path):
                    cwd=ROOT, check=True, capture_output=True)
     assert (tmp_path / "ppms_kernels" / "models" / "pp_mobileseg.py").exists()
     assert not (tmp_path / "models").exists()
-
-
-def test_demo_reports_model_and_latency(capsys):
-    assert ppms(["demo", "--variants", "tiny", "--size", "64", "--warmup", "0", "--repeat", "2"]) == 0
-    out = capsys.readouterr().out
-    assert "1,492,298" in out and "(1, 64, 64)" in out and "median ms" in out

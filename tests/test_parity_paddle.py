@@ -11,8 +11,8 @@ import torch
 from ppms_kernels import load_model
 from ppms_kernels.cli import main as ppms
 from ppms_kernels.reference import vim
+from ppms_kernels.testing import assert_labels_match
 
-from labels import assert_labels_match
 
 RTOL = 1e-5  # max |ours - paddle| / max |paddle|
 

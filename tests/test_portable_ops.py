@@ -6,14 +6,13 @@ import platform
 import pytest
 import torch
 
-from labels import assert_labels_match
 from ppms_kernels import build_info, valid_interpolate
 from ppms_kernels.models import SeaAttention
 from ppms_kernels.ops import axial_attention
 from ppms_kernels.reference import axial_attention as ref_axial
 from ppms_kernels.reference import upsample_argmax, vim
 from ppms_kernels.sea import FusedSeaAttention
-from ppms_kernels.testing import realistic_logits
+from ppms_kernels.testing import assert_labels_match, realistic_logits
 
 
 def test_build_reports_this_machine():

@@ -2,11 +2,12 @@
 import pytest
 import torch
 
-from ppms_kernels import _C
+from ppms_kernels import _C, optimize
 from ppms_kernels.models import SeaAttention, pp_mobileseg
 from ppms_kernels.ops import SEA_WEIGHTS, axial_attention, sea_attention
 from ppms_kernels.reference import axial_attention as ref_axial
 from ppms_kernels.sea import FusedSeaAttention, pack
+from ppms_kernels.testing import assert_labels_match
 
 # (dim, key_dim, heads, input side): tiny/base x trans1/trans2 at a 512x512 image
 REAL = {"base-trans1": (128, 16, 8, 32), "base-trans2": (192, 24, 8, 16),
@@ -137,6 +138,21 @@ def test_fused_model_matches_unfused(variant):
         fused = model.fuse().logits(x)
     assert rel_err(fused, ref) <= 1e-5
     assert sum(isinstance(m, FusedSeaAttention) for m in model.modules()) == {"tiny": 4, "base": 6}[variant]
+
+
+@pytest.mark.parametrize("variant", ["tiny", "base"])
+def test_optimize_folds_every_batchnorm_and_stays_exact(variant):
+    model = randomise(pp_mobileseg(variant, num_classes=19), seed=5).eval()
+    x = torch.randn(2, 3, 97, 130)
+    with torch.no_grad():
+        ref = model.logits(x)
+        ref_labels = model(x)
+        optimize(model)
+        out = model.logits(x)
+        labels = model(x)
+    assert rel_err(out, ref) <= 1e-5
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert_labels_match(labels, ref_labels, torch.nn.functional.interpolate(ref, x.shape[-2:], mode="bilinear"))
 
 
 def test_model_trains_with_the_kernel_in_place():

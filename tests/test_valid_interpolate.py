@@ -8,9 +8,8 @@ import ppms_kernels
 from ppms_kernels import _C, valid_interpolate
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.reference import vim
-from ppms_kernels.testing import realistic_logits
+from ppms_kernels.testing import assert_labels_match, realistic_logits
 
-from labels import assert_labels_match
 
 KERNELS = _C.vim_kernels()
 

@@ -4,10 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from ppms_kernels.reference import vim
-from ppms_kernels.testing import realistic_logits
+from ppms_kernels.testing import assert_labels_match, realistic_logits
 from ppms_kernels.triton.valid_interpolate import valid_interpolate
 
-from labels import assert_labels_match
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
