@@ -19,8 +19,10 @@ def _folded(conv, bn):
 def optimize(model):
     """Fastest exact inference path of a ``PPMobileSeg`` model, in place; returns it in eval mode.
 
-    Every SEA attention block becomes one ``ppms::sea_attention`` call (``model.fuse()``) and every other
-    BatchNorm is folded into its convolution, so the forward runs no BatchNorm at all. Logits equal the
+    Every SEA attention block becomes one ``ppms::sea_attention`` call (``model.fuse()``), every other
+    BatchNorm is folded into its convolution, so the forward runs no BatchNorm at all, and the weights go
+    channels_last, which oneDNN convolves without reordering every activation (~20% off the network here; inputs
+    may stay NCHW: the first convolution switches the activations to channels_last). Logits equal the
     unoptimised model's within float32 rounding (the tests bound it at 1e-5 relative). The result cannot train:
     optimise after loading weights. Label maps come from the model's ``upsample``/``vim_mode`` as before.
     """
@@ -36,4 +38,4 @@ def optimize(model):
     left = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if left:
         raise RuntimeError(f"optimize: BatchNorm left unfolded at {left}")
-    return model
+    return model.to(memory_format=torch.channels_last)

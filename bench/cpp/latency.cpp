@@ -97,12 +97,6 @@ void bench_sea(int warmup, int iters) {
   const Shape shapes[] = {{"base trans1 128x32x32", 128, 8, 16, 32}, {"base trans2 192x16x16", 192, 8, 24, 16},
                           {"tiny trans1 64x32x32", 64, 4, 16, 32}, {"tiny trans2 128x16x16", 128, 4, 24, 16}};
   std::mt19937 rng(2);
-  std::normal_distribution<float> n(0.f, 1.f);
-  auto random = [&](int64_t k, float scale) {
-    std::vector<float> v(k);
-    for (auto& e : v) e = scale * n(rng);
-    return v;
-  };
   const char* native = sea::native_gemm() == sea::gemm_scalar ? "scalar"
 #if defined(__aarch64__)
                                                                : "neon";
@@ -111,14 +105,9 @@ void bench_sea(int warmup, int iters) {
 #endif
   for (const auto& s : shapes) {
     const sea::Dims d{s.dim, s.heads, s.key_dim, 2 * s.heads * s.key_dim};
-    const int64_t Q = d.qkv(), dh = d.dh, dim = d.dim, L = 16;
-    const auto sw = random(dim * 9, 0.3f), sb = random(dim, 0.2f), qw = random(Q * dim, 0.1f), qb = random(Q, 0.2f),
-               dw = random(Q * 9, 0.3f), db = random(Q, 0.2f), pw = random(dim * Q, 0.05f), pb = random(dim, 0.2f),
-               rw = random(dh * dh, 0.05f), rb = random(dh, 0.2f), cw = random(dh * dh, 0.05f), cb = random(dh, 0.2f),
-               jw = random(dim * dh, 0.05f), jb = random(dim, 0.2f), pos = random(4 * d.nh_kd() * L, 1.f),
-               x = random(dim * s.side * s.side, 1.f);
-    const sea::Weights w{sw.data(), sb.data(), qw.data(), qb.data(), dw.data(), db.data(), pw.data(), pb.data(),
-                         rw.data(), rb.data(), cw.data(), cb.data(), jw.data(), jb.data(), pos.data(), L};
+    const synthetic::SeaWeights sw(d, 16, rng);
+    const sea::Weights& w = sw.w;
+    const auto x = synthetic::normal(d.dim * s.side * s.side, 1.f, rng);
     std::vector<float> scratch(sea::scratch_floats(d, s.side, s.side)), y(x.size());
     auto run = [&](sea::Gemm g) {
       return [&, g] { sea::forward(d, w, x.data(), s.side, s.side, y.data(), g, scratch.data()); };

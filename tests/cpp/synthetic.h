@@ -6,8 +6,34 @@
 #include <random>
 #include <vector>
 
+#include "core/sea/sea.h"
+
 namespace ppms {
 namespace synthetic {
+
+inline std::vector<float> normal(int64_t n, float scale, std::mt19937& rng) {
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = scale * d(rng);
+  return v;
+}
+
+// Random packed SEA attention weights (BatchNorm already folded), positional embeddings of length L, scaled so
+// that activations stay O(1) through the block.
+struct SeaWeights {
+  std::vector<std::vector<float>> t;
+  sea::Weights w;
+
+  SeaWeights(const sea::Dims& d, int64_t L, std::mt19937& rng) {
+    const int64_t Q = d.qkv(), dim = d.dim, dh = d.dh;
+    const int64_t sizes[15] = {dim * 9, dim, Q * dim, Q, Q * 9, Q, dim * Q, dim, dh * dh, dh, dh * dh, dh,
+                               dim * dh, dim, 4 * d.nh_kd() * L};
+    const float scales[15] = {.3f, .2f, .1f, .2f, .3f, .2f, .05f, .2f, .05f, .2f, .05f, .2f, .05f, .2f, 1.f};
+    for (int i = 0; i < 15; ++i) t.push_back(normal(sizes[i], scales[i], rng));
+    w = {t[0].data(), t[1].data(), t[2].data(),  t[3].data(),  t[4].data(),  t[5].data(),  t[6].data(), t[7].data(),
+         t[8].data(), t[9].data(), t[10].data(), t[11].data(), t[12].data(), t[13].data(), t[14].data(), L};
+  }
+};
 
 // Smooth regions of a few classes over a low background, like a segmentation head's logits [B, C, h, w].
 inline void smooth_logits(std::vector<float>& x, int64_t B, int64_t C, int64_t h, int64_t w, std::mt19937& rng) {

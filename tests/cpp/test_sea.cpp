@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/sea/sea.h"
+#include "synthetic.h"
 
 using namespace ppms::sea;
 
@@ -40,17 +41,12 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
 
 int main() {
   std::mt19937 rng(7);
-  std::normal_distribution<float> n(0.f, 1.f);
-  auto random = [&](int64_t k, float s) {
-    std::vector<float> v(k);
-    for (auto& x : v) x = s * n(rng);
-    return v;
-  };
   int failures = 0, cases = 0;
   for (const auto& k : kernels()) {
     for (int t = 0; t < 200; ++t) {
       const int64_t M = 1 + rng() % 37, N = 1 + rng() % 70, K = 1 + rng() % 90;
-      const auto A = random(M * K, 1.f), B = random(K * N, 1.f), bias = random(M, 1.f);
+      const auto A = ppms::synthetic::normal(M * K, 1.f, rng), B = ppms::synthetic::normal(K * N, 1.f, rng),
+                 bias = ppms::synthetic::normal(M, 1.f, rng);
       std::vector<float> ref(M * N), out(M * N);
       gemm_scalar(M, N, K, A.data(), B.data(), bias.data(), ref.data());
       k.fn(M, N, K, A.data(), B.data(), bias.data(), out.data());
@@ -66,14 +62,10 @@ int main() {
                                {128, 4, 24, 16, 16}, {32, 2, 8, 17, 9},    {16, 2, 4, 1, 2}};
   for (const auto& s : shapes) {
     const Dims d{s[0], s[1], s[2], 2 * s[1] * s[2]};
-    const int64_t H0 = s[3], W0 = s[4], Q = d.qkv(), dim = d.dim, dh = d.dh;
-    const auto sw = random(dim * 9, 0.3f), sb = random(dim, 0.2f), qw = random(Q * dim, 0.1f), qb = random(Q, 0.2f),
-               dw = random(Q * 9, 0.3f), db = random(Q, 0.2f), pw = random(dim * Q, 0.05f), pb = random(dim, 0.2f),
-               rw = random(dh * dh, 0.05f), rb = random(dh, 0.2f), cw = random(dh * dh, 0.05f), cb = random(dh, 0.2f),
-               jw = random(dim * dh, 0.05f), jb = random(dim, 0.2f), pos = random(4 * d.nh_kd() * 16, 1.f),
-               x = random(dim * H0 * W0, 1.f);
-    const Weights w{sw.data(), sb.data(), qw.data(), qb.data(), dw.data(), db.data(), pw.data(), pb.data(),
-                    rw.data(), rb.data(), cw.data(), cb.data(), jw.data(), jb.data(), pos.data(), 16};
+    const int64_t H0 = s[3], W0 = s[4], dim = d.dim;
+    const ppms::synthetic::SeaWeights sw(d, 16, rng);
+    const Weights& w = sw.w;
+    const auto x = ppms::synthetic::normal(dim * H0 * W0, 1.f, rng);
     std::vector<float> scratch(scratch_floats(d, H0, W0)), ref(dim * H0 * W0), out(dim * H0 * W0);
     forward(d, w, x.data(), H0, W0, ref.data(), gemm_scalar, scratch.data());
     for (const auto& k : kernels()) {
