@@ -46,3 +46,47 @@ def test_bench_refuses_unknown_rows(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--rows", "eager", "nope"])
     assert "unknown row" in capsys.readouterr().err
+
+
+def test_palette_is_paddleseg_voc_style():
+    from ppms_kernels.segment import palette
+
+    p = palette()
+    # The well-known first entries (PASCAL VOC colour map, which PaddleSeg's get_color_map_list generates).
+    assert p[:8].tolist() == [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128], [128, 0, 128],
+                              [0, 128, 128], [128, 128, 128]]
+    assert p[8].tolist() == [64, 0, 0] and len({tuple(c) for c in p[:150]}) == 150
+
+
+def test_segment_writes_label_map_and_overlay(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from ppms_kernels.segment import load_image, palette
+
+    img = tmp_path / "img.png"
+    Image.fromarray((np.random.default_rng(0).random((61, 90, 3)) * 255).astype(np.uint8)).save(img)
+    assert main(["segment", str(img), "--variant", "tiny", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "RANDOM weights" in out and " ms " in out
+    colours = np.array(Image.open(tmp_path / "out_labels.png"))
+    overlay = np.array(Image.open(tmp_path / "out_overlay.png"))
+    assert colours.shape == overlay.shape == (61, 90, 3)
+    # The same model (seed 0), unoptimised, on the same input: its labels drawn with the palette.
+    torch.manual_seed(0)
+    model = pp_mobileseg("tiny").eval()
+    with torch.inference_mode():
+        labels = model(load_image(img)[1])[0]
+    assert (palette()[labels.numpy()] != colours).any(-1).mean() <= 1e-3
+
+
+def test_segment_refuses_tiny_or_missing_images(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    img = tmp_path / "small.png"
+    Image.fromarray(np.zeros((8, 40, 3), np.uint8)).save(img)
+    assert main(["segment", str(img), "--variant", "tiny"]) == 2
+    assert main(["segment", str(tmp_path / "missing.png")]) == 2
+    err = capsys.readouterr().err
+    assert "at least 16x16" in err and "missing.png" in err
