@@ -29,6 +29,7 @@ ROWS = {
     "compile_ppms": ("(d) torch.compile of (c)", "argmax"),
     "ort": ("(e) ONNX Runtime, full upsample+argmax", "argmax"),
     "ort_net": ("(e) ONNX Runtime, network only (logits)", None),
+    "paddle": ("(f) official Paddle (PaddleSeg 2.8.0, VIM on)", "vim"),
 }
 
 
@@ -92,6 +93,34 @@ def _ort(module, x, threads, tmp):
     name = sess.get_inputs()[0].name
     xn = x.numpy()
     return lambda: torch.from_numpy(sess.run(None, {name: xn})[0])
+
+
+def paddle(model, x, threads, warmup, repeat, tmp):
+    """Run the official model in Paddle (a subprocess: Paddle and torch never share one) on ``model``'s weights:
+    returns its labels and the seconds of each timed run."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from .weights import torch_to_paddle
+
+    probe = subprocess.run([sys.executable, "-c", "import paddle, paddleseg"], capture_output=True, text=True)
+    if probe.returncode:
+        raise ImportError(name="paddlepaddle/paddleseg")
+    np.savez(os.path.join(tmp, "paddle_weights.npz"), **torch_to_paddle(model.state_dict()))
+    np.save(os.path.join(tmp, "x.npy"), x.numpy())
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paddle_run.py")
+    done = subprocess.run([sys.executable, script, "--variant", model.variant, "--weights",
+                           os.path.join(tmp, "paddle_weights.npz"), "--input", os.path.join(tmp, "x.npy"),
+                           "--out", tmp, "--warmup", str(warmup), "--repeat", str(repeat)],
+                          env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"Paddle run failed: {done.stderr.strip().splitlines()[-1:]}")
+    with open(os.path.join(tmp, "times.json")) as f:
+        times = json.load(f)
+    return torch.from_numpy(np.load(os.path.join(tmp, "labels.npy"))).long(), times
 
 
 def build(row, model, x, threads, tmp):
@@ -161,15 +190,19 @@ def run(models, rows=tuple(ROWS), size=512, batch=1, threads=None, warmup=2, rep
                 r = Result(variant, row, label, batch, threads)
                 try:
                     with torch.inference_mode():
-                        f = build(row, model, x, threads, tmp)
-                        r.label_flips = check(row, f(), reference)  # also the first warm-up (and compilation)
-                        for _ in range(max(warmup - 1, 0)):
-                            f()
-                        times = []
-                        for _ in range(repeat):
-                            t0 = time.perf_counter()
-                            f()
-                            times.append(time.perf_counter() - t0)
+                        if row == "paddle":
+                            labels, times = paddle(model, x, threads, warmup, repeat, tmp)
+                            r.label_flips = check(row, labels, reference)
+                        else:
+                            f = build(row, model, x, threads, tmp)
+                            r.label_flips = check(row, f(), reference)  # also the first warm-up (compilation)
+                            for _ in range(max(warmup - 1, 0)):
+                                f()
+                            times = []
+                            for _ in range(repeat):
+                                t0 = time.perf_counter()
+                                f()
+                                times.append(time.perf_counter() - t0)
                     r.median_ms, r.min_ms, r.runs = statistics.median(times) * 1e3, min(times) * 1e3, repeat
                 except ImportError as e:
                     r.error = f"not installed: {e.name or e}"

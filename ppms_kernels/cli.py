@@ -75,10 +75,9 @@ def _convert(args):
     print(f"wrote {args.dst}: PP-MobileSeg-{variant}, {num_classes} classes")
 
 
-_ROWS = ("eager", "eager_vim", "ppms", "compile_eager", "compile_ppms", "ort", "ort_net")
-
-
 def main(argv=None):
+    from ppms_kernels.benchmark import ROWS as _ROWS
+
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
     sub = p.add_subparsers(dest="cmd", required=True)
 

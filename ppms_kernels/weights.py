@@ -83,6 +83,20 @@ def paddle_to_torch(params):
     return sd
 
 
+def torch_to_paddle(sd):
+    """The inverse of :func:`paddle_to_torch`: numpy arrays under Paddle's names (no ``num_batches_tracked``)."""
+    params = {}
+    for k, v in sd.items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        if k.endswith("running_mean"):
+            k = k[: -len("running_mean")] + "_mean"
+        elif k.endswith("running_var"):
+            k = k[: -len("running_var")] + "_variance"
+        params[k] = v.detach().cpu().numpy()
+    return params
+
+
 def infer_config(sd):
     """``(variant, num_classes)`` of a converted state dict, read off its keys and the classifier's shape."""
     head = "decode_head.conv_seg.weight"

@@ -7,11 +7,7 @@ bash scripts/setup.sh
 PY=.venv/bin/python
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import pytest, hypothesis, pytest_benchmark, triton" 2>/dev/null || pip_install pytest hypothesis pytest-benchmark triton
-# The official implementation for the parity tests (run in a subprocess, never beside torch).
-if ! "$PY" -c "import paddle, paddleseg, cv2, sklearn, yaml, six, requests" 2>/dev/null; then
-  pip_install paddlepaddle==3.3.1 six pyyaml requests scikit-learn opencv-python-headless
-  pip_install --no-deps paddleseg==2.8.0
-fi
+bash scripts/paddle.sh
 # Cross toolchain and emulator for the NEON kernels (Debian packages).
 if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)

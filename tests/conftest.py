@@ -18,13 +18,20 @@ def _seed():
     torch.manual_seed(0)
 
 
-def _paddle_missing():
-    try:
-        import paddle  # noqa: F401
-        import paddleseg  # noqa: F401
-    except ImportError as e:
-        return str(e)
-    return None
+def _require_paddle():
+    """Skip, or under PPMS_REQUIRE_PADDLE=1 fail, unless Paddle and PaddleSeg import (in a subprocess: importing
+    Paddle beside torch could clash over OpenMP and MKL)."""
+    probe = subprocess.run([sys.executable, "-c", "import paddle, paddleseg"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        msg = f"PaddlePaddle/PaddleSeg not importable: {probe.stderr.strip().splitlines()[-1:]}"
+        if os.environ.get("PPMS_REQUIRE_PADDLE") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def paddle_available():
+    _require_paddle()
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +41,7 @@ def paddle_reference(tmp_path_factory):
 
     def get(variant):
         if variant not in cache:
-            # Paddle runs in a subprocess: importing it beside torch could clash (OpenMP, MKL).
-            probe = subprocess.run([sys.executable, "-c", "import paddle, paddleseg"], capture_output=True, text=True)
-            if probe.returncode != 0:
-                msg = f"PaddlePaddle/PaddleSeg not importable: {probe.stderr.strip().splitlines()[-1:]}"
-                if os.environ.get("PPMS_REQUIRE_PADDLE") == "1":
-                    pytest.fail(msg)
-                pytest.skip(msg)
+            _require_paddle()
             out = tmp_path_factory.mktemp(f"paddle_{variant}")
             subprocess.run([sys.executable, str(HERE / "paddle_reference.py"), "--variant", variant, "--out", str(out)],
                            check=True, capture_output=True)

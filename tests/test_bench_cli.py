@@ -90,3 +90,11 @@ def test_segment_refuses_tiny_or_missing_images(tmp_path, capsys):
     assert main(["segment", str(tmp_path / "missing.png")]) == 2
     err = capsys.readouterr().err
     assert "at least 16x16" in err and "missing.png" in err
+
+
+def test_bench_paddle_row_runs_the_official_model_on_our_weights(tmp_path, paddle_available):
+    out = tmp_path / "b.json"
+    assert main(["bench", "--variants", "tiny", "--size", "64", "--warmup", "1", "--repeat", "1",
+                 "--rows", "eager_vim", "paddle", "--json", str(out)]) == 0
+    rows = {r["row"]: r for r in json.loads(out.read_text())["results"]}
+    assert not rows["paddle"]["error"] and rows["paddle"]["median_ms"] > 0, rows["paddle"]
