@@ -18,6 +18,11 @@ echo "== C++ kernel tests: native =="
 cmake -S . -B build/core -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
 cmake --build build/core -j "$(nproc)" >/dev/null
 ctest --test-dir build/core --output-on-failure
+echo "== C++ kernel tests: AddressSanitizer + UndefinedBehaviorSanitizer =="
+cmake -S . -B build/asan -DPPMS_BUILD_TORCH_OPS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
+cmake --build build/asan -j "$(nproc)" >/dev/null
+ctest --test-dir build/asan --output-on-failure
 for arch in armv8.2-a+fp16 armv8-a; do
   echo "== C++ kernel tests: aarch64 -march=$arch under qemu =="
   cmake -S . -B "build/arm-$arch" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
