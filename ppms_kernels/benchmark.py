@@ -11,7 +11,7 @@ import platform
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -45,7 +45,6 @@ class Result:
     runs: int = 0
     label_flips: int = 0  # near-tie pixels that differ from the row's reference
     error: str = ""       # why the row could not run (missing package, failed export or compile, mismatch)
-    extra: dict = field(default_factory=dict)
 
 
 def reference_model(model):
@@ -67,8 +66,7 @@ class _Labels(torch.nn.Module):
         self.model = model
 
     def forward(self, x):
-        lo = self.model.logits(x)
-        return F.interpolate(lo, x.shape[-2:], mode="bilinear", align_corners=False).argmax(1)
+        return upsample_argmax(self.model.logits(x), x.shape[-2:])
 
 
 class _Logits(torch.nn.Module):
@@ -123,6 +121,13 @@ def paddle(model, x, threads, warmup, repeat, tmp):
     return torch.from_numpy(np.load(os.path.join(tmp, "labels.npy"))).long(), times
 
 
+def _ppms(model):
+    """Row (c): an optimised copy of ``model`` returning exact labels."""
+    fast = optimize(copy.deepcopy(model))
+    fast.upsample, fast.vim_mode = "vim", "exact"
+    return fast
+
+
 def build(row, model, x, threads, tmp):
     """The callable of one row: () -> label map [B, H, W] (or logits for ``ort_net``)."""
     size = tuple(x.shape[-2:])
@@ -133,16 +138,13 @@ def build(row, model, x, threads, tmp):
         ref = reference_model(model)
         return lambda: vim(ref.logits(x), size)
     if row == "ppms":
-        fast = optimize(copy.deepcopy(model))
-        fast.upsample, fast.vim_mode = "vim", "exact"
+        fast = _ppms(model)
         return lambda: fast(x)
     if row == "compile_eager":
         f = torch.compile(_Labels(reference_model(model)))
         return lambda: f(x)
     if row == "compile_ppms":
-        fast = optimize(copy.deepcopy(model))
-        fast.upsample, fast.vim_mode = "vim", "exact"
-        f = torch.compile(fast, fullgraph=True)
+        f = torch.compile(_ppms(model), fullgraph=True)
         return lambda: f(x)
     if row == "ort":
         return _ort(_Labels(reference_model(model)), x, threads, tmp)

@@ -95,28 +95,37 @@ PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* 
   }
 }
 
+template <typename T>
+PPMS_CLONES void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, int64_t c0, int64_t c1) {
+  const T iw = T(1) / static_cast<T>(W), ih = T(1) / static_cast<T>(H);
+  for (int64_t c = c0; c < c1; ++c) {
+    const T* __restrict x = qkv + c * H * W;
+    T* __restrict r = mr + c * H;
+    T* __restrict cc = mc + c * W;
+    for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
+    for (int64_t i = 0; i < H; ++i) {
+      const T* __restrict xi = x + i * W;
+      for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
+      r[i] = row_sum(xi, W) * iw;
+    }
+    for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
+  }
+}
+
 PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out,
                              int64_t c0, int64_t c1, float* mr, float* mc) {
   // The plane is copied into a zero border once, so each output row is one branch-free loop over all nine taps
   // that vectorises over the whole width (W = 8 or 16 here: one or two vectors, no scalar tail).
   const int64_t P = W + 2;
-  const float iw = 1.0f / static_cast<float>(W), ih = 1.0f / static_cast<float>(H);
-  std::vector<float> pad((H + 2) * P, 0.0f), colsum(W);
+  std::vector<float> pad((H + 2) * P, 0.0f);
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
-    float* __restrict cs = colsum.data();
-    for (int64_t j = 0; j < W; ++j) cs[j] = 0.0f;
     for (int64_t i = 0; i < H; ++i) {
       const float* __restrict src = xc + i * W;
       float* __restrict dst = pad.data() + (i + 1) * P + 1;
-      for (int64_t j = 0; j < W; ++j) {  // inline: a memmove call per 16-float row costs more
-        dst[j] = src[j];
-        cs[j] += src[j];
-      }
-      if (mr) mr[c * H + i] = row_sum(src, W) * iw;
+      for (int64_t j = 0; j < W; ++j) dst[j] = src[j];  // inline: a memmove call per 16-float row costs more
     }
-    if (mc)
-      for (int64_t j = 0; j < W; ++j) mc[c * W + j] = cs[j] * ih;
+    if (mr) axial_means(x, H, W, mr, mc, c, c + 1);  // this plane is in L1 now
     const float* k = w + c * 9;
     const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
     const float bc = b[c];
@@ -137,23 +146,6 @@ PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* 
 int64_t axial_scratch(const Dims& d, int64_t H, int64_t W) {
   const int64_t n = std::max(H, W);
   return d.qkv() * (H + W) + n * (n + 1) + 16;
-}
-
-template <typename T>
-PPMS_CLONES void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, int64_t c0, int64_t c1) {
-  const T iw = T(1) / static_cast<T>(W), ih = T(1) / static_cast<T>(H);
-  for (int64_t c = c0; c < c1; ++c) {
-    const T* __restrict x = qkv + c * H * W;
-    T* __restrict r = mr + c * H;
-    T* __restrict cc = mc + c * W;
-    for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
-    for (int64_t i = 0; i < H; ++i) {
-      const T* __restrict xi = x + i * W;
-      for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
-      r[i] = row_sum(xi, W) * iw;
-    }
-    for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
-  }
 }
 
 template <typename T>
