@@ -21,6 +21,26 @@ def _bench(fn, quick):
     return do_bench(fn, warmup=10 if quick else 50, rep=30 if quick else 200, return_mode="median")
 
 
+def _graphed(fn):
+    """``fn`` captured once in a CUDA graph: returns a replay that yields the graph's (static) output. Replays cost
+    one launch, so these rows show what the kernels cost without Python and launch overhead."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = fn()
+
+    def replay():
+        graph.replay()
+        return out
+
+    return replay
+
+
 def vim_rows(quick):
     from ppms_kernels import valid_interpolate
     from ppms_kernels.reference import upsample_argmax, vim
@@ -65,6 +85,11 @@ def sea_rows(quick):
                 assert err <= 1e-5, f"{group}: relative error {err:.2e}"
                 yield group, "eager reference block", _bench(lambda: block(x), quick)
                 yield group, "ppms sea_attention (Triton)", _bench(lambda: fused(x), quick)
+                for row, fn in [("eager reference block, CUDA graph", _graphed(lambda: block(x))),
+                                ("ppms sea_attention, CUDA graph", _graphed(lambda: fused(x)))]:
+                    err = ((fn() - ref).norm() / ref.norm()).item()
+                    assert err <= 1e-5, f"{group} {row}: relative error {err:.2e}"
+                    yield group, row, _bench(fn, quick)
 
 
 def e2e_rows(quick):
@@ -84,8 +109,11 @@ def e2e_rows(quick):
             with torch.inference_mode():
                 up = F.interpolate(ref_model.logits(x), (512, 512), mode="bilinear", align_corners=False)
                 ref = up.argmax(1)
-                rows = {"(a) eager PyTorch, full upsample+argmax": lambda: upsample_argmax(ref_model.logits(x), (512, 512)),
-                        "(c) ppms: optimize() + exact VIM": lambda: fast(x)}
+                eager = lambda: upsample_argmax(ref_model.logits(x), (512, 512))  # noqa: E731
+                rows = {"(a) eager PyTorch, full upsample+argmax": eager,
+                        "(c) ppms: optimize() + exact VIM": lambda: fast(x),
+                        "(a) in a CUDA graph": _graphed(eager),
+                        "(c) in a CUDA graph": _graphed(lambda: fast(x))}
                 if not quick and batch == 1:  # compiling costs ~1 min a row
                     rows["(d) torch.compile of (a)"] = torch.compile(benchmark._Labels(ref_model))
                     rows["(d) torch.compile of (c)"] = torch.compile(fast, fullgraph=True)

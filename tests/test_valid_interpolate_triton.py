@@ -2,6 +2,9 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+
+import ppms_kernels
 
 from ppms_kernels.reference import vim
 from ppms_kernels.testing import assert_labels_match, realistic_logits
@@ -44,6 +47,23 @@ def test_nan_wins_like_torch_argmax():
     logits[0, 2, 1, 1] = float("nan")
     full = F.interpolate(logits, size=(9, 9), mode="bilinear", align_corners=False)
     assert torch.equal(valid_interpolate(logits.to(DEVICE), (9, 9)).cpu(), full.argmax(1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(B=st.integers(1, 3), C=st.integers(1, 40), h=st.integers(1, 9), w=st.integers(1, 9), H=st.integers(1, 40),
+       W=st.integers(1, 40), mode=st.sampled_from(["exact", "paper"]), special=st.sampled_from(["none", "ties", "nonfinite"]),
+       seed=st.integers(0, 2**31 - 1))
+def test_same_labels_as_the_cpu_kernel(B, C, h, w, H, W, mode, special, seed):
+    # Ties (rounded logits) and NaN/+-inf corners are where the candidate bound and torch.argmax's order matter.
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, C, h, w, generator=g)
+    if special == "ties":
+        x = x.round()
+    elif special == "nonfinite":
+        u = torch.rand(x.shape, generator=g)
+        x[u < 0.05], x[(u >= 0.05) & (u < 0.1)], x[(u >= 0.1) & (u < 0.15)] = float("nan"), float("inf"), float("-inf")
+    out = valid_interpolate(x.to(DEVICE), (H, W), mode).cpu()
+    assert torch.equal(out, ppms_kernels.valid_interpolate(x, (H, W), mode))
 
 
 @pytest.mark.parametrize("args,err", [

@@ -41,7 +41,7 @@ def _squeeze_attention_kernel(m_ptr, pos_ptr, out_ptr, n, L, Q, NK, DH, scale_po
                               KD: tl.constexpr, DV: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
                               BV: tl.constexpr):
     # one program: one (image, head) over one axis of length n. m: [B, Q, n] means (q, k, v rows stacked);
-    # pos: [2, NK, L] (q and k embeddings of this axis); out: [B, DH, n]
+    # pos: [2, NK, L] (q and k embeddings of this axis); out: [B, DH, n], ReLU6 applied
     b = tl.program_id(0).to(tl.int64)
     h = tl.program_id(1)
     rn = tl.arange(0, BN)
@@ -70,6 +70,7 @@ def _squeeze_attention_kernel(m_ptr, pos_ptr, out_ptr, n, L, Q, NK, DH, scale_po
     vm = (rv < DV)[:, None] & nm[None, :]
     v = tl.load(base + (2 * NK + h * DV + rv[:, None]) * n + rn[None, :], mask=vm, other=0.0)  # [BV, BN (j)]
     o = tl.sum(v[:, None, :] * p[None, :, :], axis=2)  # [BV, BN (i)]
+    o = tl.minimum(tl.maximum(o, 0.0), 6.0)  # the ReLU6 that opens proj_encode_row / proj_encode_column
     tl.store(out_ptr + b * DH * n + (h * DV + rv[:, None]) * n + rn[None, :], o, mask=vm)
 
 
@@ -114,9 +115,8 @@ def _gate_upsample_kernel(p_ptr, d_ptr, out_ptr, H, W, H0, W0, scale_h, scale_w,
 
 
 def _conv1x1(w, b, x):
-    # [O, C] @ [B, C, N] + b -> [B, O, N]
-    return torch.addmm(b[:, None], w, x.transpose(0, 1).reshape(x.shape[1], -1)).reshape(
-        w.shape[0], x.shape[0], -1).transpose(0, 1).contiguous()
+    # [O, C] @ [B, C, N] + b -> [B, O, N]: one strided-batched GEMM (the expanded weight has batch stride 0)
+    return torch.baddbmm(b[None, :, None], w.expand(x.shape[0], -1, -1), x)
 
 
 def _dw3x3(x, w, b, H_in, W_in, H, W, stride, relu6):
@@ -163,8 +163,8 @@ def sea_attention(x, weights, num_heads, key_dim):
     q4 = qkv.reshape(B, -1, H, W)
     row = _squeeze_attention(q4.mean(3), pos[:2].contiguous(), num_heads, key_dim, dh)  # [B, dh, H]
     col = _squeeze_attention(q4.mean(2), pos[2:].contiguous(), num_heads, key_dim, dh)  # [B, dh, W]
-    row = _conv1x1(rw, rb, row.clamp(0, 6))
-    col = _conv1x1(cw, cb, col.clamp(0, 6))
+    row = _conv1x1(rw, rb, row)
+    col = _conv1x1(cw, cb, col)
     t = torch.empty((B, dh, H * W), device=x.device, dtype=torch.float32)
     _mix_relu6_kernel[(B * dh, triton.cdiv(H * W, BLOCK))](qkv[:, 2 * nk:], row, col, t, dh, H, W, qkv.shape[1] * H * W,
                                                          BLOCK=BLOCK)
