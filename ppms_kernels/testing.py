@@ -27,7 +27,8 @@ def assert_labels_match(ours, ref, ref_logits, rtol=1e-5, max_fraction=1e-4):
     b, y, x = diff.nonzero(as_tuple=True)
     theirs = ref_logits[b, ref.long()[diff], y, x].double()
     mine = ref_logits[b, ours.long()[diff], y, x].double()
-    scale = ref_logits.double().abs().amax().clamp_min(1e-30)
+    finite = ref_logits[ref_logits.isfinite()]  # NaN and +-inf have no near-ties: those labels must be equal
+    scale = (finite.double().abs().amax() if finite.numel() else torch.tensor(1.0, dtype=torch.float64)).clamp_min(1e-30)
     gap = ((mine - theirs).abs() / scale).nan_to_num(float("inf")).max().item()
     n = int(diff.sum())
     assert gap <= rtol, f"{n} label(s) differ beyond near-ties (relative gap {gap:.2e})"

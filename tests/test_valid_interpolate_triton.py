@@ -66,6 +66,17 @@ def test_same_labels_as_the_cpu_kernel(B, C, h, w, H, W, mode, special, seed):
     assert torch.equal(out, ppms_kernels.valid_interpolate(x, (H, W), mode))
 
 
+def test_weights_round_like_torch_cpu():
+    # Found on an H100, where the GPU and torch computed the source row 1.5 * (1/3) - 0.5 with one rounding (1e-8)
+    # and our CPU kernel with two (0): -inf * that weight is -inf or NaN, and a different class won.
+    inf, nan = float("inf"), float("nan")
+    x = torch.tensor([[[[-1.1258, nan, 0.5667, 0.7935, 0.5988, -1.5551]], [[-0.3414, 1.8530, 0.4681, nan, -inf, 0.1835]],
+                       [[1.3894, 1.5863, 0.9463, -0.8437, 0.9318, 1.2590]]]])
+    ref = F.interpolate(x, size=(3, 2), mode="bilinear", align_corners=False).argmax(1)
+    assert torch.equal(valid_interpolate(x.to(DEVICE), (3, 2)).cpu(), ref)
+    assert torch.equal(ppms_kernels.valid_interpolate(x, (3, 2)), ref)
+
+
 @pytest.mark.parametrize("args,err", [
     ((torch.randn(3, 4, 5), (8, 8)), ValueError),
     ((torch.randn(1, 3, 4, 4, dtype=torch.float64), (8, 8)), TypeError),

@@ -140,6 +140,7 @@ def valid_interpolate(logits, size, mode="exact", out_dtype=None):
     _candidates_kernel[(triton.cdiv(h * w, CELLS), B)](x, classes, K, cand, count, C, h, w, TOL=TOL, FLOOR=FLOOR,
                                                        CELLS=CELLS, CLS=CLS)
     out = torch.empty((B, H, W), dtype=out_dtype, device=x.device)
+    # No implicit FMA contraction: the interpolation must round as the CPU kernels do, so that both give the same labels.
     _vim_kernel[(triton.cdiv(H * W, BLOCK), B)](x, cand, count, K, out, C, h, w, H, W, h / H, w / W, h == H, w == W,
-                                                BLOCK=BLOCK)
+                                                BLOCK=BLOCK, enable_fp_fusion=False)
     return out

@@ -25,7 +25,9 @@ struct LinearAxisT {
         i = o;
         lambda1 = T(0);
       } else {
-        T src = scale * (static_cast<T>(o) + T(0.5)) - T(0.5);
+        // One rounding, as ATen's kernels get it where they are built with FMA (its AVX2 and aarch64 builds, and
+        // CUDA): an exact 0 weight (src == i) decides whether -inf * weight is NaN, and so which label wins.
+        T src = std::fma(scale, static_cast<T>(o) + T(0.5), T(-0.5));
         src = src < T(0) ? T(0) : src;
         i = std::min(static_cast<int64_t>(std::floor(src)), in - 1);
         lambda1 = std::min(std::max(src - static_cast<T>(i), T(0)), T(1));
