@@ -1,0 +1,175 @@
+"""Property-based tests (hypothesis) of every op against its plain-PyTorch reference, over random shapes, dtypes,
+layouts, class counts, scale factors (down-sampling too) and non-finite values.
+
+Every run does ``EXAMPLES`` (1000) examples per op on the CPU and on a GPU; without a GPU the Triton kernels run in
+Triton's interpreter, which takes seconds an example, so they get a tenth (VIM) and a hundredth (SEA) of that.
+The long run multiplies every budget by ``LONG``:
+
+    .venv/bin/python -m pytest tests/test_fuzz.py -m slow      # ~20x the examples, tens of minutes
+"""
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import ppms_kernels
+from ppms_kernels import _C
+from ppms_kernels.ops import axial_attention, sea_attention
+from ppms_kernels.reference import axial_attention as ref_axial
+from ppms_kernels.reference import vim
+from ppms_kernels.sea import pack
+from ppms_kernels.testing import assert_labels_match
+
+from test_sea_attention import block, rel_err
+
+EXAMPLES = 1000
+LONG = 20
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+BUDGETS = [pytest.param(1, id="ci"), pytest.param(LONG, id="long", marks=pytest.mark.slow)]
+
+
+def run(prop, strategies, examples):
+    """Run ``prop`` under hypothesis for ``examples`` examples (a fresh wrapper per call: settings apply once)."""
+    settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+             print_blob=True)(given(**strategies)(prop))()
+
+
+def special_values(x, kind, g):
+    """``ties``: integer logits, so exact ties are everywhere; ``nonfinite``: ~5% each of NaN, +inf and -inf."""
+    if kind == "ties":
+        return x.round()
+    if kind == "nonfinite":
+        u = torch.rand(x.shape, generator=g)
+        x = x.clone()
+        x[u < 0.05], x[(u >= 0.05) & (u < 0.1)], x[(u >= 0.1) & (u < 0.15)] = float("nan"), float("inf"), float("-inf")
+    return x
+
+
+def relayout(x, kind):
+    """The same values in another memory layout: channels_last, a strided slice, or a stride-0 (expanded) batch."""
+    if kind == "channels_last":
+        return x.contiguous(memory_format=torch.channels_last)
+    if kind == "strided":
+        wide = torch.zeros(x.shape[0], x.shape[1] * 2, x.shape[2], x.shape[3] * 3, dtype=x.dtype)
+        wide[:, ::2, :, ::3] = x
+        return wide[:, ::2, :, ::3]
+    if kind == "expanded":
+        return x[:1].expand_as(x)
+    return x
+
+
+VIM = dict(B=st.integers(1, 3), C=st.integers(1, 200), h=st.integers(1, 16), w=st.integers(1, 16),
+           H=st.integers(1, 64), W=st.integers(1, 64), mode=st.sampled_from(["exact", "paper"]),
+           dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16]),
+           out_dtype=st.sampled_from([torch.int64, torch.int32, torch.uint8]),
+           special=st.sampled_from(["none", "ties", "nonfinite"]),
+           layout=st.sampled_from(["contiguous", "channels_last", "strided", "expanded"]),
+           seed=st.integers(0, 2**31 - 1))
+
+
+def vim_cpu(B, C, h, w, H, W, mode, dtype, out_dtype, special, layout, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = special_values(torch.randn(B, C, h, w, generator=g) * 3, special, g).to(dtype)
+    if out_dtype == torch.uint8 and C > 256:
+        out_dtype = torch.int32
+    x = relayout(x, layout)
+    out = ppms_kernels.valid_interpolate(x, (H, W), mode, out_dtype)
+    assert out.dtype == out_dtype and out.shape == (B, H, W) and out.is_contiguous()
+    xf = x.float().contiguous()
+    up = F.interpolate(xf, (H, W), mode="bilinear", align_corners=False)
+    ref = up.argmax(1) if mode == "exact" else vim(xf, (H, W))
+    # Integer or half-precision logits make exact ties in real arithmetic common; each flip must still be a near-tie.
+    tie_prone = special == "ties" or dtype != torch.float32
+    assert_labels_match(out, ref, up, max_fraction=0.05 if tie_prone else 1e-4)
+    scalar = _C.valid_interpolate_with(xf, [H, W], mode, "scalar")
+    assert torch.equal(out.long(), scalar)  # every SIMD kernel gives the scalar kernel's labels exactly
+    for kernel in _C.vim_kernels():
+        assert torch.equal(_C.valid_interpolate_with(xf, [H, W], mode, kernel), scalar), kernel
+
+
+def vim_triton(B, C, h, w, H, W, mode, dtype, out_dtype, special, layout, seed):
+    from ppms_kernels.triton.valid_interpolate import valid_interpolate
+
+    g = torch.Generator().manual_seed(seed)
+    x = relayout(special_values(torch.randn(B, C, h, w, generator=g) * 3, special, g).to(dtype), layout)
+    out_dtype = torch.int32 if out_dtype == torch.uint8 and C > 256 else out_dtype
+    out = valid_interpolate(x.to(DEVICE), (H, W), mode, out_dtype).cpu()
+    assert torch.equal(out, ppms_kernels.valid_interpolate(x, (H, W), mode, out_dtype))
+
+
+SEA = dict(heads=st.integers(1, 4), kd=st.integers(1, 8), dim=st.integers(1, 24), B=st.integers(1, 3),
+           H=st.integers(1, 20), W=st.integers(1, 20),
+           layout=st.sampled_from(["contiguous", "channels_last", "strided", "expanded"]),
+           seed=st.integers(0, 2**31 - 1))
+
+
+def sea_cpu(heads, kd, dim, B, H, W, layout, seed):
+    m = block(dim, kd, heads, seed=seed)
+    x = relayout(torch.randn(B, dim, H, W, generator=torch.Generator().manual_seed(seed)), layout)
+    with torch.no_grad():
+        ref = m(x.contiguous())
+    w = pack(m)
+    out = sea_attention(x, w, heads, kd)
+    assert out.shape == ref.shape and rel_err(out, ref) <= 1e-5
+    for gemm in _C.gemm_kernels():  # the torch-free core's forward with each GEMM kernel
+        assert rel_err(_C.sea_attention_core(x.contiguous(), w, heads, kd, gemm), ref) <= 1e-5, gemm
+
+
+def sea_triton(heads, kd, dim, B, H, W, layout, seed):
+    from ppms_kernels.triton.sea_attention import sea_attention as triton_sea_attention
+
+    m = block(dim, kd, heads, seed=seed)
+    x = relayout(torch.randn(B, dim, H, W, generator=torch.Generator().manual_seed(seed)), layout)
+    with torch.no_grad():
+        ref = m(x.contiguous())
+    out = triton_sea_attention(x.to(DEVICE), [t.to(DEVICE) for t in pack(m)], heads, kd).cpu()
+    assert rel_err(out, ref) <= 1e-5
+
+
+AXIAL = dict(B=st.integers(1, 3), heads=st.integers(1, 4), kd=st.integers(1, 6), dv=st.integers(1, 6),
+             H=st.integers(1, 20), W=st.integers(1, 20), L=st.integers(1, 24), seed=st.integers(0, 2**31 - 1))
+
+
+def axial(B, heads, kd, dv, H, W, L, seed):
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    inputs = [r(B, heads * kd, H, W), r(B, heads * kd, H, W), r(B, heads * dv, H, W), *[r(1, heads * kd, L) for _ in range(4)]]
+    ours = [t.clone().requires_grad_() for t in inputs]
+    theirs = [t.clone().requires_grad_() for t in inputs]
+    row, col = axial_attention(*ours, heads)
+    rrow, rcol = ref_axial(*theirs, heads)
+    torch.testing.assert_close(row, rrow, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(col, rcol, rtol=1e-10, atol=1e-12)
+    grow, gcol = r(*row.shape), r(*col.shape)
+    torch.autograd.backward((row, col), (grow, gcol))
+    torch.autograd.backward((rrow, rcol), (grow, gcol))
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_valid_interpolate_cpu(budget):
+    run(vim_cpu, VIM, EXAMPLES * budget)
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_valid_interpolate_triton(budget):
+    run(vim_triton, VIM, EXAMPLES * budget // (1 if DEVICE == "cuda" else 10))  # the interpreter: ~1 s an example
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_sea_attention_cpu(budget):
+    run(sea_cpu, SEA, EXAMPLES * budget)
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_sea_attention_triton(budget):
+    run(sea_triton, SEA, EXAMPLES * budget // (1 if DEVICE == "cuda" else 100))  # the interpreter: ~4 s an example
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_axial_attention(budget):
+    run(axial, AXIAL, EXAMPLES * budget)
