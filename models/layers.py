@@ -2,7 +2,6 @@
 
 Attribute names follow PaddleSeg (``c``/``bn``, ``conv``/``bn``) so that Paddle parameter names are module paths.
 """
-import torch
 from torch import nn
 import torch.nn.functional as F
 

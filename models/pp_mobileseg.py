@@ -1,4 +1,5 @@
 """PP-MobileSeg: StrideFormer backbone + AAM + head, with VIM or full upsampling at inference."""
+import torch
 from torch import nn
 
 from ppms_kernels.ops import VIM_MODES, valid_interpolate
@@ -80,7 +81,7 @@ class PPMobileSeg(nn.Module):
 
     def logits(self, x):
         """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny."""
-        _check_input(x)
+        _check_input(x, next(self.parameters()))
         return self.decode_head(self.backbone(x))
 
     def forward(self, x):
@@ -91,11 +92,17 @@ class PPMobileSeg(nn.Module):
         return valid_interpolate(logits, size, self.vim_mode)
 
 
-def _check_input(x):
+def _check_input(x, param):
+    if not torch.is_tensor(x):
+        raise TypeError(f"input must be a tensor [B, 3, H, W], got {type(x).__name__}")
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"input must be an image batch [B, 3, H, W], got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"input must be a floating-point tensor, got {x.dtype}")
+    if x.dtype != param.dtype:
+        raise TypeError(f"input is {x.dtype} but the model's weights are {param.dtype}: convert one to the other")
+    if x.device != param.device:
+        raise ValueError(f"input is on {x.device} but the model is on {param.device}")
     if x.shape[0] == 0:
         raise ValueError("input batch is empty (B == 0)")
     if min(x.shape[-2:]) < MIN_INPUT_SIZE:

@@ -2,6 +2,8 @@
 
 Schemas live in ``csrc/ppms.cpp``; CPU kernels in ``csrc/ops/<op>/``; Triton kernels in ``ppms_kernels/triton/``.
 """
+import operator
+
 import torch
 
 VIM_MODES = ("exact", "paper")
@@ -18,8 +20,17 @@ def valid_interpolate(logits, size, mode="exact", out_dtype=None):
     """
     if not torch.is_tensor(logits):
         raise TypeError(f"valid_interpolate: logits must be a tensor, got {type(logits).__name__}")
-    return torch.ops.ppms.valid_interpolate.default(logits, [int(s) if not isinstance(s, torch.SymInt) else s
-                                                             for s in size], mode, out_dtype)
+    return torch.ops.ppms.valid_interpolate.default(logits, _size(size), mode, out_dtype)
+
+
+def _size(size):
+    """``size`` as two ints (SymInts pass through); floats, bools and other lengths are refused, not truncated."""
+    try:
+        if len(size) == 2 and not any(isinstance(s, (bool, float)) for s in size):
+            return [s if isinstance(s, torch.SymInt) else operator.index(s) for s in size]
+    except TypeError:
+        pass
+    raise TypeError(f"valid_interpolate: size must be (H, W), two ints, got {size!r}")
 
 
 @torch.library.register_fake("ppms::valid_interpolate")
@@ -57,6 +68,8 @@ def _sea_attention_fake(x, weights, num_heads, key_dim):
     torch._check(len(weights) == len(SEA_WEIGHTS), lambda: f"sea_attention: expected {len(SEA_WEIGHTS)} weights")
     torch._check(x.shape[1] == weights[0].shape[0],
                  lambda: f"sea_attention: x has {x.shape[1]} channels, weights expect {weights[0].shape[0]}")
+    for name, w in zip(SEA_WEIGHTS, weights):
+        torch._check(w.device == x.device, lambda: f"sea_attention: weight {name} is on {w.device}, x on {x.device}")
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
@@ -76,6 +89,8 @@ def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
 
 @torch.library.register_fake("ppms::axial_attention")
 def _axial_attention_fake(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
+    for t in (k, v, pos_rowq, pos_rowk, pos_colq, pos_colk):
+        torch._check(t.device == q.device, lambda: f"axial_attention: all inputs must be on {q.device}, got {t.device}")
     B, _, H, W = q.shape
     return v.new_empty((B, v.shape[1], H, 1)), v.new_empty((B, v.shape[1], 1, W))
 

@@ -113,8 +113,12 @@ def check_state_dict(model, sd):
     unexpected = [k for k in sd if k not in want]
     shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(want[k].shape)}"
               for k in want if k in sd and sd[k].shape != want[k].shape]
+    # load_state_dict would cast integer arrays into float parameters without a word
+    types = [f"{k}: file {sd[k].dtype} vs model {want[k].dtype}"
+             for k in want if k in sd and sd[k].is_floating_point() != want[k].is_floating_point()]
     problems = []
-    for title, items in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", shapes)):
+    for title, items in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", shapes),
+                         ("mis-typed", types)):
         if items:
             shown = ", ".join(items[:8]) + (f", ... ({len(items)} in all)" if len(items) > 8 else "")
             problems.append(f"{title} keys: {shown}")

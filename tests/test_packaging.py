@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import ppms_kernels
-from ppms_kernels.cli import main as ppms
 
 ROOT = Path(__file__).parent.parent
 

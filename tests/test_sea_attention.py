@@ -72,28 +72,6 @@ def test_layouts_and_strides():
                                sea_attention(torch.cat([x, x], 3)[..., ::2].contiguous(), w, 4, 16))
 
 
-def test_bad_input_is_refused():
-    m = block(64, 16, 4)
-    w = pack(m)
-    x = torch.randn(1, 64, 16, 16)
-    with pytest.raises(ValueError, match="channels"):
-        sea_attention(torch.randn(1, 32, 16, 16), w, 4, 16)
-    with pytest.raises(TypeError, match="float32"):
-        sea_attention(x.double(), w, 4, 16)
-    with pytest.raises(TypeError, match="qkv_w must be float32"):
-        sea_attention(x, [t.double() if i == 2 else t for i, t in enumerate(w)], 4, 16)
-    with pytest.raises(ValueError, match="expected 15 packed weights"):
-        sea_attention(x, w[:-1], 4, 16)
-    with pytest.raises(ValueError, match="qkv_w has shape"):
-        sea_attention(x, w, 8, 16)
-    with pytest.raises(ValueError, match="4-D"):
-        sea_attention(x[0], w, 4, 16)
-    with pytest.raises(ValueError, match="non-empty"):
-        sea_attention(x[:0], w, 4, 16)
-    with pytest.raises(RuntimeError, match="inference-only"):
-        FusedSeaAttention(m).train()(x)
-
-
 def test_opcheck():
     m = block(32, 8, 2)
     torch.library.opcheck(torch.ops.ppms.sea_attention.default, (torch.randn(2, 32, 9, 12), pack(m), 2, 8))

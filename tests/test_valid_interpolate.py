@@ -101,24 +101,6 @@ def test_nan_and_inf_follow_torch_argmax():
         assert torch.equal(out, ref)
 
 
-@pytest.mark.parametrize("args,err,match", [
-    ((torch.randn(3, 4, 5), (8, 8)), ValueError, "4-D"),
-    ((torch.randint(0, 5, (1, 3, 4, 4)), (8, 8)), TypeError, "float32"),
-    ((torch.randn(1, 3, 4, 4, dtype=torch.float64), (8, 8)), TypeError, "float32"),
-    ((torch.randn(0, 3, 4, 4), (8, 8)), ValueError, "non-empty"),
-    ((torch.randn(1, 0, 4, 4), (8, 8)), ValueError, "non-empty"),
-    ((torch.randn(1, 3, 4, 4), (0, 8)), ValueError, "size"),
-    ((torch.randn(1, 3, 4, 4), (-3, 8)), ValueError, "size"),
-    ((torch.randn(1, 3, 4, 4), (1 << 20, 1 << 20)), ValueError, "size"),
-    ((torch.randn(1, 3, 4, 4), (8, 8), "fast"), ValueError, "mode"),
-    ((torch.randn(1, 300, 4, 4), (8, 8), "exact", torch.uint8), ValueError, "256"),
-    ((torch.randn(1, 3, 4, 4), (8, 8), "exact", torch.float32), TypeError, "out_dtype"),
-])
-def test_bad_input_is_refused(args, err, match):
-    with pytest.raises(err, match=match):
-        valid_interpolate(*args)
-
-
 def test_opcheck():
     for args in [(realistic_logits(2, 30, 9, 7, 5), [33, 20], "exact", None),
                  (realistic_logits(1, 30, 9, 7, 5), [8, 40], "paper", torch.int32)]:

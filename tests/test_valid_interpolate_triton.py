@@ -75,15 +75,3 @@ def test_weights_round_like_torch_cpu():
     ref = F.interpolate(x, size=(3, 2), mode="bilinear", align_corners=False).argmax(1)
     assert torch.equal(valid_interpolate(x.to(DEVICE), (3, 2)).cpu(), ref)
     assert torch.equal(ppms_kernels.valid_interpolate(x, (3, 2)), ref)
-
-
-@pytest.mark.parametrize("args,err", [
-    ((torch.randn(3, 4, 5), (8, 8)), ValueError),
-    ((torch.randn(1, 3, 4, 4, dtype=torch.float64), (8, 8)), TypeError),
-    ((torch.randn(1, 3, 4, 4), (0, 8)), ValueError),
-    ((torch.randn(1, 3, 4, 4), (8, 8), "fast"), ValueError),
-    ((torch.randn(1, 300, 4, 4), (8, 8), "exact", torch.uint8), ValueError),
-])
-def test_bad_input_is_refused(args, err):
-    with pytest.raises(err):
-        valid_interpolate(args[0].to(DEVICE), *args[1:])

@@ -12,6 +12,9 @@ namespace ppms {
 
 namespace {
 
+// The largest H or W of x: the axial attention holds an (H/2)^2 and a (W/2)^2 map per task, 256 MiB at this size.
+constexpr int64_t kMaxSide = 1 << 14;
+
 constexpr std::array<const char*, 15> kNames = {"stride_w", "stride_b", "qkv_w", "qkv_b", "dw_w",
                                                 "dw_b",     "pw_w",     "pw_b",  "row_w", "row_b",
                                                 "col_w",    "col_b",    "proj_w", "proj_b", "pos"};
@@ -34,6 +37,8 @@ Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t
   TORCH_CHECK_VALUE(x.dim() == 4, "sea_attention: x must be 4-D [B, C, H, W], got shape ", x.sizes());
   TORCH_CHECK_TYPE(x.scalar_type() == at::kFloat, "sea_attention: x must be float32, got ", x.scalar_type());
   TORCH_CHECK_VALUE(x.numel() > 0, "sea_attention: x must be non-empty, got shape ", x.sizes());
+  TORCH_CHECK_VALUE(x.size(2) <= kMaxSide && x.size(3) <= kMaxSide, "sea_attention: x is ", x.size(2), "x",
+                    x.size(3), "; H and W must be at most ", kMaxSide);
   TORCH_CHECK_VALUE(num_heads >= 1 && key_dim >= 1, "sea_attention: num_heads and key_dim must be >= 1");
   const int64_t dim = ws[0].size(0), dh = ws[8].size(0), nk = num_heads * key_dim, Q = 2 * nk + dh;
   TORCH_CHECK_VALUE(x.size(1) == dim, "sea_attention: x has ", x.size(1), " channels, the packed weights expect ",
@@ -130,6 +135,8 @@ std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, cons
   TORCH_CHECK_VALUE(v.size(0) == q.size(0) && v.size(2) == q.size(2) && v.size(3) == q.size(3),
                     "axial_attention: v ", v.sizes(), " does not match q ", q.sizes());
   TORCH_CHECK_VALUE(q.numel() > 0 && v.numel() > 0, "axial_attention: empty input");
+  TORCH_CHECK_VALUE(q.size(2) <= kMaxSide / 2 && q.size(3) <= kMaxSide / 2, "axial_attention: q is ", q.size(2), "x",
+                    q.size(3), "; H and W must be at most ", kMaxSide / 2);
   TORCH_CHECK_VALUE(num_heads >= 1 && q.size(1) % num_heads == 0 && v.size(1) % num_heads == 0,
                     "axial_attention: channels of q (", q.size(1), ") and v (", v.size(1),
                     ") must be multiples of num_heads = ", num_heads);
@@ -138,8 +145,12 @@ std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, cons
   for (const auto* t : {&k, &v, &prq, &prk, &pcq, &pck})
     TORCH_CHECK_TYPE(t->scalar_type() == dt, "axial_attention: all inputs must be ", dt, ", got ", t->scalar_type());
   for (const auto* t : {&prq, &prk, &pcq, &pck})
-    TORCH_CHECK_VALUE(t->dim() == 3 && t->size(0) == 1 && t->size(1) == q.size(1) && t->sizes() == prq.sizes(),
-                      "axial_attention: positional embeddings must be [1, ", q.size(1), ", L], got ", t->sizes());
+    TORCH_CHECK_VALUE(t->dim() == 3 && t->size(0) == 1 && t->size(1) == q.size(1) && t->size(2) >= 1 &&
+                          t->sizes() == prq.sizes(),
+                      "axial_attention: positional embeddings must be [1, ", q.size(1), ", L >= 1], got ", t->sizes());
+  for (const auto* t : {&k, &v, &prq, &prk, &pcq, &pck})
+    TORCH_CHECK_VALUE(t->device() == q.device(), "axial_attention: all inputs must be on ", q.device(), ", got ",
+                      t->device());
   const int64_t B = q.size(0), nk = q.size(1), dh = v.size(1), H = q.size(2), W = q.size(3);
   const sea::Dims d{0, num_heads, nk / num_heads, dh};
   const auto qkv = at::cat({q, k, v}, 1).contiguous();
