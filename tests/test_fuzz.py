@@ -20,7 +20,7 @@ from ppms_kernels.reference import vim
 from ppms_kernels.sea import pack
 from ppms_kernels.testing import assert_labels_match
 
-from test_sea_attention import block, rel_err
+from test_sea_attention import block
 
 EXAMPLES = 1000
 LONG = 20
@@ -103,6 +103,14 @@ SEA = dict(heads=st.integers(1, 4), kd=st.integers(1, 8), dim=st.integers(1, 24)
            seed=st.integers(0, 2**31 - 1))
 
 
+def close(out, ref):
+    """Within float32 rounding of the reference: 1e-5 of its largest value, plus 1e-6 absolute for outputs that
+    cancel to near zero (where another summation order, e.g. cuBLAS's, moves the relative error)."""
+    assert out.shape == ref.shape
+    err = (out - ref).abs().max().item()
+    assert err <= 1e-5 * ref.abs().max().item() + 1e-6, f"max error {err:.3g}, max |ref| {ref.abs().max().item():.3g}"
+
+
 def sea_cpu(heads, kd, dim, B, H, W, layout, seed):
     m = block(dim, kd, heads, seed=seed)
     x = relayout(torch.randn(B, dim, H, W, generator=torch.Generator().manual_seed(seed)), layout)
@@ -110,9 +118,9 @@ def sea_cpu(heads, kd, dim, B, H, W, layout, seed):
         ref = m(x.contiguous())
     w = pack(m)
     out = sea_attention(x, w, heads, kd)
-    assert out.shape == ref.shape and rel_err(out, ref) <= 1e-5
+    close(out, ref)
     for gemm in _C.gemm_kernels():  # the torch-free core's forward with each GEMM kernel
-        assert rel_err(_C.sea_attention_core(x.contiguous(), w, heads, kd, gemm), ref) <= 1e-5, gemm
+        close(_C.sea_attention_core(x.contiguous(), w, heads, kd, gemm), ref)
 
 
 def sea_triton(heads, kd, dim, B, H, W, layout, seed):
@@ -122,8 +130,7 @@ def sea_triton(heads, kd, dim, B, H, W, layout, seed):
     x = relayout(torch.randn(B, dim, H, W, generator=torch.Generator().manual_seed(seed)), layout)
     with torch.no_grad():
         ref = m(x.contiguous())
-    out = triton_sea_attention(x.to(DEVICE), [t.to(DEVICE) for t in pack(m)], heads, kd).cpu()
-    assert rel_err(out, ref) <= 1e-5
+    close(triton_sea_attention(x.to(DEVICE), [t.to(DEVICE) for t in pack(m)], heads, kd).cpu(), ref)
 
 
 AXIAL = dict(B=st.integers(1, 3), heads=st.integers(1, 4), kd=st.integers(1, 6), dv=st.integers(1, 6),

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ops/shape_str.h"
 #include "sea_attention.h"
 
 namespace ppms {
@@ -30,13 +31,13 @@ Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t
   for (size_t i = 0; i < ws.size(); ++i) {
     TORCH_CHECK_TYPE(ws[i].scalar_type() == at::kFloat, "sea_attention: weight ", kNames[i], " must be float32, got ",
                      ws[i].scalar_type());
-    TORCH_CHECK_VALUE(ws[i].device() == x.device(), "sea_attention: weight ", kNames[i], " is on ", ws[i].device(),
-                      ", x on ", x.device());
+    TORCH_CHECK_VALUE(ws[i].device() == x.device(), "sea_attention: weight ", kNames[i], " is on ",
+                      ws[i].device().str(), ", x on ", x.device().str());
     TORCH_CHECK_VALUE(ws[i].is_contiguous(), "sea_attention: weight ", kNames[i], " must be contiguous");
   }
-  TORCH_CHECK_VALUE(x.dim() == 4, "sea_attention: x must be 4-D [B, C, H, W], got shape ", x.sizes());
+  TORCH_CHECK_VALUE(x.dim() == 4, "sea_attention: x must be 4-D [B, C, H, W], got shape ", shape_str(x.sizes()));
   TORCH_CHECK_TYPE(x.scalar_type() == at::kFloat, "sea_attention: x must be float32, got ", x.scalar_type());
-  TORCH_CHECK_VALUE(x.numel() > 0, "sea_attention: x must be non-empty, got shape ", x.sizes());
+  TORCH_CHECK_VALUE(x.numel() > 0, "sea_attention: x must be non-empty, got shape ", shape_str(x.sizes()));
   TORCH_CHECK_VALUE(x.size(2) <= kMaxSide && x.size(3) <= kMaxSide, "sea_attention: x is ", x.size(2), "x",
                     x.size(3), "; H and W must be at most ", kMaxSide);
   TORCH_CHECK_VALUE(num_heads >= 1 && key_dim >= 1, "sea_attention: num_heads and key_dim must be >= 1");
@@ -48,10 +49,11 @@ Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t
                                                         {dim}, {dh, dh}, {dh}, {dh, dh}, {dh}, {dim, dh}, {dim}}};
   for (size_t i = 0; i < shapes.size(); ++i)
     TORCH_CHECK_VALUE(ws[i].sizes() == at::IntArrayRef(shapes[i]), "sea_attention: weight ", kNames[i],
-                      " has shape ", ws[i].sizes(), ", expected ", at::IntArrayRef(shapes[i]), " (dim ", dim,
+                      " has shape ", shape_str(ws[i].sizes()), ", expected ", shape_str(shapes[i]), " (dim ", dim,
                       ", num_heads ", num_heads, ", key_dim ", key_dim, ", dh ", dh, ")");
   TORCH_CHECK_VALUE(ws[14].dim() == 3 && ws[14].size(0) == 4 && ws[14].size(1) == nk && ws[14].size(2) >= 1,
-                    "sea_attention: weight pos must be [4, num_heads * key_dim = ", nk, ", L], got ", ws[14].sizes());
+                    "sea_attention: weight pos must be [4, num_heads * key_dim = ", nk, ", L], got ",
+                    shape_str(ws[14].sizes()));
   auto p = [&](int i) { return ws[i].const_data_ptr<float>(); };
   return {sea::Dims{dim, num_heads, key_dim, dh},
           sea::Weights{p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13), p(14),
@@ -131,9 +133,10 @@ std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, cons
                                                        const at::Tensor& pcq, const at::Tensor& pck,
                                                        int64_t num_heads) {
   TORCH_CHECK_VALUE(q.dim() == 4 && k.dim() == 4 && v.dim() == 4, "axial_attention: q, k, v must be 4-D");
-  TORCH_CHECK_VALUE(q.sizes() == k.sizes(), "axial_attention: q ", q.sizes(), " and k ", k.sizes(), " differ");
+  TORCH_CHECK_VALUE(q.sizes() == k.sizes(), "axial_attention: q ", shape_str(q.sizes()), " and k ",
+                    shape_str(k.sizes()), " differ");
   TORCH_CHECK_VALUE(v.size(0) == q.size(0) && v.size(2) == q.size(2) && v.size(3) == q.size(3),
-                    "axial_attention: v ", v.sizes(), " does not match q ", q.sizes());
+                    "axial_attention: v ", shape_str(v.sizes()), " does not match q ", shape_str(q.sizes()));
   TORCH_CHECK_VALUE(q.numel() > 0 && v.numel() > 0, "axial_attention: empty input");
   TORCH_CHECK_VALUE(q.size(2) <= kMaxSide / 2 && q.size(3) <= kMaxSide / 2, "axial_attention: q is ", q.size(2), "x",
                     q.size(3), "; H and W must be at most ", kMaxSide / 2);
@@ -147,10 +150,11 @@ std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, cons
   for (const auto* t : {&prq, &prk, &pcq, &pck})
     TORCH_CHECK_VALUE(t->dim() == 3 && t->size(0) == 1 && t->size(1) == q.size(1) && t->size(2) >= 1 &&
                           t->sizes() == prq.sizes(),
-                      "axial_attention: positional embeddings must be [1, ", q.size(1), ", L >= 1], got ", t->sizes());
+                      "axial_attention: positional embeddings must be [1, ", q.size(1), ", L >= 1], got ",
+                      shape_str(t->sizes()));
   for (const auto* t : {&k, &v, &prq, &prk, &pcq, &pck})
-    TORCH_CHECK_VALUE(t->device() == q.device(), "axial_attention: all inputs must be on ", q.device(), ", got ",
-                      t->device());
+    TORCH_CHECK_VALUE(t->device() == q.device(), "axial_attention: all inputs must be on ", q.device().str(), ", got ",
+                      t->device().str());
   const int64_t B = q.size(0), nk = q.size(1), dh = v.size(1), H = q.size(2), W = q.size(3);
   const sea::Dims d{0, num_heads, nk / num_heads, dh};
   const auto qkv = at::cat({q, k, v}, 1).contiguous();

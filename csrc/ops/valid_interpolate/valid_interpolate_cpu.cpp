@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "ops/shape_str.h"
 #include "valid_interpolate.h"
 
 namespace ppms {
@@ -16,14 +17,15 @@ constexpr int64_t kMaxSide = 1 << 15;
 void check_args(const at::Tensor& logits, at::IntArrayRef size, const std::string& mode,
                 std::optional<at::ScalarType> out_dtype) {
   TORCH_CHECK_VALUE(logits.dim() == 4, "valid_interpolate: logits must be 4-D [B, C, h, w], got shape ",
-                    logits.sizes());
+                    shape_str(logits.sizes()));
   const auto dt = logits.scalar_type();
   TORCH_CHECK_TYPE(dt == at::kFloat || dt == at::kHalf || dt == at::kBFloat16,
                    "valid_interpolate: logits must be float32, float16 or bfloat16, got ", dt);
-  TORCH_CHECK_VALUE(logits.numel() > 0, "valid_interpolate: logits must be non-empty, got shape ", logits.sizes());
-  TORCH_CHECK_VALUE(size.size() == 2, "valid_interpolate: size must be [H, W], got ", size);
+  TORCH_CHECK_VALUE(logits.numel() > 0, "valid_interpolate: logits must be non-empty, got shape ",
+                    shape_str(logits.sizes()));
+  TORCH_CHECK_VALUE(size.size() == 2, "valid_interpolate: size must be [H, W], got ", shape_str(size));
   TORCH_CHECK_VALUE(size[0] >= 1 && size[1] >= 1 && size[0] <= kMaxSide && size[1] <= kMaxSide,
-                    "valid_interpolate: size must be within [1, ", kMaxSide, "], got ", size);
+                    "valid_interpolate: size must be within [1, ", kMaxSide, "], got ", shape_str(size));
   TORCH_CHECK_VALUE(logits.size(1) <= std::numeric_limits<int32_t>::max(),
                     "valid_interpolate: too many classes: ", logits.size(1));
   TORCH_CHECK_VALUE(mode == "exact" || mode == "paper",
@@ -42,7 +44,7 @@ void check_args(const at::Tensor& logits, at::IntArrayRef size, const std::strin
 at::Tensor valid_interpolate_cpu_with(const at::Tensor& logits, at::IntArrayRef size, const std::string& mode,
                                       std::optional<at::ScalarType> out_dtype, vim::RowsFn kernel) {
   check_args(logits, size, mode, out_dtype);
-  TORCH_CHECK_VALUE(logits.device().is_cpu(), "valid_interpolate: expected a CPU tensor, got ", logits.device());
+  TORCH_CHECK_VALUE(logits.device().is_cpu(), "valid_interpolate: expected a CPU tensor, got ", logits.device().str());
   const auto x = logits.to(at::kFloat).contiguous();  // half/bfloat16 accumulate in float32
   const int64_t B = x.size(0), C = x.size(1), h = x.size(2), w = x.size(3), H = size[0], W = size[1];
   const auto otype = out_dtype.value_or(at::kLong);
