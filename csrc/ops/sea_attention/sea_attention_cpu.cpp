@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-#include "ops/shape_str.h"
+#include "ops/messages.h"
 #include "sea_attention.h"
 
 namespace ppms {
@@ -26,8 +26,8 @@ struct Checked {
 };
 
 Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t key_dim) {
-  TORCH_CHECK_VALUE(ws.size() == kNames.size(), "sea_attention: expected ", kNames.size(),
-                    " packed weights (ppms_kernels.sea.pack), got ", ws.size());
+  TORCH_CHECK_VALUE(ws.size() == kNames.size(), "sea_attention: expected ", num(kNames.size()),
+                    " packed weights (ppms_kernels.sea.pack), got ", num(ws.size()));
   for (size_t i = 0; i < ws.size(); ++i) {
     TORCH_CHECK_TYPE(ws[i].scalar_type() == at::kFloat, "sea_attention: weight ", kNames[i], " must be float32, got ",
                      ws[i].scalar_type());
@@ -38,21 +38,22 @@ Checked check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t
   TORCH_CHECK_VALUE(x.dim() == 4, "sea_attention: x must be 4-D [B, C, H, W], got shape ", shape_str(x.sizes()));
   TORCH_CHECK_TYPE(x.scalar_type() == at::kFloat, "sea_attention: x must be float32, got ", x.scalar_type());
   TORCH_CHECK_VALUE(x.numel() > 0, "sea_attention: x must be non-empty, got shape ", shape_str(x.sizes()));
-  TORCH_CHECK_VALUE(x.size(2) <= kMaxSide && x.size(3) <= kMaxSide, "sea_attention: x is ", x.size(2), "x",
-                    x.size(3), "; H and W must be at most ", kMaxSide);
+  TORCH_CHECK_VALUE(x.size(2) <= kMaxSide && x.size(3) <= kMaxSide, "sea_attention: x is ", num(x.size(2)), "x",
+                    num(x.size(3)), "; H and W must be at most ", num(kMaxSide));
   TORCH_CHECK_VALUE(num_heads >= 1 && key_dim >= 1, "sea_attention: num_heads and key_dim must be >= 1");
   const int64_t dim = ws[0].size(0), dh = ws[8].size(0), nk = num_heads * key_dim, Q = 2 * nk + dh;
-  TORCH_CHECK_VALUE(x.size(1) == dim, "sea_attention: x has ", x.size(1), " channels, the packed weights expect ",
-                    dim);
-  TORCH_CHECK_VALUE(dh % num_heads == 0, "sea_attention: dh = ", dh, " is not a multiple of num_heads = ", num_heads);
+  TORCH_CHECK_VALUE(x.size(1) == dim, "sea_attention: x has ", num(x.size(1)),
+                    " channels, the packed weights expect ", num(dim));
+  TORCH_CHECK_VALUE(dh % num_heads == 0, "sea_attention: dh = ", num(dh), " is not a multiple of num_heads = ",
+                    num(num_heads));
   const std::array<std::vector<int64_t>, 14> shapes = {{{dim, 9}, {dim}, {Q, dim}, {Q}, {Q, 9}, {Q}, {dim, Q},
                                                         {dim}, {dh, dh}, {dh}, {dh, dh}, {dh}, {dim, dh}, {dim}}};
   for (size_t i = 0; i < shapes.size(); ++i)
     TORCH_CHECK_VALUE(ws[i].sizes() == at::IntArrayRef(shapes[i]), "sea_attention: weight ", kNames[i],
-                      " has shape ", shape_str(ws[i].sizes()), ", expected ", shape_str(shapes[i]), " (dim ", dim,
-                      ", num_heads ", num_heads, ", key_dim ", key_dim, ", dh ", dh, ")");
+                      " has shape ", shape_str(ws[i].sizes()), ", expected ", shape_str(shapes[i]), " (dim ", num(dim),
+                      ", num_heads ", num(num_heads), ", key_dim ", num(key_dim), ", dh ", num(dh), ")");
   TORCH_CHECK_VALUE(ws[14].dim() == 3 && ws[14].size(0) == 4 && ws[14].size(1) == nk && ws[14].size(2) >= 1,
-                    "sea_attention: weight pos must be [4, num_heads * key_dim = ", nk, ", L], got ",
+                    "sea_attention: weight pos must be [4, num_heads * key_dim = ", num(nk), ", L], got ",
                     shape_str(ws[14].sizes()));
   auto p = [&](int i) { return ws[i].const_data_ptr<float>(); };
   return {sea::Dims{dim, num_heads, key_dim, dh},
@@ -138,11 +139,11 @@ std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, cons
   TORCH_CHECK_VALUE(v.size(0) == q.size(0) && v.size(2) == q.size(2) && v.size(3) == q.size(3),
                     "axial_attention: v ", shape_str(v.sizes()), " does not match q ", shape_str(q.sizes()));
   TORCH_CHECK_VALUE(q.numel() > 0 && v.numel() > 0, "axial_attention: empty input");
-  TORCH_CHECK_VALUE(q.size(2) <= kMaxSide / 2 && q.size(3) <= kMaxSide / 2, "axial_attention: q is ", q.size(2), "x",
-                    q.size(3), "; H and W must be at most ", kMaxSide / 2);
+  TORCH_CHECK_VALUE(q.size(2) <= kMaxSide / 2 && q.size(3) <= kMaxSide / 2, "axial_attention: q is ", num(q.size(2)),
+                    "x", num(q.size(3)), "; H and W must be at most ", num(kMaxSide / 2));
   TORCH_CHECK_VALUE(num_heads >= 1 && q.size(1) % num_heads == 0 && v.size(1) % num_heads == 0,
-                    "axial_attention: channels of q (", q.size(1), ") and v (", v.size(1),
-                    ") must be multiples of num_heads = ", num_heads);
+                    "axial_attention: channels of q (", num(q.size(1)), ") and v (", num(v.size(1)),
+                    ") must be multiples of num_heads = ", num(num_heads));
   const auto dt = q.scalar_type();
   TORCH_CHECK_TYPE(dt == at::kFloat || dt == at::kDouble, "axial_attention: expected float32 or float64, got ", dt);
   for (const auto* t : {&k, &v, &prq, &prk, &pcq, &pck})
@@ -150,7 +151,7 @@ std::tuple<at::Tensor, at::Tensor> axial_attention_cpu(const at::Tensor& q, cons
   for (const auto* t : {&prq, &prk, &pcq, &pck})
     TORCH_CHECK_VALUE(t->dim() == 3 && t->size(0) == 1 && t->size(1) == q.size(1) && t->size(2) >= 1 &&
                           t->sizes() == prq.sizes(),
-                      "axial_attention: positional embeddings must be [1, ", q.size(1), ", L >= 1], got ",
+                      "axial_attention: positional embeddings must be [1, ", num(q.size(1)), ", L >= 1], got ",
                       shape_str(t->sizes()));
   for (const auto* t : {&k, &v, &prq, &prk, &pcq, &pck})
     TORCH_CHECK_VALUE(t->device() == q.device(), "axial_attention: all inputs must be on ", q.device().str(), ", got ",

@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "ops/shape_str.h"
+#include "ops/messages.h"
 #include "valid_interpolate.h"
 
 namespace ppms {
@@ -25,9 +25,9 @@ void check_args(const at::Tensor& logits, at::IntArrayRef size, const std::strin
                     shape_str(logits.sizes()));
   TORCH_CHECK_VALUE(size.size() == 2, "valid_interpolate: size must be [H, W], got ", shape_str(size));
   TORCH_CHECK_VALUE(size[0] >= 1 && size[1] >= 1 && size[0] <= kMaxSide && size[1] <= kMaxSide,
-                    "valid_interpolate: size must be within [1, ", kMaxSide, "], got ", shape_str(size));
+                    "valid_interpolate: size must be within [1, ", num(kMaxSide), "], got ", shape_str(size));
   TORCH_CHECK_VALUE(logits.size(1) <= std::numeric_limits<int32_t>::max(),
-                    "valid_interpolate: too many classes: ", logits.size(1));
+                    "valid_interpolate: too many classes: ", num(logits.size(1)));
   TORCH_CHECK_VALUE(mode == "exact" || mode == "paper",
                     "valid_interpolate: mode must be \"exact\" or \"paper\", got \"", mode, "\"");
   if (out_dtype) {
@@ -35,7 +35,8 @@ void check_args(const at::Tensor& logits, at::IntArrayRef size, const std::strin
     TORCH_CHECK_TYPE(o == at::kLong || o == at::kInt || o == at::kByte,
                      "valid_interpolate: out_dtype must be int64, int32 or uint8, got ", o);
     TORCH_CHECK_VALUE(o != at::kByte || logits.size(1) <= 256,
-                      "valid_interpolate: out_dtype uint8 holds at most 256 classes, logits have ", logits.size(1));
+                      "valid_interpolate: out_dtype uint8 holds at most 256 classes, logits have ",
+                      num(logits.size(1)));
   }
 }
 
