@@ -42,11 +42,12 @@ class SEModule(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(c, c // reduction, 1)
         self.conv2 = nn.Conv2d(c // reduction, c, 1)
+        self.inplace = False  # set by ppms_kernels.optimize(): scale x itself (inference only)
 
     def forward(self, x):
         s = F.adaptive_avg_pool2d(x, 1)
-        s = self.conv2(F.relu(self.conv1(s)))
-        return x * paddle_hardsigmoid(s)
+        s = paddle_hardsigmoid(self.conv2(F.relu(self.conv1(s))))
+        return x.mul_(s) if self.inplace else x * s
 
 
 _ACTS = {"relu": nn.ReLU, "hardswish": nn.Hardswish}
@@ -62,13 +63,16 @@ class ResidualUnit(nn.Module):
         self.bottleneck_conv = ConvBN(mid, mid, k, stride, groups=mid, act=_ACTS[act]())
         self.mid_se = SEModule(mid) if se else None
         self.linear_conv = ConvBN(mid, cout, 1)
+        self.inplace = False  # set by ppms_kernels.optimize(): add the shortcut into the fresh y (inference only)
 
     def forward(self, x):
         y = self.bottleneck_conv(self.expand_conv(x))
         if self.mid_se is not None:
             y = self.mid_se(y)
         y = self.linear_conv(y)
-        return x + y if self.shortcut else y
+        if not self.shortcut:
+            return y
+        return y.add_(x) if self.inplace else x + y
 
 
 class StackedMV3Block(nn.Module):
