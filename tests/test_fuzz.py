@@ -157,26 +157,18 @@ def axial(B, heads, kd, dv, H, W, L, seed):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("budget", BUDGETS)
-def test_valid_interpolate_cpu(budget):
-    run(vim_cpu, VIM, EXAMPLES * budget)
+# name: (property, strategies, examples per run); the Triton interpreter takes ~1 s (VIM) and ~4 s (SEA) an example
+PROPERTIES = {
+    "valid_interpolate_cpu": (vim_cpu, VIM, EXAMPLES),
+    "valid_interpolate_triton": (vim_triton, VIM, EXAMPLES if DEVICE == "cuda" else EXAMPLES // 10),
+    "sea_attention_cpu": (sea_cpu, SEA, EXAMPLES),
+    "sea_attention_triton": (sea_triton, SEA, EXAMPLES if DEVICE == "cuda" else EXAMPLES // 100),
+    "axial_attention": (axial, AXIAL, EXAMPLES),
+}
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
-def test_valid_interpolate_triton(budget):
-    run(vim_triton, VIM, EXAMPLES * budget // (1 if DEVICE == "cuda" else 10))  # the interpreter: ~1 s an example
-
-
-@pytest.mark.parametrize("budget", BUDGETS)
-def test_sea_attention_cpu(budget):
-    run(sea_cpu, SEA, EXAMPLES * budget)
-
-
-@pytest.mark.parametrize("budget", BUDGETS)
-def test_sea_attention_triton(budget):
-    run(sea_triton, SEA, EXAMPLES * budget // (1 if DEVICE == "cuda" else 100))  # the interpreter: ~4 s an example
-
-
-@pytest.mark.parametrize("budget", BUDGETS)
-def test_axial_attention(budget):
-    run(axial, AXIAL, EXAMPLES * budget)
+@pytest.mark.parametrize("name", list(PROPERTIES))
+def test_property(name, budget):
+    prop, strategies, examples = PROPERTIES[name]
+    run(prop, strategies, examples * budget)
