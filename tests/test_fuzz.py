@@ -78,9 +78,10 @@ def vim_cpu(B, C, h, w, H, W, mode, dtype, out_dtype, special, layout, seed):
     xf = x.float().contiguous()
     up = F.interpolate(xf, (H, W), mode="bilinear", align_corners=False)
     ref = up.argmax(1) if mode == "exact" else vim(xf, (H, W))
-    # Integer or half-precision logits make exact ties in real arithmetic common; each flip must still be a near-tie.
+    # Integer or half-precision logits make exact ties in real arithmetic common (ATen sums the four weighted
+    # corners in another order, so it breaks them differently): any number of flips, each still a near-tie.
     tie_prone = special == "ties" or dtype != torch.float32
-    assert_labels_match(out, ref, up, max_fraction=0.05 if tie_prone else 1e-4)
+    assert_labels_match(out, ref, up, max_fraction=1.0 if tie_prone else 1e-4)
     scalar = _C.valid_interpolate_with(xf, [H, W], mode, "scalar")
     assert torch.equal(out.long(), scalar)  # every SIMD kernel gives the scalar kernel's labels exactly
     for kernel in _C.vim_kernels():
