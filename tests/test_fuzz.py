@@ -28,10 +28,11 @@ DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 BUDGETS = [pytest.param(1, id="ci"), pytest.param(LONG, id="long", marks=pytest.mark.slow)]
 
 
-def run(prop, strategies, examples):
-    """Run ``prop`` under hypothesis for ``examples`` examples (a fresh wrapper per call: settings apply once)."""
+def run(prop, strategies, examples, derandomize):
+    """Run ``prop`` under hypothesis for ``examples`` examples (a fresh wrapper per call: settings apply once).
+    ``derandomize``: the same examples every run (CI stays reproducible; the long run explores afresh)."""
     settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-             print_blob=True)(given(**strategies)(prop))()
+             derandomize=derandomize, print_blob=True)(given(**strategies)(prop))()
 
 
 def special_values(x, kind, g):
@@ -172,4 +173,4 @@ PROPERTIES = {
 @pytest.mark.parametrize("name", list(PROPERTIES))
 def test_property(name, budget):
     prop, strategies, examples = PROPERTIES[name]
-    run(prop, strategies, examples * budget)
+    run(prop, strategies, examples * budget, derandomize=budget == 1)
