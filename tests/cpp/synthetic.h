@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "core/sea/sea.h"
+#include "ppms/sea_attention.h"
 
 namespace ppms {
 namespace synthetic {

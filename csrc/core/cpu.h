@@ -1,0 +1,53 @@
+// The one place that knows about CPU features: which instruction sets this CPU runs, and the kernel tables of the
+// operators pick from it. A table lists an operator's kernels, the scalar reference first and the fastest last;
+// every kernel a table lists is compiled into every build for its architecture and chosen at run time.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ppms {
+namespace cpu {
+
+enum class Isa { scalar, avx2_fma, neon };
+
+bool supports(Isa isa);
+
+template <typename Fn>
+struct Kernel {
+  const char* name;
+  Isa isa;
+  Fn fn;
+};
+
+// The kernel called `name` (nullptr: the last, i.e. fastest, that this CPU supports); nullptr when there is none.
+template <typename Fn, size_t N>
+const Kernel<Fn>* pick(const Kernel<Fn> (&table)[N], const char* name) {
+  const Kernel<Fn>* found = nullptr;
+  for (const auto& k : table)
+    if (supports(k.isa) && (name == nullptr || std::string(name) == k.name)) found = &k;
+  return found;
+}
+
+template <typename Fn, size_t N>
+std::vector<std::string> names(const Kernel<Fn> (&table)[N]) {
+  std::vector<std::string> out;
+  for (const auto& k : table)
+    if (supports(k.isa)) out.push_back(k.name);
+  return out;
+}
+
+}  // namespace cpu
+}  // namespace ppms
+
+// Kernel files for x86 compile their SIMD functions with these attributes rather than with -mavx2 for the whole
+// file: inline functions and templates a whole file instantiates are shared between files at link time, and one
+// built for AVX2 would crash a CPU without it where the scalar kernel calls it.
+#define PPMS_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
+// Plain loops (depthwise, elementwise stages) that the compiler vectorises: on x86 GCC builds an AVX2 clone of each
+// beside the baseline one, and the dynamic loader picks by the same CPU features.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PPMS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PPMS_CLONES
+#endif

@@ -1,0 +1,19 @@
+// The GEMM kernels (ppms/gemm.h has the contract). kernel_scalar.cpp is the reference every SIMD kernel is tested
+// against; gemm.cpp lists them in the table cpu::pick() chooses from.
+#pragma once
+
+#include <cstdint>
+
+namespace ppms {
+namespace gemm {
+
+void kernel_scalar(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
+#if defined(__x86_64__) || defined(_M_X64)
+void kernel_avx2(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
+#endif
+#if defined(__aarch64__)
+void kernel_neon(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
+#endif
+
+}  // namespace gemm
+}  // namespace ppms

@@ -1,0 +1,109 @@
+#include "ppms/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ppms {
+
+namespace {
+thread_local const void* tl_running_pool = nullptr;  // the pool whose task this thread is running
+}
+
+struct ThreadPool::State {
+  int threads = 1;
+  std::vector<std::thread> workers;
+  std::mutex call;  // one parallel loop at a time per pool
+  std::mutex m;
+  std::condition_variable wake, finished;
+  uint64_t generation = 0;
+  bool stop = false;
+  // The current loop.
+  Parallel::Task task = nullptr;
+  void* ctx = nullptr;
+  int64_t n = 0, chunk = 1, chunks = 0;
+  std::atomic<int64_t> next{0};
+  int64_t done = 0;    // chunks finished, under m
+  int64_t active = 0;  // workers inside drain(), under m: a loop is set up and returns only when none is
+
+  // Takes chunks until none is left; returns how many this thread ran.
+  int64_t drain() {
+    int64_t ran = 0;
+    for (int64_t c; (c = next.fetch_add(1)) < chunks; ++ran) {
+      const int64_t b = c * chunk;
+      task(ctx, b, std::min(n, b + chunk));
+    }
+    return ran;
+  }
+
+  void finish(int64_t ran, bool worker) {
+    std::lock_guard<std::mutex> g(m);
+    done += ran;
+    active -= worker;
+    if (done == chunks && active == 0) finished.notify_all();
+  }
+
+  void worker() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(m);
+        wake.wait(l, [&] { return stop || generation != seen; });
+        if (stop) return;
+        seen = generation;
+        ++active;
+      }
+      tl_running_pool = this;
+      finish(drain(), true);
+      tl_running_pool = nullptr;
+    }
+  }
+
+  static void run(void* pool, int64_t n, int64_t grain, Parallel::Task task, void* ctx) {
+    auto* s = static_cast<State*>(pool);
+    if (s->threads <= 1 || tl_running_pool == s || n <= std::max<int64_t>(grain, 1)) return task(ctx, 0, n);
+    std::lock_guard<std::mutex> one(s->call);
+    {
+      std::unique_lock<std::mutex> l(s->m);
+      s->finished.wait(l, [&] { return s->active == 0; });  // a late worker of the last loop has left
+      // Several chunks a thread, so that a thread slowed by another process leaves its share to the others.
+      s->chunk = std::max<int64_t>(std::max<int64_t>(grain, 1), (n + 4 * s->threads - 1) / (4 * s->threads));
+      s->chunks = (n + s->chunk - 1) / s->chunk;
+      s->n = n;
+      s->task = task;
+      s->ctx = ctx;
+      s->done = 0;
+      s->next.store(0);
+      ++s->generation;
+    }
+    s->wake.notify_all();
+    tl_running_pool = s;
+    s->finish(s->drain(), false);
+    tl_running_pool = nullptr;
+    std::unique_lock<std::mutex> l(s->m);
+    s->finished.wait(l, [&] { return s->done == s->chunks && s->active == 0; });
+  }
+};
+
+ThreadPool::ThreadPool(int threads) : state_(new State) {
+  state_->threads = std::max(threads, 1);
+  for (int i = 1; i < state_->threads; ++i) state_->workers.emplace_back([s = state_.get()] { s->worker(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> g(state_->m);
+    state_->stop = true;
+  }
+  state_->wake.notify_all();
+  for (auto& t : state_->workers) t.join();
+}
+
+int ThreadPool::threads() const { return state_->threads; }
+
+Parallel ThreadPool::parallel() { return Parallel{&State::run, state_.get()}; }
+
+}  // namespace ppms

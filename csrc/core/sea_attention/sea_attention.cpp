@@ -1,0 +1,132 @@
+// The SEA attention pipeline, threaded through the caller's parallel loop. Each region owns a range of output
+// channels end to end (GEMM rows, then that channel's depthwise, means or gate/upsample work while the rows are in
+// cache), so the block needs five parallel regions per image, not ten.
+#include "ppms/sea_attention.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/sea_attention/stages.h"
+
+namespace ppms {
+namespace sea {
+
+const char* const kWeightNames[kNumWeights] = {"stride_w", "stride_b", "qkv_w", "qkv_b", "dw_w",
+                                               "dw_b",     "pw_w",     "pw_b",  "row_w", "row_b",
+                                               "col_w",    "col_b",    "proj_w", "proj_b", "pos"};
+
+namespace {
+
+std::string n(int64_t v) { return std::to_string(v); }
+
+// A grain of 8 channels: enough work per task to pay for the hand-off, and 16+ tasks at every real shape.
+constexpr int64_t kGrain = 8;
+
+}  // namespace
+
+Status bind(const View* ws, int64_t count, int64_t heads, int64_t key_dim, Dims* dims, Weights* out) {
+  if (count != kNumWeights)
+    return Status::invalid("expected " + n(kNumWeights) + " packed weights, got " + n(count));
+  if (heads < 1 || key_dim < 1) return Status::invalid("num_heads and key_dim must be >= 1");
+  for (int i = 0; i < kNumWeights; ++i)
+    if (ws[i].data == nullptr && ws[i].numel() > 0) return Status::invalid(std::string("weight ") + kWeightNames[i] + " is null");
+  const int64_t dim = ws[0].rank >= 1 ? ws[0].dims[0] : 0, dh = ws[8].rank >= 1 ? ws[8].dims[0] : 0;
+  const int64_t nk = heads * key_dim, Q = 2 * nk + dh;
+  if (dim < 1 || dh < 1) return Status::invalid("weights stride_w and row_w must be non-empty matrices");
+  if (dh % heads != 0)
+    return Status::invalid("dh = " + n(dh) + " is not a multiple of num_heads = " + n(heads));
+  const View want[kNumWeights - 1] = {
+      View(nullptr, {dim, 9}), View(nullptr, {dim}),     View(nullptr, {Q, dim}),  View(nullptr, {Q}),
+      View(nullptr, {Q, 9}),   View(nullptr, {Q}),       View(nullptr, {dim, Q}),  View(nullptr, {dim}),
+      View(nullptr, {dh, dh}), View(nullptr, {dh}),      View(nullptr, {dh, dh}),  View(nullptr, {dh}),
+      View(nullptr, {dim, dh}), View(nullptr, {dim})};
+  for (int i = 0; i < kNumWeights - 1; ++i)
+    if (ws[i].shape_str() != want[i].shape_str())
+      return Status::invalid(std::string("weight ") + kWeightNames[i] + " has shape " + ws[i].shape_str() +
+                             ", expected " + want[i].shape_str() + " (dim " + n(dim) + ", num_heads " + n(heads) +
+                             ", key_dim " + n(key_dim) + ", dh " + n(dh) + ")");
+  const View& pos = ws[kNumWeights - 1];
+  if (pos.rank != 3 || pos.dims[0] != 4 || pos.dims[1] != nk || pos.dims[2] < 1)
+    return Status::invalid("weight pos must be [4, num_heads * key_dim = " + n(nk) + ", L], got " + pos.shape_str());
+  *dims = Dims{dim, heads, key_dim, dh};
+  *out = Weights{ws[0].data, ws[1].data, ws[2].data, ws[3].data, ws[4].data,  ws[5].data,  ws[6].data, ws[7].data,
+                 ws[8].data, ws[9].data, ws[10].data, ws[11].data, ws[12].data, ws[13].data, ws[14].data, pos.dims[2]};
+  return Status();
+}
+
+Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64_t H0, int64_t W0, float* y,
+               const Options& o) {
+  if (B < 1 || H0 < 1 || W0 < 1) return Status::invalid("x must be non-empty, got B, H, W = " + n(B) + ", " + n(H0) + ", " + n(W0));
+  if (H0 > kMaxSide || W0 > kMaxSide)
+    return Status::invalid("x is " + n(H0) + "x" + n(W0) + "; H and W must be at most " + n(kMaxSide));
+  const GemmFn gemm = o.gemm ? o.gemm : gemm_kernel();
+  const GemmFn wide = o.wide_gemm ? o.wide_gemm : gemm;
+  const Parallel& par = o.parallel;
+  const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
+  std::vector<float> scratch(scratch_floats(d, H0, W0));
+  const Buffers buf(d, H0, W0, scratch.data());
+  float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
+  float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e;
+  float *mr = buf.axial, *mc = buf.axial + Q * H;
+  const int64_t heads = d.heads, L = w.pos_len;
+  for (int64_t b = 0; b < B; ++b) {
+    const float* xb = x + b * dim * H0 * W0;
+    float* yb = y + b * dim * H0 * W0;
+    par.for_range(dim, kGrain, [&](int64_t c0, int64_t c1) { stride_dw(xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1); });
+    par.for_range(Q, kGrain, [&](int64_t c0, int64_t c1) {
+      wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
+      dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
+    });
+    // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
+    par.for_range(2 * heads, 1, [&](int64_t t0, int64_t t1) {
+      std::vector<float> s(std::max(H, W) * (std::max(H, W) + 1));
+      for (int64_t k = t0; k < t1; ++k) {
+        const int64_t h = k % heads;
+        if (k < heads)
+          axis_attention(d, mr, H, w.pos, w.pos + nk * L, L, row, h, h + 1, s.data());
+        else
+          axis_attention(d, mc, W, w.pos + 2 * nk * L, w.pos + 3 * nk * L, L, col, h, h + 1, s.data());
+      }
+    });
+    relu6(row, dh * H);
+    relu6(col, dh * W);
+    par.for_range(dh, kGrain, [&](int64_t c0, int64_t c1) {
+      gemm(c1 - c0, H, dh, w.row_w + c0 * dh, row, w.row_b + c0, row_e + c0 * H);
+      gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
+      mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
+    });
+    par.for_range(dim, kGrain, [&](int64_t c0, int64_t c1) {
+      wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
+      wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
+      std::vector<float> g(gate_scratch(H, W, W0));
+      gate_upsample(p, detail, H, W, H0, W0, yb, c0, c1, g.data());
+    });
+  }
+  return Status();
+}
+
+template <typename T>
+Status axial_attention(const Dims& d, const T* qkv, int64_t B, int64_t H, int64_t W, const T* pos, int64_t L, T* row,
+                       T* col, const Parallel& parallel) {
+  if (B < 1 || H < 1 || W < 1) return Status::invalid("empty input");
+  if (H > kMaxSide / 2 || W > kMaxSide / 2)
+    return Status::invalid("q is " + n(H) + "x" + n(W) + "; H and W must be at most " + n(kMaxSide / 2));
+  if (d.heads < 1 || d.key_dim < 1 || d.dh < 1 || d.dh % d.heads != 0 || L < 1)
+    return Status::invalid("channels must be positive multiples of num_heads, and L >= 1");
+  const int64_t Q = d.qkv();
+  parallel.for_range(B, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<T> scratch(axial_scratch(d, H, W));
+    for (int64_t b = b0; b < b1; ++b)
+      axial<T>(d, qkv + b * Q * H * W, H, W, pos, L, row + b * d.dh * H, col + b * d.dh * W, scratch.data());
+  });
+  return Status();
+}
+
+template Status axial_attention<float>(const Dims&, const float*, int64_t, int64_t, int64_t, const float*, int64_t,
+                                       float*, float*, const Parallel&);
+template Status axial_attention<double>(const Dims&, const double*, int64_t, int64_t, int64_t, const double*, int64_t,
+                                        double*, double*, const Parallel&);
+
+}  // namespace sea
+}  // namespace ppms

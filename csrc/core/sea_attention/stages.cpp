@@ -1,0 +1,280 @@
+#include "core/sea_attention/stages.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/common/linear_axis.h"
+#include "core/cpu.h"
+
+namespace ppms {
+namespace sea {
+
+namespace {
+inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
+
+// Sum of n values with four independent accumulators: the compiler turns them into one vector register, where an
+// `omp simd` reduction spilled its lanes to the stack.
+template <typename T>
+inline T row_sum(const T* __restrict x, int64_t n) {
+  T a[4] = {T(0), T(0), T(0), T(0)};
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    for (int u = 0; u < 4; ++u) a[u] += x[j + u];
+  for (; j < n; ++j) a[0] += x[j];
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
+}  // namespace
+
+PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out,
+                           int64_t c0, int64_t c1) {
+  const int64_t H = half_up(H0), W = half_up(W0), P = W + 1;
+  // Input row y is split into even taps e[j] = x[y][2j - 1] and odd taps o[j] = x[y][2j] (zero outside), so output
+  // column j reads e[j], o[j], e[j + 1]: contiguous loads instead of stride-2 ones. Buffer rows 0 and H0 + 1 (and
+  // the unused ends of each row) stay zero: they are the padding.
+  std::vector<float> ev((H0 + 2) * P, 0.0f), od((H0 + 2) * P, 0.0f);
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = x + c * H0 * W0;
+    for (int64_t y = 0; y < H0; ++y) {
+      const float* __restrict r = xc + y * W0;
+      float* __restrict e = ev.data() + (y + 1) * P;
+      float* __restrict o = od.data() + (y + 1) * P;
+      for (int64_t j = 0; j < W0 / 2; ++j) {
+        o[j] = r[2 * j];
+        e[j + 1] = r[2 * j + 1];
+      }
+      if (W0 % 2 == 1) o[W - 1] = r[W0 - 1];
+    }
+    const float* k = w + c * 9;
+    const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
+    const float bc = b[c];
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict e0 = ev.data() + 2 * i * P;
+      const float* __restrict e1 = e0 + P;
+      const float* __restrict e2 = e1 + P;
+      const float* __restrict o0 = od.data() + 2 * i * P;
+      const float* __restrict o1 = o0 + P;
+      const float* __restrict o2 = o1 + P;
+      float* __restrict y = out + (c * H + i) * W;
+      for (int64_t j = 0; j < W; ++j)
+        y[j] = bc + ((e0[j] * k0 + o0[j] * k1 + e0[j + 1] * k2) + (e1[j] * k3 + o1[j] * k4 + e1[j + 1] * k5) +
+                     (e2[j] * k6 + o2[j] * k7 + e2[j + 1] * k8));
+    }
+  }
+}
+
+template <typename T>
+PPMS_CLONES void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, int64_t c0, int64_t c1) {
+  const T iw = T(1) / static_cast<T>(W), ih = T(1) / static_cast<T>(H);
+  for (int64_t c = c0; c < c1; ++c) {
+    const T* __restrict x = qkv + c * H * W;
+    T* __restrict r = mr + c * H;
+    T* __restrict cc = mc + c * W;
+    for (int64_t j = 0; j < W; ++j) cc[j] = T(0);
+    for (int64_t i = 0; i < H; ++i) {
+      const T* __restrict xi = x + i * W;
+      for (int64_t j = 0; j < W; ++j) cc[j] += xi[j];
+      r[i] = row_sum(xi, W) * iw;
+    }
+    for (int64_t j = 0; j < W; ++j) cc[j] *= ih;
+  }
+}
+
+PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out,
+                             int64_t c0, int64_t c1, float* mr, float* mc) {
+  // The plane is copied into a zero border once, so each output row is one branch-free loop over all nine taps
+  // that vectorises over the whole width (W = 8 or 16 here: one or two vectors, no scalar tail).
+  const int64_t P = W + 2;
+  std::vector<float> pad((H + 2) * P, 0.0f);
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = x + c * H * W;
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict src = xc + i * W;
+      float* __restrict dst = pad.data() + (i + 1) * P + 1;
+      for (int64_t j = 0; j < W; ++j) dst[j] = src[j];  // inline: a memmove call per 16-float row costs more
+    }
+    if (mr) axial_means(x, H, W, mr, mc, c, c + 1);  // this plane is in L1 now
+    const float* k = w + c * 9;
+    const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
+    const float bc = b[c];
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict r0 = pad.data() + i * P + 1;
+      const float* __restrict r1 = r0 + P;
+      const float* __restrict r2 = r1 + P;
+      float* __restrict o = out + (c * H + i) * W;
+      // Three independent partial sums, not one chain of nine dependent adds.
+      for (int64_t j = 0; j < W; ++j)
+        o[j] = clamp6(bc + ((r0[j - 1] * k0 + r0[j] * k1 + r0[j + 1] * k2) +
+                            (r1[j - 1] * k3 + r1[j] * k4 + r1[j + 1] * k5) +
+                            (r2[j - 1] * k6 + r2[j] * k7 + r2[j + 1] * k8)));
+    }
+  }
+}
+
+int64_t axial_scratch(const Dims& d, int64_t H, int64_t W) {
+  const int64_t n = std::max(H, W);
+  return d.qkv() * (H + W) + n * (n + 1) + 16;
+}
+
+template <typename T>
+void axis_attention(const Dims& d, T* m, int64_t n, const T* pos_q, const T* pos_k, int64_t L, T* out, int64_t h0,
+                    int64_t h1, T* scratch) {
+  const int64_t nk = d.nh_kd(), kd = d.key_dim, dv = d.dh / d.heads;
+  const LinearAxisT<T> ax(L, n);
+  const T scale = T(1) / std::sqrt(static_cast<T>(kd));
+  T* S = scratch;  // [n] scores of one query
+  T* P = S + n;    // [n, n] attention, transposed: P[j * n + i]
+  for (int64_t h = h0; h < h1; ++h) {
+    for (int64_t c = h * kd; c < (h + 1) * kd; ++c)
+      for (int64_t i = 0; i < n; ++i) {
+        m[c * n + i] += pos_q[c * L + ax.i0[i]] * ax.l0[i] + pos_q[c * L + ax.i1[i]] * ax.l1[i];
+        m[(nk + c) * n + i] += pos_k[c * L + ax.i0[i]] * ax.l0[i] + pos_k[c * L + ax.i1[i]] * ax.l1[i];
+      }
+    const T* q = m + h * kd * n;
+    const T* k = m + (nk + h * kd) * n;
+    const T* v = m + (2 * nk + h * dv) * n;
+    // Loops run over an independent output index innermost, so they vectorise without reassociating sums.
+    for (int64_t i = 0; i < n; ++i) {
+      T* __restrict s = S;
+      for (int64_t j = 0; j < n; ++j) s[j] = T(0);
+      for (int64_t t = 0; t < kd; ++t) {
+        const T qi = q[t * n + i];
+        const T* __restrict kt = k + t * n;
+        for (int64_t j = 0; j < n; ++j) s[j] += qi * kt[j];
+      }
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < n; ++j) {
+        s[j] *= scale;
+        mx = std::max(mx, s[j]);
+      }
+      T sum = T(0);
+      for (int64_t j = 0; j < n; ++j) {
+        s[j] = std::exp(s[j] - mx);
+        sum += s[j];
+      }
+      const T inv = T(1) / sum;
+      for (int64_t j = 0; j < n; ++j) P[j * n + i] = s[j] * inv;
+    }
+    for (int64_t e = 0; e < dv; ++e) {
+      const T* ve = v + e * n;
+      T* __restrict o = out + (h * dv + e) * n;
+      for (int64_t i = 0; i < n; ++i) o[i] = T(0);
+      for (int64_t j = 0; j < n; ++j) {
+        const T vj = ve[j];
+        const T* __restrict pj = P + j * n;
+        for (int64_t i = 0; i < n; ++i) o[i] += vj * pj[i];
+      }
+    }
+  }
+}
+
+template <typename T>
+void axial(const Dims& d, const T* qkv, int64_t H, int64_t W, const T* pos, int64_t L, T* row, T* col, T* scratch) {
+  const int64_t Q = d.qkv(), nk = d.nh_kd();
+  T* mr = scratch;     // [Q, H] means over W
+  T* mc = mr + Q * H;  // [Q, W] means over H
+  T* S = mc + Q * W;
+  axial_means(qkv, H, W, mr, mc, 0, Q);
+  axis_attention(d, mr, H, pos, pos + nk * L, L, row, 0, d.heads, S);
+  axis_attention(d, mc, W, pos + 2 * nk * L, pos + 3 * nk * L, L, col, 0, d.heads, S);
+}
+
+#define PPMS_AXIAL(T)                                                                                              \
+  template void axial<T>(const Dims&, const T*, int64_t, int64_t, const T*, int64_t, T*, T*, T*);                  \
+  template void axial_means<T>(const T*, int64_t, int64_t, T*, T*, int64_t, int64_t);                             \
+  template void axis_attention<T>(const Dims&, T*, int64_t, const T*, const T*, int64_t, T*, int64_t, int64_t, T*);
+PPMS_AXIAL(float)
+PPMS_AXIAL(double)
+#undef PPMS_AXIAL
+
+void relu6(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = clamp6(x[i]);
+}
+
+PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
+               int64_t c1) {
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* cc = col + c * W;
+    for (int64_t i = 0; i < H; ++i) {
+      const float r = row[c * H + i];
+      const float* vi = v + (c * H + i) * W;
+      float* o = out + (c * H + i) * W;
+      for (int64_t j = 0; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
+    }
+  }
+}
+
+PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0,
+                               float* y, int64_t c0, int64_t c1, float* scratch) {
+  const LinearAxis ys(H, H0), xs(W, W0);
+  // At exactly twice the width (every real shape), outputs 2m + 1 and 2m + 2 both sit between inputs m and m + 1:
+  // with the weights split by parity, the horizontal pass needs no gathers.
+  bool twice = W0 == 2 * W && W >= 2;
+  for (int64_t X = 1; twice && X < W0 - 1; ++X) twice = xs.i0[X] == (X - 1) / 2 && xs.i1[X] == xs.i0[X] + 1;
+  const int64_t M = W - 1;
+  std::vector<float> wt(twice ? 4 * M : 0);
+  for (int64_t m = 0; m < (twice ? M : 0); ++m) {
+    wt[m] = xs.l0[2 * m + 1];
+    wt[M + m] = xs.l1[2 * m + 1];
+    wt[2 * M + m] = xs.l0[2 * m + 2];
+    wt[3 * M + m] = xs.l1[2 * m + 2];
+  }
+  for (int64_t c = c0; c < c1; ++c) {
+    float* __restrict gate = scratch;       // [H, W] gated plane
+    float* __restrict wide = gate + H * W;  // [H, W0] rows upsampled horizontally
+    const float* __restrict pc = p + c * H * W;
+    const float* __restrict dc = detail + c * H * W;
+    for (int64_t q = 0; q < H * W; ++q) gate[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
+    for (int64_t i = 0; i < H; ++i) {
+      const float* __restrict g = gate + i * W;
+      float* __restrict r = wide + i * W0;
+      if (twice) {
+        const float *__restrict a0 = wt.data(), *__restrict a1 = a0 + M, *__restrict b0 = a1 + M,
+                    *__restrict b1 = b0 + M;
+        r[0] = g[xs.i0[0]] * xs.l0[0] + g[xs.i1[0]] * xs.l1[0];
+        for (int64_t m = 0; m < M; ++m) {
+          r[2 * m + 1] = g[m] * a0[m] + g[m + 1] * a1[m];
+          r[2 * m + 2] = g[m] * b0[m] + g[m + 1] * b1[m];
+        }
+        r[W0 - 1] = g[xs.i0[W0 - 1]] * xs.l0[W0 - 1] + g[xs.i1[W0 - 1]] * xs.l1[W0 - 1];
+      } else {
+        for (int64_t X = 0; X < W0; ++X) r[X] = g[xs.i0[X]] * xs.l0[X] + g[xs.i1[X]] * xs.l1[X];
+      }
+    }
+    float* yc = y + c * H0 * W0;
+    for (int64_t Y = 0; Y < H0; ++Y) {
+      const float* __restrict r0 = wide + ys.i0[Y] * W0;
+      const float* __restrict r1 = wide + ys.i1[Y] * W0;
+      const float a = ys.l0[Y], b = ys.l1[Y];
+      float* __restrict o = yc + Y * W0;
+      for (int64_t X = 0; X < W0; ++X) o[X] = r0[X] * a + r1[X] * b;
+    }
+  }
+}
+
+int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
+
+int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0) {
+  const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
+  // xs, qkv, dw, detail, t, p + row/col buffers + axial means
+  return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64;
+}
+
+Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
+  const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), dh = d.dh;
+  xs = scratch;
+  qkv = xs + d.dim * HW;
+  dw = qkv + Q * HW;
+  detail = dw + Q * HW;
+  t = detail + d.dim * HW;
+  p = t + dh * HW;
+  row = p + d.dim * HW;
+  col = row + dh * H;
+  row_e = col + dh * W;
+  col_e = row_e + dh * H;
+  axial = col_e + dh * W;
+}
+
+}  // namespace sea
+}  // namespace ppms

@@ -1,0 +1,94 @@
+// AVX2 kernel: statistics vectorised over 8 cell columns, argmax over 8 output pixels. Same labels as
+// rows_scalar, bit for bit (no FMA: the scalar kernel's operation order exactly).
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "core/cpu.h"
+#include "core/upsample_argmax/kernel_impl.h"
+
+namespace ppms {
+namespace vim {
+namespace {
+
+PPMS_TARGET_AVX2_FMA void stats(const Args& a, const float* row0, const float* row1, int64_t plane, float* mx, float* L,
+                     float* M) {
+  const int64_t w = a.w;
+  detail::init_bounds(w, L, M);
+  const __m256 ninf = _mm256_set1_ps(-detail::kInf);
+  const __m256 qnan = _mm256_set1_ps(std::numeric_limits<float>::quiet_NaN());
+  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  for (int64_t k = 0; k < a.num_classes; ++k) {
+    const int64_t off = a.classes[k] * plane;
+    const float* p0 = row0 + off;
+    const float* p1 = row1 + off;
+    float* m = mx + k * w;
+    int64_t j = 0;
+    for (; j + 8 < w; j += 8) {  // j + 8 <= w - 1: every lane's right neighbour is j + 1
+      const __m256 x00 = _mm256_loadu_ps(p0 + j), x01 = _mm256_loadu_ps(p0 + j + 1);
+      const __m256 x10 = _mm256_loadu_ps(p1 + j), x11 = _mm256_loadu_ps(p1 + j + 1);
+      const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(x00, x01, _CMP_UNORD_Q), _mm256_cmp_ps(x10, x11, _CMP_UNORD_Q));
+      const __m256 mn = _mm256_min_ps(_mm256_min_ps(x00, x01), _mm256_min_ps(x10, x11));
+      const __m256 mxv = _mm256_max_ps(_mm256_max_ps(x00, x01), _mm256_max_ps(x10, x11));
+      const __m256 lv = _mm256_max_ps(_mm256_loadu_ps(L + j), _mm256_blendv_ps(mn, ninf, nan));
+      const __m256 mag = _mm256_max_ps(_mm256_and_ps(mn, absmask), _mm256_and_ps(mxv, absmask));
+      const __m256 mv = _mm256_max_ps(_mm256_loadu_ps(M + j), _mm256_andnot_ps(nan, mag));
+      _mm256_storeu_ps(L + j, lv);
+      _mm256_storeu_ps(M + j, mv);
+      _mm256_storeu_ps(m + j, _mm256_blendv_ps(mxv, qnan, nan));
+    }
+    detail::stats_class(p0, p1, w, j, m, L, M);
+  }
+}
+
+template <typename Out>
+PPMS_TARGET_AVX2_FMA void pixels(const Args& a, const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y,
+                      int64_t X0, int64_t X1, Out* orow) {
+  const __m256 ly0 = _mm256_set1_ps(a.ys->l0[Y]), ly1 = _mm256_set1_ps(a.ys->l1[Y]);
+  int64_t X = X0;
+  for (; X + 8 <= X1; X += 8) {
+    const __m256 lx0 = _mm256_loadu_ps(a.xs->l0.data() + X), lx1 = _mm256_loadu_ps(a.xs->l1.data() + X);
+    __m256 best = _mm256_setzero_ps();
+    __m256 best_k = _mm256_setzero_ps();  // candidate slots, as int32 bits
+    for (int64_t i = 0; i < n; ++i) {
+      const float* p = q.p00 + a.classes[cand[i]] * plane;
+      const __m256 top = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p[0]), lx0), _mm256_mul_ps(_mm256_set1_ps(p[q.d01]), lx1));
+      const __m256 bot = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p[q.d10]), lx0), _mm256_mul_ps(_mm256_set1_ps(p[q.d11]), lx1));
+      const __m256 v = _mm256_add_ps(_mm256_mul_ps(top, ly0), _mm256_mul_ps(bot, ly1));
+      const __m256 kv = _mm256_castsi256_ps(_mm256_set1_epi32(cand[i]));
+      if (i == 0) {
+        best = v;
+        best_k = kv;
+        continue;
+      }
+      const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                                       _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
+                                                        _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+      best = _mm256_blendv_ps(best, v, take);
+      best_k = _mm256_blendv_ps(best_k, kv, take);
+    }
+    alignas(32) int32_t ks[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ks), _mm256_castps_si256(best_k));
+    for (int l = 0; l < 8; ++l) orow[X + l] = static_cast<Out>(a.classes[ks[l]]);
+  }
+  if (X < X1) detail::argmax_pixels(a, q, plane, cand, n, Y, X, X1, orow);
+}
+
+template <typename Out>
+PPMS_TARGET_AVX2_FMA void run(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* is) {
+  auto st = [&](const float* row0, const float* row1, int64_t plane, float* mx, float* L, float* M) {
+    stats(a, row0, row1, plane, mx, L, M);
+  };
+  auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y, int64_t X0,
+                int64_t X1, Out* orow) { pixels<Out>(a, q, plane, cand, n, Y, X0, X1, orow); };
+  detail::rows<Out>(a, begin, end, fs, is, st, px);
+}
+
+}  // namespace
+
+void kernel_avx2(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* is) {
+  detail::with_out_type(a.out_type, [&](auto label) { run<decltype(label)>(a, begin, end, fs, is); });
+}
+
+}  // namespace vim
+}  // namespace ppms
+#endif

@@ -1,0 +1,16 @@
+// The ppms core: what an app includes. Torch-free; link ppms::core (CMake: find_package(ppms)).
+#pragma once
+
+#include "ppms/gemm.h"
+#include "ppms/parallel.h"
+#include "ppms/sea_attention.h"
+#include "ppms/status.h"
+#include "ppms/tensor.h"
+#include "ppms/upsample_argmax.h"
+
+namespace ppms {
+
+// Compiler, target and the kernels this CPU runs, one line.
+std::string build_info();
+
+}  // namespace ppms

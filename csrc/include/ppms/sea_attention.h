@@ -1,0 +1,64 @@
+// Fused strided SEA attention (PP-MobileSeg): the inference forward of one block, BatchNorm folded into its
+// convolutions: x [B, dim, H, W] -> y [B, dim, H, W].
+#pragma once
+
+#include <cstdint>
+
+#include "ppms/gemm.h"
+#include "ppms/parallel.h"
+#include "ppms/status.h"
+#include "ppms/tensor.h"
+
+namespace ppms {
+namespace sea {
+
+// The packed weights, in this order (ppms_kernels.models.fuse.pack() produces them); shapes with
+// nk = heads * key_dim, dh = 2 * nk (attn_ratio 2), Q = 2 * nk + dh, L = the positional embeddings' length.
+constexpr int kNumWeights = 15;
+extern const char* const kWeightNames[kNumWeights];
+//   stride_w [dim, 9], stride_b [dim]   depthwise 3x3 / stride 2 (+ its BatchNorm)
+//   qkv_w [Q, dim], qkv_b [Q]           to_q, to_k, to_v stacked
+//   dw_w [Q, 9], dw_b [Q]               depthwise 3x3 over cat(q, k, v), then ReLU6
+//   pw_w [dim, Q], pw_b [dim]           detail branch projection
+//   row_w [dh, dh], row_b [dh]          proj_encode_row (after ReLU6)
+//   col_w [dh, dh], col_b [dh]          proj_encode_column
+//   proj_w [dim, dh], proj_b [dim]      proj (after ReLU6)
+//   pos [4, nk, L]                      positional embeddings: rowq, rowk, columnq, columnk
+
+// The largest input H or W: the axial attention holds an (H/2)^2 and a (W/2)^2 map per task.
+constexpr int64_t kMaxSide = int64_t{1} << 14;
+
+struct Dims {
+  int64_t dim, heads, key_dim, dh;
+  int64_t nh_kd() const { return heads * key_dim; }
+  int64_t qkv() const { return 2 * nh_kd() + dh; }  // rows of the stacked q, k, v projection
+};
+
+struct Weights {
+  const float *stride_w, *stride_b, *qkv_w, *qkv_b, *dw_w, *dw_b, *pw_w, *pw_b, *row_w, *row_b, *col_w, *col_b,
+      *proj_w, *proj_b, *pos;
+  int64_t pos_len;
+};
+
+// Checks the 15 views (kWeightNames order) against each other, heads and key_dim; fills dims and weights.
+Status bind(const View* weights, int64_t num_weights, int64_t heads, int64_t key_dim, Dims* dims, Weights* out);
+
+struct Options {
+  Parallel parallel;         // default: serial
+  GemmFn gemm = nullptr;     // every 1x1 convolution; default: the fastest core kernel
+  GemmFn wide_gemm = nullptr;  // the convolutions over all H/2 x W/2 pixels (most of the work); default: gemm
+};
+
+// x, y: [B, dims.dim, H, W] contiguous; H, W in [1, kMaxSide].
+Status forward(const Dims& dims, const Weights& weights, const float* x, int64_t B, int64_t H, int64_t W, float* y,
+               const Options& options = {});
+
+// The squeeze-axial attention alone (the trainable core of the block, float or double): qkv [B, Q, H, W] holds the
+// q, k, v channels stacked (dims.dim is not used), pos [4, nk, L] -> row [B, dh, H], col [B, dh, W], before the
+// ReLU6 of proj_encode_row / proj_encode_column.
+template <typename T>
+Status axial_attention(const Dims& dims, const T* qkv, int64_t B, int64_t H, int64_t W, const T* pos, int64_t L,
+                       T* row, T* col, const Parallel& parallel = {});
+
+}  // namespace sea
+}  // namespace ppms

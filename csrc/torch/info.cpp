@@ -1,0 +1,46 @@
+// Private ops that tell Python what the core knows: its kernels per op, how it was built, and the contract facts
+// (weight names, size limits, candidate margins) the Python and Triton code would otherwise have to repeat.
+#include <torch/library.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "ppms/ppms.h"
+
+namespace ppms {
+
+namespace {
+
+std::vector<std::string> kernels(c10::string_view op) {
+  const std::string o(op);
+  if (o == "upsample_argmax") return upsample_argmax_kernels();
+  if (o == "gemm") return gemm_kernels();
+  TORCH_CHECK_VALUE(false, "_kernels: op must be \"upsample_argmax\" or \"gemm\", got \"", o, "\"");
+}
+
+std::string info() {
+  std::string s = build_info();
+#ifdef _OPENMP
+  s += ", torch ops: at::parallel_for with OpenMP " + std::to_string(_OPENMP);
+#else
+  s += ", torch ops: at::parallel_for without OpenMP";
+#endif
+  return s + ", sea_attention wide GEMMs: ATen";
+}
+
+std::tuple<std::vector<std::string>, int64_t, int64_t, double, double> constants() {
+  return {std::vector<std::string>(sea::kWeightNames, sea::kWeightNames + sea::kNumWeights), sea::kMaxSide,
+          kUpsampleArgmaxMaxSide, kCandidateTol, kCandidateFloor};
+}
+
+}  // namespace
+
+// No tensor arguments, so nothing to dispatch on: one kernel for every backend.
+TORCH_LIBRARY_IMPL(ppms, CompositeExplicitAutograd, m) {
+  m.impl("_kernels", &kernels);
+  m.impl("_build_info", &info);
+  m.impl("_constants", &constants);
+}
+
+}  // namespace ppms

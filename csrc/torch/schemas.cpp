@@ -1,0 +1,34 @@
+// The `ppms` operator namespace: every op's schema, declared once. Each backend registers its kernels with
+// TORCH_LIBRARY_IMPL(ppms, <Backend>, m) beside its adapter in csrc/torch/; Python adds the fake (meta) kernels,
+// the Triton CUDA kernels and autograd (ppms_kernels/ops/). Ops whose names start with "_" are private: test hooks
+// and the facts (kernel lists, limits, weight names) the Python side reads instead of repeating them.
+#include <torch/library.h>
+
+TORCH_LIBRARY(ppms, m) {
+  // Bilinear (align_corners=False) upsample of logits [B, C, h, w] to `size`, then argmax over classes, without
+  // materialising the upsampled logits. mode "exact": the labels of F.interpolate(...).argmax(1); "paper":
+  // PaddleSeg's VIM (only classes that win a low-res pixel somewhere in the batch). Returns labels [B, H, W] of
+  // out_dtype (int64 by default; int32, or uint8 when C <= 256).
+  m.def("upsample_argmax(Tensor logits, SymInt[2] size, str mode=\"exact\", ScalarType? out_dtype=None) -> Tensor");
+  // The op's first name, kept so that code and exported graphs that call it keep working: upsample_argmax itself.
+  m.def("valid_interpolate(Tensor logits, SymInt[2] size, str mode=\"exact\", ScalarType? out_dtype=None) -> Tensor");
+
+  // Inference forward of one strided SEA attention block (PP-MobileSeg), BatchNorm folded: x [B, dim, H, W]
+  // -> [B, dim, H, W]. weights: the 15 packed tensors of ppms_kernels.models.fuse.pack() (_constants() names them).
+  m.def("sea_attention(Tensor x, Tensor[] weights, int num_heads, int key_dim) -> Tensor");
+
+  // Squeeze-axial attention core (trainable): q, k [B, heads*key_dim, H, W], v [B, heads*dv, H, W],
+  // pos_* [1, heads*key_dim, L] -> row [B, heads*dv, H, 1], column [B, heads*dv, 1, W].
+  m.def("axial_attention(Tensor q, Tensor k, Tensor v, Tensor pos_rowq, Tensor pos_rowk, Tensor pos_colq, "
+        "Tensor pos_colk, int num_heads) -> (Tensor, Tensor)");
+
+  // Private: each CPU kernel by name (the names of _kernels(op)), so tests hold every SIMD kernel to the scalar one.
+  m.def("_kernels(str op) -> str[]");
+  m.def("_upsample_argmax_with_kernel(Tensor logits, SymInt[2] size, str mode, str kernel) -> Tensor");
+  m.def("_gemm(Tensor a, Tensor b, Tensor? bias, str kernel) -> Tensor");
+  // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
+  m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
+  m.def("_build_info() -> str");
+  m.def("_constants() -> (str[] sea_weights, int sea_max_side, int upsample_argmax_max_side, "
+        "float candidate_tol, float candidate_floor)");
+}

@@ -1,0 +1,55 @@
+// Torch-free tests of ThreadPool: every item runs exactly once, at any thread count and grain, also when loops
+// follow each other quickly, when a task starts a nested loop on the same pool, and from several caller threads.
+#include <atomic>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "ppms/parallel.h"
+
+namespace {
+
+int check(ppms::Parallel par, int64_t n, int64_t grain) {
+  std::vector<std::atomic<int>> hits(n);
+  par.for_range(n, grain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+  });
+  for (int64_t i = 0; i < n; ++i)
+    if (hits[i].load() != 1) return 1;
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  int failures = 0, cases = 0;
+  for (int threads : {1, 2, 3, 8}) {
+    ppms::ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 2, 7, 64, 1000})
+      for (int64_t grain : {1, 3, 100}) {
+        for (int rep = 0; rep < 20; ++rep, ++cases) failures += check(pool.parallel(), n, grain);
+      }
+    // A nested loop on the same pool runs serially inside the task, and still covers its range once.
+    std::atomic<int64_t> total{0};
+    pool.parallel().for_range(16, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        pool.parallel().for_range(10, 1, [&](int64_t b2, int64_t e2) { total += e2 - b2; });
+    });
+    ++cases;
+    failures += total.load() != 160;
+    // Loops from several threads at once take turns.
+    std::vector<std::thread> callers;
+    std::atomic<int> bad{0};
+    for (int c = 0; c < 4; ++c)
+      callers.emplace_back([&] {
+        for (int rep = 0; rep < 50; ++rep) bad += check(pool.parallel(), 257, 1);
+      });
+    for (auto& t : callers) t.join();
+    ++cases;
+    failures += bad.load() != 0;
+  }
+  cases++;
+  failures += check(ppms::Parallel{}, 33, 1);  // the default: serial
+  std::printf("parallel: %d cases, %d failures\n", cases, failures);
+  return failures ? 1 : 0;
+}
