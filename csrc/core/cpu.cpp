@@ -31,8 +31,10 @@ bool supports(Isa isa) {
 
 }  // namespace cpu
 
+const char* version() { return PPMS_VERSION; }
+
 std::string build_info() {
-  std::string s = "compiler: ";
+  std::string s = std::string("ppms ") + version() + ", compiler: ";
 #if defined(__clang__)
   s += "clang " __clang_version__;
 #elif defined(__GNUC__)

@@ -41,11 +41,17 @@ inline void aten_gemm(int64_t M, int64_t N, int64_t K, const float* A, const flo
     at::mm_out(c, a, b);
 }
 
-inline View view(const at::Tensor& t) {
+// The shape of t, without its data (any device, meta included).
+inline View shape_view(const at::Tensor& t) {
   View v;
-  v.data = t.const_data_ptr<float>();
   v.rank = static_cast<int>(std::min<int64_t>(t.dim(), View::kMaxRank));
   for (int i = 0; i < v.rank; ++i) v.dims[i] = t.size(i);
+  return v;
+}
+
+inline View view(const at::Tensor& t) {
+  View v = shape_view(t);
+  v.data = t.const_data_ptr<float>();
   return v;
 }
 

@@ -29,8 +29,8 @@ std::string info() {
   return s + ", sea_attention wide GEMMs: ATen";
 }
 
-std::tuple<std::vector<std::string>, int64_t, int64_t, double, double> constants() {
-  return {std::vector<std::string>(sea::kWeightNames, sea::kWeightNames + sea::kNumWeights), sea::kMaxSide,
+std::tuple<std::string, std::vector<std::string>, int64_t, int64_t, double, double> constants() {
+  return {version(), std::vector<std::string>(sea::kWeightNames, sea::kWeightNames + sea::kNumWeights), sea::kMaxSide,
           kUpsampleArgmaxMaxSide, kCandidateTol, kCandidateFloor};
 }
 

@@ -16,12 +16,8 @@ namespace ppms {
 
 namespace {
 
-struct Bound {
-  sea::Dims d;
-  sea::Weights w;
-};
-
-Bound check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t key_dim) {
+// On any device, shapes only: x and the 15 weights agree with each other, num_heads and key_dim.
+sea::Dims check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t key_dim) {
   TORCH_CHECK_VALUE(ws.size() == sea::kNumWeights, "sea_attention: expected ", num(sea::kNumWeights),
                     " packed weights (ppms_kernels.models.fuse.pack), got ", num(ws.size()));
   for (size_t i = 0; i < ws.size(); ++i) {
@@ -39,22 +35,32 @@ Bound check(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t k
   TORCH_CHECK_VALUE(x.numel() > 0, "sea_attention: x must be non-empty, got shape ", shape_str(x.sizes()));
   TORCH_CHECK_VALUE(x.size(2) <= sea::kMaxSide && x.size(3) <= sea::kMaxSide, "sea_attention: x is ", num(x.size(2)),
                     "x", num(x.size(3)), "; H and W must be at most ", num(sea::kMaxSide));
-  std::vector<View> views;
-  for (const auto& t : ws) views.push_back(view(t));
-  Bound b;
-  throw_if_error(sea::bind(views.data(), static_cast<int64_t>(views.size()), num_heads, key_dim, &b.d, &b.w),
+  std::vector<View> shapes;
+  for (const auto& t : ws) shapes.push_back(shape_view(t));
+  sea::Dims d;
+  throw_if_error(sea::check_weights(shapes.data(), static_cast<int64_t>(shapes.size()), num_heads, key_dim, &d),
                  "sea_attention");
-  TORCH_CHECK_VALUE(x.size(1) == b.d.dim, "sea_attention: x has ", num(x.size(1)),
-                    " channels, the packed weights expect ", num(b.d.dim));
-  return b;
+  TORCH_CHECK_VALUE(x.size(1) == d.dim, "sea_attention: x has ", num(x.size(1)),
+                    " channels, the packed weights expect ", num(d.dim));
+  return d;
+}
+
+void check_op(const at::Tensor& x, at::TensorList ws, int64_t num_heads, int64_t key_dim) {
+  check(x, ws, num_heads, key_dim);
 }
 
 at::Tensor forward(const at::Tensor& x_, at::TensorList weights, int64_t num_heads, int64_t key_dim,
                    const sea::Options& options) {
-  const auto b = check(x_, weights, num_heads, key_dim);
+  check(x_, weights, num_heads, key_dim);
+  std::vector<View> views;
+  for (const auto& t : weights) views.push_back(view(t));
+  sea::Dims d;
+  sea::Weights w;
+  throw_if_error(sea::bind(views.data(), static_cast<int64_t>(views.size()), num_heads, key_dim, &d, &w),
+                 "sea_attention");
   const auto x = x_.contiguous();
   auto out = at::empty_like(x);
-  throw_if_error(sea::forward(b.d, b.w, x.const_data_ptr<float>(), x.size(0), x.size(2), x.size(3),
+  throw_if_error(sea::forward(d, w, x.const_data_ptr<float>(), x.size(0), x.size(2), x.size(3),
                               out.data_ptr<float>(), options),
                  "sea_attention");
   return out;
@@ -125,5 +131,7 @@ TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("_sea_attention_with_gemm", &with_gemm_cpu);
   m.impl("axial_attention", &axial_attention_cpu);
 }
+
+TORCH_LIBRARY_IMPL(ppms, CompositeExplicitAutograd, m) { m.impl("_sea_attention_check", &check_op); }
 
 }  // namespace ppms

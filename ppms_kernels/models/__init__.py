@@ -1,6 +1,11 @@
-"""PP-MobileSeg network (importable as ``ppms_kernels.models``)."""
+"""PP-MobileSeg: the network (layers, StrideFormer, AAM, head), inference fusion and ``optimize()``, and the
+official weights (safe ``.pdparams`` reader, conversion, checked loading)."""
+from .fuse import FusedSeaAttention, pack
+from .optimize import optimize
 from .pp_mobileseg import MIN_INPUT_SIZE, UPSAMPLE_MODES, VARIANTS, PPMobileSeg, PPMobileSegHead, pp_mobileseg
 from .strideformer import AAM, AAMSx8, MLP, SeaAttention, StrideFormer
+from .weights import WeightFileError, convert, load_model, load_weights, read_pdparams
 
 __all__ = ["pp_mobileseg", "PPMobileSeg", "PPMobileSegHead", "StrideFormer", "SeaAttention", "MLP", "AAM",
-           "AAMSx8", "VARIANTS", "UPSAMPLE_MODES", "MIN_INPUT_SIZE"]
+           "AAMSx8", "VARIANTS", "UPSAMPLE_MODES", "MIN_INPUT_SIZE", "FusedSeaAttention", "pack", "optimize",
+           "WeightFileError", "convert", "load_model", "load_weights", "read_pdparams"]

@@ -1,11 +1,11 @@
-"""Packing a SEA attention block for ``ppms::sea_attention``: BatchNorm folded into every convolution."""
+"""Inference fusion: BatchNorm folding, and each SEA attention block packed into one ``ppms::sea_attention`` call."""
 import torch
 from torch import nn
 
-from .ops import SEA_WEIGHTS, sea_attention
+from ..ops import SEA_WEIGHTS, sea_attention
 
 
-def _fold(conv_w, conv_b, bn):
+def fold(conv_w, conv_b, bn):
     """Conv (+ bias) followed by eval-mode BatchNorm, as one conv: weights flattened to [out, -1], float64 math."""
     s = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
     w = conv_w.double().flatten(1) * s[:, None]
@@ -16,9 +16,9 @@ def _fold(conv_w, conv_b, bn):
 def pack(attn):
     """The 15 packed float32 tensors of a ``SeaAttention`` module, in ``SEA_WEIGHTS`` order."""
     def cbn(m):  # a ConvBN (c, bn)
-        return _fold(m.c.weight, None, m.bn)
+        return fold(m.c.weight, None, m.bn)
 
-    stride = _fold(attn.stride_conv[0].weight, attn.stride_conv[0].bias, attn.stride_conv[1])
+    stride = fold(attn.stride_conv[0].weight, attn.stride_conv[0].bias, attn.stride_conv[1])
     q, k, v = cbn(attn.to_q), cbn(attn.to_k), cbn(attn.to_v)
     qkv = (torch.cat([q[0], k[0], v[0]]), torch.cat([q[1], k[1], v[1]]))
     pos = torch.cat([m.pos_embed.double() for m in (attn.pos_emb_rowq, attn.pos_emb_rowk,

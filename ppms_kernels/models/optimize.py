@@ -2,12 +2,13 @@
 import torch
 from torch import nn
 
-from .sea import _fold
+from .fuse import fold
+from .layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
 
 
 def _folded(conv, bn):
     """``conv`` followed by eval-mode ``bn`` as one biased convolution (float64 folding, float32 result)."""
-    w, b = _fold(conv.weight, conv.bias, bn)
+    w, b = fold(conv.weight, conv.bias, bn)
     out = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                     conv.dilation, conv.groups, bias=True, padding_mode=conv.padding_mode)
     with torch.no_grad():
@@ -27,8 +28,6 @@ def optimize(model):
     unoptimised model's within float32 rounding (the tests bound it at 1e-5 relative). The result cannot train:
     optimise after loading weights. Label maps come from the model's ``upsample``/``vim_mode`` as before.
     """
-    from ppms_kernels.models.layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
-
     model.eval()
     model.fuse()
     for m in model.modules():

@@ -2,7 +2,8 @@
 import torch
 from torch import nn
 
-from ppms_kernels.ops import VIM_MODES, valid_interpolate
+from ..ops import VIM_MODES, upsample_argmax
+from .fuse import FusedSeaAttention
 from .layers import ConvBNAct, resize
 from .strideformer import StrideFormer
 
@@ -45,7 +46,7 @@ class PPMobileSeg(nn.Module):
     """The full network. Module paths equal PaddleSeg's parameter names.
 
     Eval mode: ``upsample="vim"`` returns an int64 label map ``[B, H, W]`` computed by
-    :func:`ppms_kernels.valid_interpolate` with ``vim_mode`` ("exact": the labels of the full upsample + argmax;
+    :func:`ppms_kernels.upsample_argmax` with ``vim_mode`` ("exact": the labels of the full upsample + argmax;
     "paper": PaddleSeg's VIM approximation); ``"interpolate"`` returns logits ``[B, num_classes, H, W]`` at input
     size. Training mode always returns full-size logits. Unlike PaddleSeg, ``"vim"`` is honoured for any class
     count (Paddle silently falls back below 30 classes).
@@ -71,8 +72,6 @@ class PPMobileSeg(nn.Module):
     def fuse(self):
         """Inference fast path, in place: every SEA attention block becomes one ``ppms::sea_attention`` call with
         BatchNorm folded. Call after loading weights; the fused model cannot train. Returns ``self``."""
-        from ppms_kernels.sea import FusedSeaAttention
-
         for name in ("trans1", "trans2"):
             for block in getattr(self.backbone, name).transformer_blocks:
                 if not isinstance(block.attn, FusedSeaAttention):
@@ -89,7 +88,7 @@ class PPMobileSeg(nn.Module):
         size = x.shape[-2:]
         if self.training or self.upsample == "interpolate":
             return resize(logits, size)
-        return valid_interpolate(logits, size, self.vim_mode)
+        return upsample_argmax(logits, size, self.vim_mode)
 
 
 def _check_input(x, param):

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ppms_kernels import ops, reference
+from ..ops import axial_attention, reference
 from .layers import ConvBN, ConvBNAct, StackedMV3Block, resize
 
 
@@ -50,7 +50,7 @@ class SeaAttention(nn.Module):
         q, k, v = self.to_q(x), self.to_k(x), self.to_v(x)
         detail = self.pwconv(F.relu6(self.dwconv(torch.cat([q, k, v], 1))))
         fast = self.use_kernel and q.dtype in (torch.float32, torch.float64)
-        row, col = (ops.axial_attention if fast else reference.axial_attention)(
+        row, col = (axial_attention if fast else reference.axial_attention)(
             q, k, v,
             self.pos_emb_rowq.pos_embed, self.pos_emb_rowk.pos_embed,
             self.pos_emb_columnq.pos_embed, self.pos_emb_columnk.pos_embed,

@@ -11,6 +11,8 @@ import pickle
 import numpy as np
 import torch
 
+from .pp_mobileseg import pp_mobileseg
+
 STRUCTURE_KEY = "StructuredToParameterName@@"
 
 # (module, name) pairs an array pickle needs; numpy 2 moved numpy.core to numpy._core.
@@ -156,8 +158,6 @@ def load_weights(model, path):
 
 def load_model(path, upsample="vim", vim_mode="exact"):
     """Build the PP-MobileSeg variant a weight file describes and load it, in eval mode."""
-    from .models import pp_mobileseg
-
     sd = read_state_dict(path)
     variant, num_classes = infer_config(sd)
     model = pp_mobileseg(variant, num_classes, upsample, vim_mode)
@@ -171,8 +171,6 @@ def convert(src, dst):
     Returns ``(variant, num_classes)``."""
     sd = paddle_to_torch(read_pdparams(src))
     variant, num_classes = infer_config(sd)
-    from .models import pp_mobileseg
-
     check_state_dict(pp_mobileseg(variant, num_classes), sd)
     torch.save(sd, dst)
     return variant, num_classes

@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .optimize import optimize
-from .reference import upsample_argmax, vim
-from .testing import assert_labels_match
+from ..models import SeaAttention, optimize
+from ..models.weights import torch_to_paddle
+from ..ops import build_info, VERSION
+from ..ops.reference import upsample_argmax, vim
+from ..testing import assert_labels_match
 
 # key: (label, reference the labels are checked against)
 ROWS = {
@@ -49,8 +51,6 @@ class Result:
 
 def reference_model(model):
     """A plain-PyTorch copy of ``model``: no ppms op anywhere in its forward."""
-    from ppms_kernels.models.strideformer import SeaAttention
-
     ref = copy.deepcopy(model).eval()
     for m in ref.modules():
         if isinstance(m, SeaAttention):
@@ -100,8 +100,6 @@ def paddle(model, x, threads, warmup, repeat, tmp):
     import sys
 
     import numpy as np
-
-    from .weights import torch_to_paddle
 
     probe = subprocess.run([sys.executable, "-c", "import paddle, paddleseg"], capture_output=True, text=True)
     if probe.returncode:
@@ -237,9 +235,7 @@ def table(results):
 
 
 def environment():
-    import ppms_kernels
-
-    return {"torch": torch.__version__, "ppms_kernels": ppms_kernels.__version__, "build": ppms_kernels.build_info(),
+    return {"torch": torch.__version__, "ppms_kernels": VERSION, "build": build_info(),
             "machine": platform.machine(), "processor": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count()}
 

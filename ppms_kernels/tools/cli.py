@@ -6,15 +6,14 @@ import sys
 def _bench(args):
     import torch
 
-    import ppms_kernels
-    from ppms_kernels import benchmark
-    from ppms_kernels.models import pp_mobileseg
+    from ..models import load_model, pp_mobileseg
+    from . import bench as benchmark
 
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.weights:
-        model = ppms_kernels.load_model(args.weights)
+        model = load_model(args.weights)
         models = {model.variant: model}
         src = args.weights
     else:
@@ -39,9 +38,8 @@ def _segment(args):
 
     import torch
 
-    import ppms_kernels
-    from ppms_kernels import segment
-    from ppms_kernels.models import MIN_INPUT_SIZE, pp_mobileseg
+    from ..models import MIN_INPUT_SIZE, load_model, optimize, pp_mobileseg
+    from . import segment
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -50,13 +48,13 @@ def _segment(args):
         raise ValueError(f"{args.image} is {x.shape[-1]}x{x.shape[-2]}; PP-MobileSeg needs at least "
                          f"{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} pixels")
     if args.weights:
-        model = ppms_kernels.load_model(args.weights)
+        model = load_model(args.weights)
     else:
         print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights, so the labels below mean "
               f"nothing (official weights: see README, 'Official weights')")
         torch.manual_seed(0)
         model = pp_mobileseg(args.variant).eval()
-    ppms_kernels.optimize(model)
+    optimize(model)
     labels, ms = segment.segment(model, x)
     prefix = args.out or os.path.splitext(os.path.basename(args.image))[0]
     paths = segment.save(rgb, labels, prefix)
@@ -69,14 +67,14 @@ def _segment(args):
 
 
 def _convert(args):
-    from ppms_kernels import convert
+    from ..models import convert
 
     variant, num_classes = convert(args.src, args.dst)
     print(f"wrote {args.dst}: PP-MobileSeg-{variant}, {num_classes} classes")
 
 
 def main(argv=None):
-    from ppms_kernels.benchmark import ROWS as _ROWS
+    from .bench import ROWS as _ROWS
 
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -116,7 +114,7 @@ def main(argv=None):
         bad = [r for r in args.rows if r not in _ROWS]
         if bad:
             p.error(f"unknown row(s) {bad}; rows: {', '.join(_ROWS)}")
-    from ppms_kernels.weights import WeightFileError
+    from ..models import WeightFileError
 
     try:
         args.func(args)

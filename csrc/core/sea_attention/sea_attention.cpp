@@ -25,12 +25,10 @@ constexpr int64_t kGrain = 8;
 
 }  // namespace
 
-Status bind(const View* ws, int64_t count, int64_t heads, int64_t key_dim, Dims* dims, Weights* out) {
+Status check_weights(const View* ws, int64_t count, int64_t heads, int64_t key_dim, Dims* dims) {
   if (count != kNumWeights)
     return Status::invalid("expected " + n(kNumWeights) + " packed weights, got " + n(count));
   if (heads < 1 || key_dim < 1) return Status::invalid("num_heads and key_dim must be >= 1");
-  for (int i = 0; i < kNumWeights; ++i)
-    if (ws[i].data == nullptr && ws[i].numel() > 0) return Status::invalid(std::string("weight ") + kWeightNames[i] + " is null");
   const int64_t dim = ws[0].rank >= 1 ? ws[0].dims[0] : 0, dh = ws[8].rank >= 1 ? ws[8].dims[0] : 0;
   const int64_t nk = heads * key_dim, Q = 2 * nk + dh;
   if (dim < 1 || dh < 1) return Status::invalid("weights stride_w and row_w must be non-empty matrices");
@@ -50,8 +48,16 @@ Status bind(const View* ws, int64_t count, int64_t heads, int64_t key_dim, Dims*
   if (pos.rank != 3 || pos.dims[0] != 4 || pos.dims[1] != nk || pos.dims[2] < 1)
     return Status::invalid("weight pos must be [4, num_heads * key_dim = " + n(nk) + ", L], got " + pos.shape_str());
   *dims = Dims{dim, heads, key_dim, dh};
+  return Status();
+}
+
+Status bind(const View* ws, int64_t count, int64_t heads, int64_t key_dim, Dims* dims, Weights* out) {
+  const Status s = check_weights(ws, count, heads, key_dim, dims);
+  if (!s.ok()) return s;
+  for (int i = 0; i < kNumWeights; ++i)
+    if (ws[i].data == nullptr) return Status::invalid(std::string("weight ") + kWeightNames[i] + " is null");
   *out = Weights{ws[0].data, ws[1].data, ws[2].data, ws[3].data, ws[4].data,  ws[5].data,  ws[6].data, ws[7].data,
-                 ws[8].data, ws[9].data, ws[10].data, ws[11].data, ws[12].data, ws[13].data, ws[14].data, pos.dims[2]};
+                 ws[8].data, ws[9].data, ws[10].data, ws[11].data, ws[12].data, ws[13].data, ws[14].data, ws[14].dims[2]};
   return Status();
 }
 

@@ -10,6 +10,8 @@
 
 namespace ppms {
 
+// The version of the core (CMake's project version).
+const char* version();
 // Compiler, target and the kernels this CPU runs, one line.
 std::string build_info();
 

@@ -40,7 +40,10 @@ struct Weights {
   int64_t pos_len;
 };
 
-// Checks the 15 views (kWeightNames order) against each other, heads and key_dim; fills dims and weights.
+// Checks the shapes of the 15 views (kWeightNames order; data is not read) against each other, heads and key_dim,
+// and fills dims.
+Status check_weights(const View* weights, int64_t num_weights, int64_t heads, int64_t key_dim, Dims* dims);
+// check_weights(), then weights' pointers in `out`.
 Status bind(const View* weights, int64_t num_weights, int64_t heads, int64_t key_dim, Dims* dims, Weights* out);
 
 struct Options {

@@ -8,13 +8,11 @@ import torch
 import triton
 import triton.language as tl
 
-from ..ops import SEA_WEIGHTS
 from ..reference import _squeezed_attention
 from .common import linear_axis
 
 BLOCK = 256
 MAX_AXIS = 64   # the longest axis (H/2 or W/2) the fused axial-attention kernel takes
-MAX_SIDE = 1 << 14  # as the CPU op
 
 
 @triton.jit
@@ -146,37 +144,10 @@ def _squeeze_attention(m, pos, heads, key_dim, dh):
 
 def sea_attention(x, weights, num_heads, key_dim):
     """Same contract as :func:`ppms_kernels.ops.sea_attention`; any device Triton can run on."""
-    if x.dim() != 4 or x.numel() == 0:
-        raise ValueError(f"sea_attention: x must be a non-empty 4-D [B, C, H, W], got {tuple(x.shape)}")
-    if x.dtype != torch.float32:
-        raise TypeError(f"sea_attention: x must be float32, got {x.dtype}")
-    if max(x.shape[2:]) > MAX_SIDE:
-        raise ValueError(f"sea_attention: x is {x.shape[2]}x{x.shape[3]}; H and W must be at most {MAX_SIDE}")
-    if len(weights) != len(SEA_WEIGHTS):
-        raise ValueError(f"sea_attention: expected {len(SEA_WEIGHTS)} packed weights, got {len(weights)}")
-    for name, w in zip(SEA_WEIGHTS, weights):
-        if w.dtype != torch.float32:
-            raise TypeError(f"sea_attention: weight {name} must be float32, got {w.dtype}")
-        if w.device != x.device:
-            raise ValueError(f"sea_attention: weight {name} is on {w.device}, x on {x.device}")
-    if num_heads < 1 or key_dim < 1:
-        raise ValueError("sea_attention: num_heads and key_dim must be >= 1")
+    torch.ops.ppms._sea_attention_check(x, weights, num_heads, key_dim)  # the kernels index by these shapes
     (sw, sb, qw, qb, dww, dwb, pw, pb, rw, rb, cw, cb, jw, jb, pos) = (w.contiguous() for w in weights)
     dim, dh = sw.shape[0], rw.shape[0]
     nk = num_heads * key_dim
-    if x.shape[1] != dim:
-        raise ValueError(f"sea_attention: x has {x.shape[1]} channels, the packed weights expect {dim}")
-    if dh % num_heads:
-        raise ValueError(f"sea_attention: dh = {dh} is not a multiple of num_heads = {num_heads}")
-    Q = 2 * nk + dh
-    shapes = [(dim, 9), (dim,), (Q, dim), (Q,), (Q, 9), (Q,), (dim, Q), (dim,), (dh, dh), (dh,), (dh, dh), (dh,),
-              (dim, dh), (dim,)]
-    for name, w, shape in zip(SEA_WEIGHTS, weights, shapes):
-        if tuple(w.shape) != shape:  # the kernels index by these shapes: a wrong one would read out of bounds
-            raise ValueError(f"sea_attention: weight {name} has shape {tuple(w.shape)}, expected {shape} (dim {dim}, "
-                             f"num_heads {num_heads}, key_dim {key_dim}, dh {dh})")
-    if pos.dim() != 3 or pos.shape[:2] != (4, nk) or pos.shape[2] < 1:
-        raise ValueError(f"sea_attention: weight pos must be [4, num_heads * key_dim = {nk}, L], got {tuple(pos.shape)}")
     x = x.contiguous()
     B, _, H0, W0 = x.shape
     H, W = (H0 + 1) // 2, (W0 + 1) // 2

@@ -1,11 +1,11 @@
-"""Triton kernels of ``ppms::valid_interpolate``. A first pass bounds each low-res cell: only classes whose largest
+"""Triton kernels of ``ppms::upsample_argmax``. A first pass bounds each low-res cell: only classes whose largest
 corner reaches the largest smallest corner can win anywhere inside it (usually one to three of 150). The second
 labels the output pixels, interpolating only their cell's candidates, with the running argmax in registers."""
 import torch
 import triton
 import triton.language as tl
 
-from ..ops import VIM_MODES
+from ..contract import CANDIDATE_FLOOR, CANDIDATE_TOL
 from .common import linear_axis
 
 BLOCK = 256        # output pixels per program
@@ -13,8 +13,8 @@ CELLS, CLS = 32, 32  # low-res cells x classes per tile of the candidate pass
 
 # A class can win somewhere in a cell only if its largest corner reaches L, the largest smallest corner of any class
 # (interpolation weights are convex). TOL * (largest finite |corner|) + FLOOR absorbs the rounding of the weights and
-# of the interpolation, as in the CPU kernels (csrc/core/vim/vim_impl.h).
-TOL, FLOOR = 4e-6, 1e-30
+# of the interpolation: the core's margins, so that both give the same labels.
+TOL, FLOOR = CANDIDATE_TOL, CANDIDATE_FLOOR
 
 
 @triton.jit
@@ -112,23 +112,12 @@ def _vim_kernel(x_ptr, cand_ptr, cnt_ptr, K, out_ptr, C, h, w, H, W, scale_h, sc
     tl.store(out_ptr + b * H * W + offs, best_c.to(out_ptr.dtype.element_ty), mask=mask)
 
 
-def valid_interpolate(logits, size, mode="exact", out_dtype=None):
-    """Same contract as :func:`ppms_kernels.valid_interpolate`; any device Triton can run on."""
-    if logits.dim() != 4 or logits.numel() == 0:
-        raise ValueError(f"valid_interpolate: logits must be a non-empty 4-D [B, C, h, w], got {tuple(logits.shape)}")
-    if logits.dtype not in (torch.float32, torch.float16, torch.bfloat16):
-        raise TypeError(f"valid_interpolate: logits must be float32/float16/bfloat16, got {logits.dtype}")
-    if mode not in VIM_MODES:
-        raise ValueError(f"valid_interpolate: mode must be 'exact' or 'paper', got {mode!r}")
+def upsample_argmax(logits, size, mode="exact", out_dtype=None):
+    """Same contract as :func:`ppms_kernels.upsample_argmax`; any device Triton can run on."""
+    torch.ops.ppms._upsample_argmax_check(logits, size, mode, out_dtype)
     H, W = (int(s) for s in size)
-    if H < 1 or W < 1 or H > 1 << 15 or W > 1 << 15:
-        raise ValueError(f"valid_interpolate: size must be within [1, 32768], got {(H, W)}")
     out_dtype = out_dtype or torch.int64
-    if out_dtype not in (torch.int64, torch.int32, torch.uint8):
-        raise TypeError(f"valid_interpolate: out_dtype must be int64, int32 or uint8, got {out_dtype}")
     B, C, h, w = logits.shape
-    if out_dtype == torch.uint8 and C > 256:
-        raise ValueError(f"valid_interpolate: out_dtype uint8 holds at most 256 classes, logits have {C}")
     x = logits.contiguous()
     if mode == "paper":
         classes = torch.unique(x.argmax(1)).to(torch.int32)
