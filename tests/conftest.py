@@ -9,6 +9,9 @@ import torch
 # Without a GPU, Triton kernels run in Triton's interpreter; it must be chosen before triton is imported.
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
+else:
+    # float32 means float32: cuDNN's default TF32 convolutions would move the references' logits by ~1e-3.
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
 
 HERE = Path(__file__).parent
 

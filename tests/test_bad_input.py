@@ -10,18 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from ppms_kernels import WeightFileError, load_model, read_pdparams, valid_interpolate
-from ppms_kernels.cli import main as ppms
+from ppms_kernels import WeightFileError, load_model, read_pdparams, upsample_argmax
+from ppms_kernels.tools.cli import main as ppms
 from ppms_kernels.models import MIN_INPUT_SIZE, pp_mobileseg
 from ppms_kernels.ops import axial_attention, sea_attention
-from ppms_kernels.sea import FusedSeaAttention, pack
-from ppms_kernels.triton.sea_attention import sea_attention as triton_sea_attention
-from ppms_kernels.triton.valid_interpolate import valid_interpolate as triton_valid_interpolate
+from ppms_kernels.models import FusedSeaAttention, pack
+from ppms_kernels.ops.triton.sea_attention import sea_attention as triton_sea_attention
+from ppms_kernels.ops.triton.upsample_argmax import upsample_argmax as triton_upsample_argmax
 
-from test_sea_attention import block
-from test_weights import paddle_state, write_pdparams
+from helpers import TRITON_DEVICE, block, paddle_state, write_pdparams
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 x4 = torch.randn(1, 3, 4, 4)
 
 VIM_BAD = [  # (args, exception, message)
@@ -53,15 +51,15 @@ SIZE_BAD = [  # checked by the Python wrapper, before dispatch to any device
 
 
 @pytest.mark.parametrize("args,err,match", VIM_BAD + SIZE_BAD)
-def test_valid_interpolate(args, err, match):
+def test_upsample_argmax(args, err, match):
     with pytest.raises(err, match=match):
-        valid_interpolate(*args)
+        upsample_argmax(*args)
 
 
 @pytest.mark.parametrize("args,err,match", VIM_BAD)
-def test_valid_interpolate_triton(args, err, match):
+def test_upsample_argmax_triton(args, err, match):
     with pytest.raises(err, match=match):
-        triton_valid_interpolate(args[0].to(DEVICE), *args[1:])
+        triton_upsample_argmax(args[0].to(TRITON_DEVICE), *args[1:])
 
 
 x16 = torch.randn(1, 16, 8, 8)
@@ -105,14 +103,15 @@ def test_sea_attention(x, change, heads, kd, err, match):
 def test_sea_attention_triton(x, change, heads, kd, err, match):
     x, w = _sea_case(x, change)
     with pytest.raises(err, match=match):
-        triton_sea_attention(x.to(DEVICE), [t if t.device.type == "meta" else t.to(DEVICE) for t in w], heads, kd)
+        triton_sea_attention(x.to(TRITON_DEVICE), [t if t.device.type == "meta" else t.to(TRITON_DEVICE) for t in w],
+                             heads, kd)
 
 
 def test_sea_attention_on_meta_tensors_is_shape_only():
     x, w = _sea_case(x16, None)
     out = sea_attention(x.to("meta"), [t.to("meta") for t in w], 2, 4)
     assert out.device.type == "meta" and out.shape == x.shape
-    with pytest.raises(RuntimeError, match="is on cpu, x on meta"):
+    with pytest.raises(ValueError, match="is on cpu, x on meta"):
         sea_attention(x.to("meta"), w, 2, 4)
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ppms_kernels import benchmark
-from ppms_kernels.cli import main
+from ppms_kernels.tools.cli import main
 from ppms_kernels.models import pp_mobileseg
 
 # torch.compile of the eager network is left to bench/ (its compile alone takes minutes on 2 cores).

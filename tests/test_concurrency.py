@@ -7,7 +7,7 @@ import torch
 
 from ppms_kernels import valid_interpolate
 from ppms_kernels.models import SeaAttention
-from ppms_kernels.sea import FusedSeaAttention
+from ppms_kernels.models import FusedSeaAttention
 from ppms_kernels.testing import realistic_logits
 
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from ppms_kernels import load_model
-from ppms_kernels.cli import main as ppms
-from ppms_kernels.reference import vim
+from ppms_kernels.tools.cli import main as ppms
+from ppms_kernels.ops.reference import vim
 from ppms_kernels.testing import assert_labels_match
 
 

@@ -13,14 +13,14 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import ppms_kernels
-from ppms_kernels import _C
+from ppms_kernels.ops import kernels
 from ppms_kernels.ops import axial_attention, sea_attention
-from ppms_kernels.reference import axial_attention as ref_axial
-from ppms_kernels.reference import vim
-from ppms_kernels.sea import pack
+from ppms_kernels.ops.reference import axial_attention as ref_axial
+from ppms_kernels.ops.reference import vim
+from ppms_kernels.models import pack
 from ppms_kernels.testing import assert_labels_match
 
-from test_sea_attention import block
+from helpers import block
 
 EXAMPLES = 1000
 LONG = 20
@@ -83,14 +83,14 @@ def vim_cpu(B, C, h, w, H, W, mode, dtype, out_dtype, special, layout, seed):
     # corners in another order, so it breaks them differently): any number of flips, each still a near-tie.
     tie_prone = special == "ties" or dtype != torch.float32
     assert_labels_match(out, ref, up, max_fraction=1.0 if tie_prone else 1e-4)
-    scalar = _C.valid_interpolate_with(xf, [H, W], mode, "scalar")
+    scalar = torch.ops.ppms._upsample_argmax_with_kernel(xf, [H, W], mode, "scalar")
     assert torch.equal(out.long(), scalar)  # every SIMD kernel gives the scalar kernel's labels exactly
-    for kernel in _C.vim_kernels():
-        assert torch.equal(_C.valid_interpolate_with(xf, [H, W], mode, kernel), scalar), kernel
+    for kernel in kernels("upsample_argmax"):
+        assert torch.equal(torch.ops.ppms._upsample_argmax_with_kernel(xf, [H, W], mode, kernel), scalar), kernel
 
 
 def vim_triton(B, C, h, w, H, W, mode, dtype, out_dtype, special, layout, seed):
-    from ppms_kernels.triton.valid_interpolate import valid_interpolate
+    from ppms_kernels.ops.triton.upsample_argmax import upsample_argmax as triton_upsample_argmax
 
     g = torch.Generator().manual_seed(seed)
     x = relayout(special_values(torch.randn(B, C, h, w, generator=g) * 3, special, g).to(dtype), layout)
@@ -121,12 +121,12 @@ def sea_cpu(heads, kd, dim, B, H, W, layout, seed):
     w = pack(m)
     out = sea_attention(x, w, heads, kd)
     close(out, ref)
-    for gemm in _C.gemm_kernels():  # the torch-free core's forward with each GEMM kernel
-        close(_C.sea_attention_core(x.contiguous(), w, heads, kd, gemm), ref)
+    for gemm in kernels("gemm"):  # the torch-free core's forward with each GEMM kernel
+        close(torch.ops.ppms._sea_attention_with_gemm(x.contiguous(), w, heads, kd, gemm), ref)
 
 
 def sea_triton(heads, kd, dim, B, H, W, layout, seed):
-    from ppms_kernels.triton.sea_attention import sea_attention as triton_sea_attention
+    from ppms_kernels.ops.triton.sea_attention import sea_attention as triton_sea_attention
 
     m = block(dim, kd, heads, seed=seed)
     x = relayout(torch.randn(B, dim, H, W, generator=torch.Generator().manual_seed(seed)), layout)

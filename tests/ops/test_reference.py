@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
-from ppms_kernels.reference import axial_attention, upsample_argmax, vim
+from ppms_kernels.ops.reference import axial_attention, upsample_argmax, vim
 
 
 def naive_axial(q, k, v, pos, nh):

@@ -9,27 +9,9 @@ import pytest
 import torch
 
 from ppms_kernels import WeightFileError, convert, load_model, load_weights, read_pdparams
-from ppms_kernels.cli import main as ppms
+from ppms_kernels.tools.cli import main as ppms
 from ppms_kernels.models import pp_mobileseg
-from ppms_kernels.weights import STRUCTURE_KEY
-
-
-def paddle_state(model):
-    """The Paddle-named numpy state dict of a model (the inverse of the converter, written independently)."""
-    out = {}
-    for k, v in model.state_dict().items():
-        if k.endswith("num_batches_tracked"):
-            continue
-        k = k.replace(".running_mean", "._mean").replace(".running_var", "._variance")
-        out[k] = v.numpy().copy()
-    out[STRUCTURE_KEY] = {k: f"param_{i}" for i, k in enumerate(out)}
-    return out
-
-
-def write_pdparams(path, state):
-    with open(path, "wb") as f:
-        pickle.dump(state, f, protocol=4)  # what paddle.save writes for a state dict
-    return path
+from ppms_kernels.models.weights import STRUCTURE_KEY
 
 
 @pytest.fixture(scope="module")
