@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Whole test suite: set up if needed, install the test tools and the official Paddle reference, then run
-# the torch-free C++ kernel tests (native, and aarch64 under qemu) and pytest.
+# Whole test suite: set up if needed, install the test tools and the official Paddle reference, then run the
+# torch-free core's C++ tests (native, under sanitizers, aarch64 under qemu), install the core and build an app
+# against it, run the op tests in aarch64 PyTorch under qemu, and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PY=.venv/bin/python
+export PATH="$PWD/.venv/bin:$PATH"
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import pytest, hypothesis, pytest_benchmark, triton" 2>/dev/null || pip_install pytest hypothesis pytest-benchmark triton
 bash scripts/paddle.sh
@@ -14,23 +16,29 @@ if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user >/dev/null
 fi
 
-echo "== C++ kernel tests: native =="
-cmake -S . -B build/core -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
+echo "== C++ core tests: native (no Torch in CMake's view) =="
+cmake -S . -B build/core >/dev/null
 cmake --build build/core -j "$(nproc)" >/dev/null
 ctest --test-dir build/core --output-on-failure
-echo "== C++ kernel tests: AddressSanitizer + UndefinedBehaviorSanitizer =="
+echo "== the installed core: headers, CMake package, an app that find_package(ppms)s it =="
+rm -rf build/install build/consumer
+cmake --install build/core --prefix build/install >/dev/null
+cmake -S tests/cpp/consumer -B build/consumer -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
+cmake --build build/consumer >/dev/null
+build/consumer/consumer
+echo "== C++ core tests: AddressSanitizer + UndefinedBehaviorSanitizer =="
 cmake -S . -B build/asan -DPPMS_BUILD_TORCH_OPS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
 cmake --build build/asan -j "$(nproc)" >/dev/null
 ctest --test-dir build/asan --output-on-failure
 for arch in armv8.2-a+fp16 armv8-a; do
-  echo "== C++ kernel tests: aarch64 -march=$arch under qemu =="
+  echo "== C++ core tests: aarch64 -march=$arch under qemu =="
   cmake -S . -B "build/arm-$arch" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
     -DPPMS_ARM_ARCH="$arch" -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
   cmake --build "build/arm-$arch" -j "$(nproc)" >/dev/null
   ctest --test-dir "build/arm-$arch" --output-on-failure
 done
-echo "== torch ops: aarch64 PyTorch under qemu =="
+echo "== op tests (tests/ops): aarch64 PyTorch under qemu =="
 bash scripts/test_aarch64.sh
 
 echo "== pytest =="

@@ -1,5 +1,7 @@
 """Helpers shared by the tests: where each implementation of an op runs, random modules with non-trivial weights, and
 Paddle-format weight files."""
+import importlib
+import importlib.util
 import pickle
 
 import pytest
@@ -13,12 +15,20 @@ HAS_CUDA = torch.cuda.is_available()
 # TRITON_INTERPRET=1 then).
 TRITON_DEVICE = "cuda" if HAS_CUDA else "cpu"
 # The implementations of an op's contract: the torch op on CPU (the native core), the Triton kernel called
-# directly, and the torch op on CUDA (which dispatches to Triton).
-IMPLS = ["cpu", "triton", pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU"))]
+# directly, and the torch op on CUDA (which dispatches to Triton). Without Triton (aarch64 under qemu) its cases skip.
+HAS_TRITON = importlib.util.find_spec("triton") is not None
+IMPLS = ["cpu", pytest.param("triton", marks=pytest.mark.skipif(not HAS_TRITON, reason="needs Triton")),
+         pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU"))]
 
 
-def on(impl, op, triton_op):
-    """``op`` (a torch op wrapper) or ``triton_op`` run by ``impl``, taking and returning CPU tensors."""
+def impls(*names):
+    """The entries of IMPLS called ``names``."""
+    return [p for p in IMPLS if (p.values[0] if hasattr(p, "values") else p) in names]
+
+
+def on(impl, op):
+    """The torch op wrapper ``op`` (``ppms_kernels.ops.<name>``) run by ``impl``, or the Triton kernel of the same
+    name (``ppms_kernels.ops.triton.<name>.<name>``); takes and returns CPU tensors."""
     def to(t, device):
         if torch.is_tensor(t):
             return t.to(device)
@@ -29,7 +39,11 @@ def on(impl, op, triton_op):
     def run(*args, **kw):
         if impl == "cpu":
             return op(*args, **kw)
-        fn, device = (op, "cuda") if impl == "cuda" else (triton_op, TRITON_DEVICE)
+        if impl == "cuda":
+            fn, device = op, "cuda"
+        else:
+            fn = getattr(importlib.import_module(f"ppms_kernels.ops.triton.{op.__name__}"), op.__name__)
+            device = TRITON_DEVICE
         out = fn(*(to(a, device) for a in args), **kw)
         return tuple(o.cpu() for o in out) if isinstance(out, tuple) else out.cpu()
 

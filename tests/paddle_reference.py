@@ -13,7 +13,7 @@ import numpy as np
 import paddle
 
 # The official model as the package builds it, imported by path: importing the package would import torch.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ppms_kernels"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ppms_kernels", "tools"))
 from paddle_run import build  # noqa: E402
 
 # (batch, height, width): a multiple of 32, batch 2, odd and non-square sizes.

@@ -4,9 +4,9 @@ import json
 import pytest
 import torch
 
-from ppms_kernels import benchmark
-from ppms_kernels.tools.cli import main
 from ppms_kernels.models import pp_mobileseg
+from ppms_kernels.tools import bench as benchmark
+from ppms_kernels.tools.cli import main
 
 # torch.compile of the eager network is left to bench/ (its compile alone takes minutes on 2 cores).
 ROWS = ["eager", "eager_vim", "ppms", "compile_ppms", "ort", "ort_net"]
@@ -49,7 +49,7 @@ def test_bench_refuses_unknown_rows(capsys):
 
 
 def test_palette_is_paddleseg_voc_style():
-    from ppms_kernels.segment import palette
+    from ppms_kernels.tools.segment import palette
 
     p = palette()
     # The well-known first entries (PASCAL VOC colour map, which PaddleSeg's get_color_map_list generates).
@@ -62,7 +62,7 @@ def test_segment_writes_label_map_and_overlay(tmp_path, capsys):
     import numpy as np
     from PIL import Image
 
-    from ppms_kernels.segment import load_image, palette
+    from ppms_kernels.tools.segment import load_image, palette
 
     img = tmp_path / "img.png"
     Image.fromarray((np.random.default_rng(0).random((61, 90, 3)) * 255).astype(np.uint8)).save(img)

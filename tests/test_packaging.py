@@ -17,8 +17,9 @@ def test_extension_owns_the_ppms_namespace():
         torch.library.Library("ppms", "DEF")
 
 
-def test_models_ship_inside_the_package(tmp_path):
+def test_every_subpackage_ships(tmp_path):
     subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
                    cwd=ROOT, check=True, capture_output=True)
-    assert (tmp_path / "ppms_kernels" / "models" / "pp_mobileseg.py").exists()
-    assert not (tmp_path / "models").exists()
+    for module in ("models/pp_mobileseg.py", "ops/upsample_argmax.py", "ops/triton/sea_attention.py", "tools/cli.py"):
+        assert (tmp_path / "ppms_kernels" / module).exists(), module
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ppms_kernels"]

@@ -1,28 +1,199 @@
-"""End-to-end latency of PP-MobileSeg (image in, label map out) for every way of running it, in one process.
+"""The one benchmark harness of ``ppms bench`` and ``bench/``: suites of rows, each row checked against its
+reference, then timed, the rows of a group interleaved.
 
-Used by ``ppms bench`` and ``bench/test_e2e.py``. Every row first checks that its label map agrees with its
-reference on the same weights and input (the full upsample + argmax for exact rows, PaddleSeg's VIM for VIM
-rows; only float near-ties may differ), then is timed: median of ``repeat`` runs after ``warmup``.
+A row is (group, name, callable, reference check). A suite generates the rows of its groups on a device ("cpu" or
+"cuda"): ``upsample_argmax`` and ``sea_attention`` (the ops at the model's shapes against plain PyTorch) and
+``e2e`` (image in, label map out, every way of running the model: ``ROWS``); on cuda they add rows replayed from a
+CUDA graph. ``run()`` checks every row of a group (label rows against the full upsample + argmax or PaddleSeg's
+VIM, where only float near-ties may differ; float rows within a relative error), then times the group in rounds,
+each round running every row for a few calls: this VM's slow swings then hit all rows of a group alike, so the
+ratios to the group's first row stay fair.
 """
 import copy
+import functools
+import itertools
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 
-from ..models import SeaAttention, optimize
+from ..models import FusedSeaAttention, SeaAttention, optimize
 from ..models.weights import torch_to_paddle
-from ..ops import build_info, VERSION
-from ..ops.reference import upsample_argmax, vim
-from ..testing import assert_labels_match
+from ..ops import VERSION, build_info
+from ..ops import upsample_argmax as ppms_upsample_argmax
+from ..ops.reference import upsample_argmax as full_upsample_argmax
+from ..ops.reference import vim
+from ..testing import assert_labels_match, realistic_logits
 
-# key: (label, reference the labels are checked against)
+
+@dataclass
+class Row:
+    group: str
+    key: str    # short name: the JSON's "row", pytest ids, ``ppms bench --rows``
+    name: str   # the label in tables and plots; a group's first row, "(a) ...", is what its ratios compare with
+    # () -> the callable to time. Copies, exports and compiles happen here, when the row runs, not when it is listed.
+    make: Callable[[], Callable[[], Any]]
+    check: Callable[[Any], int]  # raises unless an output agrees with the group's reference; returns near-tie flips
+    # make(warmup, repeat) -> (output, seconds of each timed run), measured in another process (Paddle)
+    times_itself: bool = False
+
+
+@dataclass
+class Result:
+    group: str
+    row: str
+    label: str
+    threads: int
+    median_ms: float = float("nan")
+    min_ms: float = float("nan")
+    runs: int = 0                # rounds; the times are per call, the median and min over rounds
+    calls: int = 0               # calls of the row in each round
+    ratio: float = float("nan")  # median of the group's first row / this row's median: its speed-up over (a)
+    label_flips: int = 0         # near-tie pixels that differ from the row's reference
+    error: str = ""              # why the row could not run (missing package, failed export or compile, mismatch)
+
+
+def _use(device):
+    """Refuse a device this machine lacks. On cuda float32 means float32: TF32 convolutions (cuDNN's default)
+    would move the reference's logits by ~1e-3."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be cpu or cuda, got {device!r}")
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("device cuda: torch sees no CUDA GPU here")
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def _lazy(f, *args):
+    """``f(*args)``, computed on the first call and kept: a group's reference costs only if one of its rows runs."""
+    return functools.cache(functools.partial(f, *args))
+
+
+def _ready(f, *args):
+    """The ``make`` of a row with nothing to build."""
+    return lambda: functools.partial(f, *args)
+
+
+def _graphed(fn):
+    """``fn`` captured once in a CUDA graph: returns a replay that yields the graph's (static) output. Replays cost
+    one launch, so these rows show what the kernels cost without Python and launch overhead."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = fn()
+
+    def replay():
+        graph.replay()
+        return out
+
+    return replay
+
+
+def _with_graphs(rows, device, keys):
+    """``rows``, and on cuda the rows of ``keys`` again, replayed from a CUDA graph."""
+    if device != "cuda":
+        return rows
+    return rows + [Row(r.group, f"{r.key}_graph", f"{r.name[:3]} in a CUDA graph", lambda r=r: _graphed(r.make()),
+                       r.check) for r in rows if r.key in keys]
+
+
+class Reference:
+    """What label rows are checked against, in plain PyTorch: the logits (of ``model`` on the image ``x``, or ``x``
+    itself when ``model`` is None), their full upsample to ``size`` (default: the image's), its argmax, VIM labels."""
+
+    def __init__(self, model, x, size=None):
+        size = tuple(size or x.shape[-2:])
+        with torch.inference_mode():
+            self.logits = x if model is None else reference_model(model).logits(x)
+            self.up = F.interpolate(self.logits, size, mode="bilinear", align_corners=False)
+            self.labels = {"argmax": self.up.argmax(1), "vim": vim(self.logits, size)}
+
+
+# ---- suite upsample_argmax: the op against PyTorch at the model's shapes
+
+UPSAMPLE_ROWS = {  # key: (label, the reference labels it must match, (logits, size) -> labels)
+    "torch": ("(a) torch: full upsample + argmax", "argmax", full_upsample_argmax),
+    "torch_vim": ("(b) torch: PaddleSeg VIM", "vim", vim),
+    "ppms_exact": ("(c) ppms upsample_argmax exact", "argmax", ppms_upsample_argmax),
+    "ppms_paper": ("(d) ppms upsample_argmax paper (VIM)", "vim",
+                   lambda x, size: ppms_upsample_argmax(x, size, "paper")),
+    "ppms_exact_uint8": ("(e) ppms upsample_argmax exact, uint8 out", "argmax",
+                         lambda x, size: ppms_upsample_argmax(x, size, "exact", torch.uint8)),
+}
+
+
+def upsample_argmax(device="cpu"):
+    """``ppms_kernels.upsample_argmax`` against PyTorch's full upsample + argmax and PaddleSeg's VIM, on realistic
+    logits (15 of 150 classes present, ``realistic_logits``) at the head's shapes, to 512x512; batch 8 on cuda too."""
+    _use(device)
+    size = (512, 512)
+    for variant, side, batch in [("base", 64, 1), ("tiny", 32, 1)] + [("base", 64, 8)] * (device == "cuda"):
+        x = realistic_logits(batch, 150, side, side, K=15, seed=0).to(device)
+        ref = _lazy(Reference, None, x, size)
+        for key, (label, expect, f) in UPSAMPLE_ROWS.items():
+            yield Row(f"upsample+argmax {variant} {batch}x150x{side}x{side} -> 512x512", key, label,
+                      _ready(f, x, size), functools.partial(_labels_match, expect, ref))
+
+
+def _labels_match(expect, ref, out):
+    return assert_labels_match(out, ref().labels[expect], ref().up)
+
+
+# ---- suite sea_attention: the fused block against the eager one at the model's 4 shapes
+
+SEA_SHAPES = {  # (dim, key_dim, heads, input side) of tiny/base x trans1/trans2 at a 512x512 image
+    "base trans1": (128, 16, 8, 32), "base trans2": (192, 24, 8, 16),
+    "tiny trans1": (64, 16, 4, 32), "tiny trans2": (128, 24, 4, 16),
+}
+
+
+def sea_attention(device="cpu"):
+    """``FusedSeaAttention`` (one ``ppms::sea_attention`` call, BatchNorm folded) against the eager reference
+    block at the model's 4 shapes; batch 1, and 8 on cuda."""
+    _use(device)
+    for batch in (1, 8) if device == "cuda" else (1,):
+        for name, shape in SEA_SHAPES.items():
+            yield from _with_graphs(_sea_rows(device, name, batch, *shape), device, ("eager", "ppms"))
+
+
+def _sea_rows(device, name, batch, dim, key_dim, heads, side):
+    torch.manual_seed(0)
+    block = SeaAttention(dim, key_dim, heads, use_kernel=False).eval()
+    for m in block.modules():  # non-trivial BatchNorm statistics, so that the folding is really checked
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5), m.running_var.uniform_(0.5, 2.0)
+    block.to(device)
+    x = torch.randn(batch, dim, side, side).to(device)
+    group, close = f"SEA attention {name} {batch}x{dim}x{side}x{side}", functools.partial(_close, _lazy(block, x))
+    return [Row(group, "eager", "(a) eager reference block", _ready(block, x), close),
+            Row(group, "ppms", "(b) ppms sea_attention (fused)", lambda: functools.partial(FusedSeaAttention(block), x),
+                close)]
+
+
+def _close(ref, out, rtol=1e-5):
+    err = ((out - ref()).norm() / ref().norm()).item()
+    assert err <= rtol, f"relative error {err:.2e} > {rtol:.0e}"
+    return 0
+
+
+# ---- suite e2e: image in, label map out, every way of running the model
+
+# key: (label, reference the labels are checked against; None: the output is the logits)
 ROWS = {
     "eager": ("(a) eager PyTorch, full upsample+argmax", "argmax"),
     "eager_vim": ("(b) eager PyTorch, PaddleSeg VIM", "vim"),
@@ -33,20 +204,23 @@ ROWS = {
     "ort_net": ("(e) ONNX Runtime, network only (logits)", None),
     "paddle": ("(f) official Paddle (PaddleSeg 2.8.0, VIM on)", "vim"),
 }
+CPU_ONLY = ("ort", "ort_net", "paddle")
 
 
-@dataclass
-class Result:
-    variant: str
-    row: str
-    label: str
-    batch: int
-    threads: int
-    median_ms: float = float("nan")
-    min_ms: float = float("nan")
-    runs: int = 0
-    label_flips: int = 0  # near-tie pixels that differ from the row's reference
-    error: str = ""       # why the row could not run (missing package, failed export or compile, mismatch)
+def e2e(device, models, rows=tuple(ROWS), size=512, batch=1, seed=0):
+    """``rows`` (keys of ``ROWS``) for each ``{variant: model}`` at ``batch x 3 x size x size``; on cuda also (a) and
+    (c) replayed from a CUDA graph."""
+    _use(device)
+    x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(seed)).to(device)
+    for variant, model in models.items():
+        model = model.eval().to(device)
+        group, ref = f"PP-MobileSeg-{variant} {batch}x3x{size}x{size} -> labels", _lazy(Reference, model, x)
+        yield from _with_graphs([_e2e_row(group, row, model, x, ref) for row in rows], device, ("eager", "ppms"))
+
+
+def _e2e_row(group, row, model, x, ref):
+    make = functools.partial(paddle, model, x) if row == "paddle" else functools.partial(build, row, model, x)
+    return Row(group, row, ROWS[row][0], make, lambda out: check(row, out, ref()), times_itself=row == "paddle")
 
 
 def reference_model(model):
@@ -66,7 +240,7 @@ class _Labels(torch.nn.Module):
         self.model = model
 
     def forward(self, x):
-        return upsample_argmax(self.model.logits(x), x.shape[-2:])
+        return full_upsample_argmax(self.model.logits(x), x.shape[-2:])
 
 
 class _Logits(torch.nn.Module):
@@ -78,45 +252,47 @@ class _Logits(torch.nn.Module):
         return self.model.logits(x)
 
 
-def _ort(module, x, threads, tmp):
+def _ort(module, x):
     import onnxruntime as ort
 
-    path = os.path.join(tmp, f"{type(module).__name__}.onnx")
-    with torch.inference_mode(False), torch.no_grad():
-        torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{type(module).__name__}.onnx")
+        with torch.inference_mode(False), torch.no_grad():
+            torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = torch.get_num_threads()
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     xn = x.numpy()
     return lambda: torch.from_numpy(sess.run(None, {name: xn})[0])
 
 
-def paddle(model, x, threads, warmup, repeat, tmp):
+def paddle(model, x, warmup, repeat):
     """Run the official model in Paddle (a subprocess: Paddle and torch never share one) on ``model``'s weights:
     returns its labels and the seconds of each timed run."""
-    import subprocess
-    import sys
-
     import numpy as np
 
+    if x.is_cuda:
+        raise ValueError("runs on CPU only")
     probe = subprocess.run([sys.executable, "-c", "import paddle, paddleseg"], capture_output=True, text=True)
     if probe.returncode:
         raise ImportError(name="paddlepaddle/paddleseg")
-    np.savez(os.path.join(tmp, "paddle_weights.npz"), **torch_to_paddle(model.state_dict()))
-    np.save(os.path.join(tmp, "x.npy"), x.numpy())
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paddle_run.py")
-    done = subprocess.run([sys.executable, script, "--variant", model.variant, "--weights",
-                           os.path.join(tmp, "paddle_weights.npz"), "--input", os.path.join(tmp, "x.npy"),
-                           "--out", tmp, "--warmup", str(warmup), "--repeat", str(repeat)],
-                          env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"Paddle run failed: {done.stderr.strip().splitlines()[-1:]}")
-    with open(os.path.join(tmp, "times.json")) as f:
-        times = json.load(f)
-    return torch.from_numpy(np.load(os.path.join(tmp, "labels.npy"))).long(), times
+    threads = str(torch.get_num_threads())
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(os.path.join(tmp, "paddle_weights.npz"), **torch_to_paddle(model.state_dict()))
+        np.save(os.path.join(tmp, "x.npy"), x.numpy())
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paddle_run.py")
+        done = subprocess.run([sys.executable, script, "--variant", model.variant, "--weights",
+                               os.path.join(tmp, "paddle_weights.npz"), "--input", os.path.join(tmp, "x.npy"),
+                               "--out", tmp, "--warmup", str(warmup), "--repeat", str(repeat)],
+                              env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"Paddle run failed: {done.stderr.strip().splitlines()[-1:]}")
+        with open(os.path.join(tmp, "times.json")) as f:
+            times = json.load(f)
+        return torch.from_numpy(np.load(os.path.join(tmp, "labels.npy"))).long(), times
 
 
 def _ppms(model):
@@ -126,12 +302,14 @@ def _ppms(model):
     return fast
 
 
-def build(row, model, x, threads, tmp):
-    """The callable of one row: () -> label map [B, H, W] (or logits for ``ort_net``)."""
+def build(row, model, x):
+    """The callable of e2e row ``row``: () -> label map [B, H, W] (or logits for ``ort_net``)."""
     size = tuple(x.shape[-2:])
+    if row in CPU_ONLY and x.is_cuda:
+        raise ValueError("runs on CPU only")
     if row == "eager":
         ref = reference_model(model)
-        return lambda: upsample_argmax(ref.logits(x), size)
+        return lambda: full_upsample_argmax(ref.logits(x), size)
     if row == "eager_vim":
         ref = reference_model(model)
         return lambda: vim(ref.logits(x), size)
@@ -145,24 +323,14 @@ def build(row, model, x, threads, tmp):
         f = torch.compile(_ppms(model), fullgraph=True)
         return lambda: f(x)
     if row == "ort":
-        return _ort(_Labels(reference_model(model)), x, threads, tmp)
+        return _ort(_Labels(reference_model(model)), x)
     if row == "ort_net":
-        return _ort(_Logits(reference_model(model)), x, threads, tmp)
+        return _ort(_Logits(reference_model(model)), x)
     raise ValueError(f"unknown row {row!r}; rows: {', '.join(ROWS)}")
 
 
-class Reference:
-    """The plain-PyTorch outputs a row is checked against: logits, their full upsample, its argmax, VIM labels."""
-
-    def __init__(self, model, x):
-        with torch.inference_mode():
-            self.logits = reference_model(model).logits(x)
-            self.up = F.interpolate(self.logits, x.shape[-2:], mode="bilinear", align_corners=False)
-            self.labels = {"argmax": self.up.argmax(1), "vim": vim(self.logits, x.shape[-2:])}
-
-
 def check(row, out, ref):
-    """Raise unless ``out`` (the row's output) agrees with the reference; returns the near-tie flips allowed."""
+    """Raise unless ``out`` (e2e row ``row``'s output) agrees with the Reference; returns the near-tie flips."""
     expect = ROWS[row][1]
     if expect is None:
         scale = ref.logits.abs().max().item()
@@ -171,73 +339,114 @@ def check(row, out, ref):
     return assert_labels_match(out, ref.labels[expect], ref.up)
 
 
-def run(models, rows=tuple(ROWS), size=512, batch=1, threads=None, warmup=2, repeat=10, seed=0, progress=True):
-    """Time ``rows`` for each ``{variant: model}`` at ``batch x 3 x size x size``; returns a list of Results."""
+SUITES = {"e2e": e2e, "upsample_argmax": upsample_argmax, "sea_attention": sea_attention}
+
+
+# ---- the runner
+
+def _cpu_seconds(fn, calls):
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - t0) / calls
+
+
+def _cuda_seconds(fn, calls):
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()  # else queued work of the previous row would hide this row's launch overhead
+    start.record()
+    for _ in range(calls):
+        fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / 1e3 / calls
+
+
+TIMERS = {"cpu": _cpu_seconds, "cuda": _cuda_seconds}  # seconds per call of fn, over ``calls`` calls
+ROUND_S = {"cpu": 0.05, "cuda": 0.01}  # a row's share of a round: enough calls to dwarf the timer's own cost
+
+
+def run(rows, device="cpu", warmup=2, repeat=10, progress=True):
+    """Check, then time ``rows`` (consecutive rows of one group form the group). Each row of a group is built,
+    checked (its first call) and warmed up (``warmup`` calls in all); then ``repeat`` rounds each run every row of
+    the group for its calls. Returns one Result per row, in order; a row that cannot run has its error, not times."""
     from tqdm import tqdm
 
-    threads = threads or torch.get_num_threads()
-    torch.set_num_threads(threads)
-    x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    seconds = TIMERS[device]
     results = []
-    bar = tqdm(total=len(models) * len(rows), disable=not progress, desc="ppms bench", unit="row")
-    with tempfile.TemporaryDirectory() as tmp:
-        for variant, model in models.items():
-            model = model.eval()
-            reference = Reference(model, x)
-            for row in rows:
-                label = ROWS[row][0]
-                bar.set_postfix_str(f"{variant}: {label}")
-                r = Result(variant, row, label, batch, threads)
-                try:
-                    with torch.inference_mode():
-                        if row == "paddle":
-                            labels, times = paddle(model, x, threads, warmup, repeat, tmp)
-                            r.label_flips = check(row, labels, reference)
-                        else:
-                            f = build(row, model, x, threads, tmp)
-                            r.label_flips = check(row, f(), reference)  # also the first warm-up (compilation)
-                            for _ in range(max(warmup - 1, 0)):
-                                f()
-                            times = []
-                            for _ in range(repeat):
-                                t0 = time.perf_counter()
-                                f()
-                                times.append(time.perf_counter() - t0)
-                    r.median_ms, r.min_ms, r.runs = statistics.median(times) * 1e3, min(times) * 1e3, repeat
-                except ImportError as e:
-                    r.error = f"not installed: {e.name or e}"
-                except Exception as e:  # a row that cannot run is reported, not fatal to the others
-                    r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+    total = len(rows) * repeat if hasattr(rows, "__len__") else None
+    with tqdm(total=total, disable=not progress, desc="ppms bench", unit="round") as bar:
+        for group, members in itertools.groupby(rows, key=lambda r: r.group):
+            timed = []  # (Result, callable, seconds of each round)
+            for row in members:
+                bar.set_postfix_str(f"{group}: checking {row.name}")
+                r = Result(group, row.key, row.name, torch.get_num_threads())
                 results.append(r)
-                bar.update()
-    bar.close()
+                fn = _prepare(row, r, device, warmup, repeat)
+                if fn:
+                    timed.append((r, fn, []))
+                else:
+                    bar.update(repeat)
+            bar.set_postfix_str(f"{group}: timing")
+            with torch.inference_mode():
+                for _ in range(repeat):
+                    for r, fn, times in timed:
+                        times.append(seconds(fn, r.calls))
+                    bar.update(len(timed))
+            for r, _, times in timed:
+                _summarise(r, times)
+    for _, rs in itertools.groupby(results, key=lambda r: r.group):
+        rs = list(rs)
+        for r in rs:
+            r.ratio = rs[0].median_ms / r.median_ms
     return results
 
 
-def speedups(results):
-    """{(variant, row): eager median / row median} for rows that ran."""
-    base = {r.variant: r.median_ms for r in results if r.row == "eager" and not r.error}
-    return {(r.variant, r.row): base[r.variant] / r.median_ms
-            for r in results if not r.error and r.variant in base}
+def _prepare(row, r, device, warmup, repeat):
+    """Build, check and warm up ``row``, and pick its calls per round; returns its callable, or None when it
+    cannot run (``r.error`` says why) or has timed itself."""
+    try:
+        with torch.inference_mode():
+            if row.times_itself:
+                out, times = row.make(warmup, repeat)
+                r.label_flips = row.check(out)
+                _summarise(r, times)
+                return None
+            fn = row.make()
+            r.label_flips = row.check(fn())  # the first warm-up call, where compilation happens
+            once = min(TIMERS[device](fn, 1) for _ in range(max(warmup - 1, 1)))
+            r.calls = max(1, round(ROUND_S[device] / once))
+            return fn
+    except ImportError as e:
+        r.error = f"not installed: {e.name or e}"
+    except Exception as e:  # a row that cannot run is reported, not fatal to the others
+        r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
+
+def _summarise(r, times):
+    r.median_ms, r.min_ms, r.runs = statistics.median(times) * 1e3, min(times) * 1e3, len(times)
+
+
+# ---- output
 
 def table(results):
-    sp = speedups(results)
-    lines = [f"{'variant':8} {'row':44} {'median ms':>10} {'min ms':>9} {'vs (a)':>7}  note"]
-    for r in results:
-        if r.error:
-            lines.append(f"{r.variant:8} {r.label:44} {'-':>10} {'-':>9} {'-':>7}  {r.error}")
-            continue
-        note = f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else ""
-        lines.append(f"{r.variant:8} {r.label:44} {r.median_ms:>10.1f} {r.min_ms:>9.1f} "
-                     f"{sp.get((r.variant, r.row), float('nan')):>6.1f}x  {note}")
+    """One block per group: median and min per call, the speed-up over the group's first row, near-tie flips."""
+    lines = [f"  {'row':46} {'median ms':>10} {'min ms':>9} {'vs (a)':>7}  note"]
+    for group, rs in itertools.groupby(results, key=lambda r: r.group):
+        lines.append(group)
+        for r in rs:
+            if r.error:
+                lines.append(f"  {r.label:46} {'-':>10} {'-':>9} {'-':>7}  {r.error}")
+                continue
+            note = f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else ""
+            lines.append(f"  {r.label:46} {r.median_ms:>10.3f} {r.min_ms:>9.3f} {r.ratio:>6.1f}x  {note}")
     return "\n".join(lines)
 
 
 def environment():
     return {"torch": torch.__version__, "ppms_kernels": VERSION, "build": build_info(),
             "machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count()}
+            "cpu_count": os.cpu_count(), "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
 
 def save_json(results, path, **meta):
@@ -246,24 +455,23 @@ def save_json(results, path, **meta):
 
 
 def plot(results, path, title=""):
-    """Horizontal bar chart of the medians, one group per variant, with the speed-up over (a) on each bar."""
+    """Horizontal bar chart of the medians, one panel per group, with the speed-up over its (a) on each bar."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ok = [r for r in results if not r.error]
-    variants = list(dict.fromkeys(r.variant for r in ok))
-    sp = speedups(results)
-    fig, axes = plt.subplots(len(variants), 1, figsize=(9, 1.2 + 0.45 * len(ok)), squeeze=False)
-    for ax, v in zip(axes[:, 0], variants):
-        rs = [r for r in ok if r.variant == v]
+    groups = list(dict.fromkeys(r.group for r in ok))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(9, 1.2 + 0.45 * len(ok) + 0.3 * len(groups)), squeeze=False)
+    for ax, g in zip(axes[:, 0], groups):
+        rs = [r for r in ok if r.group == g]
         ax.barh([r.label for r in rs], [r.median_ms for r in rs],
-                color=["#c44e52" if r.row.startswith("ppms") or r.row == "compile_ppms" else "#4c72b0" for r in rs])
+                color=["#c44e52" if "ppms" in r.row else "#4c72b0" for r in rs])
         for i, r in enumerate(rs):
-            ax.text(r.median_ms, i, f" {r.median_ms:.0f} ms ({sp.get((v, r.row), float('nan')):.1f}x)", va="center")
+            ax.text(r.median_ms, i, f" {r.median_ms:.3g} ms ({r.ratio:.1f}x)", va="center")
         ax.invert_yaxis()
-        ax.set_title(f"PP-MobileSeg-{v}", loc="left")
+        ax.set_title(g, loc="left")
         ax.set_xlim(0, max(r.median_ms for r in rs) * 1.35)
     axes[-1, 0].set_xlabel("median latency, ms (lower is better)")
     if title:

@@ -7,29 +7,36 @@ def _bench(args):
     import torch
 
     from ..models import load_model, pp_mobileseg
-    from . import bench as benchmark
+    from . import bench
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    if args.weights:
-        model = load_model(args.weights)
-        models = {model.variant: model}
-        src = args.weights
-    else:
-        models = {v: pp_mobileseg(v) for v in args.variants}
-        src = "random weights (pass --weights for official ones)"
-    print(f"ppms bench: PP-MobileSeg {'/'.join(models)}, {src}; input {args.batch}x3x{args.size}x{args.size}, "
-          f"label map out; {torch.get_num_threads()} threads; median of {args.repeat} after {args.warmup} warm-up")
-    results = benchmark.run(models, args.rows, args.size, args.batch, torch.get_num_threads(), args.warmup,
-                            args.repeat)
-    print(benchmark.table(results))
-    meta = {"size": args.size, "batch": args.batch, "weights": src, "warmup": args.warmup, "repeat": args.repeat}
-    benchmark.save_json(results, args.json, **meta)
+    threads = torch.get_num_threads()
+    print(f"ppms bench: {', '.join(args.suite)} on {args.device}, {threads} threads; median of {args.repeat} "
+          f"interleaved rounds after {args.warmup} warm-up call(s)")
+    meta = {"suites": args.suite, "device": args.device, "warmup": args.warmup, "repeat": args.repeat}
+    rows = []
+    for suite in args.suite:
+        if suite != "e2e":
+            rows += bench.SUITES[suite](args.device)
+            continue
+        torch.manual_seed(0)
+        if args.weights:
+            model = load_model(args.weights)
+            models, src = {model.variant: model}, args.weights
+        else:
+            models = {v: pp_mobileseg(v) for v in args.variants}
+            src = "random weights (pass --weights for official ones)"
+        print(f"e2e: PP-MobileSeg {'/'.join(models)}, {src}; input {args.batch}x3x{args.size}x{args.size}, "
+              f"label map out")
+        rows += bench.e2e(args.device, models, args.rows, args.size, args.batch)
+        meta.update(size=args.size, batch=args.batch, weights=src)
+    results = bench.run(rows, args.device, args.warmup, args.repeat)
+    print(bench.table(results))
+    bench.save_json(results, args.json, **meta)
     print(f"wrote {args.json}")
     if args.plot:
-        benchmark.plot(results, args.plot, f"{args.batch}x3x{args.size}x{args.size}, {torch.get_num_threads()} "
-                                           f"threads, label map out")
+        bench.plot(results, args.plot, f"{args.device}, {threads} threads")
         print(f"wrote {args.plot}")
 
 
@@ -74,17 +81,22 @@ def _convert(args):
 
 
 def main(argv=None):
-    from .bench import ROWS as _ROWS
+    from .bench import ROWS as _ROWS, SUITES
 
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    b = sub.add_parser("bench", help="end-to-end latency of every way to run the model (eager, ppms, "
-                                     "torch.compile, ONNX Runtime), labels checked first; table, JSON, plot")
+    b = sub.add_parser("bench", help="latency of every way to run the model (eager, ppms, torch.compile, ONNX "
+                                     "Runtime) or of the ops, outputs checked first; table, JSON, plot")
+    b.add_argument("--suite", nargs="+", default=["e2e"], choices=list(SUITES),
+                   help="e2e: the model, image in, label map out (default); upsample_argmax, sea_attention: the ops "
+                        "against PyTorch at the model's shapes")
+    b.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda adds rows replayed from CUDA graphs and times with CUDA events")
     b.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])
     b.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
     b.add_argument("--rows", nargs="+", default=None, metavar="ROW",
-                   help="rows to run (default all): " + ", ".join(_ROWS))
+                   help="e2e rows to run (default all): " + ", ".join(_ROWS))
     b.add_argument("--size", type=int, default=512)
     b.add_argument("--batch", type=int, default=1)
     b.add_argument("--threads", type=int, default=0, help="torch and ORT threads (0: torch's default, all cores)")

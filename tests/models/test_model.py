@@ -8,7 +8,7 @@ from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.testing import assert_labels_match
 
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 # Trainable parameters and state entries (incl. BN statistics) from pp_mobileseg_spec.md section 2.
 SPEC_COUNTS = {"base": (5_943_878, 5_996_422), "tiny": (1_492_298, 1_515_898)}
 

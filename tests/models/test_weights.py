@@ -13,6 +13,8 @@ from ppms_kernels.tools.cli import main as ppms
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.weights import STRUCTURE_KEY
 
+from helpers import paddle_state, write_pdparams
+
 
 @pytest.fixture(scope="module")
 def tiny():
@@ -55,7 +57,7 @@ def test_malicious_pdparams_is_refused_without_running(tiny, tmp_path):
         read_pdparams(path)
     assert not marker.exists()
     # The CLI reports it plainly, with a non-zero exit.
-    r = subprocess.run([sys.executable, "-m", "ppms_kernels.cli", "convert", str(path), str(tmp_path / "o.pt")],
+    r = subprocess.run([sys.executable, "-m", "ppms_kernels.tools.cli", "convert", str(path), str(tmp_path / "o.pt")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "refusing to load" in r.stderr and "Traceback" not in r.stderr
     assert not marker.exists() and not (tmp_path / "o.pt").exists()

@@ -6,7 +6,6 @@ import torch
 from ppms_kernels.models import FusedSeaAttention, pack
 from ppms_kernels.ops import SEA_WEIGHTS, axial_attention, kernels, sea_attention
 from ppms_kernels.ops.reference import axial_attention as ref_axial
-from ppms_kernels.ops.triton.sea_attention import sea_attention as triton_sea_attention
 
 from helpers import HAS_CUDA, IMPLS, block, on, rel_err
 
@@ -57,7 +56,7 @@ def test_impls_match_reference_block(impl, dim, kd, heads, H, W, batch):
     x = torch.randn(batch, dim, H, W)
     with torch.no_grad():
         ref = m(x)
-    out = on(impl, sea_attention, triton_sea_attention)(x, pack(m), heads, kd)
+    out = on(impl, sea_attention)(x, pack(m), heads, kd)
     assert out.shape == ref.shape
     assert rel_err(out, ref) <= 1e-5
 

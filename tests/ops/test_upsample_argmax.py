@@ -10,10 +10,9 @@ from ppms_kernels import upsample_argmax, valid_interpolate
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.ops import kernels
 from ppms_kernels.ops.reference import vim
-from ppms_kernels.ops.triton.upsample_argmax import upsample_argmax as triton_upsample_argmax
 from ppms_kernels.testing import assert_labels_match, realistic_logits
 
-from helpers import IMPLS, on
+from helpers import IMPLS, impls, on
 
 KERNELS = kernels("upsample_argmax")
 
@@ -164,21 +163,21 @@ def test_valid_interpolate_is_upsample_argmax():
 ])
 def test_impls_random_logits(impl, shape, size, mode):
     x = torch.randn(shape, generator=torch.Generator().manual_seed(sum(shape)))
-    check(x, size, mode, on(impl, upsample_argmax, triton_upsample_argmax)(x, size, mode))
+    check(x, size, mode, on(impl, upsample_argmax)(x, size, mode))
 
 
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("mode", ["exact", "paper"])
 def test_impls_realistic_logits_batch3(impl, mode):
     x = realistic_logits(3, 150, 12, 9, 15, seed=7)
-    check(x, (61, 50), mode, on(impl, upsample_argmax, triton_upsample_argmax)(x, (61, 50), mode))
+    check(x, (61, 50), mode, on(impl, upsample_argmax)(x, (61, 50), mode))
 
 
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_impls_half_and_narrow_output(impl, dtype):
     x = realistic_logits(2, 40, 8, 10, 8, seed=8, dtype=dtype)
-    run = on(impl, upsample_argmax, triton_upsample_argmax)
+    run = on(impl, upsample_argmax)
     wide = run(x, (30, 41), "exact")
     check(x, (30, 41), "exact", wide)
     narrow = run(x, (30, 41), "exact", torch.uint8)
@@ -192,7 +191,7 @@ def test_impls_nan_inf_like_torch_argmax(impl):
     x[0, 2, 1, 1] = float("nan")
     x[1, 3, 2, 2] = float("inf")
     x[1, :, 0, 0] = float("-inf")
-    run = on(impl, upsample_argmax, triton_upsample_argmax)
+    run = on(impl, upsample_argmax)
     for mode in ("exact", "paper"):
         full = up(x, (11, 9))
         ref = full.argmax(1) if mode == "exact" else vim(x, (11, 9))
@@ -207,10 +206,10 @@ def test_impls_weights_round_like_torch(impl):
     x = torch.tensor([[[[-1.1258, nan, 0.5667, 0.7935, 0.5988, -1.5551]], [[-0.3414, 1.8530, 0.4681, nan, -inf, 0.1835]],
                        [[1.3894, 1.5863, 0.9463, -0.8437, 0.9318, 1.2590]]]])
     ref = F.interpolate(x, size=(3, 2), mode="bilinear", align_corners=False).argmax(1)
-    assert torch.equal(on(impl, upsample_argmax, triton_upsample_argmax)(x, (3, 2)), ref)
+    assert torch.equal(on(impl, upsample_argmax)(x, (3, 2)), ref)
 
 
-@pytest.mark.parametrize("impl", [p for p in IMPLS if p != "cpu"])
+@pytest.mark.parametrize("impl", impls("triton", "cuda"))
 @settings(max_examples=60, deadline=None)
 @given(B=st.integers(1, 3), C=st.integers(1, 40), h=st.integers(1, 9), w=st.integers(1, 9), H=st.integers(1, 40),
        W=st.integers(1, 40), mode=st.sampled_from(["exact", "paper"]),
@@ -224,11 +223,11 @@ def test_impls_give_the_cpu_labels(impl, B, C, h, w, H, W, mode, special, seed):
     elif special == "nonfinite":
         u = torch.rand(x.shape, generator=g)
         x[u < 0.05], x[(u >= 0.05) & (u < 0.1)], x[(u >= 0.1) & (u < 0.15)] = float("nan"), float("inf"), float("-inf")
-    out = on(impl, upsample_argmax, triton_upsample_argmax)(x, (H, W), mode)
+    out = on(impl, upsample_argmax)(x, (H, W), mode)
     assert torch.equal(out, upsample_argmax(x, (H, W), mode))
 
 
-@pytest.mark.parametrize("impl", [p for p in IMPLS if p != "triton"])
+@pytest.mark.parametrize("impl", impls("cpu", "cuda"))
 def test_opcheck(impl):
     device = "cuda" if impl == "cuda" else "cpu"
     for args in [(realistic_logits(2, 30, 9, 7, 5).to(device), [33, 20], "exact", None),
