@@ -23,15 +23,15 @@ if [ ! -x "$ROOT/usr/bin/python3.11" ]; then
     libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1)
   for f in "$A"/deb/*.deb; do dpkg -x "$f" "$ROOT"; done
 fi
-PURE="typing_extensions sympy mpmath networkx jinja2 markupsafe filelock fsspec pytest pluggy iniconfig packaging pygments hypothesis attrs sortedcontainers"
-WHEELS="torch==2.9.1 numpy<2.3 $PURE"
+PURE="typing_extensions sympy mpmath networkx jinja2 markupsafe filelock fsspec pytest pluggy iniconfig packaging pygments attrs sortedcontainers"
+WHEELS="torch==2.9.1 numpy<2.3 hypothesis $PURE"
 if [ "$(cat "$SITE/.wheels" 2>/dev/null)" != "$WHEELS" ]; then
   echo "-- aarch64 wheels: torch 2.9.1, numpy, pytest"
   rm -rf "$A/whl" "$SITE" && mkdir -p "$A/whl" "$SITE"
   "${PIP[@]}" download --no-deps --only-binary=:all: --platform manylinux_2_28_aarch64 --python-version 3.11 \
     --implementation cp -d "$A/whl" torch==2.9.1
   "${PIP[@]}" download --no-deps --only-binary=:all: --platform manylinux_2_17_aarch64 --python-version 3.11 \
-    --implementation cp -d "$A/whl" "numpy<2.3"
+    --implementation cp -d "$A/whl" "numpy<2.3" hypothesis
   # shellcheck disable=SC2086
   "${PIP[@]}" download --no-deps --only-binary=:all: -d "$A/whl" $PURE
   (cd "$SITE" && for w in "$A"/whl/*.whl; do unzip -q -o "$w"; done)
