@@ -1,11 +1,14 @@
-"""``ppms bench``: every row runs, is checked against the reference, and lands in the JSON, table and plot."""
+"""``ppms bench``: every row runs, is checked against the reference, is timed interleaved with its group, and lands
+in the JSON, table and plot."""
+import itertools
 import json
+import time
 
 import pytest
 import torch
 
 from ppms_kernels.models import pp_mobileseg
-from ppms_kernels.tools import bench as benchmark
+from ppms_kernels.tools import bench
 from ppms_kernels.tools.cli import main
 
 # torch.compile of the eager network is left to bench/ (its compile alone takes minutes on 2 cores).
@@ -31,21 +34,64 @@ def test_bench_runs_every_row(tmp_path, capsys):
 def test_check_rejects_wrong_labels():
     model = pp_mobileseg("tiny", num_classes=7).eval()
     x = torch.rand(1, 3, 64, 48)
-    ref = benchmark.Reference(model, x)
+    ref = bench.Reference(model, x)
     good = ref.labels["argmax"].clone()
-    assert benchmark.check("ppms", good, ref) == 0
+    assert bench.check("ppms", good, ref) == 0
     bad = good.clone()
     bad[0, 10:20, 10:20] = (bad[0, 10:20, 10:20] + 1) % 7
     with pytest.raises(AssertionError, match="differ beyond near-ties"):
-        benchmark.check("ppms", bad, ref)
+        bench.check("ppms", bad, ref)
     with pytest.raises(AssertionError):
-        benchmark.check("ort_net", ref.logits * 1.01, ref)
+        bench.check("ort_net", ref.logits * 1.01, ref)
 
 
 def test_bench_refuses_unknown_rows(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--rows", "eager", "nope"])
     assert "unknown row" in capsys.readouterr().err
+
+
+def test_run_interleaves_a_group_and_reports_rows_that_cannot_run():
+    calls = []
+
+    def row(group, key, f=lambda: None, make=None, check=lambda out: 0):
+        def call():
+            calls.append(key)
+            return f()
+
+        return bench.Row(group, key, f"({key}) {key}", make or (lambda: call), check)
+
+    def missing():
+        raise ImportError(name="nothing")
+
+    def wrong(out):
+        raise AssertionError("labels differ")
+
+    rows = [row("g", "a", lambda: time.sleep(0.002)), row("g", "b"), row("g", "c", make=missing),
+            row("g", "d", check=wrong), row("h", "e")]
+    results = bench.run(rows, warmup=1, repeat=3, progress=False)
+    assert [r.error for r in results] == ["", "", "not installed: nothing", "AssertionError: labels differ", ""]
+    a, b, _, _, h = results
+    assert a.runs == b.runs == 3 and a.calls < b.calls and a.ratio == 1 and b.ratio > 1 and h.ratio == 1
+    # After each row's check and warm-up call, group g's rounds alternate: a's calls, then b's, three times.
+    timed = [k for k, _ in itertools.groupby(calls[calls.index("d") + 1:calls.index("e")])]
+    assert timed == ["a", "b"] * 3
+    assert "labels differ" in bench.table(results)
+
+
+def test_bench_suites_of_the_ops(tmp_path):
+    out = tmp_path / "b.json"
+    assert main(["bench", "--suite", "upsample_argmax", "sea_attention", "--warmup", "1", "--repeat", "1",
+                 "--json", str(out)]) == 0
+    results = json.loads(out.read_text())["results"]
+    assert len({r["group"] for r in results}) == 6 and not any(r["error"] for r in results)
+    assert all(r["ratio"] > 1 for r in results if "ppms" in r["row"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
+def test_bench_refuses_cuda_without_a_gpu(capsys):
+    assert main(["bench", "--device", "cuda", "--suite", "sea_attention"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
 
 
 def test_palette_is_paddleseg_voc_style():

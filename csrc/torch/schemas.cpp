@@ -26,6 +26,10 @@ TORCH_LIBRARY(ppms, m) {
   m.def("_kernels(str op) -> str[]");
   m.def("_upsample_argmax_with_kernel(Tensor logits, SymInt[2] size, str mode, str kernel) -> Tensor");
   m.def("_gemm(Tensor a, Tensor b, Tensor? bias, str kernel) -> Tensor");
+  // The engine's 1x1 convolution on channels-last rows: weight [cout, cin] (+ bias) packed once by _conv1x1_pack,
+  // then x [pixels, cin] -> act(x @ weight^T + bias (+ residual)) [pixels, cout]. act: none, relu, relu6, hardswish.
+  m.def("_conv1x1_pack(Tensor weight, Tensor? bias) -> Tensor");
+  m.def("_conv1x1(Tensor x, Tensor packed, int cout, Tensor? residual, str act, str kernel) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

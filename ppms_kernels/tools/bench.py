@@ -368,8 +368,9 @@ ROUND_S = {"cpu": 0.05, "cuda": 0.01}  # a row's share of a round: enough calls 
 
 def run(rows, device="cpu", warmup=2, repeat=10, progress=True):
     """Check, then time ``rows`` (consecutive rows of one group form the group). Each row of a group is built,
-    checked (its first call) and warmed up (``warmup`` calls in all); then ``repeat`` rounds each run every row of
-    the group for its calls. Returns one Result per row, in order; a row that cannot run has its error, not times."""
+    checked (its first call) and warmed up (``warmup`` calls in all, at least 2: the last ones, timed, pick its calls
+    per round); then ``repeat`` rounds each run every row of the group for its calls. Returns one Result per row, in
+    order; a row that cannot run has its error instead of times."""
     from tqdm import tqdm
 
     seconds = TIMERS[device]
@@ -415,7 +416,7 @@ def _prepare(row, r, device, warmup, repeat):
             fn = row.make()
             r.label_flips = row.check(fn())  # the first warm-up call, where compilation happens
             once = min(TIMERS[device](fn, 1) for _ in range(max(warmup - 1, 1)))
-            r.calls = max(1, round(ROUND_S[device] / once))
+            r.calls = max(1, round(ROUND_S[device] / max(once, 1e-6)))
             return fn
     except ImportError as e:
         r.error = f"not installed: {e.name or e}"
@@ -439,7 +440,7 @@ def table(results):
                 lines.append(f"  {r.label:46} {'-':>10} {'-':>9} {'-':>7}  {r.error}")
                 continue
             note = f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else ""
-            lines.append(f"  {r.label:46} {r.median_ms:>10.3f} {r.min_ms:>9.3f} {r.ratio:>6.1f}x  {note}")
+            lines.append(f"  {r.label:46} {r.median_ms:>10.3f} {r.min_ms:>9.3f} {r.ratio:>6.1f}x  {note}".rstrip())
     return "\n".join(lines)
 
 

@@ -27,9 +27,9 @@ def _bench(args):
         else:
             models = {v: pp_mobileseg(v) for v in args.variants}
             src = "random weights (pass --weights for official ones)"
+        rows += bench.e2e(args.device, models, args.rows, args.size, args.batch)
         print(f"e2e: PP-MobileSeg {'/'.join(models)}, {src}; input {args.batch}x3x{args.size}x{args.size}, "
               f"label map out")
-        rows += bench.e2e(args.device, models, args.rows, args.size, args.batch)
         meta.update(size=args.size, batch=args.batch, weights=src)
     results = bench.run(rows, args.device, args.warmup, args.repeat)
     print(bench.table(results))

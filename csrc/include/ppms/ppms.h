@@ -1,6 +1,7 @@
 // The ppms core: what an app includes. Torch-free; link ppms::core (CMake: find_package(ppms)).
 #pragma once
 
+#include "ppms/conv1x1.h"
 #include "ppms/gemm.h"
 #include "ppms/parallel.h"
 #include "ppms/sea_attention.h"

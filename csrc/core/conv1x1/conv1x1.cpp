@@ -1,0 +1,90 @@
+#include "ppms/conv1x1.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/conv1x1/kernels.h"
+#include "core/cpu.h"
+
+namespace ppms {
+
+namespace {
+
+using KernelFn = pw::Kernel (*)();
+const cpu::Kernel<KernelFn> kTable[] = {
+    {"scalar", cpu::Isa::scalar, pw::kernel_scalar},
+#if defined(__x86_64__) || defined(_M_X64)
+    {"avx2", cpu::Isa::avx2_fma, pw::kernel_avx2},
+#endif
+#if defined(__aarch64__)
+    {"neon", cpu::Isa::neon, pw::kernel_neon},
+#endif
+};
+
+std::string n(int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+std::vector<std::string> conv1x1_kernels() { return cpu::names(kTable); }
+
+Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_t cin, float* out) {
+  if (cout < 1 || cin < 1) return Status::invalid("conv1x1 weights must be non-empty, got [" + n(cout) + ", " + n(cin) + "]");
+  if (weight == nullptr || out == nullptr) return Status::invalid("conv1x1 weight or output is null");
+  const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P;
+  std::fill(out, out + conv1x1_packed_floats(cout, cin), 0.0f);
+  float* packed_bias = out + panels * cin * P;
+  for (int64_t o = 0; o < cout; ++o) {
+    float* dst = out + (o / P) * cin * P + o % P;
+    for (int64_t k = 0; k < cin; ++k) dst[k * P] = weight[o * cin + k];
+    if (bias) packed_bias[o] = bias[o];
+  }
+  return Status();
+}
+
+Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin) {
+  const int64_t panels = (cout + kConv1x1Panel - 1) / kConv1x1Panel;
+  return Conv1x1Weights{cin, cout, packed, packed + panels * cin * kConv1x1Panel};
+}
+
+Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
+               Activation act, const float* residual, int64_t ldr, const Parallel& parallel, const char* kernel) {
+  if (w.cin < 1 || w.cout < 1 || w.panels == nullptr || w.bias == nullptr)
+    return Status::invalid("conv1x1: the packed weights are empty");
+  if (pixels < 0) return Status::invalid("conv1x1: pixels must be >= 0, got " + n(pixels));
+  if (ldx < w.cin || ldy < w.cout || (residual && ldr < w.cout))
+    return Status::invalid("conv1x1: row strides must cover the channels (ldx " + n(ldx) + " < cin " + n(w.cin) +
+                           " or ldy/ldr < cout " + n(w.cout) + ")");
+  if (pixels > 0 && (x == nullptr || y == nullptr)) return Status::invalid("conv1x1: x and y must not be null");
+  const auto* k = cpu::pick(kTable, kernel);
+  if (k == nullptr)
+    return Status::unsupported("no conv1x1 kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
+  const pw::Kernel tk = k->fn();
+  const int64_t R = tk.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
+  const int64_t blocks = (pixels + R - 1) / R;
+  // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
+  const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
+  parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * R;
+      // The block's input rows stay in L1 while every column panel passes over them.
+      for (int64_t j = 0; j < panels; ++j) {
+        const pw::Tile t{x + r0 * ldx,
+                              ldx,
+                              w.cin,
+                              w.panels + j * w.cin * P,
+                              w.bias + j * P,
+                              y + r0 * ldy + j * P,
+                              ldy,
+                              residual ? residual + r0 * ldr + j * P : nullptr,
+                              ldr,
+                              act,
+                              std::min(R, pixels - r0),
+                              std::min(P, w.cout - j * P)};
+        tk.fn(t);
+      }
+    }
+  });
+  return Status();
+}
+
+}  // namespace ppms

@@ -1,0 +1,22 @@
+// Scalar reference tile: one output at a time, the dot product summed in k order, then residual and activation.
+#include "core/conv1x1/kernels.h"
+
+namespace ppms {
+namespace pw {
+
+namespace {
+void tile(const Tile& t) {
+  for (int64_t i = 0; i < t.m; ++i)
+    for (int64_t j = 0; j < t.n; ++j) {
+      float s = t.bias[j];
+      for (int64_t k = 0; k < t.k; ++k) s += t.x[i * t.ldx + k] * t.panel[k * kConv1x1Panel + j];
+      if (t.residual) s += t.residual[i * t.ldr + j];
+      t.y[i * t.ldy + j] = activate(s, t.act);
+    }
+}
+}  // namespace
+
+Kernel kernel_scalar() { return {tile, 4}; }
+
+}  // namespace pw
+}  // namespace ppms

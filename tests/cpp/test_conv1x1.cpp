@@ -1,0 +1,95 @@
+// Torch-free tests of conv1x1: every kernel this CPU runs against a double-precision reference of the same formula,
+// on random shapes (partial row blocks and column panels), row strides wider than the channels, every activation,
+// a residual (also in place: y aliasing it), on a thread pool; and the argument checks.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ppms/conv1x1.h"
+#include "synthetic.h"
+
+namespace {
+
+double act(double v, ppms::Activation a) {
+  switch (a) {
+    case ppms::Activation::none: return v;
+    case ppms::Activation::relu: return std::max(v, 0.0);
+    case ppms::Activation::relu6: return std::min(std::max(v, 0.0), 6.0);
+    case ppms::Activation::hardswish: return v * std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0;
+  }
+  return v;
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 rng(11);
+  int failures = 0, cases = 0;
+  ppms::ThreadPool pool(3);
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  for (int t = 0; t < 300; ++t) {
+    const int64_t P = rng() % 60, cin = 1 + rng() % 70, cout = 1 + rng() % 50;
+    const int64_t ldx = cin + rng() % 3, ldy = cout + rng() % 3;
+    const ppms::Activation a = acts[t % 4];
+    const int mode = t % 3;  // 0: no residual, 1: residual, 2: residual in place
+    const auto x = ppms::synthetic::normal(std::max<int64_t>(P * ldx, 1), 1.f, rng);
+    const auto w = ppms::synthetic::normal(cout * cin, 0.3f, rng), b = ppms::synthetic::normal(cout, 1.f, rng);
+    const auto res = ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng);
+    std::vector<double> want(P * cout);
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t o = 0; o < cout; ++o) {
+        double s = b[o];
+        for (int64_t k = 0; k < cin; ++k) s += static_cast<double>(x[p * ldx + k]) * w[o * cin + k];
+        if (mode) s += res[p * ldy + o];
+        want[p * cout + o] = act(s, a);
+      }
+    ppms::PackedConv1x1 packed;
+    if (!packed.pack(w.data(), b.data(), cout, cin).ok()) return 1;
+    for (const auto& name : ppms::conv1x1_kernels())
+      for (const bool threaded : {false, true}) {
+        std::vector<float> y = mode == 2 ? res : std::vector<float>(std::max<int64_t>(P * ldy, 1), NAN);
+        const float* r = mode == 1 ? res.data() : mode == 2 ? y.data() : nullptr;
+        const auto s = ppms::conv1x1(packed.weights(), x.data(), ldx, P, y.data(), ldy, a, r, ldy,
+                                     threaded ? pool.parallel() : ppms::Parallel{}, name.c_str());
+        double err = 0;
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t o = 0; o < cout; ++o) {
+            const double d = std::fabs(y[p * ldy + o] - want[p * cout + o]);
+            err = std::max(err, d != d ? INFINITY : d);
+          }
+        ++cases;
+        if (!s.ok() || !(err <= 1e-4 * std::sqrt(static_cast<double>(cin)))) {
+          std::printf("FAIL conv1x1 %s (%s) P=%ld cin=%ld cout=%ld act=%d mode=%d: error %.3g %s\n", name.c_str(),
+                      threaded ? "3 threads" : "serial", (long)P, (long)cin, (long)cout, (int)a, mode, err,
+                      s.message().c_str());
+          ++failures;
+        }
+      }
+  }
+  ppms::PackedConv1x1 packed, empty;
+  const std::vector<float> w(12, 1.f);
+  std::vector<float> x(40), y(40);
+  packed.pack(w.data(), nullptr, 3, 4);
+  const auto pw = packed.weights();
+  const bool refused[] = {
+      !empty.pack(w.data(), nullptr, 0, 4).ok(),
+      !ppms::conv1x1(empty.weights(), x.data(), 4, 2, y.data(), 3, ppms::Activation::none).ok(),
+      !ppms::conv1x1(pw, x.data(), 3, 2, y.data(), 3, ppms::Activation::none).ok(),  // ldx < cin
+      !ppms::conv1x1(pw, x.data(), 4, -1, y.data(), 3, ppms::Activation::none).ok(),
+      ppms::conv1x1(pw, x.data(), 4, 2, y.data(), 3, ppms::Activation::none, nullptr, 0, {}, "no-such").code() ==
+          ppms::Code::unsupported,
+  };
+  for (bool r : refused) {
+    ++cases;
+    if (!r) {
+      std::printf("FAIL a bad conv1x1 argument was accepted\n");
+      ++failures;
+    }
+  }
+  std::printf("conv1x1: %d cases, %d failures\n", cases, failures);
+  return failures ? 1 : 0;
+}
