@@ -47,5 +47,5 @@ file build/arm-torch/libppms_ops.so
 
 echo "-- tests/ops in aarch64 PyTorch under qemu (cortex-a76); imports take ~20 s"
 PYTHONPATH="$SITE:$PWD" PYTHONHOME="$ROOT/usr" PPMS_OPS_LIBRARY="$PWD/build/arm-torch/libppms_ops.so" \
-  PPMS_FUZZ_EXAMPLES=50 qemu-aarch64 -cpu cortex-a76 -L "$ROOT" "$ROOT/usr/bin/python3.11" -m pytest \
+  PPMS_FUZZ_EXAMPLES=50 PPMS_HYPOTHESIS_PROFILE=emulated qemu-aarch64 -cpu cortex-a76 -L "$ROOT" "$ROOT/usr/bin/python3.11" -m pytest \
   -p no:cacheprovider tests/ops -q "$@"

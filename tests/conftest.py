@@ -5,6 +5,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+# PPMS_HYPOTHESIS_PROFILE=emulated (the aarch64 job under qemu): drawing examples is slow there, which hypothesis
+# would otherwise report as a failed health check.
+settings.register_profile("emulated", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile(os.environ.get("PPMS_HYPOTHESIS_PROFILE", "default"))
 
 # Without a GPU, Triton kernels run in Triton's interpreter; it must be chosen before triton is imported.
 if not torch.cuda.is_available():

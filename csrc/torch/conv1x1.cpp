@@ -66,10 +66,11 @@ at::Tensor conv1x1_cpu(const at::Tensor& x_, const at::Tensor& packed, int64_t c
                       num(P), ", ", num(cout), "], got ", shape_str(r.sizes()));
   }
   auto y = at::empty({P, cout}, x.options());
+  const std::string k(kernel);  // "" : the fastest
   throw_if_error(conv1x1(conv1x1_weights(packed.const_data_ptr<float>(), cout, cin), x.const_data_ptr<float>(), cin,
                          P, y.data_ptr<float>(), cout, activation(std::string(act)),
                          r.defined() ? r.const_data_ptr<float>() : nullptr, cout, aten_parallel(),
-                         std::string(kernel).c_str()),
+                         k.empty() ? nullptr : k.c_str()),
                  "_conv1x1");
   return y;
 }

@@ -27,7 +27,8 @@ TORCH_LIBRARY(ppms, m) {
   m.def("_upsample_argmax_with_kernel(Tensor logits, SymInt[2] size, str mode, str kernel) -> Tensor");
   m.def("_gemm(Tensor a, Tensor b, Tensor? bias, str kernel) -> Tensor");
   // The engine's 1x1 convolution on channels-last rows: weight [cout, cin] (+ bias) packed once by _conv1x1_pack,
-  // then x [pixels, cin] -> act(x @ weight^T + bias (+ residual)) [pixels, cout]. act: none, relu, relu6, hardswish.
+  // then x [pixels, cin] -> act(x @ weight^T + bias (+ residual)) [pixels, cout]. act: none, relu, relu6, hardswish;
+  // kernel: a name of _kernels("conv1x1"), or "" for the fastest.
   m.def("_conv1x1_pack(Tensor weight, Tensor? bias) -> Tensor");
   m.def("_conv1x1(Tensor x, Tensor packed, int cout, Tensor? residual, str act, str kernel) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.

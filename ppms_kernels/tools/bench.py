@@ -191,6 +191,34 @@ def _close(ref, out, rtol=1e-5):
     return 0
 
 
+# ---- suite conv1x1: the engine's 1x1 convolution against ATen's GEMM (MKL) at the network's shapes
+
+# (pixels, cin, cout) of 1x1 convolutions at 512x512: MobileNetV3 expand/project, SEA, AAM and the classifier.
+CONV1X1_SHAPES = [(65536, 16, 64), (16384, 64, 32), (16384, 32, 96), (4096, 64, 240), (4096, 240, 64),
+                  (1024, 128, 384), (1024, 384, 128), (4096, 64, 256), (4096, 256, 150)]
+
+
+def conv1x1(device="cpu"):
+    """``ppms::_conv1x1`` (packed weights, bias and hardswish in the epilogue) against ``torch.addmm`` + hardswish on
+    the same channels-last rows; the label says GFLOP/s at the shape."""
+    _use(device)
+    if device != "cpu":
+        raise ValueError("suite conv1x1: the engine runs on the CPU only")
+    for pixels, cin, cout in CONV1X1_SHAPES:
+        g = torch.Generator().manual_seed(pixels + cin + cout)
+        x, w, b = (torch.randn(pixels, cin, generator=g), torch.randn(cout, cin, generator=g) / cin ** 0.5,
+                   torch.randn(cout, generator=g))
+        wt = w.t().contiguous()
+        packed = torch.ops.ppms._conv1x1_pack(w, b)
+        group = f"conv1x1 {pixels}x{cin} -> {cout} ({2 * pixels * cin * cout / 1e6:.0f} MFLOP)"
+        ref = _lazy(lambda x=x, wt=wt, b=b: F.hardswish(torch.addmm(b, x, wt)))
+        close = functools.partial(_close, ref)
+        yield Row(group, "aten", "(a) torch.addmm + hardswish (MKL)",
+                  _ready(lambda x, wt, b: F.hardswish(torch.addmm(b, x, wt), inplace=True), x, wt, b), close)
+        yield Row(group, "ppms", "(b) ppms conv1x1 (engine, fused epilogue)",
+                  _ready(torch.ops.ppms._conv1x1, x, packed, cout, None, "hardswish", ""), close)
+
+
 # ---- suite e2e: image in, label map out, every way of running the model
 
 # key: (label, reference the labels are checked against; None: the output is the logits)
@@ -339,7 +367,7 @@ def check(row, out, ref):
     return assert_labels_match(out, ref.labels[expect], ref.up)
 
 
-SUITES = {"e2e": e2e, "upsample_argmax": upsample_argmax, "sea_attention": sea_attention}
+SUITES = {"e2e": e2e, "upsample_argmax": upsample_argmax, "sea_attention": sea_attention, "conv1x1": conv1x1}
 
 
 # ---- the runner
