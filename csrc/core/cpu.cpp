@@ -19,6 +19,12 @@ bool supports(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::avx512f:
+#if defined(__x86_64__) || defined(_M_X64)
+      return __builtin_cpu_supports("avx512f");
+#else
+      return false;
+#endif
     case Isa::neon:
 #if defined(__aarch64__)
       return true;  // part of the aarch64 baseline

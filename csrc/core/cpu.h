@@ -9,7 +9,7 @@
 namespace ppms {
 namespace cpu {
 
-enum class Isa { scalar, avx2_fma, neon };
+enum class Isa { scalar, avx2_fma, avx512f, neon };
 
 bool supports(Isa isa);
 
@@ -44,6 +44,10 @@ std::vector<std::string> names(const Kernel<Fn> (&table)[N]) {
 // file: inline functions and templates a whole file instantiates are shared between files at link time, and one
 // built for AVX2 would crash a CPU without it where the scalar kernel calls it.
 #define PPMS_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
+#define PPMS_TARGET_AVX512F __attribute__((target("avx512f,avx2,fma")))
+// Register tiles are arrays indexed by loop counters: unrolled early, before the compiler decides where the array
+// lives, they stay in registers instead of being written back to the stack on every step.
+#define PPMS_UNROLL _Pragma("GCC unroll 16")
 // Plain loops (depthwise, elementwise stages) that the compiler vectorises: on x86 GCC builds an AVX2 clone of each
 // beside the baseline one, and the dynamic loader picks by the same CPU features.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

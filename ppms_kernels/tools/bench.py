@@ -200,7 +200,7 @@ CONV1X1_SHAPES = [(65536, 16, 64), (16384, 64, 32), (16384, 32, 96), (4096, 64, 
 
 def conv1x1(device="cpu"):
     """``ppms::_conv1x1`` (packed weights, bias and hardswish in the epilogue) against ``torch.addmm`` + hardswish on
-    the same channels-last rows; the label says GFLOP/s at the shape."""
+    the same channels-last rows, and against the GEMM alone."""
     _use(device)
     if device != "cpu":
         raise ValueError("suite conv1x1: the engine runs on the CPU only")
@@ -215,6 +215,8 @@ def conv1x1(device="cpu"):
         close = functools.partial(_close, ref)
         yield Row(group, "aten", "(a) torch.addmm + hardswish (MKL)",
                   _ready(lambda x, wt, b: F.hardswish(torch.addmm(b, x, wt), inplace=True), x, wt, b), close)
+        yield Row(group, "aten_gemm", "    torch.addmm alone (MKL sgemm)", _ready(torch.addmm, b, x, wt),
+                  functools.partial(_close, _lazy(torch.addmm, b, x, wt)))
         yield Row(group, "ppms", "(b) ppms conv1x1 (engine, fused epilogue)",
                   _ready(torch.ops.ppms._conv1x1, x, packed, cout, None, "hardswish", ""), close)
 

@@ -30,38 +30,47 @@ template <int R>
 PPMS_TARGET_AVX2_FMA void rows(const Tile& t) {
   __m256 acc[R][2];
   const __m256 b0 = _mm256_loadu_ps(t.bias), b1 = _mm256_loadu_ps(t.bias + 8);
+  PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
     acc[r][0] = b0;
     acc[r][1] = b1;
   }
   const float* p = t.panel;
   const float* x = t.x;
-  const int64_t ldx = t.ldx;
-  for (int64_t k = 0; k < t.k; ++k, p += kConv1x1Panel) {
+  const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
+  for (int64_t k = 0; k < K; ++k, p += kConv1x1Panel) {
     const __m256 w0 = _mm256_loadu_ps(p), w1 = _mm256_loadu_ps(p + 8);
+    PPMS_UNROLL
     for (int r = 0; r < R; ++r) {
       const __m256 a = _mm256_broadcast_ss(x + r * ldx + k);
       acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
     }
   }
-  for (int r = 0; r < R; ++r) {
-    float* y = t.y + r * t.ldy;
-    const float* res = t.residual ? t.residual + r * t.ldr : nullptr;
-    if (t.n == kConv1x1Panel) {
+  if (t.n == kConv1x1Panel) {
+    PPMS_UNROLL
+    for (int r = 0; r < R; ++r) {
+      float* y = t.y + r * t.ldy;
       __m256 v0 = acc[r][0], v1 = acc[r][1];
-      if (res) {
-        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(res));
-        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(res + 8));
+      if (t.residual) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.residual + r * t.ldr));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.residual + r * t.ldr + 8));
       }
       _mm256_storeu_ps(y, activate8(v0, t.act));
       _mm256_storeu_ps(y + 8, activate8(v1, t.act));
-    } else {
-      alignas(32) float tmp[kConv1x1Panel];
-      _mm256_store_ps(tmp, acc[r][0]);
-      _mm256_store_ps(tmp + 8, acc[r][1]);
-      for (int64_t j = 0; j < t.n; ++j) y[j] = activate(res ? tmp[j] + res[j] : tmp[j], t.act);
     }
+    return;
+  }
+  alignas(32) float tile[R][kConv1x1Panel];  // a partial panel: through memory, column by column
+  PPMS_UNROLL
+  for (int r = 0; r < R; ++r) {
+    _mm256_store_ps(tile[r], acc[r][0]);
+    _mm256_store_ps(tile[r] + 8, acc[r][1]);
+  }
+  for (int r = 0; r < R; ++r) {
+    float* y = t.y + r * t.ldy;
+    const float* res = t.residual ? t.residual + r * t.ldr : nullptr;
+    for (int64_t j = 0; j < t.n; ++j) y[j] = activate(res ? tile[r][j] + res[j] : tile[r][j], t.act);
   }
 }
 
@@ -78,7 +87,7 @@ PPMS_TARGET_AVX2_FMA void tile(const Tile& t) {
 
 }  // namespace
 
-Kernel kernel_avx2() { return {tile, kRows}; }
+Kernel kernel_avx2() { return {tile, kRows, 1}; }
 
 }  // namespace pw
 }  // namespace ppms

@@ -5,6 +5,7 @@
 #include <arm_neon.h>
 
 #include "core/conv1x1/kernels.h"
+#include "core/cpu.h"
 
 namespace ppms {
 namespace pw {
@@ -29,21 +30,25 @@ inline float32x4_t activate4(float32x4_t v, Activation a) {
 template <int R>
 void rows(const Tile& t) {
   float32x4_t acc[R][4];
+  PPMS_UNROLL
   for (int c = 0; c < 4; ++c) {
     const float32x4_t b = vld1q_f32(t.bias + 4 * c);
+    PPMS_UNROLL
     for (int r = 0; r < R; ++r) acc[r][c] = b;
   }
   const float* p = t.panel;
   const float* x = t.x;
-  const int64_t ldx = t.ldx;
+  const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
   int64_t k = 0;
-  for (; k + 4 <= t.k; k += 4) {
+  for (; k + 4 <= K; k += 4) {
     float32x4_t a[R];
+    PPMS_UNROLL
     for (int r = 0; r < R; ++r) a[r] = vld1q_f32(x + r * ldx + k);
 #define PPMS_STEP(L)                                                        \
   {                                                                         \
     const float* q = p + (k + L) * kConv1x1Panel;                           \
     const float32x4_t w0 = vld1q_f32(q), w1 = vld1q_f32(q + 4), w2 = vld1q_f32(q + 8), w3 = vld1q_f32(q + 12); \
+    PPMS_UNROLL
     for (int r = 0; r < R; ++r) {                                           \
       acc[r][0] = vfmaq_laneq_f32(acc[r][0], w0, a[r], L);                  \
       acc[r][1] = vfmaq_laneq_f32(acc[r][1], w1, a[r], L);                  \
@@ -54,9 +59,10 @@ void rows(const Tile& t) {
     PPMS_STEP(0) PPMS_STEP(1) PPMS_STEP(2) PPMS_STEP(3)
 #undef PPMS_STEP
   }
-  for (; k < t.k; ++k) {
+  for (; k < K; ++k) {
     const float* q = p + k * kConv1x1Panel;
     const float32x4_t w0 = vld1q_f32(q), w1 = vld1q_f32(q + 4), w2 = vld1q_f32(q + 8), w3 = vld1q_f32(q + 12);
+    PPMS_UNROLL
     for (int r = 0; r < R; ++r) {
       const float av = x[r * ldx + k];
       acc[r][0] = vfmaq_n_f32(acc[r][0], w0, av);
@@ -65,19 +71,25 @@ void rows(const Tile& t) {
       acc[r][3] = vfmaq_n_f32(acc[r][3], w3, av);
     }
   }
+  // The epilogue reads the tile from memory once (see kernel_avx2.cpp).
+  float tile[R][kConv1x1Panel];
+  PPMS_UNROLL
+  for (int r = 0; r < R; ++r)
+    PPMS_UNROLL
+    for (int c = 0; c < 4; ++c) vst1q_f32(tile[r] + 4 * c, acc[r][c]);
+  PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
     float* y = t.y + r * t.ldy;
     const float* res = t.residual ? t.residual + r * t.ldr : nullptr;
     if (t.n == kConv1x1Panel) {
+      PPMS_UNROLL
       for (int c = 0; c < 4; ++c) {
-        float32x4_t v = acc[r][c];
+        float32x4_t v = vld1q_f32(tile[r] + 4 * c);
         if (res) v = vaddq_f32(v, vld1q_f32(res + 4 * c));
         vst1q_f32(y + 4 * c, activate4(v, t.act));
       }
     } else {
-      float tmp[kConv1x1Panel];
-      for (int c = 0; c < 4; ++c) vst1q_f32(tmp + 4 * c, acc[r][c]);
-      for (int64_t j = 0; j < t.n; ++j) y[j] = activate(res ? tmp[j] + res[j] : tmp[j], t.act);
+      for (int64_t j = 0; j < t.n; ++j) y[j] = activate(res ? tile[r][j] + res[j] : tile[r][j], t.act);
     }
   }
 }
@@ -93,7 +105,7 @@ void tile(const Tile& t) {
 
 }  // namespace
 
-Kernel kernel_neon() { return {tile, kRows}; }
+Kernel kernel_neon() { return {tile, kRows, 1}; }
 
 }  // namespace pw
 }  // namespace ppms

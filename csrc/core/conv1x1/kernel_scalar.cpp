@@ -9,14 +9,15 @@ void tile(const Tile& t) {
   for (int64_t i = 0; i < t.m; ++i)
     for (int64_t j = 0; j < t.n; ++j) {
       float s = t.bias[j];
-      for (int64_t k = 0; k < t.k; ++k) s += t.x[i * t.ldx + k] * t.panel[k * kConv1x1Panel + j];
+      const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
+      for (int64_t k = 0; k < t.k; ++k) s += t.x[i * t.ldx + k] * p[k * kConv1x1Panel];
       if (t.residual) s += t.residual[i * t.ldr + j];
       t.y[i * t.ldy + j] = activate(s, t.act);
     }
 }
 }  // namespace
 
-Kernel kernel_scalar() { return {tile, 4}; }
+Kernel kernel_scalar() { return {tile, 4, 1}; }
 
 }  // namespace pw
 }  // namespace ppms

@@ -1,5 +1,5 @@
 // The tile kernels of conv1x1 (ppms/conv1x1.h has the contract): each computes rows [0, m) (m <= its row block) of
-// one kConv1x1Panel-wide column panel, n <= kConv1x1Panel of whose columns are stored. kernel_scalar.cpp is the
+// up to `panels` consecutive kConv1x1Panel-wide column panels, storing the first n columns. kernel_scalar.cpp is the
 // reference the SIMD kernels are tested against; conv1x1.cpp lists them in the table cpu::pick() chooses from.
 #pragma once
 
@@ -14,8 +14,9 @@ namespace pw {
 struct Tile {
   const float* x;  // row 0 of the tile, rows ldx apart
   int64_t ldx, k;
-  const float* panel;  // [k][kConv1x1Panel]
-  const float* bias;   // [kConv1x1Panel]
+  const float* panel;  // [k][kConv1x1Panel], the next panel panel_stride floats further
+  int64_t panel_stride;
+  const float* bias;   // [panels * kConv1x1Panel]
   float* y;            // rows ldy apart
   int64_t ldy;
   const float* residual;  // or null; rows ldr apart
@@ -28,12 +29,14 @@ using TileFn = void (*)(const Tile& t);
 
 struct Kernel {
   TileFn fn;
-  int64_t rows;  // the row block the kernel computes at once (m <= rows)
+  int64_t rows;    // the row block the kernel computes at once (m <= rows)
+  int64_t panels;  // the column panels it computes at once (n <= panels * kConv1x1Panel)
 };
 
 Kernel kernel_scalar();
 #if defined(__x86_64__) || defined(_M_X64)
 Kernel kernel_avx2();
+Kernel kernel_avx512();
 #endif
 #if defined(__aarch64__)
 Kernel kernel_neon();
