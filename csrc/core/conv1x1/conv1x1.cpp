@@ -60,30 +60,15 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
   if (k == nullptr)
     return Status::unsupported("no conv1x1 kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
   const pw::Kernel tk = k->fn();
-  const int64_t R = tk.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P, step = tk.panels;
+  const int64_t R = tk.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
   const int64_t blocks = (pixels + R - 1) / R;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = b * R;
-      // The block's input rows stay in L1 while every column panel passes over them.
-      for (int64_t j = 0; j < panels; j += step) {
-        const pw::Tile t{x + r0 * ldx,
-                              ldx,
-                              w.cin,
-                              w.panels + j * w.cin * P,
-                              w.cin * P,
-                              w.bias + j * P,
-                              y + r0 * ldy + j * P,
-                              ldy,
-                              residual ? residual + r0 * ldr + j * P : nullptr,
-                              ldr,
-                              act,
-                              std::min(R, pixels - r0),
-                              std::min(step * P, w.cout - j * P)};
-        tk.fn(t);
-      }
+      tk.fn(pw::Tile{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
+                     residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(R, pixels - r0), w.cout});
     }
   });
   return Status();

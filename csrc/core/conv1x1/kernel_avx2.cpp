@@ -1,5 +1,6 @@
-// AVX2 + FMA tile: 6 rows x 16 columns in 12 accumulators; per k, two panel loads and six broadcasts feed twelve
-// FMAs (the two FMA pipes stay busy, the loads fit the load ports). Columns past n go through a scratch row.
+// AVX2 + FMA kernel: tiles of 6 rows x 16 columns in 12 accumulators; per k, two panel loads and six broadcasts
+// feed twelve FMAs (the two FMA pipes stay busy, the loads fit the load ports). Columns past n go through a
+// scratch row.
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -12,82 +13,72 @@ namespace {
 
 constexpr int kRows = 6;
 
-PPMS_TARGET_AVX2_FMA inline __m256 activate8(__m256 v, Activation a) {
+template <Activation A>
+PPMS_TARGET_AVX2_FMA inline __m256 activate8(__m256 v) {
   const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
-  switch (a) {
-    case Activation::none: return v;
-    case Activation::relu: return _mm256_max_ps(v, zero);
-    case Activation::relu6: return _mm256_min_ps(_mm256_max_ps(v, zero), six);
-    case Activation::hardswish: {
-      const __m256 g = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, _mm256_set1_ps(3.0f)), zero), six);
-      return _mm256_mul_ps(_mm256_mul_ps(v, g), _mm256_set1_ps(1.0f / 6.0f));
-    }
+  if constexpr (A == Activation::relu) return _mm256_max_ps(v, zero);
+  if constexpr (A == Activation::relu6) return _mm256_min_ps(_mm256_max_ps(v, zero), six);
+  if constexpr (A == Activation::hardswish) {
+    const __m256 g = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, _mm256_set1_ps(3.0f)), zero), six);
+    return _mm256_mul_ps(_mm256_mul_ps(v, g), _mm256_set1_ps(1.0f / 6.0f));
   }
   return v;
 }
 
-template <int R>
-PPMS_TARGET_AVX2_FMA void rows(const Tile& t) {
-  __m256 acc[R][2];
-  const __m256 b0 = _mm256_loadu_ps(t.bias), b1 = _mm256_loadu_ps(t.bias + 8);
-  PPMS_UNROLL
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = b0;
-    acc[r][1] = b1;
-  }
-  const float* p = t.panel;
-  const float* x = t.x;
-  const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
-  for (int64_t k = 0; k < K; ++k, p += kConv1x1Panel) {
-    const __m256 w0 = _mm256_loadu_ps(p), w1 = _mm256_loadu_ps(p + 8);
-    PPMS_UNROLL
-    for (int r = 0; r < R; ++r) {
-      const __m256 a = _mm256_broadcast_ss(x + r * ldx + k);
-      acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
-    }
-  }
-  if (t.n == kConv1x1Panel) {
-    PPMS_UNROLL
-    for (int r = 0; r < R; ++r) {
-      float* y = t.y + r * t.ldy;
-      __m256 v0 = acc[r][0], v1 = acc[r][1];
-      if (t.residual) {
-        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.residual + r * t.ldr));
-        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.residual + r * t.ldr + 8));
+template <int R, Activation A, bool RES>
+struct Rows {
+  PPMS_TARGET_AVX2_FMA static void run(const Tile& t) {
+    const float* x = t.x;
+    const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
+    for (int64_t j = 0; j < t.n; j += kConv1x1Panel) {
+      __m256 acc[R][2];
+      const __m256 b0 = _mm256_loadu_ps(t.bias + j), b1 = _mm256_loadu_ps(t.bias + j + 8);
+      PPMS_UNROLL
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] = b0;
+        acc[r][1] = b1;
       }
-      _mm256_storeu_ps(y, activate8(v0, t.act));
-      _mm256_storeu_ps(y + 8, activate8(v1, t.act));
+      const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride;
+      for (int64_t k = 0; k < K; ++k, p += kConv1x1Panel) {
+        const __m256 w0 = _mm256_loadu_ps(p), w1 = _mm256_loadu_ps(p + 8);
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r) {
+          const __m256 a = _mm256_broadcast_ss(x + r * ldx + k);
+          acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
+          acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
+        }
+      }
+      if (t.n - j >= kConv1x1Panel) {
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r) {
+          __m256 v0 = acc[r][0], v1 = acc[r][1];
+          if constexpr (RES) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.residual + r * t.ldr + j));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.residual + r * t.ldr + j + 8));
+          }
+          _mm256_storeu_ps(t.y + r * t.ldy + j, activate8<A>(v0));
+          _mm256_storeu_ps(t.y + r * t.ldy + j + 8, activate8<A>(v1));
+        }
+        continue;
+      }
+      alignas(32) float tile[R][kConv1x1Panel];  // the last, partial panel: through memory, column by column
+      PPMS_UNROLL
+      for (int r = 0; r < R; ++r) {
+        _mm256_store_ps(tile[r], acc[r][0]);
+        _mm256_store_ps(tile[r] + 8, acc[r][1]);
+      }
+      for (int r = 0; r < R; ++r)
+        for (int64_t c = 0; c < t.n - j; ++c)
+          t.y[r * t.ldy + j + c] = activate(RES ? tile[r][c] + t.residual[r * t.ldr + j + c] : tile[r][c], A);
     }
-    return;
   }
-  alignas(32) float tile[R][kConv1x1Panel];  // a partial panel: through memory, column by column
-  PPMS_UNROLL
-  for (int r = 0; r < R; ++r) {
-    _mm256_store_ps(tile[r], acc[r][0]);
-    _mm256_store_ps(tile[r] + 8, acc[r][1]);
-  }
-  for (int r = 0; r < R; ++r) {
-    float* y = t.y + r * t.ldy;
-    const float* res = t.residual ? t.residual + r * t.ldr : nullptr;
-    for (int64_t j = 0; j < t.n; ++j) y[j] = activate(res ? tile[r][j] + res[j] : tile[r][j], t.act);
-  }
-}
+};
 
-PPMS_TARGET_AVX2_FMA void tile(const Tile& t) {
-  switch (t.m) {
-    case 6: return rows<6>(t);
-    case 5: return rows<5>(t);
-    case 4: return rows<4>(t);
-    case 3: return rows<3>(t);
-    case 2: return rows<2>(t);
-    default: return rows<1>(t);
-  }
-}
+void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Kernel kernel_avx2() { return {tile, kRows, 1}; }
+Kernel kernel_avx2() { return {tile, kRows}; }
 
 }  // namespace pw
 }  // namespace ppms

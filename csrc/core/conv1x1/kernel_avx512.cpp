@@ -1,9 +1,10 @@
-// AVX-512 tile: 12 rows x 32 columns (two column panels) in 24 accumulators; per k, two panel loads and twelve
+// AVX-512 kernel: tiles of 12 rows x 32 columns (two panels) in 24 accumulators; per k, two panel loads and twelve
 // broadcasts feed 24 FMAs. Partial columns are stored through masks. On CPUs that split 512-bit FMAs in two (Zen 4)
 // it runs at the AVX2 kernel's rate; on those with two 512-bit FMA units (Xeon) at twice it.
 #if defined(__x86_64__) || defined(_M_X64)
 // GCC 12's avx512fintrin.h builds masked loads from an undefined vector and warns about it in every instance.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include "core/conv1x1/kernels.h"
@@ -15,33 +16,32 @@ namespace {
 
 constexpr int kRows = 12;
 
-PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v, Activation a) {
+template <Activation A>
+PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {
   const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-  switch (a) {
-    case Activation::none: return v;
-    case Activation::relu: return _mm512_max_ps(v, zero);
-    case Activation::relu6: return _mm512_min_ps(_mm512_max_ps(v, zero), six);
-    case Activation::hardswish: {
-      const __m512 g = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero), six);
-      return _mm512_mul_ps(_mm512_mul_ps(v, g), _mm512_set1_ps(1.0f / 6.0f));
-    }
+  if constexpr (A == Activation::relu) return _mm512_max_ps(v, zero);
+  if constexpr (A == Activation::relu6) return _mm512_min_ps(_mm512_max_ps(v, zero), six);
+  if constexpr (A == Activation::hardswish) {
+    const __m512 g = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero), six);
+    return _mm512_mul_ps(_mm512_mul_ps(v, g), _mm512_set1_ps(1.0f / 6.0f));
   }
   return v;
 }
 
 inline __mmask16 first(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 
-template <int R, int NP>
-PPMS_TARGET_AVX512F void rows(const Tile& t) {
+// NP column panels (1 or 2) starting at column j.
+template <int R, Activation A, bool RES, int NP>
+PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
   __m512 acc[R][NP];
   PPMS_UNROLL
   for (int c = 0; c < NP; ++c) {
-    const __m512 b = _mm512_loadu_ps(t.bias + 16 * c);
+    const __m512 b = _mm512_loadu_ps(t.bias + j + 16 * c);
     PPMS_UNROLL
     for (int r = 0; r < R; ++r) acc[r][c] = b;
   }
-  const float* p0 = t.panel;
-  const float* p1 = t.panel + (NP > 1 ? t.panel_stride : 0);
+  const float* p0 = t.panel + (j / kConv1x1Panel) * t.panel_stride;
+  const float* p1 = p0 + (NP > 1 ? t.panel_stride : 0);
   const float* x = t.x;
   const int64_t ldx = t.ldx, K = t.k;
   for (int64_t k = 0; k < K; ++k) {
@@ -56,45 +56,32 @@ PPMS_TARGET_AVX512F void rows(const Tile& t) {
   }
   __mmask16 mask[NP];
   PPMS_UNROLL
-  for (int c = 0; c < NP; ++c) mask[c] = first(t.n - 16 * c);
+  for (int c = 0; c < NP; ++c) mask[c] = first(t.n - j - 16 * c);
   PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
-    float* y = t.y + r * t.ldy;
     PPMS_UNROLL
     for (int c = 0; c < NP; ++c) {
       __m512 v = acc[r][c];
-      if (t.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[c], t.residual + r * t.ldr + 16 * c));
-      _mm512_mask_storeu_ps(y + 16 * c, mask[c], activate16(v, t.act));
+      if constexpr (RES) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[c], t.residual + r * t.ldr + j + 16 * c));
+      _mm512_mask_storeu_ps(t.y + r * t.ldy + j + 16 * c, mask[c], activate16<A>(v));
     }
   }
 }
 
-template <int NP>
-PPMS_TARGET_AVX512F void tile_np(const Tile& t) {
-  switch (t.m) {
-    case 12: return rows<12, NP>(t);
-    case 11: return rows<11, NP>(t);
-    case 10: return rows<10, NP>(t);
-    case 9: return rows<9, NP>(t);
-    case 8: return rows<8, NP>(t);
-    case 7: return rows<7, NP>(t);
-    case 6: return rows<6, NP>(t);
-    case 5: return rows<5, NP>(t);
-    case 4: return rows<4, NP>(t);
-    case 3: return rows<3, NP>(t);
-    case 2: return rows<2, NP>(t);
-    default: return rows<1, NP>(t);
+template <int R, Activation A, bool RES>
+struct Rows {
+  PPMS_TARGET_AVX512F static void run(const Tile& t) {
+    int64_t j = 0;
+    for (; j + kConv1x1Panel < t.n; j += 2 * kConv1x1Panel) panels<R, A, RES, 2>(t, j);
+    if (j < t.n) panels<R, A, RES, 1>(t, j);  // the last, lone panel of an odd count
   }
-}
+};
 
-PPMS_TARGET_AVX512F void tile(const Tile& t) {
-  if (t.n > kConv1x1Panel) return tile_np<2>(t);
-  tile_np<1>(t);  // the last, lone panel of an odd count
-}
+void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Kernel kernel_avx512() { return {tile, kRows, 2}; }
+Kernel kernel_avx512() { return {tile, kRows}; }
 
 }  // namespace pw
 }  // namespace ppms

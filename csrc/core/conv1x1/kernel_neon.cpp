@@ -1,6 +1,7 @@
-// NEON tile (aarch64): 4 rows x 16 columns in 16 accumulators; four k steps at a time, each row's four inputs in
-// one register and multiplied by lane (fmla by element), so a 4-step block costs 4 row loads, 16 panel loads and
-// 64 FMAs.
+// NEON kernel (aarch64): tiles of 4 rows x 16 columns in 16 accumulators; four k steps at a time, each row's four
+// inputs in one register and multiplied by lane (fmla by element), and each panel row loaded by one 4-register
+// ld1, so a 4-step block costs 4 row loads, 4 panel loads and 64 FMAs. (5 rows would need more than the 32 vector
+// registers once the compiler loads two panel rows ahead, and spills.)
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
@@ -13,99 +14,92 @@ namespace {
 
 constexpr int kRows = 4;
 
-inline float32x4_t activate4(float32x4_t v, Activation a) {
+template <Activation A>
+inline float32x4_t activate4(float32x4_t v) {
   const float32x4_t zero = vdupq_n_f32(0.0f), six = vdupq_n_f32(6.0f);
-  switch (a) {
-    case Activation::none: return v;
-    case Activation::relu: return vmaxq_f32(v, zero);
-    case Activation::relu6: return vminq_f32(vmaxq_f32(v, zero), six);
-    case Activation::hardswish: {
-      const float32x4_t g = vminq_f32(vmaxq_f32(vaddq_f32(v, vdupq_n_f32(3.0f)), zero), six);
-      return vmulq_f32(vmulq_f32(v, g), vdupq_n_f32(1.0f / 6.0f));
-    }
+  if constexpr (A == Activation::relu) return vmaxq_f32(v, zero);
+  if constexpr (A == Activation::relu6) return vminq_f32(vmaxq_f32(v, zero), six);
+  if constexpr (A == Activation::hardswish) {
+    const float32x4_t g = vminq_f32(vmaxq_f32(vaddq_f32(v, vdupq_n_f32(3.0f)), zero), six);
+    return vmulq_f32(vmulq_f32(v, g), vdupq_n_f32(1.0f / 6.0f));
   }
   return v;
 }
 
-template <int R>
-void rows(const Tile& t) {
-  float32x4_t acc[R][4];
-  PPMS_UNROLL
-  for (int c = 0; c < 4; ++c) {
-    const float32x4_t b = vld1q_f32(t.bias + 4 * c);
-    PPMS_UNROLL
-    for (int r = 0; r < R; ++r) acc[r][c] = b;
-  }
-  const float* p = t.panel;
-  const float* x = t.x;
-  const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
-  int64_t k = 0;
-  for (; k + 4 <= K; k += 4) {
-    float32x4_t a[R];
-    PPMS_UNROLL
-    for (int r = 0; r < R; ++r) a[r] = vld1q_f32(x + r * ldx + k);
-#define PPMS_STEP(L)                                                        \
-  {                                                                         \
-    const float* q = p + (k + L) * kConv1x1Panel;                           \
-    const float32x4_t w0 = vld1q_f32(q), w1 = vld1q_f32(q + 4), w2 = vld1q_f32(q + 8), w3 = vld1q_f32(q + 12); \
-    PPMS_UNROLL
-    for (int r = 0; r < R; ++r) {                                           \
-      acc[r][0] = vfmaq_laneq_f32(acc[r][0], w0, a[r], L);                  \
-      acc[r][1] = vfmaq_laneq_f32(acc[r][1], w1, a[r], L);                  \
-      acc[r][2] = vfmaq_laneq_f32(acc[r][2], w2, a[r], L);                  \
-      acc[r][3] = vfmaq_laneq_f32(acc[r][3], w3, a[r], L);                  \
-    }                                                                       \
-  }
-    PPMS_STEP(0) PPMS_STEP(1) PPMS_STEP(2) PPMS_STEP(3)
-#undef PPMS_STEP
-  }
-  for (; k < K; ++k) {
-    const float* q = p + k * kConv1x1Panel;
-    const float32x4_t w0 = vld1q_f32(q), w1 = vld1q_f32(q + 4), w2 = vld1q_f32(q + 8), w3 = vld1q_f32(q + 12);
-    PPMS_UNROLL
-    for (int r = 0; r < R; ++r) {
-      const float av = x[r * ldx + k];
-      acc[r][0] = vfmaq_n_f32(acc[r][0], w0, av);
-      acc[r][1] = vfmaq_n_f32(acc[r][1], w1, av);
-      acc[r][2] = vfmaq_n_f32(acc[r][2], w2, av);
-      acc[r][3] = vfmaq_n_f32(acc[r][3], w3, av);
-    }
-  }
-  // The epilogue reads the tile from memory once (see kernel_avx2.cpp).
-  float tile[R][kConv1x1Panel];
-  PPMS_UNROLL
-  for (int r = 0; r < R; ++r)
-    PPMS_UNROLL
-    for (int c = 0; c < 4; ++c) vst1q_f32(tile[r] + 4 * c, acc[r][c]);
+// One k step: the panel row q times lane L of each row's four inputs.
+template <int R, int L>
+inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const float* q) {
+  const float32x4x4_t w = vld1q_f32_x4(q);
   PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
-    float* y = t.y + r * t.ldy;
-    const float* res = t.residual ? t.residual + r * t.ldr : nullptr;
-    if (t.n == kConv1x1Panel) {
-      PPMS_UNROLL
-      for (int c = 0; c < 4; ++c) {
-        float32x4_t v = vld1q_f32(tile[r] + 4 * c);
-        if (res) v = vaddq_f32(v, vld1q_f32(res + 4 * c));
-        vst1q_f32(y + 4 * c, activate4(v, t.act));
-      }
-    } else {
-      for (int64_t j = 0; j < t.n; ++j) y[j] = activate(res ? tile[r][j] + res[j] : tile[r][j], t.act);
-    }
+    acc[r][0] = vfmaq_laneq_f32(acc[r][0], w.val[0], a[r], L);
+    acc[r][1] = vfmaq_laneq_f32(acc[r][1], w.val[1], a[r], L);
+    acc[r][2] = vfmaq_laneq_f32(acc[r][2], w.val[2], a[r], L);
+    acc[r][3] = vfmaq_laneq_f32(acc[r][3], w.val[3], a[r], L);
   }
 }
 
-void tile(const Tile& t) {
-  switch (t.m) {
-    case 4: return rows<4>(t);
-    case 3: return rows<3>(t);
-    case 2: return rows<2>(t);
-    default: return rows<1>(t);
+template <int R, Activation A, bool RES>
+struct Rows {
+  static void run(const Tile& t) {
+    const float* x = t.x;
+    const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
+    for (int64_t j = 0; j < t.n; j += kConv1x1Panel) {
+      float32x4_t acc[R][4];
+      PPMS_UNROLL
+      for (int c = 0; c < 4; ++c) {
+        const float32x4_t b = vld1q_f32(t.bias + j + 4 * c);
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r) acc[r][c] = b;
+      }
+      const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride;
+      int64_t k = 0;
+      for (; k + 4 <= K; k += 4) {
+        float32x4_t a[R];
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r) a[r] = vld1q_f32(x + r * ldx + k);
+        step<R, 0>(acc, a, p + k * kConv1x1Panel);
+        step<R, 1>(acc, a, p + (k + 1) * kConv1x1Panel);
+        step<R, 2>(acc, a, p + (k + 2) * kConv1x1Panel);
+        step<R, 3>(acc, a, p + (k + 3) * kConv1x1Panel);
+      }
+      for (; k < K; ++k) {
+        const float32x4x4_t w = vld1q_f32_x4(p + k * kConv1x1Panel);
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r) {
+          const float av = x[r * ldx + k];
+          PPMS_UNROLL
+          for (int c = 0; c < 4; ++c) acc[r][c] = vfmaq_n_f32(acc[r][c], w.val[c], av);
+        }
+      }
+      if (t.n - j >= kConv1x1Panel) {
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r)
+          PPMS_UNROLL
+          for (int c = 0; c < 4; ++c) {
+            float32x4_t v = acc[r][c];
+            if constexpr (RES) v = vaddq_f32(v, vld1q_f32(t.residual + r * t.ldr + j + 4 * c));
+            vst1q_f32(t.y + r * t.ldy + j + 4 * c, activate4<A>(v));
+          }
+        continue;
+      }
+      float tile[R][kConv1x1Panel];  // the last, partial panel: through memory, column by column
+      PPMS_UNROLL
+      for (int r = 0; r < R; ++r)
+        PPMS_UNROLL
+        for (int c = 0; c < 4; ++c) vst1q_f32(tile[r] + 4 * c, acc[r][c]);
+      for (int r = 0; r < R; ++r)
+        for (int64_t c = 0; c < t.n - j; ++c)
+          t.y[r * t.ldy + j + c] = activate(RES ? tile[r][c] + t.residual[r * t.ldr + j + c] : tile[r][c], A);
+    }
   }
-}
+};
+
+void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Kernel kernel_neon() { return {tile, kRows, 1}; }
+Kernel kernel_neon() { return {tile, kRows}; }
 
 }  // namespace pw
 }  // namespace ppms

@@ -1,4 +1,4 @@
-// Scalar reference tile: one output at a time, the dot product summed in k order, then residual and activation.
+// Scalar reference: one output at a time, the dot product summed in k order, then residual and activation.
 #include "core/conv1x1/kernels.h"
 
 namespace ppms {
@@ -17,7 +17,7 @@ void tile(const Tile& t) {
 }
 }  // namespace
 
-Kernel kernel_scalar() { return {tile, 4, 1}; }
+Kernel kernel_scalar() { return {tile, 4}; }
 
 }  // namespace pw
 }  // namespace ppms

@@ -1,6 +1,6 @@
-// The tile kernels of conv1x1 (ppms/conv1x1.h has the contract): each computes rows [0, m) (m <= its row block) of
-// up to `panels` consecutive kConv1x1Panel-wide column panels, storing the first n columns. kernel_scalar.cpp is the
-// reference the SIMD kernels are tested against; conv1x1.cpp lists them in the table cpu::pick() chooses from.
+// The kernels of conv1x1 (ppms/conv1x1.h has the contract): each computes rows [0, m) (m <= its row block) of all
+// n output columns, panel after panel, while those input rows stay in L1. kernel_scalar.cpp is the reference the
+// SIMD kernels are tested against; conv1x1.cpp lists them in the table cpu::pick() chooses from.
 #pragma once
 
 #include <algorithm>
@@ -14,7 +14,7 @@ namespace pw {
 struct Tile {
   const float* x;  // row 0 of the tile, rows ldx apart
   int64_t ldx, k;
-  const float* panel;  // [k][kConv1x1Panel], the next panel panel_stride floats further
+  const float* panel;  // [k][kConv1x1Panel] per panel, panel_stride floats apart
   int64_t panel_stride;
   const float* bias;   // [panels * kConv1x1Panel]
   float* y;            // rows ldy apart
@@ -22,15 +22,14 @@ struct Tile {
   const float* residual;  // or null; rows ldr apart
   int64_t ldr;
   Activation act;
-  int64_t m, n;  // rows and columns to store
+  int64_t m, n;  // rows and columns to store: n is all the output channels
 };
 
 using TileFn = void (*)(const Tile& t);
 
 struct Kernel {
   TileFn fn;
-  int64_t rows;    // the row block the kernel computes at once (m <= rows)
-  int64_t panels;  // the column panels it computes at once (n <= panels * kConv1x1Panel)
+  int64_t rows;  // the row block the kernel computes at once (m <= rows)
 };
 
 Kernel kernel_scalar();
@@ -41,6 +40,24 @@ Kernel kernel_avx512();
 #if defined(__aarch64__)
 Kernel kernel_neon();
 #endif
+
+// Calls F<r, a, residual>::run(t) with the tile's row count, activation and whether it has a residual as compile-time
+// constants (r <= R), so that the loops over k and over panels carry no branch on them.
+template <template <int, Activation, bool> class F, int R>
+inline void dispatch(const Tile& t) {
+  if constexpr (R > 1) {
+    if (t.m < R) return dispatch<F, R - 1>(t);
+  }
+  const bool res = t.residual != nullptr;
+  switch (t.act) {
+    case Activation::none: return res ? F<R, Activation::none, true>::run(t) : F<R, Activation::none, false>::run(t);
+    case Activation::relu: return res ? F<R, Activation::relu, true>::run(t) : F<R, Activation::relu, false>::run(t);
+    case Activation::relu6:
+      return res ? F<R, Activation::relu6, true>::run(t) : F<R, Activation::relu6, false>::run(t);
+    case Activation::hardswish:
+      return res ? F<R, Activation::hardswish, true>::run(t) : F<R, Activation::hardswish, false>::run(t);
+  }
+}
 
 // torch's hardswish: x * relu6(x + 3) / 6.
 inline float activate(float v, Activation a) {
