@@ -61,6 +61,7 @@ std::string build_info() {
   s += ", upsample_argmax kernels: " + join(upsample_argmax_kernels());
   s += ", gemm kernels: " + join(gemm_kernels());
   s += ", conv1x1 kernels: " + join(conv1x1_kernels());
+  s += ", depthwise kernels: " + join(depthwise_kernels());
   return s;
 }
 

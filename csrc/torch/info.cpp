@@ -17,7 +17,8 @@ std::vector<std::string> kernels(c10::string_view op) {
   if (o == "upsample_argmax") return upsample_argmax_kernels();
   if (o == "gemm") return gemm_kernels();
   if (o == "conv1x1") return conv1x1_kernels();
-  TORCH_CHECK_VALUE(false, "_kernels: op must be \"upsample_argmax\", \"gemm\" or \"conv1x1\", got \"", o, "\"");
+  if (o == "depthwise") return depthwise_kernels();
+  TORCH_CHECK_VALUE(false, "_kernels: op must be upsample_argmax, gemm, conv1x1 or depthwise, got \"", o, "\"");
 }
 
 std::string info() {

@@ -31,6 +31,10 @@ TORCH_LIBRARY(ppms, m) {
   // kernel: a name of _kernels("conv1x1"), or "" for the fastest.
   m.def("_conv1x1_pack(Tensor weight, Tensor? bias) -> Tensor");
   m.def("_conv1x1(Tensor x, Tensor packed, int cout, Tensor? residual, str act, str kernel) -> Tensor");
+  // The engine's depthwise k x k convolution (padding k / 2) on NHWC images: weight [C, 1, k, k] (+ bias) packed by
+  // _depthwise_pack, then x [B, H, W, C] -> act(conv) [B, Ho, Wo, C].
+  m.def("_depthwise_pack(Tensor weight, Tensor? bias) -> Tensor");
+  m.def("_depthwise(Tensor x, Tensor packed, int k, int stride, str act, str kernel) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

@@ -221,6 +221,38 @@ def conv1x1(device="cpu"):
                   _ready(torch.ops.ppms._conv1x1, x, packed, cout, None, "hardswish", ""), close)
 
 
+# ---- suite depthwise: the engine's depthwise convolution against ATen's (oneDNN, channels_last) at the network's shapes
+
+# (H = W, channels, k, stride) of the MobileNetV3 depthwise convolutions of base at 512x512.
+DEPTHWISE_SHAPES = [(256, 16, 3, 1), (256, 64, 3, 2), (128, 96, 3, 1), (128, 128, 5, 2), (64, 240, 5, 1),
+                    (64, 384, 5, 2), (32, 384, 5, 1), (32, 768, 5, 2), (16, 768, 5, 1)]
+
+
+def depthwise(device="cpu"):
+    """``ppms::_depthwise`` (NHWC, bias and hardswish fused) against ``F.conv2d(groups=C)`` + hardswish on the same
+    channels_last memory."""
+    _use(device)
+    if device != "cpu":
+        raise ValueError("suite depthwise: the engine runs on the CPU only")
+    for side, C, k, stride in DEPTHWISE_SHAPES:
+        g = torch.Generator().manual_seed(side + C + k)
+        nhwc, w, b = torch.randn(1, side, side, C, generator=g), torch.randn(C, 1, k, k, generator=g) / k, torch.randn(C, generator=g)
+        nchw = nhwc.permute(0, 3, 1, 2)  # channels_last: the same memory
+        packed = torch.ops.ppms._depthwise_pack(w, b)
+        out = (side - 1) // stride + 1
+        group = f"depthwise {k}x{k}/{stride} {side}x{side}x{C} ({2 * out * out * C * k * k / 1e6:.0f} MFLOP)"
+        aten = functools.partial(_aten_depthwise, nchw, w, b, stride)
+        close = functools.partial(_close, _lazy(aten))
+        yield Row(group, "aten", "(a) F.conv2d channels_last + hardswish", lambda aten=aten: aten, close)
+        yield Row(group, "ppms", "(b) ppms depthwise (engine, fused epilogue)",
+                  _ready(torch.ops.ppms._depthwise, nhwc, packed, k, stride, "hardswish", ""), close)
+
+
+def _aten_depthwise(x, w, b, stride):
+    y = F.conv2d(x, w, b, stride, w.shape[-1] // 2, groups=w.shape[0])
+    return F.hardswish(y, inplace=True).permute(0, 2, 3, 1)
+
+
 # ---- suite e2e: image in, label map out, every way of running the model
 
 # key: (label, reference the labels are checked against; None: the output is the logits)
@@ -369,7 +401,8 @@ def check(row, out, ref):
     return assert_labels_match(out, ref.labels[expect], ref.up)
 
 
-SUITES = {"e2e": e2e, "upsample_argmax": upsample_argmax, "sea_attention": sea_attention, "conv1x1": conv1x1}
+SUITES = {"e2e": e2e, "upsample_argmax": upsample_argmax, "sea_attention": sea_attention, "conv1x1": conv1x1,
+          "depthwise": depthwise}
 
 
 # ---- the runner

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ppms/conv1x1.h"
+#include "ppms/depthwise.h"
 #include "ppms/gemm.h"
 #include "ppms/parallel.h"
 #include "ppms/sea_attention.h"

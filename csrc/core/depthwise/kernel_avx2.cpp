@@ -1,0 +1,38 @@
+// AVX2 + FMA depthwise rows: kernel_impl.h over 8-float vectors.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <immintrin.h>
+
+#include "core/depthwise/kernels.h"  // before the pragma: its inline functions are shared with the other files
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "core/depthwise/kernel_impl.h"
+
+namespace ppms {
+namespace dw {
+namespace {
+struct Avx2 {
+  using reg = __m256;
+  static constexpr int N = 8;
+  static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  static reg set1(float v) { return _mm256_set1_ps(v); }
+  static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
+  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+};
+}  // namespace
+
+void kernel_avx2(const Row& r) { run<Avx2>(r); }
+
+}  // namespace dw
+}  // namespace ppms
+#pragma GCC pop_options
+#endif

@@ -1,0 +1,41 @@
+// AVX-512 depthwise rows: kernel_impl.h over 16-float vectors.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// GCC 12 warns inside its own avx512fintrin.h (masked loads built from an undefined vector).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include "core/depthwise/kernels.h"  // before the pragma: its inline functions are shared with the other files
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#include "core/depthwise/kernel_impl.h"
+
+namespace ppms {
+namespace dw {
+namespace {
+struct Avx512 {
+  using reg = __m512;
+  static constexpr int N = 16;
+  static reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
+  static reg set1(float v) { return _mm512_set1_ps(v); }
+  static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static reg min(reg a, reg b) { return _mm512_min_ps(a, b); }
+  static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+};
+}  // namespace
+
+void kernel_avx512(const Row& r) { run<Avx512>(r); }
+
+}  // namespace dw
+}  // namespace ppms
+#pragma GCC pop_options
+#endif

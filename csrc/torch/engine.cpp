@@ -1,0 +1,133 @@
+// The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
+// ppms::_conv1x1_pack / _conv1x1 and ppms::_depthwise_pack / _depthwise.
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <optional>
+#include <string>
+
+#include "adapt.h"
+#include "messages.h"
+#include "ppms/conv1x1.h"
+#include "ppms/depthwise.h"
+
+namespace ppms {
+
+namespace {
+
+Activation activation(const std::string& a) {  // the names of torch's activations
+  if (a == "none") return Activation::none;
+  if (a == "relu") return Activation::relu;
+  if (a == "relu6") return Activation::relu6;
+  TORCH_CHECK_VALUE(a == "hardswish", "act must be none, relu, relu6 or hardswish, got \"", a, "\"");
+  return Activation::hardswish;
+}
+
+void check_float(const at::Tensor& t, const char* name) {
+  TORCH_CHECK_TYPE(t.scalar_type() == at::kFloat, name, " must be float32, got ", t.scalar_type());
+  TORCH_CHECK_VALUE(t.device().is_cpu(), name, " must be on the CPU, got ", t.device().str());
+}
+
+at::Tensor pack_cpu(const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
+  check_float(weight, "weight");
+  const auto w = weight.dim() == 4 ? weight.flatten(1) : weight;
+  TORCH_CHECK_VALUE(w.dim() == 2 && w.numel() > 0, "_conv1x1_pack: weight must be [cout, cin] or [cout, cin, 1, 1], got ",
+                    shape_str(weight.sizes()));
+  const auto wc = w.contiguous();
+  at::Tensor b;
+  if (bias) {
+    check_float(*bias, "bias");
+    b = bias->contiguous();
+    TORCH_CHECK_VALUE(b.dim() == 1 && b.size(0) == w.size(0), "_conv1x1_pack: bias must be [", num(w.size(0)),
+                      "], got ", shape_str(b.sizes()));
+  }
+  auto out = at::empty({conv1x1_packed_floats(w.size(0), w.size(1))}, w.options());
+  throw_if_error(conv1x1_pack(wc.const_data_ptr<float>(), b.defined() ? b.const_data_ptr<float>() : nullptr, w.size(0),
+                              w.size(1), out.data_ptr<float>()),
+                 "_conv1x1_pack");
+  return out;
+}
+
+at::Tensor conv1x1_cpu(const at::Tensor& x_, const at::Tensor& packed, int64_t cout,
+                       const std::optional<at::Tensor>& residual, c10::string_view act, c10::string_view kernel) {
+  check_float(x_, "x");
+  check_float(packed, "packed");
+  TORCH_CHECK_VALUE(x_.dim() == 2, "_conv1x1: x must be [pixels, cin], got ", shape_str(x_.sizes()));
+  const int64_t P = x_.size(0), cin = x_.size(1);
+  TORCH_CHECK_VALUE(cout >= 1 && cin >= 1 && packed.dim() == 1 && packed.is_contiguous() &&
+                        packed.numel() == conv1x1_packed_floats(cout, cin),
+                    "_conv1x1: packed holds ", num(packed.numel()), " floats, not the weights of a ", num(cout), "x",
+                    num(cin), " convolution");
+  const auto x = x_.contiguous();
+  at::Tensor r;
+  if (residual) {
+    check_float(*residual, "residual");
+    r = residual->contiguous();
+    TORCH_CHECK_VALUE(r.dim() == 2 && r.size(0) == P && r.size(1) == cout, "_conv1x1: residual must be [",
+                      num(P), ", ", num(cout), "], got ", shape_str(r.sizes()));
+  }
+  auto y = at::empty({P, cout}, x.options());
+  const std::string k(kernel);  // "" : the fastest
+  throw_if_error(conv1x1(conv1x1_weights(packed.const_data_ptr<float>(), cout, cin), x.const_data_ptr<float>(), cin,
+                         P, y.data_ptr<float>(), cout, activation(std::string(act)),
+                         r.defined() ? r.const_data_ptr<float>() : nullptr, cout, aten_parallel(),
+                         k.empty() ? nullptr : k.c_str()),
+                 "_conv1x1");
+  return y;
+}
+
+at::Tensor depthwise_pack_cpu(const at::Tensor& weight_, const std::optional<at::Tensor>& bias) {
+  check_float(weight_, "weight");
+  TORCH_CHECK_VALUE(weight_.dim() == 4 && weight_.size(1) == 1 && weight_.size(2) == weight_.size(3) &&
+                        weight_.numel() > 0,
+                    "_depthwise_pack: weight must be [C, 1, k, k], got ", shape_str(weight_.sizes()));
+  const auto w = weight_.contiguous();
+  const int64_t C = w.size(0), k = w.size(2);
+  at::Tensor b;
+  if (bias) {
+    check_float(*bias, "bias");
+    b = bias->contiguous();
+    TORCH_CHECK_VALUE(b.dim() == 1 && b.size(0) == C, "_depthwise_pack: bias must be [", num(C), "], got ",
+                      shape_str(b.sizes()));
+  }
+  auto out = at::empty({C * (k * k + 1)}, w.options());
+  throw_if_error(depthwise_pack(w.const_data_ptr<float>(), b.defined() ? b.const_data_ptr<float>() : nullptr, C, k,
+                                out.data_ptr<float>()),
+                 "_depthwise_pack");
+  return out;
+}
+
+at::Tensor depthwise_cpu(const at::Tensor& x_, const at::Tensor& packed, int64_t k, int64_t stride,
+                         c10::string_view act, c10::string_view kernel) {
+  check_float(x_, "x");
+  check_float(packed, "packed");
+  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.numel() > 0, "_depthwise: x must be a non-empty NHWC [B, H, W, C], got ",
+                    shape_str(x_.sizes()));
+  const int64_t B = x_.size(0), H = x_.size(1), W = x_.size(2), C = x_.size(3);
+  TORCH_CHECK_VALUE(k >= 1 && packed.dim() == 1 && packed.is_contiguous() && packed.numel() == C * (k * k + 1),
+                    "_depthwise: packed holds ", num(packed.numel()), " floats, not the weights of a ", num(C),
+                    "-channel ", num(k), "x", num(k), " depthwise convolution");
+  TORCH_CHECK_VALUE(stride == 1 || stride == 2, "_depthwise: stride must be 1 or 2, got ", num(stride));
+  const auto x = x_.contiguous();
+  const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1;
+  auto y = at::empty({B, Ho, Wo, C}, x.options());
+  const std::string kn(kernel);
+  const auto w = depthwise_weights(packed.const_data_ptr<float>(), C, k);
+  for (int64_t b = 0; b < B; ++b)
+    throw_if_error(depthwise(w, x.const_data_ptr<float>() + b * H * W * C, H, W, stride,
+                             y.data_ptr<float>() + b * Ho * Wo * C, activation(std::string(act)), aten_parallel(),
+                             kn.empty() ? nullptr : kn.c_str()),
+                   "_depthwise");
+  return y;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(ppms, CPU, m) {
+  m.impl("_conv1x1_pack", &pack_cpu);
+  m.impl("_conv1x1", &conv1x1_cpu);
+  m.impl("_depthwise_pack", &depthwise_pack_cpu);
+  m.impl("_depthwise", &depthwise_cpu);
+}
+
+}  // namespace ppms
