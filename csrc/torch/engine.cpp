@@ -1,5 +1,5 @@
 // The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
-// ppms::_conv1x1_pack / _conv1x1 and ppms::_depthwise_pack / _depthwise.
+// ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise and ppms::_inverted_residual.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -10,6 +10,7 @@
 #include "messages.h"
 #include "ppms/conv1x1.h"
 #include "ppms/depthwise.h"
+#include "ppms/inverted_residual.h"
 
 namespace ppms {
 
@@ -121,9 +122,59 @@ at::Tensor depthwise_cpu(const at::Tensor& x_, const at::Tensor& packed, int64_t
   return y;
 }
 
+at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_t stride, c10::string_view act) {
+  check_float(x_, "x");
+  TORCH_CHECK_VALUE(ws.size() == 6 || ws.size() == 10, "_inverted_residual: expected 6 weights, or 10 with SE, got ",
+                    num(ws.size()));
+  for (const auto& t : ws) check_float(t, "weight");
+  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.numel() > 0, "_inverted_residual: x must be a non-empty NHWC [B, H, W, C], got ",
+                    shape_str(x_.sizes()));
+  const int64_t cmid = ws[0].size(0), cin = x_.size(3), cout = ws[4].size(0), k = ws[2].size(-1);
+  TORCH_CHECK_VALUE(ws[0].dim() == 2 && ws[0].size(1) == cin && ws[4].dim() == 2 && ws[4].size(1) == cmid &&
+                        ws[2].dim() == 4 && ws[2].size(0) == cmid,
+                    "_inverted_residual: weights do not fit x with ", num(cin), " channels");
+  const auto expand = pack_cpu(ws[0], ws[1]);
+  const auto dwp = depthwise_pack_cpu(ws[2], ws[3]);
+  const auto project = pack_cpu(ws[4], ws[5]);
+  const auto pw = ws[4].contiguous(), pb = ws[5].contiguous();
+  InvertedResidual b;
+  b.cin = cin;
+  b.cmid = cmid;
+  b.cout = cout;
+  b.k = k;
+  b.stride = stride;
+  b.act = activation(std::string(act));
+  b.expand = conv1x1_weights(expand.const_data_ptr<float>(), cmid, cin);
+  b.depthwise = depthwise_weights(dwp.const_data_ptr<float>(), cmid, k);
+  b.project = conv1x1_weights(project.const_data_ptr<float>(), cout, cmid);
+  std::vector<at::Tensor> se;
+  if (ws.size() == 10) {
+    for (size_t i = 6; i < 10; ++i) se.push_back(ws[i].contiguous());
+    b.cse = se[0].size(0);
+    TORCH_CHECK_VALUE(se[0].numel() == b.cse * cmid && se[1].numel() == b.cse && se[2].numel() == cmid * b.cse &&
+                          se[3].numel() == cmid,
+                      "_inverted_residual: SE weights must be [cse, cmid], [cse], [cmid, cse], [cmid]");
+    b.se1_w = se[0].const_data_ptr<float>();
+    b.se1_b = se[1].const_data_ptr<float>();
+    b.se2_w = se[2].const_data_ptr<float>();
+    b.se2_b = se[3].const_data_ptr<float>();
+    b.project_raw = pw.const_data_ptr<float>();
+    b.project_bias = pb.const_data_ptr<float>();
+  }
+  const auto x = x_.contiguous();
+  const int64_t B = x.size(0), H = x.size(1), W = x.size(2), Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1;
+  auto y = at::empty({B, Ho, Wo, cout}, x.options());
+  for (int64_t i = 0; i < B; ++i)
+    throw_if_error(inverted_residual(b, x.const_data_ptr<float>() + i * H * W * cin, H, W,
+                                     y.data_ptr<float>() + i * Ho * Wo * cout, aten_parallel()),
+                   "_inverted_residual");
+  return y;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
+  m.impl("_inverted_residual", &inverted_residual_cpu);
   m.impl("_conv1x1_pack", &pack_cpu);
   m.impl("_conv1x1", &conv1x1_cpu);
   m.impl("_depthwise_pack", &depthwise_pack_cpu);

@@ -1,0 +1,128 @@
+#include "ppms/inverted_residual.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ppms {
+
+namespace {
+
+std::string n(int64_t v) { return std::to_string(v); }
+
+// The expanded input rows an output row needs, computed on demand into a ring of k slots (row iy in slot iy % k).
+class Ring {
+ public:
+  Ring(const InvertedResidual& b, const float* x, int64_t H, int64_t W)
+      : b_(b), x_(x), H_(H), W_(W), rows_(b.k * W * b.cmid), have_(b.k, -1) {}
+
+  // The k input rows of output row ho (null where they are padding), expanding the missing ones.
+  void rows(int64_t ho, const float** out) {
+    const int64_t pad = b_.k / 2;
+    for (int64_t ky = 0; ky < b_.k; ++ky) {
+      const int64_t iy = ho * b_.stride - pad + ky;
+      if (iy < 0 || iy >= H_) {
+        out[ky] = nullptr;
+        continue;
+      }
+      const int64_t slot = iy % b_.k;
+      float* row = rows_.data() + slot * W_ * b_.cmid;
+      if (have_[slot] != iy) {
+        conv1x1(b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.act);
+        have_[slot] = iy;
+      }
+      out[ky] = row;
+    }
+  }
+
+ private:
+  const InvertedResidual& b_;
+  const float* x_;
+  int64_t H_, W_;
+  std::vector<float> rows_;
+  std::vector<int64_t> have_;
+};
+
+// Paddle's hardsigmoid (slope 0.2, offset 0.5), not torch's x / 6 + 0.5.
+float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.0f); }
+
+}  // namespace
+
+Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
+                         const Parallel& parallel) {
+  if (b.cin < 1 || b.cmid < 1 || b.cout < 1)
+    return Status::invalid("inverted_residual: channels must be >= 1, got " + n(b.cin) + " -> " + n(b.cmid) + " -> " +
+                           n(b.cout));
+  if (b.expand.cin != b.cin || b.expand.cout != b.cmid || b.depthwise.channels != b.cmid || b.depthwise.k != b.k)
+    return Status::invalid("inverted_residual: the expand or depthwise weights do not fit cin " + n(b.cin) +
+                           ", cmid " + n(b.cmid) + ", k " + n(b.k));
+  if (b.has_se() ? (b.project_raw == nullptr || b.project_bias == nullptr || !b.se1_w || !b.se1_b || !b.se2_w || !b.se2_b)
+                 : (b.project.cin != b.cmid || b.project.cout != b.cout))
+    return Status::invalid("inverted_residual: the project (or SE) weights are missing or do not fit");
+  if (b.stride != 1 && b.stride != 2) return Status::invalid("inverted_residual: stride must be 1 or 2, got " + n(b.stride));
+  if (H < 1 || W < 1) return Status::invalid("inverted_residual: H and W must be >= 1, got " + n(H) + "x" + n(W));
+  if (x == nullptr || y == nullptr) return Status::invalid("inverted_residual: x and y must not be null");
+  const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
+  const float* shortcut = b.has_shortcut() ? x : nullptr;
+
+  if (!b.has_se()) {
+    // Bands of output rows: each task keeps its own ring, so a band recomputes the k - 1 rows it shares with the
+    // band before; 4+ rows per band keep that under half the expand work at k = 5.
+    parallel.for_range(Ho, 4, [&](int64_t h0, int64_t h1) {
+      Ring ring(b, x, H, W);
+      std::vector<float> mid(Wo * C);
+      const float* rows[kDepthwiseMaxK];
+      for (int64_t ho = h0; ho < h1; ++ho) {
+        ring.rows(ho, rows);
+        depthwise_row(b.depthwise, rows, W, b.stride, mid.data(), b.act);
+        conv1x1(b.project, mid.data(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+                shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
+      }
+    });
+    return Status();
+  }
+
+  // SE: the whole depthwise output, its channel sums per band, the scale, then one projection with folded weights.
+  const std::unique_ptr<float[]> mid(new float[Ho * Wo * C]);
+  std::vector<double> sums(C, 0.0);
+  std::mutex m;
+  parallel.for_range(Ho, 4, [&](int64_t h0, int64_t h1) {
+    Ring ring(b, x, H, W);
+    std::vector<double> part(C, 0.0);
+    const float* rows[kDepthwiseMaxK];
+    for (int64_t ho = h0; ho < h1; ++ho) {
+      float* out = mid.get() + ho * Wo * C;
+      ring.rows(ho, rows);
+      depthwise_row(b.depthwise, rows, W, b.stride, out, b.act);
+      for (int64_t p = 0; p < Wo; ++p)  // pooled while the row is in cache
+        for (int64_t c = 0; c < C; ++c) part[c] += out[p * C + c];
+    }
+    std::lock_guard<std::mutex> g(m);
+    for (int64_t c = 0; c < C; ++c) sums[c] += part[c];
+  });
+  std::vector<float> pooled(C), hidden(b.cse), scale(C);
+  for (int64_t c = 0; c < C; ++c) pooled[c] = static_cast<float>(sums[c] / static_cast<double>(Ho * Wo));
+  for (int64_t j = 0; j < b.cse; ++j) {
+    float s = b.se1_b[j];
+    for (int64_t c = 0; c < C; ++c) s += b.se1_w[j * C + c] * pooled[c];
+    hidden[j] = std::max(s, 0.0f);
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    float s = b.se2_b[c];
+    for (int64_t j = 0; j < b.cse; ++j) s += b.se2_w[c * b.cse + j] * hidden[j];
+    scale[c] = hardsigmoid(s);
+  }
+  std::vector<float> folded(b.cout * C);
+  for (int64_t o = 0; o < b.cout; ++o)
+    for (int64_t c = 0; c < C; ++c) folded[o * C + c] = b.project_raw[o * C + c] * scale[c];
+  PackedConv1x1 project;
+  const Status s = project.pack(folded.data(), b.project_bias, b.cout, C);
+  if (!s.ok()) return s;
+  return conv1x1(project.weights(), mid.get(), C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+}
+
+}  // namespace ppms

@@ -1,0 +1,40 @@
+// The MobileNetV3 inverted-residual block as one operator, on channels-last (NHWC) images:
+//   y = project(se(act(depthwise_k,s(act(expand(x)))))) (+ x when stride is 1 and cin == cout)
+// BatchNorm folded into the convolutions. Without SE, the expanded activations live only in a ring of k rows per
+// task: each output row expands the input rows it needs, runs the depthwise row and projects it, so the expanded
+// tensor is never written out whole. With SE, the scale needs the whole depthwise output first: it is kept, pooled
+// on the way, and the scale is folded into the projection weights (cout x cmid values) instead of a pass over it.
+#pragma once
+
+#include <cstdint>
+
+#include "ppms/conv1x1.h"
+#include "ppms/depthwise.h"
+#include "ppms/parallel.h"
+#include "ppms/status.h"
+
+namespace ppms {
+
+struct InvertedResidual {
+  int64_t cin = 0, cmid = 0, cout = 0, k = 3, stride = 1;
+  Activation act = Activation::relu;  // after expand and after the depthwise convolution
+  Conv1x1Weights expand;              // cin -> cmid, packed
+  DepthwiseWeights depthwise;         // cmid, k x k, packed
+  // project, cmid -> cout: packed, or raw ([cout, cmid] weight + [cout] bias) when there is SE (its scale is folded
+  // into the raw weights per image)
+  Conv1x1Weights project;
+  const float* project_raw = nullptr;
+  const float* project_bias = nullptr;
+  // SE (optional, cmid -> cmid / 4 -> cmid, Paddle's hardsigmoid 0.2 x + 0.5): [cse, cmid], [cse], [cmid, cse], [cmid]
+  int64_t cse = 0;
+  const float *se1_w = nullptr, *se1_b = nullptr, *se2_w = nullptr, *se2_b = nullptr;
+
+  bool has_se() const { return cse > 0; }
+  bool has_shortcut() const { return stride == 1 && cin == cout; }
+};
+
+// x [H][W][cin] -> y [Ho][Wo][cout], Ho = (H - 1) / stride + 1; y must not overlap x.
+Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
+                         const Parallel& parallel = {});
+
+}  // namespace ppms

@@ -1,0 +1,102 @@
+// Torch-free tests of the fused inverted-residual block: against the same block run unfused (conv1x1 over the whole
+// image, depthwise over the whole image, SE by hand, conv1x1), serial and on a thread pool, with and without SE and
+// shortcut, k 3/5, stride 1/2, odd sizes; and the argument checks. (tests/ops/test_inverted_residual.py holds it to
+// the model's own PyTorch block.)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "ppms/inverted_residual.h"
+#include "synthetic.h"
+
+int main() {
+  std::mt19937 rng(3);
+  int failures = 0, cases = 0;
+  ppms::ThreadPool pool(3);
+  struct Cfg {
+    int64_t cin, cmid, cout, k, stride;
+    bool se;
+    ppms::Activation act;
+  };
+  const Cfg cfgs[] = {{16, 16, 16, 3, 1, true, ppms::Activation::relu},     {16, 64, 32, 3, 2, false, ppms::Activation::relu},
+                      {32, 96, 32, 3, 1, false, ppms::Activation::relu},    {24, 96, 32, 5, 2, true, ppms::Activation::hardswish},
+                      {64, 240, 64, 5, 1, true, ppms::Activation::hardswish}, {20, 40, 20, 5, 1, false, ppms::Activation::hardswish}};
+  for (const auto& c : cfgs)
+    for (const auto& hw : {std::pair<int64_t, int64_t>{16, 16}, {11, 7}, {2, 3}}) {
+      const int64_t H = hw.first, W = hw.second, Ho = (H - 1) / c.stride + 1, Wo = (W - 1) / c.stride + 1;
+      const int64_t cse = c.se ? c.cmid / 4 : 0;
+      const auto x = ppms::synthetic::normal(H * W * c.cin, 1.f, rng);
+      const auto ew = ppms::synthetic::normal(c.cmid * c.cin, 0.3f, rng), eb = ppms::synthetic::normal(c.cmid, 0.3f, rng);
+      const auto dw = ppms::synthetic::normal(c.cmid * c.k * c.k, 0.3f, rng), db = ppms::synthetic::normal(c.cmid, 0.3f, rng);
+      const auto pw = ppms::synthetic::normal(c.cout * c.cmid, 0.2f, rng), pb = ppms::synthetic::normal(c.cout, 0.3f, rng);
+      const auto s1w = ppms::synthetic::normal(std::max<int64_t>(cse, 1) * c.cmid, 0.3f, rng),
+                 s1b = ppms::synthetic::normal(std::max<int64_t>(cse, 1), 0.3f, rng),
+                 s2w = ppms::synthetic::normal(c.cmid * std::max<int64_t>(cse, 1), 0.3f, rng),
+                 s2b = ppms::synthetic::normal(c.cmid, 0.3f, rng);
+      ppms::PackedConv1x1 expand, project;
+      expand.pack(ew.data(), eb.data(), c.cmid, c.cin);
+      project.pack(pw.data(), pb.data(), c.cout, c.cmid);
+      std::vector<float> dwp(c.cmid * (c.k * c.k + 1));
+      ppms::depthwise_pack(dw.data(), db.data(), c.cmid, c.k, dwp.data());
+      ppms::InvertedResidual b;
+      b.cin = c.cin, b.cmid = c.cmid, b.cout = c.cout, b.k = c.k, b.stride = c.stride, b.act = c.act;
+      b.expand = expand.weights();
+      b.depthwise = ppms::depthwise_weights(dwp.data(), c.cmid, c.k);
+      b.project = project.weights();
+      if (c.se) {
+        b.cse = cse, b.se1_w = s1w.data(), b.se1_b = s1b.data(), b.se2_w = s2w.data(), b.se2_b = s2b.data();
+        b.project_raw = pw.data(), b.project_bias = pb.data();
+      }
+      // Unfused.
+      std::vector<float> e(H * W * c.cmid), d(Ho * Wo * c.cmid), want(Ho * Wo * c.cout);
+      ppms::conv1x1(b.expand, x.data(), c.cin, H * W, e.data(), c.cmid, c.act);
+      ppms::depthwise(b.depthwise, e.data(), H, W, c.stride, d.data(), c.act);
+      if (c.se) {
+        std::vector<float> pooled(c.cmid, 0.f), hidden(cse);
+        for (int64_t p = 0; p < Ho * Wo; ++p)
+          for (int64_t ch = 0; ch < c.cmid; ++ch) pooled[ch] += d[p * c.cmid + ch] / (Ho * Wo);
+        for (int64_t j = 0; j < cse; ++j) {
+          float s = s1b[j];
+          for (int64_t ch = 0; ch < c.cmid; ++ch) s += s1w[j * c.cmid + ch] * pooled[ch];
+          hidden[j] = std::max(s, 0.f);
+        }
+        for (int64_t ch = 0; ch < c.cmid; ++ch) {
+          float s = s2b[ch];
+          for (int64_t j = 0; j < cse; ++j) s += s2w[ch * cse + j] * hidden[j];
+          const float g = std::min(std::max(0.2f * s + 0.5f, 0.f), 1.f);
+          for (int64_t p = 0; p < Ho * Wo; ++p) d[p * c.cmid + ch] *= g;
+        }
+      }
+      const bool shortcut = c.stride == 1 && c.cin == c.cout;
+      ppms::conv1x1(b.project, d.data(), c.cmid, Ho * Wo, want.data(), c.cout, ppms::Activation::none,
+                    shortcut ? x.data() : nullptr, c.cin);
+      for (const bool threaded : {false, true}) {
+        std::vector<float> y(Ho * Wo * c.cout, NAN);
+        const auto st = ppms::inverted_residual(b, x.data(), H, W, y.data(), threaded ? pool.parallel() : ppms::Parallel{});
+        double err = 0, mag = 1e-6;
+        for (size_t i = 0; i < y.size(); ++i) {
+          const double dd = std::fabs(y[i] - want[i]);
+          err = std::max(err, dd != dd ? INFINITY : dd);
+          mag = std::max(mag, static_cast<double>(std::fabs(want[i])));
+        }
+        ++cases;
+        if (!st.ok() || !(err <= 1e-5 * mag)) {
+          std::printf("FAIL inverted_residual %ld-%ld-%ld k%ld s%ld se%d %ldx%ld (%s): error %.3g of %.3g %s\n",
+                      (long)c.cin, (long)c.cmid, (long)c.cout, (long)c.k, (long)c.stride, c.se, (long)H, (long)W,
+                      threaded ? "3 threads" : "serial", err, mag, st.message().c_str());
+          ++failures;
+        }
+      }
+    }
+  ppms::InvertedResidual bad;
+  std::vector<float> x(64), y(64);
+  ++cases;
+  if (ppms::inverted_residual(bad, x.data(), 4, 4, y.data()).ok()) {
+    std::printf("FAIL an empty block was accepted\n");
+    ++failures;
+  }
+  std::printf("inverted_residual: %d cases, %d failures\n", cases, failures);
+  return failures ? 1 : 0;
+}

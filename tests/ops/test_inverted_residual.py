@@ -1,0 +1,58 @@
+"""The engine's fused MobileNetV3 block (ppms::_inverted_residual, NHWC, BatchNorm folded) against the model's own
+``ResidualUnit`` in eval mode: every configuration of base and tiny (k 3/5, stride 1/2, SE or not, relu or
+hardswish, with and without the shortcut), odd sizes and batch > 1."""
+import pytest
+import torch
+
+from ppms_kernels.models.fuse import fold
+from ppms_kernels.models.layers import ResidualUnit
+
+from helpers import randomise
+
+
+def weights(unit):
+    """The fused op's weights of a ResidualUnit: each ConvBN folded (float64 folding, float32 result)."""
+    def cbn(m):
+        w, b = fold(m.c.weight, None, m.bn)
+        return [w.float().reshape(m.c.weight.shape).flatten(1) if m.c.kernel_size == (1, 1)
+                else w.float().reshape(m.c.weight.shape), b.float()]
+
+    out = cbn(unit.expand_conv) + cbn(unit.bottleneck_conv) + cbn(unit.linear_conv)
+    if unit.mid_se is not None:
+        se = unit.mid_se
+        out += [se.conv1.weight.detach().flatten(1), se.conv1.bias.detach(), se.conv2.weight.detach().flatten(1),
+                se.conv2.bias.detach()]
+    return [t.contiguous() for t in out]
+
+
+# (cin, mid, cout, k, stride, se, act): every block configuration of base and tiny
+CONFIGS = sorted({(16, 16, 16, 3, 1, True, "relu"), (16, 64, 32, 3, 2, False, "relu"), (32, 96, 32, 3, 1, False, "relu"),
+                  (32, 128, 64, 5, 2, True, "hardswish"), (64, 240, 64, 5, 1, True, "hardswish"),
+                  (64, 384, 128, 5, 2, True, "hardswish"), (128, 384, 128, 5, 1, True, "hardswish"),
+                  (128, 768, 192, 5, 2, True, "hardswish"), (192, 768, 192, 5, 1, True, "hardswish"),
+                  (32, 48, 24, 3, 1, False, "relu"), (24, 96, 32, 5, 2, True, "hardswish"),
+                  (64, 384, 128, 3, 2, True, "hardswish"), (128, 384, 128, 3, 1, True, "hardswish")})
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=["-".join(map(str, c)) for c in CONFIGS])
+@pytest.mark.parametrize("B,H,W", [(1, 16, 16), (2, 13, 9)])
+def test_matches_the_model_block(cfg, B, H, W):
+    cin, mid, cout, k, stride, se, act = cfg
+    unit = randomise(ResidualUnit(cin, mid, cout, k, stride, se, act), seed=sum(cfg[:5])).eval()
+    x = torch.randn(B, cin, H, W)
+    with torch.no_grad():
+        want = unit(x)
+    got = torch.ops.ppms._inverted_residual(x.permute(0, 2, 3, 1).contiguous(), weights(unit), stride, act)
+    torch.testing.assert_close(got.permute(0, 3, 1, 2), want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
+
+
+def test_bad_arguments():
+    unit = randomise(ResidualUnit(8, 16, 8, 3, 1, False, "relu")).eval()
+    w = weights(unit)
+    x = torch.randn(1, 5, 5, 8)
+    with pytest.raises(ValueError, match="expected 6 weights"):
+        torch.ops.ppms._inverted_residual(x, w[:5], 1, "relu")
+    with pytest.raises(ValueError, match="do not fit"):
+        torch.ops.ppms._inverted_residual(torch.randn(1, 5, 5, 7), w, 1, "relu")
+    with pytest.raises(ValueError, match="stride"):
+        torch.ops.ppms._inverted_residual(x, w, 3, "relu")
