@@ -122,7 +122,8 @@ at::Tensor depthwise_cpu(const at::Tensor& x_, const at::Tensor& packed, int64_t
   return y;
 }
 
-at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_t stride, c10::string_view act) {
+at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_t stride, c10::string_view act,
+                                 c10::string_view depthwise_act) {
   check_float(x_, "x");
   TORCH_CHECK_VALUE(ws.size() == 6 || ws.size() == 10, "_inverted_residual: expected 6 weights, or 10 with SE, got ",
                     num(ws.size()));
@@ -143,7 +144,8 @@ at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_
   b.cout = cout;
   b.k = k;
   b.stride = stride;
-  b.act = activation(std::string(act));
+  b.expand_act = activation(std::string(act));
+  b.depthwise_act = activation(std::string(depthwise_act));
   b.expand = conv1x1_weights(expand.const_data_ptr<float>(), cmid, cin);
   b.depthwise = depthwise_weights(dwp.const_data_ptr<float>(), cmid, k);
   b.project = conv1x1_weights(project.const_data_ptr<float>(), cout, cmid);

@@ -22,7 +22,8 @@ int main() {
   };
   const Cfg cfgs[] = {{16, 16, 16, 3, 1, true, ppms::Activation::relu},     {16, 64, 32, 3, 2, false, ppms::Activation::relu},
                       {32, 96, 32, 3, 1, false, ppms::Activation::relu},    {24, 96, 32, 5, 2, true, ppms::Activation::hardswish},
-                      {64, 240, 64, 5, 1, true, ppms::Activation::hardswish}, {20, 40, 20, 5, 1, false, ppms::Activation::hardswish}};
+                      {64, 240, 64, 5, 1, true, ppms::Activation::hardswish}, {20, 40, 20, 5, 1, false, ppms::Activation::hardswish},
+                      {24, 48, 24, 3, 1, false, ppms::Activation::relu6}};
   for (const auto& c : cfgs)
     for (const auto& hw : {std::pair<int64_t, int64_t>{16, 16}, {11, 7}, {2, 3}}) {
       const int64_t H = hw.first, W = hw.second, Ho = (H - 1) / c.stride + 1, Wo = (W - 1) / c.stride + 1;
@@ -41,7 +42,9 @@ int main() {
       std::vector<float> dwp(c.cmid * (c.k * c.k + 1));
       ppms::depthwise_pack(dw.data(), db.data(), c.cmid, c.k, dwp.data());
       ppms::InvertedResidual b;
-      b.cin = c.cin, b.cmid = c.cmid, b.cout = c.cout, b.k = c.k, b.stride = c.stride, b.act = c.act;
+      b.cin = c.cin, b.cmid = c.cmid, b.cout = c.cout, b.k = c.k, b.stride = c.stride;
+      b.expand_act = c.act == ppms::Activation::relu6 ? ppms::Activation::none : c.act;  // relu6: the MLP
+      b.depthwise_act = c.act;
       b.expand = expand.weights();
       b.depthwise = ppms::depthwise_weights(dwp.data(), c.cmid, c.k);
       b.project = project.weights();
@@ -51,7 +54,7 @@ int main() {
       }
       // Unfused.
       std::vector<float> e(H * W * c.cmid), d(Ho * Wo * c.cmid), want(Ho * Wo * c.cout);
-      ppms::conv1x1(b.expand, x.data(), c.cin, H * W, e.data(), c.cmid, c.act);
+      ppms::conv1x1(b.expand, x.data(), c.cin, H * W, e.data(), c.cmid, b.expand_act);
       ppms::depthwise(b.depthwise, e.data(), H, W, c.stride, d.data(), c.act);
       if (c.se) {
         std::vector<float> pooled(c.cmid, 0.f), hidden(cse);

@@ -32,7 +32,7 @@ class Ring {
       const int64_t slot = iy % b_.k;
       float* row = rows_.data() + slot * W_ * b_.cmid;
       if (have_[slot] != iy) {
-        conv1x1(b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.act);
+        conv1x1(b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[slot] = iy;
       }
       out[ky] = row;
@@ -78,7 +78,7 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
       const float* rows[kDepthwiseMaxK];
       for (int64_t ho = h0; ho < h1; ++ho) {
         ring.rows(ho, rows);
-        depthwise_row(b.depthwise, rows, W, b.stride, mid.data(), b.act);
+        depthwise_row(b.depthwise, rows, W, b.stride, mid.data(), b.depthwise_act);
         conv1x1(b.project, mid.data(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
                 shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
       }
@@ -97,7 +97,7 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     for (int64_t ho = h0; ho < h1; ++ho) {
       float* out = mid.get() + ho * Wo * C;
       ring.rows(ho, rows);
-      depthwise_row(b.depthwise, rows, W, b.stride, out, b.act);
+      depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
       for (int64_t p = 0; p < Wo; ++p)  // pooled while the row is in cache
         for (int64_t c = 0; c < C; ++c) part[c] += out[p * C + c];
     }

@@ -1,5 +1,6 @@
 // The MobileNetV3 inverted-residual block as one operator, on channels-last (NHWC) images:
-//   y = project(se(act(depthwise_k,s(act(expand(x)))))) (+ x when stride is 1 and cin == cout)
+//   y = project(se(depthwise_act(depthwise_k,s(expand_act(expand(x)))))) (+ x when stride is 1 and cin == cout)
+// which is also the transformer stages' MLP (expand without activation, depthwise with bias, ReLU6, no SE).
 // BatchNorm folded into the convolutions. Without SE, the expanded activations live only in a ring of k rows per
 // task: each output row expands the input rows it needs, runs the depthwise row and projects it, so the expanded
 // tensor is never written out whole. With SE, the scale needs the whole depthwise output first: it is kept, pooled
@@ -17,7 +18,7 @@ namespace ppms {
 
 struct InvertedResidual {
   int64_t cin = 0, cmid = 0, cout = 0, k = 3, stride = 1;
-  Activation act = Activation::relu;  // after expand and after the depthwise convolution
+  Activation expand_act = Activation::relu, depthwise_act = Activation::relu;
   Conv1x1Weights expand;              // cin -> cmid, packed
   DepthwiseWeights depthwise;         // cmid, k x k, packed
   // project, cmid -> cout: packed, or raw ([cout, cmid] weight + [cout] bias) when there is SE (its scale is folded
