@@ -1,5 +1,5 @@
 // The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
-// ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise and ppms::_inverted_residual.
+// ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise, ppms::_inverted_residual, ppms::_image_conv.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -10,6 +10,7 @@
 #include "messages.h"
 #include "ppms/conv1x1.h"
 #include "ppms/depthwise.h"
+#include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
 
 namespace ppms {
@@ -173,10 +174,33 @@ at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_
   return y;
 }
 
+at::Tensor image_conv_cpu(const at::Tensor& x_, const at::Tensor& weight, const std::optional<at::Tensor>& bias,
+                          int64_t stride, c10::string_view act) {
+  check_float(x_, "x");
+  check_float(weight, "weight");
+  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.numel() > 0, "_image_conv: x must be a non-empty [B, C, H, W], got ",
+                    shape_str(x_.sizes()));
+  TORCH_CHECK_VALUE(weight.dim() == 4 && weight.size(1) == x_.size(1) && weight.size(2) == weight.size(3),
+                    "_image_conv: weight must be [cout, ", num(x_.size(1)), ", k, k], got ", shape_str(weight.sizes()));
+  const int64_t B = x_.size(0), C = x_.size(1), H = x_.size(2), W = x_.size(3), k = weight.size(2);
+  TORCH_CHECK_VALUE(stride == 1 || stride == 2, "_image_conv: stride must be 1 or 2, got ", num(stride));
+  const auto packed = pack_cpu(weight, bias);
+  const int64_t cout = weight.size(0), Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1;
+  const auto x = x_.contiguous();
+  auto y = at::empty({B, Ho, Wo, cout}, x.options());
+  for (int64_t b = 0; b < B; ++b)
+    throw_if_error(image_conv(conv1x1_weights(packed.const_data_ptr<float>(), cout, C * k * k),
+                              x.const_data_ptr<float>() + b * C * H * W, C, H, W, k, stride,
+                              y.data_ptr<float>() + b * Ho * Wo * cout, activation(std::string(act)), aten_parallel()),
+                   "_image_conv");
+  return y;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("_inverted_residual", &inverted_residual_cpu);
+  m.impl("_image_conv", &image_conv_cpu);
   m.impl("_conv1x1_pack", &pack_cpu);
   m.impl("_conv1x1", &conv1x1_cpu);
   m.impl("_depthwise_pack", &depthwise_pack_cpu);

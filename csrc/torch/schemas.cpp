@@ -39,6 +39,8 @@ TORCH_LIBRARY(ppms, m) {
   // expand_b, dw_w [cmid, 1, k, k], dw_b, project_w [cout, cmid], project_b, then for SE se1_w [cmid / 4, cmid],
   // se1_b, se2_w [cmid, cmid / 4], se2_b. act after expand, depthwise_act after the depthwise convolution.
   m.def("_inverted_residual(Tensor x, Tensor[] weights, int stride, str act, str depthwise_act) -> Tensor");
+  // The engine's stem: a dense k x k convolution of an NCHW image x [B, C, H, W] into NHWC [B, Ho, Wo, cout].
+  m.def("_image_conv(Tensor x, Tensor weight, Tensor? bias, int stride, str act) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

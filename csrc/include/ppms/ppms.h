@@ -4,6 +4,7 @@
 #include "ppms/conv1x1.h"
 #include "ppms/depthwise.h"
 #include "ppms/gemm.h"
+#include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
 #include "ppms/parallel.h"
 #include "ppms/sea_attention.h"

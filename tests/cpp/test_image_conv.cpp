@@ -1,0 +1,78 @@
+// Torch-free tests of image_conv (the stem): NCHW in, NHWC out, against a double-precision direct convolution, on
+// random sizes (odd, smaller than the kernel), k 1/3/5, stride 1/2, every activation, serial and on a thread pool.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "ppms/image_conv.h"
+#include "synthetic.h"
+
+int main() {
+  std::mt19937 rng(9);
+  int failures = 0, cases = 0;
+  ppms::ThreadPool pool(3);
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  for (int t = 0; t < 60; ++t) {
+    const int64_t cin = 1 + rng() % 4, cout = 1 + rng() % 40, H = 1 + rng() % 23, W = 1 + rng() % 23;
+    const int64_t k = 1 + 2 * (t % 3), s = 1 + t % 2, Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, pad = k / 2;
+    const ppms::Activation a = acts[t % 4];
+    const auto x = ppms::synthetic::normal(cin * H * W, 1.f, rng);
+    const auto w = ppms::synthetic::normal(cout * cin * k * k, 0.3f, rng), b = ppms::synthetic::normal(cout, 1.f, rng);
+    ppms::PackedConv1x1 packed;
+    packed.pack(w.data(), b.data(), cout, cin * k * k);
+    std::vector<double> want(Ho * Wo * cout);
+    for (int64_t ho = 0; ho < Ho; ++ho)
+      for (int64_t wo = 0; wo < Wo; ++wo)
+        for (int64_t o = 0; o < cout; ++o) {
+          double v = b[o];
+          for (int64_t c = 0; c < cin; ++c)
+            for (int64_t ky = 0; ky < k; ++ky)
+              for (int64_t kx = 0; kx < k; ++kx) {
+                const int64_t iy = ho * s - pad + ky, ix = wo * s - pad + kx;
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                  v += static_cast<double>(x[(c * H + iy) * W + ix]) * w[((o * cin + c) * k + ky) * k + kx];
+              }
+          want[(ho * Wo + wo) * cout + o] = a == ppms::Activation::none    ? v
+                                            : a == ppms::Activation::relu  ? std::max(v, 0.0)
+                                            : a == ppms::Activation::relu6 ? std::min(std::max(v, 0.0), 6.0)
+                                                                           : v * std::min(std::max(v + 3, 0.0), 6.0) / 6;
+        }
+    for (const bool threaded : {false, true}) {
+      std::vector<float> y(Ho * Wo * cout, NAN);
+      const auto st = ppms::image_conv(packed.weights(), x.data(), cin, H, W, k, s, y.data(), a,
+                                       threaded ? pool.parallel() : ppms::Parallel{});
+      double err = 0;
+      for (size_t i = 0; i < y.size(); ++i) {
+        const double d = std::fabs(y[i] - want[i]);
+        err = std::max(err, d != d ? INFINITY : d);
+      }
+      ++cases;
+      if (!st.ok() || !(err <= 1e-4)) {
+        std::printf("FAIL image_conv cin=%ld cout=%ld %ldx%ld k=%ld s=%ld: error %.3g %s\n", (long)cin, (long)cout,
+                    (long)H, (long)W, (long)k, (long)s, err, st.message().c_str());
+        ++failures;
+      }
+    }
+  }
+  ppms::PackedConv1x1 packed;
+  const std::vector<float> w(16 * 27, 0.1f);
+  packed.pack(w.data(), nullptr, 16, 27);
+  std::vector<float> x(3 * 8 * 8), y(16 * 64);
+  const bool refused[] = {
+      !ppms::image_conv(packed.weights(), x.data(), 2, 8, 8, 3, 2, y.data(), ppms::Activation::none).ok(),  // cin
+      !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 3, y.data(), ppms::Activation::none).ok(),  // stride
+      !ppms::image_conv(packed.weights(), x.data(), 3, 0, 8, 3, 2, y.data(), ppms::Activation::none).ok(),
+  };
+  for (bool r : refused) {
+    ++cases;
+    if (!r) {
+      std::printf("FAIL a bad image_conv argument was accepted\n");
+      ++failures;
+    }
+  }
+  std::printf("image_conv: %d cases, %d failures\n", cases, failures);
+  return failures ? 1 : 0;
+}
