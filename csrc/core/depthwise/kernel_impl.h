@@ -2,11 +2,14 @@
 // mul): the kernel files include it inside their target pragma, and everything here has internal linkage, so no
 // function built for one instruction set can be shared with a file built for another.
 //
-// Per channel vector, four output columns at a time: each tap's weights are loaded once for the four, so a tap costs
-// five loads and four FMAs. Border columns (whose taps reach the padding) take the checked path, one at a time;
-// channels past the last full vector take the scalar one.
+// Per channel vector, a block of B interior output columns at a time: per kernel row, the K tap weights are loaded
+// once and each input column once, then multiplied into every output column it reaches, so a kernel row costs
+// K + (B - 1) * S + K loads for B * K FMAs (not B * K + K: the input is shared between neighbouring outputs). Border columns
+// (whose taps reach the padding) take the checked path, one at a time; channels past the last full vector take the
+// scalar one.
 #pragma once
 
+#include "core/cpu.h"
 #include "core/depthwise/kernels.h"
 
 namespace ppms {
@@ -27,19 +30,51 @@ inline typename V::reg activate(typename V::reg v) {
 // Output columns [wo, wo + B) of channels [c, c + V::N), all taps in range when Checked is false.
 template <class V, Activation A, int K, int B, bool Checked>
 inline void columns(const Row& r, int64_t wo, int64_t c) {
-  const int64_t C = r.w->channels, pad = K / 2, s = r.stride;
+  const int64_t C = r.w->channels, pad = K / 2, s = r.stride, step = s * C;
   typename V::reg acc[B];
   const auto b = V::load(r.w->bias + c);
   for (int i = 0; i < B; ++i) acc[i] = b;
   for (int ky = 0; ky < K; ++ky) {
     const float* row = r.rows[ky];
     if (!row) continue;
+    // Input column ix of output column wo + i at base + i * step + kx * C: one pointer and constant offsets.
+    const float* base = row + (wo * s - pad) * C + c;
+    const float* taps = r.w->taps + ky * K * C + c;
     for (int kx = 0; kx < K; ++kx) {
-      const auto w = V::load(r.w->taps + (ky * K + kx) * C + c);
+      const auto w = V::load(taps + kx * C);
+      const float* p = base + kx * C;
       for (int i = 0; i < B; ++i) {
-        const int64_t ix = (wo + i) * s - pad + kx;
-        if (Checked && (ix < 0 || ix >= r.W)) continue;
-        acc[i] = V::fma(V::load(row + ix * C + c), w, acc[i]);
+        if (Checked) {
+          const int64_t ix = (wo + i) * s - pad + kx;
+          if (ix < 0 || ix >= r.W) continue;
+        }
+        acc[i] = V::fma(V::load(p + i * step), w, acc[i]);
+      }
+    }
+  }
+  for (int i = 0; i < B; ++i) V::store(r.y + (wo + i) * C + c, activate<V, A>(acc[i]));
+}
+
+// Output columns [wo, wo + B) of channels [c, c + V::N), all taps in range, stride S: input column j (from the
+// first one the block reads) feeds output i through tap kx = j - S * i.
+template <class V, Activation A, int K, int B, int S>
+inline void block(const Row& r, int64_t wo, int64_t c) {
+  const int64_t C = r.w->channels;
+  typename V::reg acc[B], w[K];
+  const auto b = V::load(r.w->bias + c);
+  for (int i = 0; i < B; ++i) acc[i] = b;
+  for (int ky = 0; ky < K; ++ky) {
+    const float* row = r.rows[ky];
+    if (!row) continue;
+    for (int kx = 0; kx < K; ++kx) w[kx] = V::load(r.w->taps + (ky * K + kx) * C + c);
+    const float* base = row + (wo * S - K / 2) * C + c;
+    PPMS_UNROLL
+    for (int j = 0; j < (B - 1) * S + K; ++j) {
+      const auto x = V::load(base + j * C);
+      PPMS_UNROLL
+      for (int i = 0; i < B; ++i) {
+        const int kx = j - S * i;
+        if (kx >= 0 && kx < K) acc[i] = V::fma(x, w[kx], acc[i]);
       }
     }
   }
@@ -54,7 +89,12 @@ inline void row(const Row& r) {
   for (int64_t c = 0; c < full; c += V::N) {
     int64_t wo = 0;
     for (; wo < lo; ++wo) columns<V, A, K, 1, true>(r, wo, c);
-    for (; wo + 4 <= hi; wo += 4) columns<V, A, K, 4, false>(r, wo, c);
+    // Blocks sized so that accumulators, tap weights and the block's inputs fit the vector registers (V::regs).
+    constexpr int B1 = V::regs >= 32 ? 8 : 4;
+    if (r.stride == 1)
+      for (; wo + B1 <= hi; wo += B1) block<V, A, K, B1, 1>(r, wo, c);
+    else
+      for (; wo + 4 <= hi; wo += 4) block<V, A, K, 4, 2>(r, wo, c);
     for (; wo < hi; ++wo) columns<V, A, K, 1, false>(r, wo, c);
     for (; wo < r.Wo; ++wo) columns<V, A, K, 1, true>(r, wo, c);
   }

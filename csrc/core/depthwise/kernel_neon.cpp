@@ -10,6 +10,7 @@ namespace {
 struct Neon {
   using reg = float32x4_t;
   static constexpr int N = 4;
+  static constexpr int regs = 32;
   static reg load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, reg v) { vst1q_f32(p, v); }
   static reg set1(float v) { return vdupq_n_f32(v); }
