@@ -1,5 +1,6 @@
 // The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
-// ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise, ppms::_inverted_residual, ppms::_image_conv.
+// ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise, ppms::_inverted_residual, ppms::_image_conv,
+// ppms::_transformer_block.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -12,6 +13,8 @@
 #include "ppms/depthwise.h"
 #include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
+#include "ppms/sea_attention.h"
+#include "ppms/transformer_block.h"
 
 namespace ppms {
 
@@ -123,54 +126,93 @@ at::Tensor depthwise_cpu(const at::Tensor& x_, const at::Tensor& packed, int64_t
   return y;
 }
 
+// An InvertedResidual over weights packed from tensors (kept alive here): expand_w [cmid, cin], expand_b,
+// dw_w [cmid, 1, k, k], dw_b, project_w [cout, cmid], project_b, and for SE four more.
+struct Block {
+  InvertedResidual b;
+  std::vector<at::Tensor> keep;
+
+  Block(at::TensorList ws, int64_t cin, int64_t stride, const std::string& act, const std::string& depthwise_act,
+        const char* op) {
+    TORCH_CHECK_VALUE(ws.size() == 6 || ws.size() == 10, op, ": expected 6 weights, or 10 with SE, got ",
+                      num(ws.size()));
+    for (const auto& t : ws) check_float(t, "weight");
+    TORCH_CHECK_VALUE(ws[0].dim() == 2 && ws[0].size(1) == cin && ws[2].dim() == 4 && ws[2].size(0) == ws[0].size(0) &&
+                          ws[4].dim() == 2 && ws[4].size(1) == ws[0].size(0),
+                      op, ": weights do not fit an input with ", num(cin), " channels");
+    const int64_t cmid = ws[0].size(0), cout = ws[4].size(0), k = ws[2].size(-1);
+    keep = {pack_cpu(ws[0], ws[1]), depthwise_pack_cpu(ws[2], ws[3]), pack_cpu(ws[4], ws[5]), ws[4].contiguous(),
+            ws[5].contiguous()};
+    b.cin = cin;
+    b.cmid = cmid;
+    b.cout = cout;
+    b.k = k;
+    b.stride = stride;
+    b.expand_act = activation(act);
+    b.depthwise_act = activation(depthwise_act);
+    b.expand = conv1x1_weights(keep[0].const_data_ptr<float>(), cmid, cin);
+    b.depthwise = depthwise_weights(keep[1].const_data_ptr<float>(), cmid, k);
+    b.project = conv1x1_weights(keep[2].const_data_ptr<float>(), cout, cmid);
+    if (ws.size() == 10) {
+      for (size_t i = 6; i < 10; ++i) keep.push_back(ws[i].contiguous());
+      b.cse = keep[5].size(0);
+      TORCH_CHECK_VALUE(keep[5].numel() == b.cse * cmid && keep[6].numel() == b.cse &&
+                            keep[7].numel() == cmid * b.cse && keep[8].numel() == cmid,
+                        op, ": SE weights must be [cse, cmid], [cse], [cmid, cse], [cmid]");
+      b.se1_w = keep[5].const_data_ptr<float>();
+      b.se1_b = keep[6].const_data_ptr<float>();
+      b.se2_w = keep[7].const_data_ptr<float>();
+      b.se2_b = keep[8].const_data_ptr<float>();
+      b.project_raw = keep[3].const_data_ptr<float>();
+      b.project_bias = keep[4].const_data_ptr<float>();
+    }
+  }
+};
+
+at::Tensor nhwc(const at::Tensor& x, const char* op) {
+  check_float(x, "x");
+  TORCH_CHECK_VALUE(x.dim() == 4 && x.numel() > 0, op, ": x must be a non-empty NHWC [B, H, W, C], got ",
+                    shape_str(x.sizes()));
+  return x.contiguous();
+}
+
 at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_t stride, c10::string_view act,
                                  c10::string_view depthwise_act) {
-  check_float(x_, "x");
-  TORCH_CHECK_VALUE(ws.size() == 6 || ws.size() == 10, "_inverted_residual: expected 6 weights, or 10 with SE, got ",
-                    num(ws.size()));
-  for (const auto& t : ws) check_float(t, "weight");
-  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.numel() > 0, "_inverted_residual: x must be a non-empty NHWC [B, H, W, C], got ",
-                    shape_str(x_.sizes()));
-  const int64_t cmid = ws[0].size(0), cin = x_.size(3), cout = ws[4].size(0), k = ws[2].size(-1);
-  TORCH_CHECK_VALUE(ws[0].dim() == 2 && ws[0].size(1) == cin && ws[4].dim() == 2 && ws[4].size(1) == cmid &&
-                        ws[2].dim() == 4 && ws[2].size(0) == cmid,
-                    "_inverted_residual: weights do not fit x with ", num(cin), " channels");
-  const auto expand = pack_cpu(ws[0], ws[1]);
-  const auto dwp = depthwise_pack_cpu(ws[2], ws[3]);
-  const auto project = pack_cpu(ws[4], ws[5]);
-  const auto pw = ws[4].contiguous(), pb = ws[5].contiguous();
-  InvertedResidual b;
-  b.cin = cin;
-  b.cmid = cmid;
-  b.cout = cout;
-  b.k = k;
-  b.stride = stride;
-  b.expand_act = activation(std::string(act));
-  b.depthwise_act = activation(std::string(depthwise_act));
-  b.expand = conv1x1_weights(expand.const_data_ptr<float>(), cmid, cin);
-  b.depthwise = depthwise_weights(dwp.const_data_ptr<float>(), cmid, k);
-  b.project = conv1x1_weights(project.const_data_ptr<float>(), cout, cmid);
-  std::vector<at::Tensor> se;
-  if (ws.size() == 10) {
-    for (size_t i = 6; i < 10; ++i) se.push_back(ws[i].contiguous());
-    b.cse = se[0].size(0);
-    TORCH_CHECK_VALUE(se[0].numel() == b.cse * cmid && se[1].numel() == b.cse && se[2].numel() == cmid * b.cse &&
-                          se[3].numel() == cmid,
-                      "_inverted_residual: SE weights must be [cse, cmid], [cse], [cmid, cse], [cmid]");
-    b.se1_w = se[0].const_data_ptr<float>();
-    b.se1_b = se[1].const_data_ptr<float>();
-    b.se2_w = se[2].const_data_ptr<float>();
-    b.se2_b = se[3].const_data_ptr<float>();
-    b.project_raw = pw.const_data_ptr<float>();
-    b.project_bias = pb.const_data_ptr<float>();
-  }
-  const auto x = x_.contiguous();
+  const auto x = nhwc(x_, "_inverted_residual");
+  const Block blk(ws, x.size(3), stride, std::string(act), std::string(depthwise_act), "_inverted_residual");
+  const auto& b = blk.b;
   const int64_t B = x.size(0), H = x.size(1), W = x.size(2), Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1;
-  auto y = at::empty({B, Ho, Wo, cout}, x.options());
+  auto y = at::empty({B, Ho, Wo, b.cout}, x.options());
   for (int64_t i = 0; i < B; ++i)
-    throw_if_error(inverted_residual(b, x.const_data_ptr<float>() + i * H * W * cin, H, W,
-                                     y.data_ptr<float>() + i * Ho * Wo * cout, aten_parallel()),
+    throw_if_error(inverted_residual(b, x.const_data_ptr<float>() + i * H * W * b.cin, H, W,
+                                     y.data_ptr<float>() + i * Ho * Wo * b.cout, aten_parallel()),
                    "_inverted_residual");
+  return y;
+}
+
+at::Tensor transformer_block_cpu(const at::Tensor& x_, at::TensorList attention, at::TensorList mlp,
+                                 int64_t num_heads, int64_t key_dim) {
+  const auto x = nhwc(x_, "_transformer_block");
+  std::vector<View> views;
+  for (const auto& t : attention) {
+    check_float(t, "attention weight");
+    views.push_back(view(t));
+  }
+  TransformerBlock tb;
+  throw_if_error(sea::bind(views.data(), static_cast<int64_t>(views.size()), num_heads, key_dim, &tb.dims,
+                           &tb.attention),
+                 "_transformer_block");
+  TORCH_CHECK_VALUE(tb.dims.dim == x.size(3), "_transformer_block: x has ", num(x.size(3)),
+                    " channels, the attention weights expect ", num(tb.dims.dim));
+  tb.attention_options.wide_gemm = aten_gemm;  // as sea_attention's torch op
+  const Block blk(mlp, x.size(3), 1, "none", "relu6", "_transformer_block");
+  tb.mlp = blk.b;
+  const int64_t B = x.size(0), n = x.size(1) * x.size(2) * x.size(3);
+  auto y = at::empty_like(x);
+  for (int64_t i = 0; i < B; ++i)
+    throw_if_error(transformer_block(tb, x.const_data_ptr<float>() + i * n, x.size(1), x.size(2),
+                                     y.data_ptr<float>() + i * n, aten_parallel()),
+                   "_transformer_block");
   return y;
 }
 
@@ -201,6 +243,7 @@ at::Tensor image_conv_cpu(const at::Tensor& x_, const at::Tensor& weight, const 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("_inverted_residual", &inverted_residual_cpu);
   m.impl("_image_conv", &image_conv_cpu);
+  m.impl("_transformer_block", &transformer_block_cpu);
   m.impl("_conv1x1_pack", &pack_cpu);
   m.impl("_conv1x1", &conv1x1_cpu);
   m.impl("_depthwise_pack", &depthwise_pack_cpu);

@@ -41,6 +41,9 @@ TORCH_LIBRARY(ppms, m) {
   m.def("_inverted_residual(Tensor x, Tensor[] weights, int stride, str act, str depthwise_act) -> Tensor");
   // The engine's stem: a dense k x k convolution of an NCHW image x [B, C, H, W] into NHWC [B, Ho, Wo, cout].
   m.def("_image_conv(Tensor x, Tensor weight, Tensor? bias, int stride, str act) -> Tensor");
+  // The engine's StrideFormer block on NHWC x [B, H, W, dim]: x + sea_attention(x) (the 15 packed weights), then
+  // + MLP (6 weights as _inverted_residual's: expand without activation, depthwise 3x3 + ReLU6, project).
+  m.def("_transformer_block(Tensor x, Tensor[] attention, Tensor[] mlp, int num_heads, int key_dim) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

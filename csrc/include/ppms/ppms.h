@@ -10,6 +10,7 @@
 #include "ppms/sea_attention.h"
 #include "ppms/status.h"
 #include "ppms/tensor.h"
+#include "ppms/transformer_block.h"
 #include "ppms/upsample_argmax.h"
 
 namespace ppms {

@@ -1,0 +1,47 @@
+#include "ppms/transformer_block.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+namespace ppms {
+
+namespace {
+
+// dst[j][i] = src[i][j] for an rows x cols matrix, in tiles that stay in L1 on both sides.
+void transpose(const float* src, int64_t rows, int64_t cols, float* dst, const Parallel& parallel) {
+  constexpr int64_t T = 32;
+  parallel.for_range((rows + T - 1) / T, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t i0 = b0 * T; i0 < std::min(rows, b1 * T); i0 += T)
+      for (int64_t j0 = 0; j0 < cols; j0 += T)
+        for (int64_t i = i0; i < std::min(rows, i0 + T); ++i)
+          for (int64_t j = j0; j < std::min(cols, j0 + T); ++j) dst[j * rows + i] = src[i * cols + j];
+  });
+}
+
+}  // namespace
+
+Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, int64_t W, float* y,
+                         const Parallel& parallel) {
+  const int64_t C = b.dims.dim, P = H * W;
+  if (b.mlp.cin != C || b.mlp.cout != C || b.mlp.stride != 1)
+    return Status::invalid("transformer_block: the MLP must map " + std::to_string(C) + " channels to " +
+                           std::to_string(C) + " at stride 1");
+  if (H < 1 || W < 1 || x == nullptr || y == nullptr)
+    return Status::invalid("transformer_block: empty or null input");
+  const std::unique_ptr<float[]> planes(new float[2 * P * C]), x1(new float[P * C]);
+  float* in = planes.get();
+  float* out = in + P * C;
+  transpose(x, P, C, in, parallel);  // [H*W][C] -> [C][H*W]
+  sea::Options o = b.attention_options;
+  o.parallel = parallel;
+  Status s = sea::forward(b.dims, b.attention, in, 1, H, W, out, o);
+  if (!s.ok()) return s;
+  transpose(out, C, P, x1.get(), parallel);  // back to [H*W][C]
+  parallel.for_range(P, 256, [&](int64_t p0, int64_t p1) {
+    for (int64_t i = p0 * C; i < p1 * C; ++i) x1[i] += x[i];
+  });
+  return inverted_residual(b.mlp, x1.get(), H, W, y, parallel);
+}
+
+}  // namespace ppms

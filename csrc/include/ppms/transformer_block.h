@@ -1,0 +1,28 @@
+// One transformer block of the StrideFormer stages on channels-last (NHWC) images, BatchNorm folded:
+//   x1 = x + sea_attention(x);  y = x1 + mlp(x1)
+// The SEA attention runs on channel planes (the core's sea::forward), so the block transposes its input and the
+// attention's output, at 1/16 and 1/32 of the image, where that costs little; the MLP is the inverted-residual
+// operator (expand, depthwise 3x3 + ReLU6, project, shortcut).
+#pragma once
+
+#include <cstdint>
+
+#include "ppms/inverted_residual.h"
+#include "ppms/parallel.h"
+#include "ppms/sea_attention.h"
+#include "ppms/status.h"
+
+namespace ppms {
+
+struct TransformerBlock {
+  sea::Dims dims;
+  sea::Weights attention;
+  sea::Options attention_options;  // its GEMMs; the parallel loop is the call's
+  InvertedResidual mlp;           // cin = cout = dims.dim, stride 1: the shortcut is the block's second residual
+};
+
+// x [H][W][dim] -> y [H][W][dim]; y must not overlap x.
+Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, int64_t W, float* y,
+                         const Parallel& parallel = {});
+
+}  // namespace ppms
