@@ -1,6 +1,6 @@
 // The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
 // ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise, ppms::_inverted_residual, ppms::_image_conv,
-// ppms::_transformer_block.
+// ppms::_transformer_block, ppms::_aam_head.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -9,6 +9,7 @@
 
 #include "adapt.h"
 #include "messages.h"
+#include "ppms/aam.h"
 #include "ppms/conv1x1.h"
 #include "ppms/depthwise.h"
 #include "ppms/image_conv.h"
@@ -238,9 +239,49 @@ at::Tensor image_conv_cpu(const at::Tensor& x_, const at::Tensor& weight, const 
   return y;
 }
 
+at::Tensor aam_head_cpu(const at::Tensor& x8_, const at::Tensor& x16_, const at::Tensor& x32_, at::TensorList ws,
+                        bool x8_output) {
+  const auto x8 = nhwc(x8_, "_aam_head"), x16 = nhwc(x16_, "_aam_head"), x32 = nhwc(x32_, "_aam_head");
+  const size_t n = x8_output ? 2 : 3;
+  TORCH_CHECK_VALUE(ws.size() == 4 * n + 4, "_aam_head: expected ", num(4 * n + 4), " weights, got ", num(ws.size()));
+  TORCH_CHECK_VALUE(x8.size(0) == x16.size(0) && x8.size(0) == x32.size(0), "_aam_head: the batch sizes differ");
+  for (const auto& t : ws) check_float(t, "weight");
+  std::vector<at::Tensor> keep;
+  AamHead m;
+  m.x8_output = x8_output;
+  auto conv = [&](size_t i) {
+    TORCH_CHECK_VALUE(ws[i].dim() == 2, "_aam_head: weight ", num(i), " must be [cout, cin], got ",
+                      shape_str(ws[i].sizes()));
+    keep.push_back(pack_cpu(ws[i], ws[i + 1]));
+    return conv1x1_weights(keep.back().const_data_ptr<float>(), ws[i].size(0), ws[i].size(1));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    m.e[i] = conv(2 * i);
+    m.a[i] = conv(2 * (n + i));
+  }
+  const auto scale = ws[4 * n].contiguous(), shift = ws[4 * n + 1].contiguous();
+  m.classifier = conv(4 * n + 2);
+  TORCH_CHECK_VALUE(scale.numel() == m.classifier.cin && shift.numel() == m.classifier.cin,
+                    "_aam_head: linear_fuse scale and shift must have ", num(m.classifier.cin), " values");
+  m.fuse_scale = scale.const_data_ptr<float>();
+  m.fuse_shift = shift.const_data_ptr<float>();
+  int64_t H, W;
+  aam_head_size(m, x8.size(1), x8.size(2), &H, &W);
+  auto y = at::empty({x8.size(0), H, W, m.classifier.cout}, x8.options());
+  auto feature = [](const at::Tensor& t, int64_t b) {
+    return Feature{t.const_data_ptr<float>() + b * t.size(1) * t.size(2) * t.size(3), t.size(1), t.size(2), t.size(3)};
+  };
+  for (int64_t b = 0; b < x8.size(0); ++b)
+    throw_if_error(aam_head(m, feature(x8, b), feature(x16, b), feature(x32, b),
+                            y.data_ptr<float>() + b * H * W * m.classifier.cout, aten_parallel()),
+                   "_aam_head");
+  return y;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
+  m.impl("_aam_head", &aam_head_cpu);
   m.impl("_inverted_residual", &inverted_residual_cpu);
   m.impl("_image_conv", &image_conv_cpu);
   m.impl("_transformer_block", &transformer_block_cpu);

@@ -44,6 +44,10 @@ TORCH_LIBRARY(ppms, m) {
   // The engine's StrideFormer block on NHWC x [B, H, W, dim]: x + sea_attention(x) (the 15 packed weights), then
   // + MLP (6 weights as _inverted_residual's: expand without activation, depthwise 3x3 + ReLU6, project).
   m.def("_transformer_block(Tensor x, Tensor[] attention, Tensor[] mlp, int num_heads, int key_dim) -> Tensor");
+  // The engine's AAM + head on NHWC features -> NHWC logits. weights: the embeddings E then the gates A as
+  // (weight [C, cin], bias) pairs (tiny: 3 each; base, x8_output: 2 each), then the head's linear_fuse scale and
+  // shift [C], then conv_seg's weight [classes, C] and bias.
+  m.def("_aam_head(Tensor x8, Tensor x16, Tensor x32, Tensor[] weights, bool x8_output) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

@@ -15,13 +15,16 @@ struct LinearAxisT {
   std::vector<T> l0, l1;        // [out] their weights
   std::vector<int64_t> start;   // [in + 1]: the outputs with i0 == i are [start[i], start[i + 1])
 
-  LinearAxisT(int64_t in, int64_t out) : i0(out), i1(out), l0(out), l1(out), start(in + 1, 0) {
-    // area_pixel_compute_source_index / guard_index_and_lambda.
-    const T scale = static_cast<T>(in) / static_cast<T>(out);
+  // ratio: input units per output unit; 0 means in / out (a resize to a size). F.interpolate with a scale_factor
+  // (and no recompute_scale_factor) uses 1 / scale_factor instead, which differs for odd inputs.
+  LinearAxisT(int64_t in, int64_t out, double ratio = 0)
+      : i0(out), i1(out), l0(out), l1(out), start(in + 1, 0) {
+    // area_pixel_compute_scale / area_pixel_compute_source_index / guard_index_and_lambda.
+    const T scale = ratio > 0 ? static_cast<T>(ratio) : static_cast<T>(in) / static_cast<T>(out);
     for (int64_t o = 0; o < out; ++o) {
       int64_t i;
       T lambda1;
-      if (in == out) {
+      if (in == out) {  // ATen copies equal sizes, whatever the ratio
         i = o;
         lambda1 = T(0);
       } else {

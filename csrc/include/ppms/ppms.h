@@ -1,6 +1,7 @@
 // The ppms core: what an app includes. Torch-free; link ppms::core (CMake: find_package(ppms)).
 #pragma once
 
+#include "ppms/aam.h"
 #include "ppms/conv1x1.h"
 #include "ppms/depthwise.h"
 #include "ppms/gemm.h"

@@ -1,0 +1,38 @@
+// PP-MobileSeg's fusion module (AAM) and segmentation head on channels-last (NHWC) features, BatchNorm folded:
+//   tiny (AAM, output at 1/16):  l1 = bilinear(x8, scale 1/2); l2 = bilinear(x16 -> l1's size)
+//        out = sig(A0 l1) * sig(A1 l2) * bilinear(sig(A2 x32)) * (E0 l1 + E1 l2) + bilinear(E2 x32)
+//   base (AAMSx8, at 1/8):       out = sig(A0 bilinear(x16 -> x8's size)) * bilinear(sig(A1 x32)) * E0 x8
+//                                      + bilinear(E1 x32)
+//   head:                        logits = conv_seg(relu(scale * out + shift))   (linear_fuse: a per-channel affine)
+// E*, A* are 1x1 convolutions; every bilinear is align_corners=False as F.interpolate.
+#pragma once
+
+#include <cstdint>
+
+#include "ppms/conv1x1.h"
+#include "ppms/parallel.h"
+#include "ppms/status.h"
+
+namespace ppms {
+
+struct Feature {
+  const float* data;  // [h][w][c]
+  int64_t h, w, c;
+};
+
+struct AamHead {
+  bool x8_output = false;  // true: base (AAMSx8); false: tiny (AAM)
+  // tiny: e = {E0 (c8), E1 (c16), E2 (c32)}, a = {A0, A1, A2}; base: e = {E0 (c8), E1 (c32)}, a = {A0 (c16), A1 (c32)}
+  Conv1x1Weights e[3], a[3];
+  const float* fuse_scale = nullptr;  // [channels]: the head's linear_fuse (depthwise 1x1 + BN), then ReLU
+  const float* fuse_shift = nullptr;
+  Conv1x1Weights classifier;          // conv_seg: channels -> classes
+};
+
+// The logits' height and width for x8 [h8][w8].
+void aam_head_size(const AamHead& m, int64_t h8, int64_t w8, int64_t* h, int64_t* w);
+// logits: [h][w][classes] (aam_head_size).
+Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, float* logits,
+                const Parallel& parallel = {});
+
+}  // namespace ppms
