@@ -5,22 +5,8 @@ import pytest
 import torch
 
 from ppms_kernels.models import pp_mobileseg
-from ppms_kernels.models.fuse import fold
 
-from helpers import randomise
-
-
-def weights(model):
-    aam, head = model.backbone.inj_module, model.decode_head
-
-    def cba(m):  # ConvBNAct 1x1 without activation
-        w, b = fold(m.conv.weight, None, m.bn)
-        return [w.float(), b.float()]
-
-    out = [t for m in aam.embedding_list for t in cba(m)] + [t for m in aam.act_embedding_list for t in cba(m)]
-    scale, shift = fold(head.linear_fuse.conv.weight, None, head.linear_fuse.bn)
-    out += [scale.float().flatten(), shift.float(), head.conv_seg.weight.detach().flatten(1), head.conv_seg.bias.detach()]
-    return [t.contiguous() for t in out]
+from helpers import aam_head_weights as weights, randomise
 
 
 def nhwc(t):

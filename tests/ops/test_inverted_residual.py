@@ -9,22 +9,7 @@ from ppms_kernels.models.fuse import fold
 from ppms_kernels.models.layers import ResidualUnit
 from ppms_kernels.models.strideformer import MLP
 
-from helpers import randomise
-
-
-def weights(unit):
-    """The fused op's weights of a ResidualUnit: each ConvBN folded (float64 folding, float32 result)."""
-    def cbn(m):
-        w, b = fold(m.c.weight, None, m.bn)
-        return [w.float().reshape(m.c.weight.shape).flatten(1) if m.c.kernel_size == (1, 1)
-                else w.float().reshape(m.c.weight.shape), b.float()]
-
-    out = cbn(unit.expand_conv) + cbn(unit.bottleneck_conv) + cbn(unit.linear_conv)
-    if unit.mid_se is not None:
-        se = unit.mid_se
-        out += [se.conv1.weight.detach().flatten(1), se.conv1.bias.detach(), se.conv2.weight.detach().flatten(1),
-                se.conv2.bias.detach()]
-    return [t.contiguous() for t in out]
+from helpers import block_weights as weights, randomise
 
 
 # (cin, mid, cout, k, stride, se, act): every block configuration of base and tiny

@@ -4,16 +4,9 @@ import pytest
 import torch
 
 from ppms_kernels.models import pack
-from ppms_kernels.models.fuse import fold
 from ppms_kernels.models.strideformer import Block
 
-from helpers import randomise
-
-
-def mlp_weights(mlp):
-    fc1, fc2 = fold(mlp.fc1.c.weight, None, mlp.fc1.bn), fold(mlp.fc2.c.weight, None, mlp.fc2.bn)
-    return [t.float().contiguous() for t in (fc1[0], fc1[1], mlp.dwconv.weight.detach(), mlp.dwconv.bias.detach(),
-                                            fc2[0], fc2[1])]
+from helpers import mlp_weights, randomise
 
 
 # (dim, key_dim, heads, mlp_ratio, side): base and tiny, trans1 and trans2, at a 512x512 image; then odd sizes
