@@ -37,7 +37,7 @@ Timing measure(const std::function<void()>& f, int warmup, int iters) {
 }
 
 void row(const std::string& what, const std::string& kernel, const Timing& t, const Timing* scalar) {
-  std::printf("%-44s %-12s %10.3f %10.3f", what.c_str(), kernel.c_str(), t.median_ms, t.min_ms);
+  std::printf("%-60s %-12s %10.3f %10.3f", what.c_str(), kernel.c_str(), t.median_ms, t.min_ms);
   if (scalar) std::printf("   %5.1fx", scalar->median_ms / t.median_ms);
   std::printf("\n");
 }
@@ -106,6 +106,51 @@ void bench_sea_attention(int warmup, int iters, const Parallel& par) {
   }
 }
 
+// The engine's MobileNetV3 blocks of base at a 512x512 image (channels-last): GFLOP/s in the row name.
+void bench_inverted_residual(int warmup, int iters, const Parallel& par) {
+  struct Shape {
+    const char* name;
+    int64_t side, cin, cmid, cout, k, stride;
+    bool se;
+    Activation act;
+  };
+  const Shape shapes[] = {{"smb1.1 16-16-16 k3 SE 256x256", 256, 16, 16, 16, 3, 1, true, Activation::relu},
+                          {"smb1.2 16-64-32 k3/2 256x256", 256, 16, 64, 32, 3, 2, false, Activation::relu},
+                          {"smb1.3 32-96-32 k3 128x128", 128, 32, 96, 32, 3, 1, false, Activation::relu},
+                          {"smb2.1 32-128-64 k5/2 SE 128x128", 128, 32, 128, 64, 5, 2, true, Activation::hardswish},
+                          {"smb2.2 64-240-64 k5 SE 64x64", 64, 64, 240, 64, 5, 1, true, Activation::hardswish},
+                          {"smb4.2 192-768-192 k5 SE 16x16", 16, 192, 768, 192, 5, 1, true, Activation::hardswish}};
+  std::mt19937 rng(3);
+  for (const auto& s : shapes) {
+    const auto x = synthetic::normal(s.side * s.side * s.cin, 1.f, rng);
+    const auto ew = synthetic::normal(s.cmid * s.cin, 0.2f, rng), dw = synthetic::normal(s.cmid * s.k * s.k, 0.2f, rng);
+    const auto pw = synthetic::normal(s.cout * s.cmid, 0.1f, rng), bias = synthetic::normal(s.cmid, 0.1f, rng);
+    const int64_t cse = s.se ? s.cmid / 4 : 0;
+    const auto s1 = synthetic::normal(std::max<int64_t>(cse, 1) * s.cmid, 0.1f, rng);
+    const auto s2 = synthetic::normal(s.cmid * std::max<int64_t>(cse, 1), 0.1f, rng);
+    PackedConv1x1 expand, project;
+    expand.pack(ew.data(), bias.data(), s.cmid, s.cin);
+    project.pack(pw.data(), bias.data(), s.cout, s.cmid);
+    std::vector<float> dwp(s.cmid * (s.k * s.k + 1));
+    depthwise_pack(dw.data(), bias.data(), s.cmid, s.k, dwp.data());
+    InvertedResidual b;
+    b.cin = s.cin, b.cmid = s.cmid, b.cout = s.cout, b.k = s.k, b.stride = s.stride;
+    b.expand_act = b.depthwise_act = s.act;
+    b.expand = expand.weights(), b.depthwise = depthwise_weights(dwp.data(), s.cmid, s.k), b.project = project.weights();
+    if (s.se) {
+      b.cse = cse, b.se1_w = s1.data(), b.se1_b = bias.data(), b.se2_w = s2.data(), b.se2_b = bias.data();
+      b.project_raw = pw.data(), b.project_bias = bias.data();
+    }
+    const int64_t o = (s.side - 1) / s.stride + 1;
+    std::vector<float> y(o * o * s.cout);
+    const double flops = 2.0 * (s.side * s.side * s.cin * s.cmid + o * o * s.cmid * (s.k * s.k + s.cout));
+    const Timing t = measure([&] { inverted_residual(b, x.data(), s.side, s.side, y.data(), par); }, warmup, iters);
+    char name[96];
+    std::snprintf(name, sizeof name, "inverted_residual %s (%.0f GFLOP/s)", s.name, flops / t.median_ms / 1e6);
+    row(name, "best", t, nullptr);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,8 +175,9 @@ int main(int argc, char** argv) {
   ThreadPool pool(threads);
   std::printf("ppms_latency: %s, %d thread(s), batch 1, median/min of %d runs (ms); speed-up vs scalar\n", isa(),
               threads, iters);
-  std::printf("%s\n%-44s %-12s %10s %10s\n", build_info().c_str(), "op and shape", "kernel", "median", "min");
+  std::printf("%s\n%-60s %-12s %10s %10s\n", build_info().c_str(), "op and shape", "kernel", "median", "min");
   bench_upsample_argmax(warmup, iters, pool.parallel());
   bench_sea_attention(warmup, iters, pool.parallel());
+  bench_inverted_residual(warmup, iters, pool.parallel());
   return 0;
 }
