@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from ppms_kernels.models import SeaAttention
-from ppms_kernels.models.fuse import fold
 from ppms_kernels.models.weights import STRUCTURE_KEY
 
 HAS_CUDA = torch.cuda.is_available()
@@ -93,40 +92,3 @@ def write_pdparams(path, state):
     with open(path, "wb") as f:
         pickle.dump(state, f, protocol=4)  # what paddle.save writes for a state dict
     return path
-
-
-# The engine ops' weights of model modules: each BatchNorm folded (float64 folding, float32 result).
-
-
-def block_weights(unit):
-    """The fused op's weights of a ResidualUnit: each ConvBN folded (float64 folding, float32 result)."""
-    def cbn(m):
-        w, b = fold(m.c.weight, None, m.bn)
-        return [w.float().reshape(m.c.weight.shape).flatten(1) if m.c.kernel_size == (1, 1)
-                else w.float().reshape(m.c.weight.shape), b.float()]
-
-    out = cbn(unit.expand_conv) + cbn(unit.bottleneck_conv) + cbn(unit.linear_conv)
-    if unit.mid_se is not None:
-        se = unit.mid_se
-        out += [se.conv1.weight.detach().flatten(1), se.conv1.bias.detach(), se.conv2.weight.detach().flatten(1),
-                se.conv2.bias.detach()]
-    return [t.contiguous() for t in out]
-
-
-def mlp_weights(mlp):
-    fc1, fc2 = fold(mlp.fc1.c.weight, None, mlp.fc1.bn), fold(mlp.fc2.c.weight, None, mlp.fc2.bn)
-    return [t.float().contiguous() for t in (fc1[0], fc1[1], mlp.dwconv.weight.detach(), mlp.dwconv.bias.detach(),
-                                            fc2[0], fc2[1])]
-
-
-def aam_head_weights(model):
-    aam, head = model.backbone.inj_module, model.decode_head
-
-    def cba(m):  # ConvBNAct 1x1 without activation
-        w, b = fold(m.conv.weight, None, m.bn)
-        return [w.float(), b.float()]
-
-    out = [t for m in aam.embedding_list for t in cba(m)] + [t for m in aam.act_embedding_list for t in cba(m)]
-    scale, shift = fold(head.linear_fuse.conv.weight, None, head.linear_fuse.bn)
-    out += [scale.float().flatten(), shift.float(), head.conv_seg.weight.detach().flatten(1), head.conv_seg.bias.detach()]
-    return [t.contiguous() for t in out]

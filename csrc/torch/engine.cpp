@@ -1,9 +1,10 @@
 // The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
 // ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise, ppms::_inverted_residual, ppms::_image_conv,
-// ppms::_transformer_block, ppms::_aam_head.
+// ppms::_transformer_block, ppms::_aam_head, ppms::_network.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "ppms/depthwise.h"
 #include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
+#include "ppms/network.h"
 #include "ppms/sea_attention.h"
 #include "ppms/transformer_block.h"
 
@@ -191,27 +193,71 @@ at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_
   return y;
 }
 
+// An AamHead over weights packed from tensors (kept alive here): the embeddings E then the gates A as (weight,
+// bias) pairs, the linear_fuse scale and shift, conv_seg's weight and bias.
+struct Head {
+  AamHead m;
+  std::vector<at::Tensor> keep;
+
+  Head(at::TensorList ws, bool x8_output, const char* op) {
+    const size_t n = x8_output ? 2 : 3;
+    TORCH_CHECK_VALUE(ws.size() == 4 * n + 4, op, ": expected ", num(4 * n + 4), " AAM + head weights, got ",
+                      num(ws.size()));
+    for (const auto& t : ws) check_float(t, "weight");
+    m.x8_output = x8_output;
+    auto conv = [&](size_t i) {
+      TORCH_CHECK_VALUE(ws[i].dim() == 2, op, ": AAM + head weight ", num(i), " must be [cout, cin], got ",
+                        shape_str(ws[i].sizes()));
+      keep.push_back(pack_cpu(ws[i], ws[i + 1]));
+      return conv1x1_weights(keep.back().const_data_ptr<float>(), ws[i].size(0), ws[i].size(1));
+    };
+    for (size_t i = 0; i < n; ++i) {
+      m.e[i] = conv(2 * i);
+      m.a[i] = conv(2 * (n + i));
+    }
+    keep.push_back(ws[4 * n].contiguous());
+    keep.push_back(ws[4 * n + 1].contiguous());
+    m.fuse_scale = keep[keep.size() - 2].const_data_ptr<float>();
+    m.fuse_shift = keep.back().const_data_ptr<float>();
+    const int64_t C = ws[4 * n + 2].dim() == 2 ? ws[4 * n + 2].size(1) : -1;
+    TORCH_CHECK_VALUE(ws[4 * n].numel() == C && ws[4 * n + 1].numel() == C, op,
+                      ": linear_fuse scale and shift must have as many values as conv_seg has inputs");
+    m.classifier = conv(4 * n + 2);
+  }
+};
+
+// A TransformerBlock over 15 packed attention weights and 6 MLP weights (kept alive by the caller's tensors).
+struct Transformer {
+  TransformerBlock t;
+  std::vector<Block> mlp;
+
+  Transformer(at::TensorList attention, at::TensorList mlp_ws, int64_t dim, int64_t num_heads, int64_t key_dim,
+              const char* op) {
+    std::vector<View> views;
+    for (const auto& w : attention) {
+      check_float(w, "attention weight");
+      TORCH_CHECK_VALUE(w.is_contiguous(), op, ": attention weights must be contiguous");
+      views.push_back(view(w));
+    }
+    throw_if_error(sea::bind(views.data(), static_cast<int64_t>(views.size()), num_heads, key_dim, &t.dims,
+                             &t.attention),
+                   op);
+    TORCH_CHECK_VALUE(t.dims.dim == dim, op, ": the input has ", num(dim), " channels, the attention weights expect ",
+                      num(t.dims.dim));
+    t.attention_options.wide_gemm = aten_gemm;  // as sea_attention's torch op
+    mlp.emplace_back(mlp_ws, dim, 1, "none", "relu6", op);
+    t.mlp = mlp.back().b;
+  }
+};
+
 at::Tensor transformer_block_cpu(const at::Tensor& x_, at::TensorList attention, at::TensorList mlp,
                                  int64_t num_heads, int64_t key_dim) {
   const auto x = nhwc(x_, "_transformer_block");
-  std::vector<View> views;
-  for (const auto& t : attention) {
-    check_float(t, "attention weight");
-    views.push_back(view(t));
-  }
-  TransformerBlock tb;
-  throw_if_error(sea::bind(views.data(), static_cast<int64_t>(views.size()), num_heads, key_dim, &tb.dims,
-                           &tb.attention),
-                 "_transformer_block");
-  TORCH_CHECK_VALUE(tb.dims.dim == x.size(3), "_transformer_block: x has ", num(x.size(3)),
-                    " channels, the attention weights expect ", num(tb.dims.dim));
-  tb.attention_options.wide_gemm = aten_gemm;  // as sea_attention's torch op
-  const Block blk(mlp, x.size(3), 1, "none", "relu6", "_transformer_block");
-  tb.mlp = blk.b;
+  const Transformer tr(attention, mlp, x.size(3), num_heads, key_dim, "_transformer_block");
   const int64_t B = x.size(0), n = x.size(1) * x.size(2) * x.size(3);
   auto y = at::empty_like(x);
   for (int64_t i = 0; i < B; ++i)
-    throw_if_error(transformer_block(tb, x.const_data_ptr<float>() + i * n, x.size(1), x.size(2),
+    throw_if_error(transformer_block(tr.t, x.const_data_ptr<float>() + i * n, x.size(1), x.size(2),
                                      y.data_ptr<float>() + i * n, aten_parallel()),
                    "_transformer_block");
   return y;
@@ -242,29 +288,9 @@ at::Tensor image_conv_cpu(const at::Tensor& x_, const at::Tensor& weight, const 
 at::Tensor aam_head_cpu(const at::Tensor& x8_, const at::Tensor& x16_, const at::Tensor& x32_, at::TensorList ws,
                         bool x8_output) {
   const auto x8 = nhwc(x8_, "_aam_head"), x16 = nhwc(x16_, "_aam_head"), x32 = nhwc(x32_, "_aam_head");
-  const size_t n = x8_output ? 2 : 3;
-  TORCH_CHECK_VALUE(ws.size() == 4 * n + 4, "_aam_head: expected ", num(4 * n + 4), " weights, got ", num(ws.size()));
   TORCH_CHECK_VALUE(x8.size(0) == x16.size(0) && x8.size(0) == x32.size(0), "_aam_head: the batch sizes differ");
-  for (const auto& t : ws) check_float(t, "weight");
-  std::vector<at::Tensor> keep;
-  AamHead m;
-  m.x8_output = x8_output;
-  auto conv = [&](size_t i) {
-    TORCH_CHECK_VALUE(ws[i].dim() == 2, "_aam_head: weight ", num(i), " must be [cout, cin], got ",
-                      shape_str(ws[i].sizes()));
-    keep.push_back(pack_cpu(ws[i], ws[i + 1]));
-    return conv1x1_weights(keep.back().const_data_ptr<float>(), ws[i].size(0), ws[i].size(1));
-  };
-  for (size_t i = 0; i < n; ++i) {
-    m.e[i] = conv(2 * i);
-    m.a[i] = conv(2 * (n + i));
-  }
-  const auto scale = ws[4 * n].contiguous(), shift = ws[4 * n + 1].contiguous();
-  m.classifier = conv(4 * n + 2);
-  TORCH_CHECK_VALUE(scale.numel() == m.classifier.cin && shift.numel() == m.classifier.cin,
-                    "_aam_head: linear_fuse scale and shift must have ", num(m.classifier.cin), " values");
-  m.fuse_scale = scale.const_data_ptr<float>();
-  m.fuse_shift = shift.const_data_ptr<float>();
+  const Head head(ws, x8_output, "_aam_head");
+  const AamHead& m = head.m;
   int64_t H, W;
   aam_head_size(m, x8.size(1), x8.size(2), &H, &W);
   auto y = at::empty({x8.size(0), H, W, m.classifier.cout}, x8.options());
@@ -278,10 +304,78 @@ at::Tensor aam_head_cpu(const at::Tensor& x8_, const at::Tensor& x16_, const at:
   return y;
 }
 
+// config: x8_output (base), c0 (the stem's channels), then per MobileNetV3 stage its block count and per block
+// (cin, cmid, cout, k, stride, se, hardswish), then per transformer stage its block count, dim, num_heads, key_dim.
+// weights, in the same order: stem weight [c0, 3, 3, 3] and bias, each block's 6 or 10, each transformer block's
+// 15 attention + 6 MLP, the AAM + head's.
+at::Tensor network_cpu(const at::Tensor& x_, at::TensorList ws, at::IntArrayRef config) {
+  const char* op = "_network";
+  check_float(x_, "x");
+  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.size(1) == 3 && x_.numel() > 0, op,
+                    ": x must be a non-empty image batch [B, 3, H, W], got ", shape_str(x_.sizes()));
+  size_t ci = 0, wi = 0;
+  auto next_int = [&]() {
+    TORCH_CHECK_VALUE(ci < config.size(), op, ": config ends early");
+    return config[ci++];
+  };
+  auto next_weights = [&](size_t n) {
+    TORCH_CHECK_VALUE(wi + n <= ws.size(), op, ": weights end early");
+    wi += n;
+    return ws.slice(wi - n, n);
+  };
+  Network net;
+  const bool x8_output = next_int() != 0;
+  const int64_t c0 = next_int();
+  const auto stem_w = next_weights(2);
+  TORCH_CHECK_VALUE(stem_w[0].dim() == 4 && stem_w[0].size(0) == c0 && stem_w[0].size(1) == 3 &&
+                        stem_w[0].size(2) == 3 && stem_w[0].size(3) == 3,
+                    op, ": the stem weight must be [", num(c0), ", 3, 3, 3], got ", shape_str(stem_w[0].sizes()));
+  const auto stem = pack_cpu(stem_w[0], stem_w[1]);
+  net.stem = conv1x1_weights(stem.const_data_ptr<float>(), c0, 27);
+  std::vector<std::unique_ptr<Block>> blocks;
+  for (int st = 0; st < 4; ++st) {
+    const int64_t count = next_int();
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t cin = next_int(), cmid = next_int(), cout = next_int(), k = next_int(), stride = next_int();
+      const bool se = next_int() != 0;
+      const std::string act = next_int() ? "hardswish" : "relu";
+      blocks.push_back(std::make_unique<Block>(next_weights(se ? 10 : 6), cin, stride, act, act, op));
+      const auto& b = blocks.back()->b;
+      TORCH_CHECK_VALUE(b.cmid == cmid && b.cout == cout && b.k == k, op, ": a block's weights do not fit its config");
+      net.stages[st].push_back(b);
+    }
+  }
+  std::vector<std::unique_ptr<Transformer>> transformers;
+  for (int t = 0; t < 2; ++t) {
+    const int64_t count = next_int(), dim = next_int(), heads = next_int(), key_dim = next_int();
+    for (int64_t i = 0; i < count; ++i) {
+      const auto attention = next_weights(15);
+      transformers.push_back(std::make_unique<Transformer>(attention, next_weights(6), dim, heads, key_dim, op));
+      net.transformers[t].push_back(transformers.back()->t);
+    }
+  }
+  const Head head(next_weights(4 * (x8_output ? 2 : 3) + 4), x8_output, op);
+  net.head = head.m;
+  TORCH_CHECK_VALUE(ci == config.size() && wi == ws.size(), op, ": ", num(config.size() - ci), " config values and ",
+                    num(ws.size() - wi), " weights left over");
+  const auto x = x_.contiguous();
+  const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
+  int64_t h, w;
+  network_logits_size(net, H, W, &h, &w);
+  const int64_t classes = net.head.classifier.cout;
+  auto y = at::empty({B, h, w, classes}, x.options());
+  for (int64_t b = 0; b < B; ++b)
+    throw_if_error(network_logits(net, x.const_data_ptr<float>() + b * 3 * H * W, H, W,
+                                  y.data_ptr<float>() + b * h * w * classes, aten_parallel()),
+                   op);
+  return y.permute({0, 3, 1, 2}).contiguous();
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("_aam_head", &aam_head_cpu);
+  m.impl("_network", &network_cpu);
   m.impl("_inverted_residual", &inverted_residual_cpu);
   m.impl("_image_conv", &image_conv_cpu);
   m.impl("_transformer_block", &transformer_block_cpu);

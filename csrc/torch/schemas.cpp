@@ -48,6 +48,9 @@ TORCH_LIBRARY(ppms, m) {
   // (weight [C, cin], bias) pairs (tiny: 3 each; base, x8_output: 2 each), then the head's linear_fuse scale and
   // shift [C], then conv_seg's weight [classes, C] and bias.
   m.def("_aam_head(Tensor x8, Tensor x16, Tensor x32, Tensor[] weights, bool x8_output) -> Tensor");
+  // The engine's whole network: image x [B, 3, H, W] -> low-res logits [B, classes, h, w], one core call per image.
+  // weights and config: ppms_kernels.models.engine.pack_network(model).
+  m.def("_network(Tensor x, Tensor[] weights, int[] config) -> Tensor");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

@@ -6,7 +6,9 @@ import torch
 
 from ppms_kernels.models import pp_mobileseg
 
-from helpers import aam_head_weights as weights, randomise
+from ppms_kernels.models.engine import aam_head_weights as weights
+
+from helpers import randomise
 
 
 def nhwc(t):

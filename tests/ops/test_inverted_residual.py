@@ -9,7 +9,9 @@ from ppms_kernels.models.fuse import fold
 from ppms_kernels.models.layers import ResidualUnit
 from ppms_kernels.models.strideformer import MLP
 
-from helpers import block_weights as weights, randomise
+from ppms_kernels.models.engine import block_weights as weights
+
+from helpers import randomise
 
 
 # (cin, mid, cout, k, stride, se, act): every block configuration of base and tiny

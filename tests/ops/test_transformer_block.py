@@ -6,7 +6,9 @@ import torch
 from ppms_kernels.models import pack
 from ppms_kernels.models.strideformer import Block
 
-from helpers import mlp_weights, randomise
+from ppms_kernels.models.engine import mlp_weights
+
+from helpers import randomise
 
 
 # (dim, key_dim, heads, mlp_ratio, side): base and tiny, trans1 and trans2, at a 512x512 image; then odd sizes

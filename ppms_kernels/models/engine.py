@@ -1,0 +1,67 @@
+"""The weights of the native engine's operators, taken from a PP-MobileSeg model with every BatchNorm folded (float64
+folding, float32 result): per MobileNetV3 block, per transformer MLP, for AAM + head, and for the whole network as
+``ppms::_network`` takes them."""
+from torch import nn
+
+from .fuse import fold, pack
+
+
+def _contiguous(ts):
+    return [t.detach().float().contiguous() for t in ts]
+
+
+def _conv_bn(m):
+    """A ConvBN (c, bn): its folded weight in the convolution's shape ([cout, cin] for 1x1) and bias."""
+    w, b = fold(m.c.weight, None, m.bn)
+    return [w.reshape(m.c.weight.shape).flatten(1) if m.c.kernel_size == (1, 1) else w.reshape(m.c.weight.shape), b]
+
+
+def block_weights(unit):
+    """``ppms::_inverted_residual``'s weights of a ResidualUnit: expand, depthwise, project (+ SE's four)."""
+    out = _conv_bn(unit.expand_conv) + _conv_bn(unit.bottleneck_conv) + _conv_bn(unit.linear_conv)
+    if unit.mid_se is not None:
+        se = unit.mid_se
+        out += [se.conv1.weight.flatten(1), se.conv1.bias, se.conv2.weight.flatten(1), se.conv2.bias]
+    return _contiguous(out)
+
+
+def mlp_weights(mlp):
+    """The transformer MLP's weights as ``ppms::_inverted_residual`` takes them (fc1, dwconv, fc2)."""
+    return _contiguous(_conv_bn(mlp.fc1) + [mlp.dwconv.weight, mlp.dwconv.bias] + _conv_bn(mlp.fc2))
+
+
+def aam_head_weights(model):
+    """``ppms::_aam_head``'s weights: the embeddings, the gates, linear_fuse's scale and shift, conv_seg."""
+    aam, head = model.backbone.inj_module, model.decode_head
+
+    def cba(m):  # ConvBNAct, a 1x1 convolution without activation
+        w, b = fold(m.conv.weight, None, m.bn)
+        return [w, b]
+
+    out = [t for m in list(aam.embedding_list) + list(aam.act_embedding_list) for t in cba(m)]
+    scale, shift = fold(head.linear_fuse.conv.weight, None, head.linear_fuse.bn)
+    out += [scale.flatten(), shift, head.conv_seg.weight.flatten(1), head.conv_seg.bias]
+    return _contiguous(out)
+
+
+def pack_network(model):
+    """``(weights, config)`` of ``ppms::_network`` for ``model`` (its eval-mode forward, BatchNorm folded)."""
+    bb = model.backbone
+    stem = bb.smb1.conv
+    weights, config = _contiguous(_conv_bn(stem)), [int(model.variant == "base"), stem.c.out_channels]
+    for smb in (bb.smb1, bb.smb2, bb.smb3, bb.smb4):
+        config.append(len(smb.blocks))
+        for u in smb.blocks:
+            conv = u.bottleneck_conv.c
+            config += [u.expand_conv.c.in_channels, conv.out_channels, u.linear_conv.c.out_channels,
+                       conv.kernel_size[0], conv.stride[0], int(u.mid_se is not None),
+                       int(isinstance(u.expand_conv.act, nn.Hardswish))]
+            weights += block_weights(u)
+    for layer in (bb.trans1, bb.trans2):
+        blocks = layer.transformer_blocks
+        attn = blocks[0].attn
+        config += [len(blocks), attn.stride_conv[0].in_channels, attn.num_heads, attn.key_dim]
+        for blk in blocks:
+            weights += pack(blk.attn) + mlp_weights(blk.mlp)
+    return weights + aam_head_weights(model), config
+
