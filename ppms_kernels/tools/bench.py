@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models import FusedSeaAttention, SeaAttention, optimize
+from ..models.engine import pack_network
 from ..models.weights import torch_to_paddle
 from ..ops import VERSION, build_info
 from ..ops import upsample_argmax as ppms_upsample_argmax
@@ -265,8 +266,11 @@ ROWS = {
     "ort": ("(e) ONNX Runtime, full upsample+argmax", "argmax"),
     "ort_net": ("(e) ONNX Runtime, network only (logits)", None),
     "paddle": ("(f) official Paddle (PaddleSeg 2.8.0, VIM on)", "vim"),
+    # The native engine as it stands (issue 13): the whole network in one core call, weights still packed per call.
+    "engine_net": ("(g) ppms engine preview, network only (logits)", None),
+    "engine": ("(g) ppms engine preview + exact VIM", "argmax"),
 }
-CPU_ONLY = ("ort", "ort_net", "paddle")
+CPU_ONLY = ("ort", "ort_net", "paddle", "engine_net", "engine")
 
 
 def e2e(device, models, rows=tuple(ROWS), size=512, batch=1, seed=0):
@@ -388,6 +392,11 @@ def build(row, model, x):
         return _ort(_Labels(reference_model(model)), x)
     if row == "ort_net":
         return _ort(_Logits(reference_model(model)), x)
+    if row in ("engine_net", "engine"):
+        weights, config = pack_network(model)
+        if row == "engine_net":
+            return lambda: torch.ops.ppms._network(x, weights, config)
+        return lambda: ppms_upsample_argmax(torch.ops.ppms._network(x, weights, config), size)
     raise ValueError(f"unknown row {row!r}; rows: {', '.join(ROWS)}")
 
 
@@ -531,7 +540,7 @@ def plot(results, path, title=""):
     for ax, g in zip(axes[:, 0], groups):
         rs = [r for r in ok if r.group == g]
         ax.barh([r.label for r in rs], [r.median_ms for r in rs],
-                color=["#c44e52" if "ppms" in r.row else "#4c72b0" for r in rs])
+                color=["#c44e52" if "ppms" in r.row or r.row.startswith("engine") else "#4c72b0" for r in rs])
         for i, r in enumerate(rs):
             ax.text(r.median_ms, i, f" {r.median_ms:.3g} ms ({r.ratio:.1f}x)", va="center")
         ax.invert_yaxis()
