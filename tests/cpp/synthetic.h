@@ -1,15 +1,29 @@
-// Synthetic inputs shared by the C++ tests and the latency tool.
+// Synthetic inputs shared by the C++ tests and the latency tool, and the activations in double precision that the
+// tests compute references with.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "ppms/conv1x1.h"
 #include "ppms/sea_attention.h"
 
 namespace ppms {
 namespace synthetic {
+
+// torch's activations, in double: what the references apply.
+inline double activate(double v, Activation a) {
+  switch (a) {
+    case Activation::none: return v;
+    case Activation::relu: return std::max(v, 0.0);
+    case Activation::relu6: return std::min(std::max(v, 0.0), 6.0);
+    case Activation::hardswish: return v * std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0;
+  }
+  return v;
+}
 
 inline std::vector<float> normal(int64_t n, float scale, std::mt19937& rng) {
   std::normal_distribution<float> d(0.f, 1.f);

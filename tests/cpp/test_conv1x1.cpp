@@ -11,20 +11,6 @@
 #include "ppms/conv1x1.h"
 #include "synthetic.h"
 
-namespace {
-
-double act(double v, ppms::Activation a) {
-  switch (a) {
-    case ppms::Activation::none: return v;
-    case ppms::Activation::relu: return std::max(v, 0.0);
-    case ppms::Activation::relu6: return std::min(std::max(v, 0.0), 6.0);
-    case ppms::Activation::hardswish: return v * std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0;
-  }
-  return v;
-}
-
-}  // namespace
-
 int main() {
   std::mt19937 rng(11);
   int failures = 0, cases = 0;
@@ -45,7 +31,7 @@ int main() {
         double s = b[o];
         for (int64_t k = 0; k < cin; ++k) s += static_cast<double>(x[p * ldx + k]) * w[o * cin + k];
         if (mode) s += res[p * ldy + o];
-        want[p * cout + o] = act(s, a);
+        want[p * cout + o] = ppms::synthetic::activate(s, a);
       }
     ppms::PackedConv1x1 packed;
     if (!packed.pack(w.data(), b.data(), cout, cin).ok()) return 1;

@@ -11,20 +11,6 @@
 #include "ppms/depthwise.h"
 #include "synthetic.h"
 
-namespace {
-
-double act(double v, ppms::Activation a) {
-  switch (a) {
-    case ppms::Activation::none: return v;
-    case ppms::Activation::relu: return std::max(v, 0.0);
-    case ppms::Activation::relu6: return std::min(std::max(v, 0.0), 6.0);
-    case ppms::Activation::hardswish: return v * std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0;
-  }
-  return v;
-}
-
-}  // namespace
-
 int main() {
   std::mt19937 rng(5);
   int failures = 0, cases = 0;
@@ -49,7 +35,7 @@ int main() {
               if (iy >= 0 && iy < H && ix >= 0 && ix < W)
                 v += static_cast<double>(x[(iy * W + ix) * C + c]) * w[(c * k + ky) * k + kx];
             }
-          want[(ho * Wo + wo) * C + c] = act(v, a);
+          want[(ho * Wo + wo) * C + c] = ppms::synthetic::activate(v, a);
         }
     std::vector<float> packed(C * (k * k + 1));
     if (!ppms::depthwise_pack(w.data(), b.data(), C, k, packed.data()).ok()) return 1;

@@ -35,10 +35,7 @@ int main() {
                 if (iy >= 0 && iy < H && ix >= 0 && ix < W)
                   v += static_cast<double>(x[(c * H + iy) * W + ix]) * w[((o * cin + c) * k + ky) * k + kx];
               }
-          want[(ho * Wo + wo) * cout + o] = a == ppms::Activation::none    ? v
-                                            : a == ppms::Activation::relu  ? std::max(v, 0.0)
-                                            : a == ppms::Activation::relu6 ? std::min(std::max(v, 0.0), 6.0)
-                                                                           : v * std::min(std::max(v + 3, 0.0), 6.0) / 6;
+          want[(ho * Wo + wo) * cout + o] = ppms::synthetic::activate(v, a);
         }
     for (const bool threaded : {false, true}) {
       std::vector<float> y(Ho * Wo * cout, NAN);
