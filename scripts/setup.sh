@@ -14,8 +14,9 @@ pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
   || pip_install "torch==$TORCH_VERSION"
 "$PY" -c "import numpy, tqdm" 2>/dev/null || pip_install numpy tqdm setuptools wheel
 command -v cmake >/dev/null || pip_install cmake  # setup.py builds the op library with CMake
-# ppms bench: the ONNX Runtime rows (export with torch.onnx dynamo) and the plot.
-"$PY" -c "import onnxruntime, onnx, onnxscript, matplotlib" 2>/dev/null || pip_install onnxruntime onnx onnxscript matplotlib
+# ppms bench: the ONNX Runtime and OpenVINO rows (both on the torch.onnx dynamo export) and the plot.
+"$PY" -c "import onnxruntime, onnx, onnxscript, openvino, matplotlib" 2>/dev/null \
+  || pip_install onnxruntime onnx onnxscript openvino matplotlib
 
 so=$(ls ppms_kernels/_native*.so 2>/dev/null | head -n1 || true)
 if [ -z "$so" ] || [ -n "$(find csrc cmake CMakeLists.txt setup.py -newer "$so" -type f | head -n1)" ] \

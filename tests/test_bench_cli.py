@@ -12,7 +12,8 @@ from ppms_kernels.tools import bench
 from ppms_kernels.tools.cli import main
 
 # torch.compile of the eager network is left to bench/ (its compile alone takes minutes on 2 cores).
-ROWS = ["eager", "eager_vim", "ppms", "compile_ppms", "ort", "ort_net"]
+ROWS = ["eager", "eager_vim", "ppms", "ppms_net", "ppms_modules", "compile_ppms", "ort", "ort_net", "openvino",
+        "openvino_net"]
 
 
 def test_bench_runs_every_row(tmp_path, capsys):
@@ -28,7 +29,7 @@ def test_bench_runs_every_row(tmp_path, capsys):
     assert data["environment"]["torch"] == torch.__version__
     assert png.stat().st_size > 10_000
     table = capsys.readouterr().out
-    assert "(c) ppms: optimize() + exact VIM" in table and "vs (a)" in table
+    assert "(c) ppms: optimize() (native engine on CPU) + exact VIM" in table and "vs (a)" in table
 
 
 def test_check_rejects_wrong_labels():

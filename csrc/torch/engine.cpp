@@ -1,11 +1,13 @@
 // The engine's convolutions from Python (private ops), for tests and the micro benchmarks against ATen:
 // ppms::_conv1x1_pack / _conv1x1, ppms::_depthwise_pack / _depthwise, ppms::_inverted_residual, ppms::_image_conv,
-// ppms::_transformer_block, ppms::_aam_head, ppms::_network.
+// ppms::_transformer_block, ppms::_aam_head; and the whole network, ppms::network_pack / network.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <string>
 
 #include "adapt.h"
@@ -304,64 +306,80 @@ at::Tensor aam_head_cpu(const at::Tensor& x8_, const at::Tensor& x16_, const at:
   return y;
 }
 
-// config: x8_output (base), c0 (the stem's channels), then per MobileNetV3 stage its block count and per block
-// (cin, cmid, cout, k, stride, se, hardswish), then per transformer stage its block count, dim, num_heads, key_dim.
-// weights, in the same order: stem weight [c0, 3, 3, 3] and bias, each block's 6 or 10, each transformer block's
-// 15 attention + 6 MLP, the AAM + head's.
-at::Tensor network_cpu(const at::Tensor& x_, at::TensorList ws, at::IntArrayRef config) {
-  const char* op = "_network";
+// Every weight as a View (shape checked by the core against the config).
+at::Tensor network_pack_cpu(at::TensorList ws, at::IntArrayRef config) {
+  std::vector<at::Tensor> keep;
+  std::vector<View> views;
+  for (const auto& t : ws) {
+    check_float(t, "weight");
+    TORCH_CHECK_VALUE(t.dim() >= 1 && t.dim() <= View::kMaxRank, "network_pack: weight ", num(views.size()),
+                      " must have 1 to 4 dims, got ", shape_str(t.sizes()));
+    keep.push_back(t.contiguous());
+    views.push_back(view(keep.back()));
+  }
+  std::vector<uint8_t> blob;
+  throw_if_error(network_pack(config.data(), static_cast<int64_t>(config.size()), views.data(),
+                              static_cast<int64_t>(views.size()), &blob),
+                 "network_pack");
+  auto out = at::empty({static_cast<int64_t>(blob.size())}, at::TensorOptions().dtype(at::kByte));
+  std::memcpy(out.data_ptr<uint8_t>(), blob.data(), blob.size());
+  return out;
+}
+
+Network bind(const at::Tensor& packed, const char* op) {
+  TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, op, ": packed must be the uint8 blob of network_pack, got ",
+                   packed.scalar_type());
+  TORCH_CHECK_VALUE(packed.device().is_cpu() && packed.dim() == 1 && packed.is_contiguous(), op,
+                    ": packed must be the 1-d CPU blob of network_pack");
+  Network net;
+  throw_if_error(network_bind(packed.const_data_ptr<uint8_t>(), packed.numel(), &net), op);
+  return net;
+}
+
+std::vector<int64_t> network_signature_cpu(const at::Tensor& packed) {
+  return network_signature(bind(packed, "_network_signature"));
+}
+
+std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> network_profile_cpu(
+    const at::Tensor& x_, const at::Tensor& packed) {
+  Network net = bind(packed, "_network_profile");
+  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.size(0) == 1 && x_.size(1) == 3, "_network_profile: x must be [1, 3, H, W]");
+  check_float(x_, "x");
+  for (auto& stage : net.transformers)
+    for (auto& t : stage) t.attention_options.wide_gemm = aten_gemm;
+  const auto x = x_.contiguous();
+  int64_t h, w;
+  network_logits_size(net, x.size(2), x.size(3), &h, &w);
+  TORCH_CHECK_VALUE(h >= 1 && w >= 1, "_network_profile: the image is too small for this network");
+  std::vector<float> y(h * w * net.head.classifier.cout);
+  NetworkProfile profile;
+  throw_if_error(network_logits(net, x.const_data_ptr<float>(), x.size(2), x.size(3), y.data(), aten_parallel(),
+                                &profile),
+                 "_network_profile");
+  std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> out;
+  for (const auto& l : profile.layers) {
+    std::get<0>(out).push_back(l.name);
+    std::get<1>(out).push_back(l.seconds);
+    std::get<2>(out).push_back(l.flops);
+  }
+  return out;
+}
+
+at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntArrayRef signature) {
+  const char* op = "network";
   check_float(x_, "x");
   TORCH_CHECK_VALUE(x_.dim() == 4 && x_.size(1) == 3 && x_.numel() > 0, op,
                     ": x must be a non-empty image batch [B, 3, H, W], got ", shape_str(x_.sizes()));
-  size_t ci = 0, wi = 0;
-  auto next_int = [&]() {
-    TORCH_CHECK_VALUE(ci < config.size(), op, ": config ends early");
-    return config[ci++];
-  };
-  auto next_weights = [&](size_t n) {
-    TORCH_CHECK_VALUE(wi + n <= ws.size(), op, ": weights end early");
-    wi += n;
-    return ws.slice(wi - n, n);
-  };
-  Network net;
-  const bool x8_output = next_int() != 0;
-  const int64_t c0 = next_int();
-  const auto stem_w = next_weights(2);
-  TORCH_CHECK_VALUE(stem_w[0].dim() == 4 && stem_w[0].size(0) == c0 && stem_w[0].size(1) == 3 &&
-                        stem_w[0].size(2) == 3 && stem_w[0].size(3) == 3,
-                    op, ": the stem weight must be [", num(c0), ", 3, 3, 3], got ", shape_str(stem_w[0].sizes()));
-  const auto stem = pack_cpu(stem_w[0], stem_w[1]);
-  net.stem = conv1x1_weights(stem.const_data_ptr<float>(), c0, 27);
-  std::vector<std::unique_ptr<Block>> blocks;
-  for (int st = 0; st < 4; ++st) {
-    const int64_t count = next_int();
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t cin = next_int(), cmid = next_int(), cout = next_int(), k = next_int(), stride = next_int();
-      const bool se = next_int() != 0;
-      const std::string act = next_int() ? "hardswish" : "relu";
-      blocks.push_back(std::make_unique<Block>(next_weights(se ? 10 : 6), cin, stride, act, act, op));
-      const auto& b = blocks.back()->b;
-      TORCH_CHECK_VALUE(b.cmid == cmid && b.cout == cout && b.k == k, op, ": a block's weights do not fit its config");
-      net.stages[st].push_back(b);
-    }
-  }
-  std::vector<std::unique_ptr<Transformer>> transformers;
-  for (int t = 0; t < 2; ++t) {
-    const int64_t count = next_int(), dim = next_int(), heads = next_int(), key_dim = next_int();
-    for (int64_t i = 0; i < count; ++i) {
-      const auto attention = next_weights(15);
-      transformers.push_back(std::make_unique<Transformer>(attention, next_weights(6), dim, heads, key_dim, op));
-      net.transformers[t].push_back(transformers.back()->t);
-    }
-  }
-  const Head head(next_weights(4 * (x8_output ? 2 : 3) + 4), x8_output, op);
-  net.head = head.m;
-  TORCH_CHECK_VALUE(ci == config.size() && wi == ws.size(), op, ": ", num(config.size() - ci), " config values and ",
-                    num(ws.size() - wi), " weights left over");
+  Network net = bind(packed, op);
+  TORCH_CHECK_VALUE(signature.vec() == network_signature(net), op, ": the blob is for a network with signature ",
+                    shape_str(network_signature(net)), ", the caller expects ", shape_str(signature.vec()));
+  for (auto& stage : net.transformers)
+    for (auto& t : stage) t.attention_options.wide_gemm = aten_gemm;  // as sea_attention's torch op
   const auto x = x_.contiguous();
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   int64_t h, w;
   network_logits_size(net, H, W, &h, &w);
+  TORCH_CHECK_VALUE(h >= 1 && w >= 1, op, ": a ", num(H), "x", num(W), " image is too small for this network");
   const int64_t classes = net.head.classifier.cout;
   auto y = at::empty({B, h, w, classes}, x.options());
   for (int64_t b = 0; b < B; ++b)
@@ -375,7 +393,10 @@ at::Tensor network_cpu(const at::Tensor& x_, at::TensorList ws, at::IntArrayRef 
 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("_aam_head", &aam_head_cpu);
-  m.impl("_network", &network_cpu);
+  m.impl("network_pack", &network_pack_cpu);
+  m.impl("network", &network_cpu);
+  m.impl("_network_signature", &network_signature_cpu);
+  m.impl("_network_profile", &network_profile_cpu);
   m.impl("_inverted_residual", &inverted_residual_cpu);
   m.impl("_image_conv", &image_conv_cpu);
   m.impl("_transformer_block", &transformer_block_cpu);

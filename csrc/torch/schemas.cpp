@@ -48,9 +48,15 @@ TORCH_LIBRARY(ppms, m) {
   // (weight [C, cin], bias) pairs (tiny: 3 each; base, x8_output: 2 each), then the head's linear_fuse scale and
   // shift [C], then conv_seg's weight [classes, C] and bias.
   m.def("_aam_head(Tensor x8, Tensor x16, Tensor x32, Tensor[] weights, bool x8_output) -> Tensor");
-  // The engine's whole network: image x [B, 3, H, W] -> low-res logits [B, classes, h, w], one core call per image.
-  // weights and config: ppms_kernels.models.engine.pack_network(model).
-  m.def("_network(Tensor x, Tensor[] weights, int[] config) -> Tensor");
+  // The native engine's whole network. network_pack: the folded weights and the layer config
+  // (ppms_kernels.models.engine.pack_network(model); the layout: csrc/include/ppms/network.h) -> one uint8 blob with
+  // every weight packed. network: image x [B, 3, H, W] -> low-res logits [B, classes, h, w] over a blob; signature
+  // (_network_signature(packed)) gives the output's size to fake kernels, and the blob must agree with it.
+  m.def("network_pack(Tensor[] weights, int[] config) -> Tensor");
+  m.def("network(Tensor x, Tensor packed, int[] signature) -> Tensor");
+  m.def("_network_signature(Tensor packed) -> int[]");
+  // One image through network, timed layer by layer: names, seconds, FLOPs (core NetworkProfile).
+  m.def("_network_profile(Tensor x, Tensor packed) -> (str[], float[], float[])");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

@@ -2,7 +2,9 @@
 import torch
 from torch import nn
 
-from .fuse import fold
+from ..ops import network_pack
+from .engine import pack_network
+from .fuse import FusedSeaAttention, fold
 from .layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
 
 
@@ -17,18 +19,34 @@ def _folded(conv, bn):
     return out.to(conv.weight.device, conv.weight.dtype)
 
 
-def optimize(model):
+def optimize(model, engine=None):
     """Fastest exact inference path of a ``PPMobileSeg`` model, in place; returns it in eval mode.
 
-    Every SEA attention block becomes one ``ppms::sea_attention`` call (``model.fuse()``), every other
-    BatchNorm is folded into its convolution, so the forward runs no BatchNorm at all, the activations, SE
-    scalings and residual adds after those convolutions run in place, and the weights go
-    channels_last, which oneDNN convolves without reordering every activation (~20% off the network here; inputs
-    may stay NCHW: the first convolution switches the activations to channels_last). Logits equal the
-    unoptimised model's within float32 rounding (the tests bound it at 1e-5 relative). The result cannot train:
-    optimise after loading weights. Label maps come from the model's ``upsample``/``vim_mode`` as before.
+    ``engine`` (default: when the model is float32 on the CPU): the whole network, ``forward`` (labels) and
+    ``logits``, runs on the native engine, one ``ppms::network`` call over every weight folded and packed here once
+    (``model.engine``), for float32 CPU inputs. Otherwise, and for any other input (a CUDA one, say), the modules run:
+    every SEA attention block is one ``ppms::sea_attention`` call (``model.fuse()``), every other BatchNorm is
+    folded into its convolution, the activations, SE scalings and residual adds after those convolutions run in
+    place, and the weights go channels_last, which oneDNN convolves without reordering every activation.
+    Logits equal the unoptimised model's within float32 rounding (the tests bound it at 1e-4 relative for the
+    engine, 1e-5 for the modules). The result cannot train: optimise after loading weights.
     """
+    param = next(model.parameters())
+    on_cpu = param.device.type == "cpu" and param.dtype == torch.float32
+    if engine is None:
+        engine = on_cpu
+    if engine and not on_cpu:
+        raise ValueError(f"optimize(engine=True): the engine runs float32 models on the CPU, this one is "
+                         f"{param.dtype} on {param.device}")
     model.eval()
+    if not engine:
+        model.engine, model.engine_signature = None, None
+    elif model.engine is None:
+        if any(isinstance(m, FusedSeaAttention) for m in model.modules()):
+            raise ValueError("optimize(engine=True): this model was optimised without the engine and its BatchNorm "
+                             "is folded away; optimise a freshly loaded model")
+        with torch.no_grad():  # before folding: pack_network folds the BatchNorm itself, in float64
+            model.engine, model.engine_signature = network_pack(*pack_network(model))
     model.fuse()
     for m in model.modules():
         if isinstance(m, ConvBN) and isinstance(m.bn, nn.BatchNorm2d):

@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from ..ops import VIM_MODES, upsample_argmax
+from ..ops import VIM_MODES, network, upsample_argmax
 from .fuse import FusedSeaAttention
 from .layers import ConvBNAct, resize
 from .strideformer import StrideFormer
@@ -68,6 +68,9 @@ class PPMobileSeg(nn.Module):
         self.vim_mode = vim_mode
         self.backbone = StrideFormer(**_CONFIGS[variant])
         self.decode_head = PPMobileSegHead(self.backbone.out_channels, num_classes)
+        # optimize()'s native engine: the packed blob and its signature (ppms_kernels.ops.network_pack)
+        self.register_buffer("engine", None, persistent=False)
+        self.engine_signature = None
 
     def fuse(self):
         """Inference fast path, in place: every SEA attention block becomes one ``ppms::sea_attention`` call with
@@ -79,8 +82,12 @@ class PPMobileSeg(nn.Module):
         return self
 
     def logits(self, x):
-        """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny."""
+        """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny (on the native engine after
+        ``optimize()``, for float32 CPU inputs in eval mode)."""
         _check_input(x, next(self.parameters()))
+        if self.engine is not None and not self.training and x.dtype == torch.float32 and x.device.type == "cpu" \
+                and self.engine.device.type == "cpu":
+            return network(x, self.engine, self.engine_signature)
         return self.decode_head(self.backbone(x))
 
     def forward(self, x):

@@ -27,7 +27,6 @@ import torch
 import torch.nn.functional as F
 
 from ..models import FusedSeaAttention, SeaAttention, optimize
-from ..models.engine import pack_network
 from ..models.weights import torch_to_paddle
 from ..ops import VERSION, build_info
 from ..ops import upsample_argmax as ppms_upsample_argmax
@@ -260,17 +259,18 @@ def _aten_depthwise(x, w, b, stride):
 ROWS = {
     "eager": ("(a) eager PyTorch, full upsample+argmax", "argmax"),
     "eager_vim": ("(b) eager PyTorch, PaddleSeg VIM", "vim"),
-    "ppms": ("(c) ppms: optimize() + exact VIM", "argmax"),
+    "ppms": ("(c) ppms: optimize() (native engine on CPU) + exact VIM", "argmax"),
+    "ppms_net": ("(c) ppms: optimize(), network only (logits)", None),
+    "ppms_modules": ("(c) ppms: optimize(engine=False) + exact VIM", "argmax"),
     "compile_eager": ("(d) torch.compile of (a)", "argmax"),
     "compile_ppms": ("(d) torch.compile of (c)", "argmax"),
     "ort": ("(e) ONNX Runtime, full upsample+argmax", "argmax"),
     "ort_net": ("(e) ONNX Runtime, network only (logits)", None),
     "paddle": ("(f) official Paddle (PaddleSeg 2.8.0, VIM on)", "vim"),
-    # The native engine as it stands (issue 13): the whole network in one core call, weights still packed per call.
-    "engine_net": ("(g) ppms engine preview, network only (logits)", None),
-    "engine": ("(g) ppms engine preview + exact VIM", "argmax"),
+    "openvino": ("(g) OpenVINO f32, full upsample+argmax", "argmax"),
+    "openvino_net": ("(g) OpenVINO f32, network only (logits)", None),
 }
-CPU_ONLY = ("ort", "ort_net", "paddle", "engine_net", "engine")
+CPU_ONLY = ("ort", "ort_net", "paddle", "openvino", "openvino_net")
 
 
 def e2e(device, models, rows=tuple(ROWS), size=512, batch=1, seed=0):
@@ -318,20 +318,39 @@ class _Logits(torch.nn.Module):
         return self.model.logits(x)
 
 
+def _onnx(module, x, tmp):
+    """``module`` exported to ONNX (torch.onnx, dynamo) in directory ``tmp``: the file's path."""
+    path = os.path.join(tmp, f"{type(module).__name__}.onnx")
+    with torch.inference_mode(False), torch.no_grad():
+        torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
+    return path
+
+
 def _ort(module, x):
     import onnxruntime as ort
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, f"{type(module).__name__}.onnx")
-        with torch.inference_mode(False), torch.no_grad():
-            torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
         so = ort.SessionOptions()
         so.intra_op_num_threads = torch.get_num_threads()
         so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(_onnx(module, x, tmp), so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     xn = x.numpy()
     return lambda: torch.from_numpy(sess.run(None, {name: xn})[0])
+
+
+def _openvino(module, x):
+    """OpenVINO's CPU plugin on the ONNX export, at f32 precision (its default computes in bf16 or f16 where the
+    CPU has them, which is not fp32-exact) and torch's thread count, latency mode."""
+    import openvino as ov
+
+    core = ov.Core()
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = core.compile_model(core.read_model(_onnx(module, x, tmp)), "CPU", {
+            "INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+            "PERFORMANCE_HINT": "LATENCY"})
+    request, xn = compiled.create_infer_request(), x.numpy()
+    return lambda: torch.from_numpy(request.infer({0: xn})[0].copy())
 
 
 def paddle(model, x, warmup, repeat):
@@ -361,9 +380,9 @@ def paddle(model, x, warmup, repeat):
         return torch.from_numpy(np.load(os.path.join(tmp, "labels.npy"))).long(), times
 
 
-def _ppms(model):
+def _ppms(model, engine=None):
     """Row (c): an optimised copy of ``model`` returning exact labels."""
-    fast = optimize(copy.deepcopy(model))
+    fast = optimize(copy.deepcopy(model), engine=engine)
     fast.upsample, fast.vim_mode = "vim", "exact"
     return fast
 
@@ -379,9 +398,12 @@ def build(row, model, x):
     if row == "eager_vim":
         ref = reference_model(model)
         return lambda: vim(ref.logits(x), size)
-    if row == "ppms":
-        fast = _ppms(model)
+    if row in ("ppms", "ppms_modules"):
+        fast = _ppms(model, engine=False if row == "ppms_modules" else None)
         return lambda: fast(x)
+    if row == "ppms_net":
+        fast = _ppms(model)
+        return lambda: fast.logits(x)
     if row == "compile_eager":
         f = torch.compile(_Labels(reference_model(model)))
         return lambda: f(x)
@@ -392,11 +414,8 @@ def build(row, model, x):
         return _ort(_Labels(reference_model(model)), x)
     if row == "ort_net":
         return _ort(_Logits(reference_model(model)), x)
-    if row in ("engine_net", "engine"):
-        weights, config = pack_network(model)
-        if row == "engine_net":
-            return lambda: torch.ops.ppms._network(x, weights, config)
-        return lambda: ppms_upsample_argmax(torch.ops.ppms._network(x, weights, config), size)
+    if row in ("openvino", "openvino_net"):
+        return _openvino((_Labels if row == "openvino" else _Logits)(reference_model(model)), x)
     raise ValueError(f"unknown row {row!r}; rows: {', '.join(ROWS)}")
 
 
@@ -540,7 +559,7 @@ def plot(results, path, title=""):
     for ax, g in zip(axes[:, 0], groups):
         rs = [r for r in ok if r.group == g]
         ax.barh([r.label for r in rs], [r.median_ms for r in rs],
-                color=["#c44e52" if "ppms" in r.row or r.row.startswith("engine") else "#4c72b0" for r in rs])
+                color=["#c44e52" if "ppms" in r.row else "#4c72b0" for r in rs])
         for i, r in enumerate(rs):
             ax.text(r.median_ms, i, f" {r.median_ms:.3g} ms ({r.ratio:.1f}x)", va="center")
         ax.invert_yaxis()

@@ -1,5 +1,6 @@
-"""The native engine's whole network (ppms::_network over pack_network's weights: stem, MobileNetV3 stages,
-transformer stages, AAM + head, one core call per image) against the model's own logits and labels."""
+"""The native engine's whole network (ppms::network over one ppms::network_pack blob: stem, MobileNetV3 stages,
+transformer stages, AAM + head, one core call per image) against the model's own logits and labels, and the blob's
+checks: weights that do not fit their config, and blobs that are truncated, corrupted or of another format."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -7,6 +8,7 @@ import torch.nn.functional as F
 from ppms_kernels import upsample_argmax
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.engine import pack_network
+from ppms_kernels.ops import logits_size, network, network_pack
 from ppms_kernels.testing import assert_labels_match
 
 from helpers import randomise
@@ -15,31 +17,94 @@ from helpers import randomise
 CASES = [(v, *size) for v in ("tiny", "base") for size in ((1, 512, 512), (3, 97, 131), (1, 16, 16))]
 
 
-@pytest.mark.parametrize("variant,B,H,W", CASES + [("tiny", 2, 1024, 512)])
+@pytest.fixture(scope="module")
+def tiny():
+    model = randomise(pp_mobileseg("tiny", num_classes=5)).eval()
+    weights, config = pack_network(model)
+    return model, weights, config, *network_pack(weights, config)
+
+
+@pytest.mark.parametrize("variant,B,H,W", CASES + [("tiny", 2, 1024, 512), ("base", 1, 1024, 512)])
 def test_logits_and_labels_match_the_model(variant, B, H, W):
     model = randomise(pp_mobileseg(variant, num_classes=150), seed=13).eval()
     x = torch.randn(B, 3, H, W)
     with torch.no_grad():
         want = model.logits(x)
-    got = torch.ops.ppms._network(x, *pack_network(model))
-    assert got.shape == want.shape
+    packed, signature = network_pack(*pack_network(model))
+    got = network(x, packed, signature)
+    assert got.shape == want.shape == (B, 150, *logits_size(signature, H, W))
     assert ((got - want).abs().max() / want.abs().max()).item() <= 1e-4
     up = F.interpolate(want, (H, W), mode="bilinear", align_corners=False)
     assert_labels_match(upsample_argmax(got, (H, W)), up.argmax(1), up)
 
 
-def test_refuses_weights_that_do_not_fit():
-    model = randomise(pp_mobileseg("tiny", num_classes=5)).eval()
-    weights, config = pack_network(model)
-    x = torch.randn(1, 3, 32, 32)
+def test_refuses_weights_that_do_not_fit(tiny):
+    _, weights, config, _, _ = tiny
     with pytest.raises(ValueError, match="weights end early"):
-        torch.ops.ppms._network(x, weights[:-3], config)
+        network_pack(weights[:-3], config)
     with pytest.raises(ValueError, match="left over"):
-        torch.ops.ppms._network(x, weights + [weights[-1]], config)
+        network_pack(weights + [weights[-1]], config)
     with pytest.raises(ValueError, match="config ends early"):
-        torch.ops.ppms._network(x, weights, config[:-2])
-    with pytest.raises(ValueError, match=r"\[B, 3, H, W\]"):
-        torch.ops.ppms._network(torch.randn(1, 4, 32, 32), weights, config)
-    base_weights, base_config = pack_network(randomise(pp_mobileseg("base", num_classes=5)).eval())
+        network_pack(weights, config[:-2])
+    with pytest.raises(ValueError, match=r"stage 1 block 0 expand weight must be \[16, 16\]"):
+        network_pack(weights[:2] + [weights[2][:, :8]] + weights[3:], config)
+    with pytest.raises(ValueError, match=r"config value 1 \(the stem's channels\)"):
+        network_pack(weights, [config[0], -4] + config[2:])
+    with pytest.raises(TypeError, match="float32"):
+        network_pack([w.double() for w in weights], config)
+    _, base_config = pack_network(randomise(pp_mobileseg("base", num_classes=5)).eval())
     with pytest.raises(ValueError):
-        torch.ops.ppms._network(x, weights, base_config)
+        network_pack(weights, base_config)
+
+
+def test_refuses_bad_inputs(tiny):
+    _, _, _, packed, signature = tiny
+    x = torch.randn(1, 3, 32, 32)
+    with pytest.raises(ValueError, match=r"\[B, 3, H, W\]"):
+        network(torch.randn(1, 4, 32, 32), packed, signature)
+    with pytest.raises(TypeError, match="float32"):
+        network(x.double(), packed, signature)
+    with pytest.raises(ValueError, match="non-empty"):
+        network(x[:0], packed, signature)
+    with pytest.raises(ValueError, match="too small"):
+        network(torch.randn(1, 3, 8, 8), packed, signature)
+    with pytest.raises(ValueError, match="signature"):
+        network(x, packed, [150] + signature[1:])
+    with pytest.raises(TypeError, match="uint8"):
+        network(x, packed.float(), signature)
+    assert network(x[..., ::2, :], packed, signature).shape == network(x[..., ::2, :].contiguous(), packed,
+                                                                      signature).shape
+
+
+def test_refuses_bad_blobs(tiny):
+    """Every truncation point of the header and tables, and a flip of any header / table byte, is refused or (when
+    the flipped byte is a weight value's) runs: never a crash."""
+    _, _, _, packed, signature = tiny
+    x = torch.randn(1, 3, 32, 32)
+    with pytest.raises(ValueError, match="not a ppms network blob"):
+        network(x, torch.zeros_like(packed), signature)
+    wrong = packed.clone()
+    wrong[8] += 1  # the format version
+    with pytest.raises(ValueError, match="format 2, this build reads format 1"):
+        network(x, wrong, signature)
+    table_end = 24 + 8 * packed[12:16].view(torch.int32).item() + 56 * packed[16:20].view(torch.int32).item()
+    for n in list(range(0, table_end, 7)) + [table_end, packed.numel() - 4]:
+        with pytest.raises(ValueError, match="network"):
+            network(x, packed[:n].clone(), signature)
+    gen = torch.Generator().manual_seed(0)
+    for i in torch.randint(0, table_end, (300,), generator=gen).tolist():
+        bad = packed.clone()
+        bad[i] ^= 1 << int(torch.randint(0, 8, (1,), generator=gen))
+        try:
+            network(x, bad, signature)
+        except ValueError as e:
+            assert "network" in str(e)
+
+
+def test_fake_kernel_traces(tiny):
+    model, _, _, packed, signature = tiny
+    x = torch.randn(2, 3, 97, 131)
+    want = network(x, packed, signature)
+    compiled = torch.compile(lambda t: network(t, packed, signature), fullgraph=True, dynamic=True)
+    torch.testing.assert_close(compiled(x), want, rtol=0, atol=0)
+    torch.library.opcheck(torch.ops.ppms.network.default, (x, packed, signature))

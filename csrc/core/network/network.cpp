@@ -1,6 +1,6 @@
 #include "ppms/network.h"
 
-#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -21,6 +21,36 @@ struct Act {
 
 int64_t down(int64_t n, int64_t stride) { return (n - 1) / stride + 1; }
 
+double block_flops(const InvertedResidual& b, int64_t H, int64_t W) {
+  const double ho = down(H, b.stride), wo = down(W, b.stride);
+  return 2.0 * (H * W * b.cin * b.cmid + ho * wo * b.cmid * (b.k * b.k + b.cout));
+}
+
+double transformer_flops(const TransformerBlock& t, int64_t H, int64_t W) {
+  const auto& d = t.dims;
+  const double h2 = down(H, 2), w2 = down(W, 2), q = d.qkv();
+  // stride conv, qkv, detail branch (depthwise + pw), row/col encodings, proj over the half-size map; the axial
+  // attention itself is small
+  const double sea = 2.0 * (h2 * w2 * d.dim * 9 + h2 * w2 * (q * d.dim + q * 9 + d.dim * q + d.dh * d.dim));
+  return sea + block_flops(t.mlp, H, W);
+}
+
+// Times one layer into profile (when given).
+class Timer {
+ public:
+  explicit Timer(NetworkProfile* p) : p_(p), t0_(std::chrono::steady_clock::now()) {}
+  void lap(std::string name, double flops) {
+    if (!p_) return;
+    const auto t1 = std::chrono::steady_clock::now();
+    p_->layers.push_back({std::move(name), std::chrono::duration<double>(t1 - t0_).count(), flops});
+    t0_ = t1;
+  }
+
+ private:
+  NetworkProfile* p_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
 }  // namespace
 
 void network_logits_size(const Network& n, int64_t H, int64_t W, int64_t* h, int64_t* w) {
@@ -30,29 +60,38 @@ void network_logits_size(const Network& n, int64_t H, int64_t W, int64_t* h, int
   aam_head_size(n.head, h8, w8, h, w);
 }
 
-Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,
-                      const Parallel& par) {
+Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits, const Parallel& par,
+                      NetworkProfile* profile) {
   if (image == nullptr || logits == nullptr) return Status::invalid("network: image and logits must not be null");
   if (H < 1 || W < 1) return Status::invalid("network: H and W must be >= 1");
+  if (profile) profile->layers.clear();
+  Timer timer(profile);
   Act cur(down(H, 2), down(W, 2), n.stem.cout);
   Status s = image_conv(n.stem, image, 3, H, W, 3, 2, cur.data.get(), Activation::hardswish, par);
   if (!s.ok()) return s;
+  timer.lap("stem", 2.0 * cur.h * cur.w * cur.c * 27);
   Act kept[2];            // x8 (after the second stage), x16 (after the first transformer stage)
   const Act* in = &cur;   // each layer reads *in and writes a fresh activation, which becomes cur
   for (int st = 0; st < 4; ++st) {
-    for (const auto& b : n.stages[st]) {
+    for (size_t i = 0; i < n.stages[st].size(); ++i) {
+      const auto& b = n.stages[st][i];
       if (b.cin != in->c)
         return Status::invalid("network: stage " + std::to_string(st + 1) + " expects " + std::to_string(b.cin) +
                                " channels, gets " + std::to_string(in->c));
       Act y(down(in->h, b.stride), down(in->w, b.stride), b.cout);
       if (!(s = inverted_residual(b, in->data.get(), in->h, in->w, y.data.get(), par)).ok()) return s;
+      timer.lap("stage " + std::to_string(st + 1) + " block " + std::to_string(i) + (b.has_se() ? " (se)" : ""),
+                block_flops(b, in->h, in->w));
       cur = std::move(y);
       in = &cur;
     }
     if (st >= 2)
-      for (const auto& t : n.transformers[st - 2]) {
+      for (size_t i = 0; i < n.transformers[st - 2].size(); ++i) {
+        const auto& t = n.transformers[st - 2][i];
         Act y(in->h, in->w, in->c);
         if (!(s = transformer_block(t, in->data.get(), in->h, in->w, y.data.get(), par)).ok()) return s;
+        timer.lap("transformer " + std::to_string(st - 1) + " block " + std::to_string(i),
+                  transformer_flops(t, in->h, in->w));
         cur = std::move(y);
         in = &cur;
       }
@@ -61,7 +100,16 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
       in = &kept[st - 1];
     }
   }
-  return aam_head(n.head, kept[0].feature(), kept[1].feature(), in->feature(), logits, par);
+  s = aam_head(n.head, kept[0].feature(), kept[1].feature(), in->feature(), logits, par);
+  int64_t h, w;
+  aam_head_size(n.head, kept[0].h, kept[0].w, &h, &w);
+  const AamHead& m = n.head;
+  const int last = m.x8_output ? 1 : 2;  // the embedding and gate of x32 run at its size, the others at the output's
+  double flops = 2.0 * h * w * m.classifier.cin * m.classifier.cout;
+  for (int i = 0; i <= last; ++i)
+    flops += 2.0 * (i == last ? in->h * in->w : h * w) * m.classifier.cin * (m.e[i].cin + m.a[i].cin);
+  timer.lap("aam + head", flops);
+  return s;
 }
 
 }  // namespace ppms

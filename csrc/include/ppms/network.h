@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ppms/aam.h"
@@ -10,6 +11,7 @@
 #include "ppms/inverted_residual.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
+#include "ppms/tensor.h"
 #include "ppms/transformer_block.h"
 
 namespace ppms {
@@ -21,11 +23,48 @@ struct Network {
   AamHead head;
 };
 
+// The packed network: one versioned blob with the architecture and every weight, BatchNorm folded and packed for the
+// kernels (what optimize() keeps, and what a model file holds). Little-endian:
+//   char magic[8] "PPMSNET"; uint32 format (kNetworkFormat); uint32 config values n; uint32 tensors t; uint32 0
+//   int64 config[n]
+//   t entries of int64 {kind (0 raw, 1 packed 1x1 [cout, cin], 2 packed depthwise [C, k, k]), rank, dims[4], offset}
+//   float data from the first multiple of 64 bytes; an entry's floats start `offset` floats into it
+// config: x8_output (1: base's AAMSx8 head, 0: tiny's AAM), c0 (the stem's channels); per MobileNetV3 stage its block
+// count and per block (cin, cmid, cout, k, stride, se, hardswish); per transformer stage (after stages 3 and 4) its
+// block count, dim, num_heads, key_dim.
+// weights (network_pack's input), folded, in the same order: stem [c0, 3, 3, 3] + bias; per block expand [cmid, cin]
+// + bias, depthwise [cmid, 1, k, k] + bias, project [cout, cmid] + bias, with SE [cse, cmid], [cse], [cmid, cse],
+// [cmid]; per transformer block the 15 sea::kWeightNames then the MLP's expand, depthwise, project (+ biases); the
+// AAM's embeddings E then gates A as (weight [C, cin], bias) pairs, the head's linear_fuse scale [C] and shift [C],
+// conv_seg [classes, C] + bias.
+constexpr uint32_t kNetworkFormat = 1;
+
+// Packs config + weights into *blob (checked: every shape against the config).
+Status network_pack(const int64_t* config, int64_t config_size, const View* weights, int64_t num_weights,
+                    std::vector<uint8_t>* blob);
+// Checks a blob (from anywhere: every count, shape and offset is verified against its size) and points *net into it;
+// the blob must stay alive and 4-byte aligned while net is used.
+Status network_bind(const void* blob, int64_t bytes, Network* net);
+
+// What a caller must know of a network to size its output without running it: {classes, x8_output, then the
+// stride of every layer before the x8 feature (the stem, stages 1 and 2)}. Logits are h x w with h = H passed
+// through h = (h - 1) / s + 1 per stride, then halved (floor) unless x8_output.
+std::vector<int64_t> network_signature(const Network& n);
+
 // The logits' height and width for an H x W image.
 void network_logits_size(const Network& n, int64_t H, int64_t W, int64_t* h, int64_t* w);
 
-// image [3][H][W] -> logits [h][w][classes] (network_logits_size).
+// Where a network_logits call spent its time, layer by layer (for tuning, and for the per-class GFLOP/s in docs/).
+struct NetworkProfile {
+  struct Layer {
+    std::string name;   // "stem", "stage 2 block 0 (se)", "transformer 1 block 0", "aam + head"
+    double seconds, flops;  // flops: 2 x multiply-adds of its convolutions and attention GEMMs
+  };
+  std::vector<Layer> layers;
+};
+
+// image [3][H][W] -> logits [h][w][classes] (network_logits_size); profile (optional) gets a line per layer.
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,
-                      const Parallel& parallel = {});
+                      const Parallel& parallel = {}, NetworkProfile* profile = nullptr);
 
 }  // namespace ppms

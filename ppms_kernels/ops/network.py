@@ -1,0 +1,34 @@
+"""``ppms::network`` (the native engine's whole network: image -> low-resolution logits, one core call per image) and
+``ppms::network_pack`` (the one blob of packed weights it runs on): wrappers and the fake kernel, which sizes the
+output from the blob's signature so that ``torch.compile(fullgraph=True)`` and ``torch.export`` trace through it."""
+import torch
+
+from . import _library  # noqa: F401  (registers torch.ops.ppms)
+
+
+def network_pack(weights, config):
+    """``(packed, signature)``: the folded ``weights`` and layer ``config`` (layout: ``csrc/include/ppms/network.h``;
+    :func:`ppms_kernels.models.engine.pack_network` gives both for a model) packed into one versioned uint8 blob, and
+    the signature :func:`network` needs beside it."""
+    packed = torch.ops.ppms.network_pack.default(weights, config)
+    return packed, list(torch.ops.ppms._network_signature.default(packed))
+
+
+def network(x, packed, signature):
+    """The whole network over a :func:`network_pack` blob: ``x [B, 3, H, W]`` float32 CPU -> logits
+    ``[B, classes, h, w]`` (1/8 of the input for base, 1/16 for tiny; :func:`logits_size`)."""
+    return torch.ops.ppms.network.default(x, packed, signature)
+
+
+def logits_size(signature, H, W):
+    """The logits' ``(h, w)`` for an ``H x W`` image (ints or symbolic), as the core computes them."""
+    for s in signature[2:]:
+        H, W = (H - 1) // s + 1, (W - 1) // s + 1
+    return (H, W) if signature[1] else (H // 2, W // 2)
+
+
+@torch.library.register_fake("ppms::network")
+def _network_fake(x, packed, signature):
+    torch._check(x.dim() == 4 and x.shape[1] == 3, lambda: f"network: x must be [B, 3, H, W], got {tuple(x.shape)}")
+    h, w = logits_size(signature, x.shape[2], x.shape[3])
+    return x.new_empty((x.shape[0], signature[0], h, w))
