@@ -1,9 +1,12 @@
 // Torch-free test of network_logits on a small network of the real structure (stem, four MobileNetV3 stages with and
 // without SE, two transformer stages, tiny's and base's AAM + head) with random weights: equal to the same layers
-// called one by one, serially and on a thread pool, at odd sizes. Under ASan it checks the hand-over of activations.
+// called one by one, serially and on a thread pool, at odd sizes; the same network through network_pack and
+// network_bind gives the same logits, and altered or cut blobs are refused. Under ASan it checks the hand-over of
+// activations and that no blob makes network_bind read outside it.
 // (tests/ops/test_network.py holds the whole network to the model's PyTorch logits.)
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <vector>
@@ -14,38 +17,52 @@
 
 namespace {
 
-struct Store {  // owns every packed weight of the test network
+struct Store {  // owns every weight of the test network: packed by hand, and raw (with the config) for network_pack
   std::vector<std::unique_ptr<ppms::PackedConv1x1>> convs;
   std::vector<std::vector<float>> floats;
   std::vector<std::unique_ptr<ppms::synthetic::SeaWeights>> sea;
+  std::vector<ppms::View> raw;  // network_pack's weights, in its order
+  std::vector<int64_t> config;
   std::mt19937 rng{21};
 
-  ppms::Conv1x1Weights conv(int64_t cin, int64_t cout) {
-    const auto w = ppms::synthetic::normal(cout * cin, 0.4f / std::sqrt(static_cast<float>(cin)), rng);
-    const auto b = ppms::synthetic::normal(cout, 0.1f, rng);
-    convs.push_back(std::make_unique<ppms::PackedConv1x1>());
-    convs.back()->pack(w.data(), b.data(), cout, cin);
-    return convs.back()->weights();
-  }
   const float* values(int64_t n, float scale) {
     floats.push_back(ppms::synthetic::normal(n, scale, rng));
     return floats.back().data();
   }
+  ppms::Conv1x1Weights conv(int64_t cin, int64_t cout) {
+    const float* w = values(cout * cin, 0.4f / std::sqrt(static_cast<float>(cin)));
+    const float* b = values(cout, 0.1f);
+    raw.push_back(ppms::View(w, {cout, cin}));
+    raw.push_back(ppms::View(b, {cout}));
+    convs.push_back(std::make_unique<ppms::PackedConv1x1>());
+    convs.back()->pack(w, b, cout, cin);
+    return convs.back()->weights();
+  }
   ppms::InvertedResidual block(int64_t cin, int64_t cmid, int64_t cout, int64_t k, int64_t stride, bool se,
                                ppms::Activation act) {
+    if (act != ppms::Activation::relu6)  // not the transformers' MLP
+      config.insert(config.end(), {cin, cmid, cout, k, stride, se, act == ppms::Activation::hardswish});
     ppms::InvertedResidual b;
     b.cin = cin, b.cmid = cmid, b.cout = cout, b.k = k, b.stride = stride, b.expand_act = b.depthwise_act = act;
     b.expand = conv(cin, cmid);
+    const float *w = values(cmid * k * k, 0.3f), *bias = values(cmid, 0.1f);
+    raw.push_back(ppms::View(w, {cmid, 1, k, k}));
+    raw.push_back(ppms::View(bias, {cmid}));
     std::vector<float> dw(cmid * (k * k + 1));
-    ppms::depthwise_pack(values(cmid * k * k, 0.3f), values(cmid, 0.1f), cmid, k, dw.data());
+    ppms::depthwise_pack(w, bias, cmid, k, dw.data());
     floats.push_back(dw);
     b.depthwise = ppms::depthwise_weights(floats.back().data(), cmid, k);
-    b.project = conv(cmid, cout);
-    if (se) {
-      b.cse = cmid / 4, b.se1_w = values(b.cse * cmid, 0.3f), b.se1_b = values(b.cse, 0.1f);
-      b.se2_w = values(cmid * b.cse, 0.3f), b.se2_b = values(cmid, 0.1f);
-      b.project_raw = values(cout * cmid, 0.4f / std::sqrt(static_cast<float>(cmid))), b.project_bias = values(cout, 0.1f);
+    if (!se) {
+      b.project = conv(cmid, cout);
+      return b;
     }
+    b.cse = cmid / 4;
+    b.project_raw = values(cout * cmid, 0.4f / std::sqrt(static_cast<float>(cmid))), b.project_bias = values(cout, 0.1f);
+    b.se1_w = values(b.cse * cmid, 0.3f), b.se1_b = values(b.cse, 0.1f);
+    b.se2_w = values(cmid * b.cse, 0.3f), b.se2_b = values(cmid, 0.1f);
+    raw.insert(raw.end(), {ppms::View(b.project_raw, {cout, cmid}), ppms::View(b.project_bias, {cout}),
+                           ppms::View(b.se1_w, {b.cse, cmid}), ppms::View(b.se1_b, {b.cse}),
+                           ppms::View(b.se2_w, {cmid, b.cse}), ppms::View(b.se2_b, {cmid})});
     return b;
   }
   ppms::TransformerBlock transformer(int64_t dim, int64_t heads, int64_t key_dim) {
@@ -53,11 +70,62 @@ struct Store {  // owns every packed weight of the test network
     t.dims = ppms::sea::Dims{dim, heads, key_dim, 2 * heads * key_dim};
     sea.push_back(std::make_unique<ppms::synthetic::SeaWeights>(t.dims, 16, rng));
     t.attention = sea.back()->w;
+    const auto& v = sea.back()->t;
+    const int64_t Q = t.dims.qkv(), dh = t.dims.dh;
+    const int64_t shapes[15][3] = {{dim, 9}, {dim}, {Q, dim}, {Q}, {Q, 9}, {Q}, {dim, Q}, {dim},
+                                   {dh, dh}, {dh}, {dh, dh}, {dh}, {dim, dh}, {dim}, {4, heads * key_dim, 16}};
+    for (int i = 0; i < 15; ++i) {
+      ppms::View w(v[i].data(), {shapes[i][0]});
+      for (int d = 1; d < 3 && shapes[i][d]; ++d) w.dims[w.rank++] = shapes[i][d];
+      raw.push_back(w);
+    }
     t.mlp = block(dim, 2 * dim, dim, 3, 1, false, ppms::Activation::relu6);
     t.mlp.expand_act = ppms::Activation::none;
     return t;
   }
 };
+
+// Checks network_logits of the network from blob (network_bind) against want, bit for bit: both pack the same weights
+// with the same code.
+int check_blob(const std::vector<uint8_t>& blob, const std::vector<float>& image, int64_t H, int64_t W,
+               const std::vector<float>& want, const char* what) {
+  ppms::Network n;
+  std::vector<float> got(want.size(), NAN);
+  auto s = ppms::network_bind(blob.data(), static_cast<int64_t>(blob.size()), &n);
+  if (s.ok()) s = ppms::network_logits(n, image.data(), H, W, got.data());
+  if (s.ok() && std::memcmp(got.data(), want.data(), 4 * want.size()) == 0) return 0;
+  std::printf("FAIL network_pack / network_bind (%s): %s\n", what, s.message().c_str());
+  return 1;
+}
+
+// A blob altered anywhere in its header or tables, or cut anywhere, is refused or runs (where the change only
+// moves an entry onto other weights): never a read outside it (ASan) or a crash.
+int check_hostile(const std::vector<uint8_t>& blob, std::mt19937& rng) {
+  int failures = 0;
+  uint32_t config, tensors;
+  std::memcpy(&config, blob.data() + 12, 4);
+  std::memcpy(&tensors, blob.data() + 16, 4);
+  const size_t tables = 24 + 8 * size_t{config} + 56 * size_t{tensors};
+  const auto image = ppms::synthetic::normal(3 * 16 * 16, 1.f, rng);
+  std::vector<float> out(64 * 16);
+  for (size_t cut = 0; cut < tables + 64; cut += 5) {
+    std::vector<uint8_t> b(blob.begin(), blob.begin() + cut);
+    ppms::Network n;
+    if (ppms::network_bind(b.data(), static_cast<int64_t>(b.size()), &n).ok()) {
+      std::printf("FAIL network_bind accepts a blob cut at %zu of %zu bytes\n", cut, blob.size());
+      ++failures;
+    }
+  }
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<uint8_t> b = blob;
+    b[rng() % tables] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    if (i % 2) b[rng() % tables] = static_cast<uint8_t>(rng());
+    ppms::Network n;
+    if (ppms::network_bind(b.data(), static_cast<int64_t>(b.size()), &n).ok() && i % 50 == 0)
+      ppms::network_logits(n, image.data(), 16, 16, out.data());  // any weights: it must only not crash
+  }
+  return failures;
+}
 
 }  // namespace
 
@@ -67,22 +135,35 @@ int main() {
   for (const bool base : {false, true}) {
     Store st;
     ppms::Network n;
+    st.config = {base, 8};
     n.stem = st.conv(27, 8);
     const auto relu = ppms::Activation::relu, hs = ppms::Activation::hardswish;
+    st.config.push_back(2);
     n.stages[0] = {st.block(8, 8, 8, 3, 1, true, relu), st.block(8, 24, 12, 3, 2, false, relu)};
+    st.config.push_back(2);
     n.stages[1] = {st.block(12, 32, 16, 5, 2, true, hs), st.block(16, 32, 16, 5, 1, true, hs)};
+    st.config.push_back(1);
     n.stages[2] = {st.block(16, 48, 24, 5, 2, true, hs)};
+    st.config.push_back(1);
     n.stages[3] = {st.block(24, 64, 32, 3, 2, true, hs)};
+    st.config.insert(st.config.end(), {1, 24, 2, 4, 2, 32, 2, 4});
     n.transformers[0] = {st.transformer(24, 2, 4)};
     n.transformers[1] = {st.transformer(32, 2, 4), st.transformer(32, 2, 4)};
     n.head.x8_output = base;
     const int64_t C = 16, cs[3] = {16, 24, 32};
-    for (int i = 0; i < (base ? 2 : 3); ++i) {
-      n.head.e[i] = st.conv(base && i == 1 ? 32 : cs[i], C);
-      n.head.a[i] = st.conv(base ? (i == 0 ? 24 : 32) : cs[i], C);
-    }
+    for (int i = 0; i < (base ? 2 : 3); ++i) n.head.e[i] = st.conv(base && i == 1 ? 32 : cs[i], C);
+    for (int i = 0; i < (base ? 2 : 3); ++i) n.head.a[i] = st.conv(base ? (i == 0 ? 24 : 32) : cs[i], C);
     n.head.fuse_scale = st.values(C, 1.f), n.head.fuse_shift = st.values(C, 0.5f);
+    st.raw.insert(st.raw.end(), {ppms::View(n.head.fuse_scale, {C}), ppms::View(n.head.fuse_shift, {C})});
     n.head.classifier = st.conv(C, 5);
+    std::vector<uint8_t> blob;
+    const auto packed = ppms::network_pack(st.config.data(), static_cast<int64_t>(st.config.size()), st.raw.data(),
+                                           static_cast<int64_t>(st.raw.size()), &blob);
+    if (!packed.ok()) {
+      std::printf("FAIL network_pack: %s\n", packed.message().c_str());
+      return 1;
+    }
+    failures += check_hostile(blob, st.rng);
     for (const auto& hw : {std::pair<int64_t, int64_t>{64, 64}, {37, 50}, {16, 16}}) {
       const int64_t H = hw.first, W = hw.second;
       const auto image = ppms::synthetic::normal(3 * H * W, 1.f, st.rng);
@@ -111,6 +192,8 @@ int main() {
       ppms::network_logits_size(n, H, W, &lh, &lw);
       std::vector<float> want(lh * lw * 5);
       ppms::aam_head(n.head, {x8.data(), h8, w8, c8}, {x16.data(), h16, w16, c16}, {cur.data(), h, w, c}, want.data());
+      failures += check_blob(blob, image, H, W, want, base ? "base" : "tiny");
+      ++cases;
       for (const bool threaded : {false, true}) {
         std::vector<float> got(want.size(), NAN);
         const auto s = ppms::network_logits(n, image.data(), H, W, got.data(), threaded ? pool.parallel() : ppms::Parallel{});
