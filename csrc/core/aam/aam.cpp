@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/common/fast_math.h"
 #include "core/common/linear_axis.h"
+#include "core/cpu.h"
 
 namespace ppms {
 
@@ -33,12 +35,27 @@ void resize(const float* x, int64_t h, int64_t w, int64_t C, float* y, int64_t H
   });
 }
 
-float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+PPMS_CLONES void sigmoid_range(float* x, int64_t i0, int64_t i1) {
+#pragma omp simd
+  for (int64_t i = i0; i < i1; ++i) x[i] = fast_sigmoid(x[i]);
+}
 
 void sigmoid_inplace(float* x, int64_t n, const Parallel& par) {
-  par.for_range(n, 4096, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) x[i] = sigmoid(x[i]);
-  });
+  par.for_range(n, 4096, [&](int64_t i0, int64_t i1) { sigmoid_range(x, i0, i1); });
+}
+
+// base: out += sig(a0) * gate * e0
+PPMS_CLONES void gate_base(float* out, const float* a0, const float* gate, const float* e0, int64_t i0, int64_t i1) {
+#pragma omp simd
+  for (int64_t i = i0; i < i1; ++i) out[i] += (fast_sigmoid(a0[i]) * gate[i]) * e0[i];
+}
+
+// tiny: out += sig(a0) * sig(a1) * gate * (e0 + e1)
+PPMS_CLONES void gate_tiny(float* out, const float* a0, const float* a1, const float* gate, const float* e0,
+                           const float* e1, int64_t i0, int64_t i1) {
+#pragma omp simd
+  for (int64_t i = i0; i < i1; ++i)
+    out[i] += ((fast_sigmoid(a0[i]) * fast_sigmoid(a1[i])) * gate[i]) * (e0[i] + e1[i]);
 }
 
 // y [P][cout] = conv(x [P][cin]).
@@ -89,9 +106,7 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
     resize(x16.data, x16.h, x16.w, x16.c, r16.get(), H, W, par);
     if (!(s = conv(m.a[0], r16.get(), P, t.get(), par)).ok()) return s;
     if (!(s = conv(m.e[0], x8.data, P, t2.get(), par)).ok()) return s;
-    par.for_range(P, 64, [&](int64_t p0, int64_t p1) {
-      for (int64_t i = p0 * C; i < p1 * C; ++i) out[i] += (sigmoid(t[i]) * gate[i]) * t2[i];
-    });
+    par.for_range(P, 64, [&](int64_t p0, int64_t p1) { gate_base(out.get(), t.get(), gate.get(), t2.get(), p0 * C, p1 * C); });
   } else {
     // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); out += sig(A0 l1) * sig(A1 l2) * ha * (E0 l1 + E1 l2)
     if (!(s = at(x8, m.e[0].cin)).ok() || !(s = at(x16, m.e[1].cin)).ok()) return s;
@@ -102,8 +117,7 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
         !(s = conv(m.a[1], l2.get(), P, t3.get(), par)).ok() || !(s = conv(m.e[1], l2.get(), P, t4.get(), par)).ok())
       return s;
     par.for_range(P, 64, [&](int64_t p0, int64_t p1) {
-      for (int64_t i = p0 * C; i < p1 * C; ++i)
-        out[i] += ((sigmoid(t[i]) * sigmoid(t3[i])) * gate[i]) * (t2[i] + t4[i]);
+      gate_tiny(out.get(), t.get(), t3.get(), gate.get(), t2.get(), t4.get(), p0 * C, p1 * C);
     });
   }
   // head: relu(scale * out + shift), then the classifier

@@ -1,6 +1,7 @@
 // A dense k x k convolution (padding k / 2, stride 1 or 2) of a planar (NCHW) image into channels-last (NHWC)
 // output, with bias and activation: the network's stem, which also moves the user's NCHW input into the engine's
-// layout on the way. Each output row gathers its patches ([Wo][cin * k * k], im2col) and runs conv1x1 on them.
+// layout on the way. It is computed directly, tap by tap over rows of accumulators (cin * k * k = 27 is too short
+// a dot product for a GEMM to pay for gathering its patches).
 #pragma once
 
 #include <cstdint>
