@@ -31,7 +31,8 @@ PPMS_CLONES void panel_row(const float* x, int64_t cin, int64_t H, int64_t W, in
         std::copy(taps + ((c * k + ky) * k + kx) * P, taps + ((c * k + ky) * k + kx + 1) * P, w);
         // the output pixels whose input column wo * stride - pad + kx lies in [0, W)
         const int64_t lo = std::max<int64_t>(0, (pad - kx + stride - 1) / stride);
-        const int64_t hi = std::min<int64_t>(Wo, (W - 1 + pad - kx) / stride + 1);
+        const int64_t last = W - 1 + pad - kx;  // the last such wo is last / stride (none when negative)
+        const int64_t hi = last < 0 ? 0 : std::min<int64_t>(Wo, last / stride + 1);
         for (int64_t wo = lo; wo < hi; ++wo) {
           const float v = row[wo * stride - pad + kx];
 #pragma omp simd
