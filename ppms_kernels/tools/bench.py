@@ -59,6 +59,7 @@ class Result:
     calls: int = 0               # calls of the row in each round
     ratio: float = float("nan")  # median of the group's first row / this row's median: its speed-up over (a)
     label_flips: int = 0         # near-tie pixels that differ from the row's reference
+    peak_mb: float = float("nan")  # growth of the process's peak RSS during one warm call (CPU, Linux: _peak_growth)
     error: str = ""              # why the row could not run (missing package, failed export or compile, mismatch)
 
 
@@ -269,8 +270,12 @@ ROWS = {
     "paddle": ("(f) official Paddle (PaddleSeg 2.8.0, VIM on)", "vim"),
     "openvino": ("(g) OpenVINO f32, full upsample+argmax", "argmax"),
     "openvino_net": ("(g) OpenVINO f32, network only (logits)", None),
+    # Its own venv (bash scripts/executorch_venv.sh); lowering takes 1-2 minutes a model.
+    "executorch": ("(h) ExecuTorch + XNNPACK, full upsample+argmax", "argmax"),
+    "executorch_net": ("(h) ExecuTorch + XNNPACK, network only (logits)", None),
 }
-CPU_ONLY = ("ort", "ort_net", "paddle", "openvino", "openvino_net")
+CPU_ONLY = ("ort", "ort_net", "paddle", "openvino", "openvino_net", "executorch", "executorch_net")
+SELF_TIMED = ("paddle", "executorch", "executorch_net")  # rows timed in their own process
 
 
 def e2e(device, models, rows=tuple(ROWS), size=512, batch=1, seed=0):
@@ -285,8 +290,13 @@ def e2e(device, models, rows=tuple(ROWS), size=512, batch=1, seed=0):
 
 
 def _e2e_row(group, row, model, x, ref):
-    make = functools.partial(paddle, model, x) if row == "paddle" else functools.partial(build, row, model, x)
-    return Row(group, row, ROWS[row][0], make, lambda out: check(row, out, ref()), times_itself=row == "paddle")
+    if row == "paddle":
+        make = functools.partial(paddle, model, x)
+    elif row in ("executorch", "executorch_net"):
+        make = functools.partial(executorch, (_Labels if row == "executorch" else _Logits)(reference_model(model)), x)
+    else:
+        make = functools.partial(build, row, model, x)
+    return Row(group, row, ROWS[row][0], make, lambda out: check(row, out, ref()), times_itself=row in SELF_TIMED)
 
 
 def reference_model(model):
@@ -378,6 +388,34 @@ def paddle(model, x, warmup, repeat):
         with open(os.path.join(tmp, "times.json")) as f:
             times = json.load(f)
         return torch.from_numpy(np.load(os.path.join(tmp, "labels.npy"))).long(), times
+
+
+def executorch(module, x, warmup, repeat):
+    """``module`` through torch.export, lowered to ExecuTorch with the XNNPACK delegate and run at torch's thread
+    count, in .cache/executorch-venv (its own packages; ``executorch_run.py``): its output and the seconds of each
+    timed run."""
+    import numpy as np
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    python = os.path.join(root, ".cache", "executorch-venv", "bin", "python")
+    if x.is_cuda:
+        raise ValueError("runs on CPU only")
+    if not os.path.exists(python):
+        raise ImportError(name="executorch (bash scripts/executorch_venv.sh)")
+    with tempfile.TemporaryDirectory() as tmp:
+        with torch.inference_mode(False), torch.no_grad():
+            torch.export.save(torch.export.export(module.eval(), (x,)), os.path.join(tmp, "net.pt2"))
+        np.save(os.path.join(tmp, "x.npy"), x.numpy())
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "executorch_run.py")
+        done = subprocess.run([python, script, "--lower", os.path.join(tmp, "net.pt2"), "--program",
+                               os.path.join(tmp, "net.pte"), "--input", os.path.join(tmp, "x.npy"), "--out", tmp,
+                               "--threads", str(torch.get_num_threads()), "--warmup", str(warmup),
+                               "--repeat", str(repeat)], capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"ExecuTorch run failed: {done.stderr.strip().splitlines()[-1:]}")
+        with open(os.path.join(tmp, "times.json")) as f:
+            times = json.load(f)
+        return torch.from_numpy(np.load(os.path.join(tmp, "out.npy"))), times
 
 
 def _ppms(model, engine=None):
@@ -508,11 +546,34 @@ def _prepare(row, r, device, warmup, repeat):
             r.label_flips = row.check(fn())  # the first warm-up call, where compilation happens
             once = min(TIMERS[device](fn, 1) for _ in range(max(warmup - 1, 1)))
             r.calls = max(1, round(ROUND_S[device] / max(once, 1e-6)))
+            if device == "cpu":
+                r.peak_mb = _peak_growth(fn)
             return fn
     except ImportError as e:
         r.error = f"not installed: {e.name or e}"
     except Exception as e:  # a row that cannot run is reported, not fatal to the others
         r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+
+
+def _peak_growth(fn):
+    """MB by which one call of ``fn`` raises the process's peak resident memory: its activations and scratch (weights
+    and anything kept between calls are resident before it starts). Free heap memory is handed back first
+    (malloc_trim), so that memory the call reuses from its last run counts; NaN where Linux's peak reset is missing."""
+    import ctypes
+
+    def status(key):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current VmRSS
+        before = status("VmRSS:")
+        fn()
+        return status("VmHWM:") - before
+    except (OSError, StopIteration):
+        return float("nan")
 
 
 def _summarise(r, times):
@@ -522,16 +583,18 @@ def _summarise(r, times):
 # ---- output
 
 def table(results):
-    """One block per group: median and min per call, the speed-up over the group's first row, near-tie flips."""
-    lines = [f"  {'row':46} {'median ms':>10} {'min ms':>9} {'vs (a)':>7}  note"]
+    """One block per group: median and min per call, the speed-up over the group's first row, the peak memory a call
+    adds (``_peak_growth``), near-tie flips."""
+    lines = [f"  {'row':56} {'median ms':>10} {'min ms':>9} {'vs (a)':>7} {'peak MB':>8}  note"]
     for group, rs in itertools.groupby(results, key=lambda r: r.group):
         lines.append(group)
         for r in rs:
             if r.error:
-                lines.append(f"  {r.label:46} {'-':>10} {'-':>9} {'-':>7}  {r.error}")
+                lines.append(f"  {r.label:56} {'-':>10} {'-':>9} {'-':>7} {'-':>8}  {r.error}")
                 continue
             note = f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else ""
-            lines.append(f"  {r.label:46} {r.median_ms:>10.3f} {r.min_ms:>9.3f} {r.ratio:>6.1f}x  {note}".rstrip())
+            lines.append(f"  {r.label:56} {r.median_ms:>10.3f} {r.min_ms:>9.3f} {r.ratio:>6.1f}x {r.peak_mb:>8.1f}  "
+                         f"{note}".rstrip())
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ namespace gemm {
 void kernel_scalar(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
 #if defined(__x86_64__) || defined(_M_X64)
 void kernel_avx2(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
+void kernel_avx512(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
 #endif
 #if defined(__aarch64__)
 void kernel_neon(int64_t M, int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C);
