@@ -1,14 +1,18 @@
 """The ops called from several Python threads at once, while torch's thread count changes underneath them, give
 the answers they give alone: the kernels keep no global mutable state."""
+import os
+import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
 from ppms_kernels import valid_interpolate
-from ppms_kernels.models import SeaAttention
-from ppms_kernels.models import FusedSeaAttention
+from ppms_kernels.models import FusedSeaAttention, SeaAttention, optimize, pp_mobileseg
 from ppms_kernels.testing import realistic_logits
+
+from helpers import randomise
 
 
 def test_ops_from_many_threads_match_their_single_thread_answers():
@@ -47,3 +51,49 @@ def test_ops_from_many_threads_match_their_single_thread_answers():
             t.join()
             torch.set_num_threads(before)
     assert all(results), f"{results.count(False)} of {len(results)} concurrent calls differ from the serial answer"
+
+
+def test_engine_from_many_threads_and_in_a_forked_child():
+    """The engine's thread pools (one per torch thread count) under concurrent calls while the count changes, and in
+    a child forked after the parent used them (a DataLoader worker), where the parent's pool threads do not exist."""
+    model = optimize(randomise(pp_mobileseg("tiny", num_classes=5), seed=3))
+    x = torch.randn(1, 3, 64, 80)
+    before = torch.get_num_threads()
+    with torch.inference_mode():
+        want = model.logits(x)
+        stop = threading.Event()
+
+        def toggle():
+            n = 0
+            while not stop.is_set():
+                torch.set_num_threads(1 + n % 2)
+                n += 1
+
+        t = threading.Thread(target=toggle)
+        t.start()
+        try:
+            with ThreadPoolExecutor(max_workers=3) as pool:
+                same = list(pool.map(lambda _: torch.allclose(model.logits(x), want, rtol=1e-5, atol=1e-6), range(12)))
+        finally:
+            stop.set()
+            t.join()
+            torch.set_num_threads(2)
+        assert all(same), f"{same.count(False)} of {len(same)} concurrent calls differ"
+        model.logits(x)  # the 2-thread pool exists in this process now
+        pid = os.fork()
+        if pid == 0:  # the child: exit 0 only if the engine runs and agrees
+            try:
+                os._exit(0 if torch.allclose(model.logits(x), want, rtol=1e-5, atol=1e-6) else 1)
+            except BaseException:
+                os._exit(2)
+        torch.set_num_threads(before)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0, "the forked child's engine call failed"
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child's engine call hung (the parent's pool threads are gone after fork)")

@@ -9,8 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <tuple>
 #include <string>
+#include <tuple>
+
+#include <unistd.h>
 
 #include "adapt.h"
 #include "messages.h"
@@ -336,8 +338,14 @@ at::Tensor network_pack_cpu(at::TensorList ws, at::IntArrayRef config) {
 Parallel engine_parallel() {
   static std::mutex m;
   static std::map<int, std::unique_ptr<ThreadPool>> pools;
+  static pid_t owner = getpid();
   const int n = at::get_num_threads();
   std::lock_guard<std::mutex> g(m);
+  if (getpid() != owner) {  // a forked child (a DataLoader worker, say): the parent's pool threads do not exist here
+    for (auto& p : pools) p.second.release();  // never joined: destroying them would wait on those threads
+    pools.clear();
+    owner = getpid();
+  }
   auto& p = pools[n];
   if (!p) p = std::make_unique<ThreadPool>(n);
   return p->parallel();

@@ -1,6 +1,6 @@
 """The weights of the native engine's operators, taken from a PP-MobileSeg model with every BatchNorm folded (float64
 folding, float32 result): per MobileNetV3 block, per transformer MLP, for AAM + head, and for the whole network as
-``ppms::_network`` takes them."""
+``ppms::network_pack`` takes them."""
 from torch import nn
 
 from .fuse import fold, pack
@@ -45,7 +45,7 @@ def aam_head_weights(model):
 
 
 def pack_network(model):
-    """``(weights, config)`` of ``ppms::_network`` for ``model`` (its eval-mode forward, BatchNorm folded)."""
+    """``(weights, config)`` of ``ppms::network_pack`` for ``model`` (its eval-mode forward, BatchNorm folded)."""
     bb = model.backbone
     stem = bb.smb1.conv
     weights, config = _contiguous(_conv_bn(stem)), [int(model.variant == "base"), stem.c.out_channels]

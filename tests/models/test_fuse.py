@@ -29,19 +29,47 @@ def test_fused_model_matches_unfused(variant):
     assert sum(isinstance(m, FusedSeaAttention) for m in model.modules()) == {"tiny": 4, "base": 6}[variant]
 
 
+@pytest.mark.parametrize("engine", [True, False], ids=["engine", "modules"])
 @pytest.mark.parametrize("variant", ["tiny", "base"])
-def test_optimize_folds_every_batchnorm_and_stays_exact(variant):
+def test_optimize_folds_every_batchnorm_and_stays_exact(variant, engine):
     model = randomise(pp_mobileseg(variant, num_classes=19), seed=5).eval()
     x = torch.randn(2, 3, 97, 130)
     with torch.no_grad():
         ref = model.logits(x)
         ref_labels = model(x)
-        optimize(model)
+        optimize(model, engine=engine)
         out = model.logits(x)
         labels = model(x)
-    assert rel_err(out, ref) <= 1e-5
+    assert rel_err(out, ref) <= (1e-4 if engine else 1e-5)
+    assert (model.engine is not None) == engine
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     assert_labels_match(labels, ref_labels, torch.nn.functional.interpolate(ref, x.shape[-2:], mode="bilinear"))
+
+
+def test_optimize_default_and_refusals():
+    model = randomise(pp_mobileseg("tiny", num_classes=7), seed=5).eval()
+    assert optimize(model).engine.dtype == torch.uint8
+    optimize(model)  # again: the blob is kept
+    assert optimize(model, engine=False).engine is None
+    with pytest.raises(ValueError, match="optimised without the engine"):
+        optimize(model, engine=True)
+    with pytest.raises(ValueError, match="float32 models on the CPU"):
+        optimize(pp_mobileseg("tiny").double(), engine=True)
+    assert optimize(pp_mobileseg("tiny").double()).engine is None
+
+
+def test_compile_and_export_engine_model():
+    model = optimize(randomise(pp_mobileseg("tiny", num_classes=7), seed=5))
+    x = torch.randn(2, 3, 80, 96)
+    with torch.no_grad():
+        labels, logits = model(x), model.logits(x)
+        compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+        torch.testing.assert_close(compiled(x), labels)
+        ep = torch.export.export(model, (x,))
+    assert "ppms.network" in str(ep.graph) and "ppms.upsample_argmax" in str(ep.graph)
+    with torch.no_grad():
+        torch.testing.assert_close(ep.module()(x), labels)
+        torch.testing.assert_close(torch.compile(model.logits, fullgraph=True, backend="aot_eager")(x), logits)
 
 
 def test_model_trains_with_the_kernel_in_place():
