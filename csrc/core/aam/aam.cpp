@@ -1,5 +1,7 @@
 #include "ppms/aam.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -16,23 +18,21 @@ namespace {
 using Buffer = std::unique_ptr<float[]>;
 Buffer buffer(int64_t n) { return Buffer(new float[n]); }
 
-// y [H][W][C] = bilinear(x [h][w][C]) (align_corners=False); ratio_h/w as LinearAxis (0: h / H).
-void resize(const float* x, int64_t h, int64_t w, int64_t C, float* y, int64_t H, int64_t W, const Parallel& par,
-            double ratio_h = 0, double ratio_w = 0) {
-  const LinearAxis ys(h, H, ratio_h), xs(w, W, ratio_w);
-  par.for_range(H, 1, [&](int64_t Y0, int64_t Y1) {
-    for (int64_t Y = Y0; Y < Y1; ++Y) {
-      const float *r0 = x + ys.i0[Y] * w * C, *r1 = x + ys.i1[Y] * w * C;
-      const float a = ys.l0[Y], b = ys.l1[Y];
-      for (int64_t X = 0; X < W; ++X) {
-        const float *p00 = r0 + xs.i0[X] * C, *p01 = r0 + xs.i1[X] * C, *p10 = r1 + xs.i0[X] * C,
-                    *p11 = r1 + xs.i1[X] * C;
-        const float c0 = xs.l0[X], c1 = xs.l1[X];
-        float* o = y + (Y * W + X) * C;
-        for (int64_t c = 0; c < C; ++c) o[c] = a * (c0 * p00[c] + c1 * p01[c]) + b * (c0 * p10[c] + c1 * p11[c]);
-      }
+// Rows [Y0, Y1) of y [H][W][C] = bilinear(x [h][w][C]) (align_corners=False) into band [Y1 - Y0][W][C].
+PPMS_CLONES void resize_rows(const float* x, int64_t w, int64_t C, const LinearAxis& ys, const LinearAxis& xs,
+                             int64_t W, int64_t Y0, int64_t Y1, float* __restrict band) {
+  for (int64_t Y = Y0; Y < Y1; ++Y) {
+    const float *r0 = x + ys.i0[Y] * w * C, *r1 = x + ys.i1[Y] * w * C;
+    const float a = ys.l0[Y], b = ys.l1[Y];
+    for (int64_t X = 0; X < W; ++X) {
+      const float *p00 = r0 + xs.i0[X] * C, *p01 = r0 + xs.i1[X] * C, *p10 = r1 + xs.i0[X] * C,
+                  *p11 = r1 + xs.i1[X] * C;
+      const float c0 = xs.l0[X], c1 = xs.l1[X];
+      float* o = band + ((Y - Y0) * W + X) * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) o[c] = a * (c0 * p00[c] + c1 * p01[c]) + b * (c0 * p10[c] + c1 * p11[c]);
     }
-  });
+  }
 }
 
 PPMS_CLONES void sigmoid_range(float* x, int64_t i0, int64_t i1) {
@@ -40,9 +40,6 @@ PPMS_CLONES void sigmoid_range(float* x, int64_t i0, int64_t i1) {
   for (int64_t i = i0; i < i1; ++i) x[i] = fast_sigmoid(x[i]);
 }
 
-void sigmoid_inplace(float* x, int64_t n, const Parallel& par) {
-  par.for_range(n, 4096, [&](int64_t i0, int64_t i1) { sigmoid_range(x, i0, i1); });
-}
 
 // base: out += sig(a0) * gate * e0
 PPMS_CLONES void gate_base(float* out, const float* a0, const float* gate, const float* e0, int64_t i0, int64_t i1) {
@@ -59,8 +56,18 @@ PPMS_CLONES void gate_tiny(float* out, const float* a0, const float* a1, const f
 }
 
 // y [P][cout] = conv(x [P][cin]).
-Status conv(const Conv1x1Weights& w, const float* x, int64_t P, float* y, const Parallel& par) {
+Status conv(const Conv1x1Weights& w, const float* x, int64_t P, float* y, const Parallel& par = {}) {
   return conv1x1(w, x, w.cin, P, y, w.cout, Activation::none, nullptr, 0, par);
+}
+
+// The head on a band of fused features: relu(scale * out + shift), in place.
+PPMS_CLONES void head_affine(float* __restrict out, int64_t P, int64_t C, const float* scale, const float* shift) {
+  for (int64_t p = 0; p < P; ++p)
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) {
+      const float v = out[p * C + c] * scale[c] + shift[c];
+      out[p * C + c] = v < 0.0f ? 0.0f : v;
+    }
 }
 
 }  // namespace
@@ -78,57 +85,67 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
     return Status::invalid("aam_head: empty or null features (x8 " + std::to_string(x8.h) + "x" +
                            std::to_string(x8.w) + ")");
   if (!m.fuse_scale || !m.fuse_shift) return Status::invalid("aam_head: the head's linear_fuse weights are null");
-  const int64_t P = H * W, C = m.classifier.cin;
+  const int64_t C = m.classifier.cin;
   const int n = m.x8_output ? 2 : 3;
   for (int i = 0; i < n; ++i)
     if (m.e[i].cout != C || m.a[i].cout != C) return Status::invalid("aam_head: the embeddings must all give " +
                                                                      std::to_string(C) + " channels");
-  auto out = buffer(P * C), gate = buffer(P * C), t = buffer(P * C), t2 = buffer(P * C);
   auto at = [&](const Feature& f, int64_t cin) -> Status {
     return f.c == cin ? Status() : Status::invalid("aam_head: a feature has " + std::to_string(f.c) +
                                                    " channels, its embedding expects " + std::to_string(cin));
   };
   Status s;
-  // The last term, bilinear(E x32) (+ its gate, bilinear(sig(A x32))): computed at 1/32, then resized.
   const Conv1x1Weights &e32 = m.e[n - 1], &a32 = m.a[n - 1];
-  if (!(s = at(x32, e32.cin)).ok()) return s;
+  if (!(s = at(x32, e32.cin)).ok() || !(s = at(x32, a32.cin)).ok()) return s;
+  if (m.x8_output ? (!(s = at(x16, m.a[0].cin)).ok() || !(s = at(x8, m.e[0].cin)).ok())
+                  : (!(s = at(x8, m.e[0].cin)).ok() || !(s = at(x16, m.e[1].cin)).ok() ||
+                     !(s = at(x8, m.a[0].cin)).ok() || !(s = at(x16, m.a[1].cin)).ok()))
+    return s;
+  // The last term, bilinear(E x32) (+ its gate, bilinear(sig(A x32))): computed at 1/32 for the whole image first.
   const int64_t P32 = x32.h * x32.w;
-  auto low = buffer(P32 * C);
-  if (!(s = conv(e32, x32.data, P32, low.get(), par)).ok()) return s;
-  resize(low.get(), x32.h, x32.w, C, out.get(), H, W, par);  // out = h
-  if (!(s = conv(a32, x32.data, P32, low.get(), par)).ok()) return s;
-  sigmoid_inplace(low.get(), P32 * C, par);
-  resize(low.get(), x32.h, x32.w, C, gate.get(), H, W, par);  // gate = ha
-  if (m.x8_output) {
-    // base: gate = sig(A0 bilinear(x16)) * ha; out += gate * E0 x8
-    if (!(s = at(x16, m.a[0].cin)).ok() || !(s = at(x8, m.e[0].cin)).ok()) return s;
-    auto r16 = buffer(P * x16.c);
-    resize(x16.data, x16.h, x16.w, x16.c, r16.get(), H, W, par);
-    if (!(s = conv(m.a[0], r16.get(), P, t.get(), par)).ok()) return s;
-    if (!(s = conv(m.e[0], x8.data, P, t2.get(), par)).ok()) return s;
-    par.for_range(P, 64, [&](int64_t p0, int64_t p1) { gate_base(out.get(), t.get(), gate.get(), t2.get(), p0 * C, p1 * C); });
-  } else {
-    // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); out += sig(A0 l1) * sig(A1 l2) * ha * (E0 l1 + E1 l2)
-    if (!(s = at(x8, m.e[0].cin)).ok() || !(s = at(x16, m.e[1].cin)).ok()) return s;
-    auto l1 = buffer(P * x8.c), l2 = buffer(P * x16.c), t3 = buffer(P * C), t4 = buffer(P * C);
-    resize(x8.data, x8.h, x8.w, x8.c, l1.get(), H, W, par, 2.0, 2.0);
-    resize(x16.data, x16.h, x16.w, x16.c, l2.get(), H, W, par);
-    if (!(s = conv(m.a[0], l1.get(), P, t.get(), par)).ok() || !(s = conv(m.e[0], l1.get(), P, t2.get(), par)).ok() ||
-        !(s = conv(m.a[1], l2.get(), P, t3.get(), par)).ok() || !(s = conv(m.e[1], l2.get(), P, t4.get(), par)).ok())
-      return s;
-    par.for_range(P, 64, [&](int64_t p0, int64_t p1) {
-      gate_tiny(out.get(), t.get(), t3.get(), gate.get(), t2.get(), t4.get(), p0 * C, p1 * C);
-    });
-  }
-  // head: relu(scale * out + shift), then the classifier
-  par.for_range(P, 64, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p)
-      for (int64_t c = 0; c < C; ++c) {
-        float& v = out[p * C + c];
-        v = std::max(v * m.fuse_scale[c] + m.fuse_shift[c], 0.0f);
+  auto low_e = buffer(P32 * C), low_a = buffer(P32 * C);
+  if (!(s = conv(e32, x32.data, P32, low_e.get(), par)).ok() || !(s = conv(a32, x32.data, P32, low_a.get(), par)).ok())
+    return s;
+  par.for_range(P32 * C, 4096, [&](int64_t i0, int64_t i1) { sigmoid_range(low_a.get(), i0, i1); });
+  // Then bands of output rows: every other step is per pixel, so a band's temporaries stay in cache and the
+  // full-size ones never exist.
+  const LinearAxis y32(x32.h, H), x32s(x32.w, W), y16(x16.h, H), x16s(x16.w, W);
+  const LinearAxis y8(x8.h, H, m.x8_output ? 0.0 : 2.0), x8s(x8.w, W, m.x8_output ? 0.0 : 2.0);
+  std::atomic<bool> failed{false};
+  par.for_range(H, 1, [&](int64_t h0, int64_t h1) {
+    constexpr int64_t kBand = 4;
+    const int64_t rows = std::min(kBand, h1 - h0), B = rows * W;
+    auto out = buffer(B * C), gate = buffer(B * C), t = buffer(B * C), t2 = buffer(B * C);
+    auto l2 = buffer(B * x16.c);
+    auto l1 = m.x8_output ? nullptr : buffer(B * x8.c);
+    auto t3 = m.x8_output ? nullptr : buffer(B * C), t4 = m.x8_output ? nullptr : buffer(B * C);
+    for (int64_t Y0 = h0; Y0 < h1; Y0 += kBand) {
+      const int64_t Y1 = std::min(h1, Y0 + kBand), Pb = (Y1 - Y0) * W;
+      resize_rows(low_e.get(), x32.w, C, y32, x32s, W, Y0, Y1, out.get());   // out = h
+      resize_rows(low_a.get(), x32.w, C, y32, x32s, W, Y0, Y1, gate.get());  // gate = ha
+      Status st;
+      if (m.x8_output) {
+        // base: out += sig(A0 bilinear(x16)) * ha * E0 x8 (x8 is at the output's size)
+        resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2.get());
+        if (!(st = conv(m.a[0], l2.get(), Pb, t.get())).ok() ||
+            !(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2.get())).ok())
+          return void(failed = true);
+        gate_base(out.get(), t.get(), gate.get(), t2.get(), 0, Pb * C);
+      } else {
+        // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); out += sig(A0 l1) * sig(A1 l2) * ha * (E0 l1 + E1 l2)
+        resize_rows(x8.data, x8.w, x8.c, y8, x8s, W, Y0, Y1, l1.get());
+        resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2.get());
+        if (!(st = conv(m.a[0], l1.get(), Pb, t.get())).ok() || !(st = conv(m.e[0], l1.get(), Pb, t2.get())).ok() ||
+            !(st = conv(m.a[1], l2.get(), Pb, t3.get())).ok() || !(st = conv(m.e[1], l2.get(), Pb, t4.get())).ok())
+          return void(failed = true);
+        gate_tiny(out.get(), t.get(), t3.get(), gate.get(), t2.get(), t4.get(), 0, Pb * C);
       }
+      head_affine(out.get(), Pb, C, m.fuse_scale, m.fuse_shift);
+      if (!conv(m.classifier, out.get(), Pb, logits + Y0 * W * m.classifier.cout).ok()) return void(failed = true);
+    }
   });
-  return conv(m.classifier, out.get(), P, logits, par);
+  // the shapes were all checked above, so a conv can only fail on a bug
+  return failed ? Status::invalid("aam_head: a convolution refused its arguments") : Status();
 }
 
 }  // namespace ppms

@@ -4,7 +4,9 @@
 //   base (AAMSx8, at 1/8):       out = sig(A0 bilinear(x16 -> x8's size)) * bilinear(sig(A1 x32)) * E0 x8
 //                                      + bilinear(E1 x32)
 //   head:                        logits = conv_seg(relu(scale * out + shift))   (linear_fuse: a per-channel affine)
-// E*, A* are 1x1 convolutions; every bilinear is align_corners=False as F.interpolate.
+// E*, A* are 1x1 convolutions; every bilinear is align_corners=False as F.interpolate. The x32 terms are computed
+// whole at 1/32; everything else in bands of output rows (each step is per pixel after the resizes), so no
+// full-size temporary exists: the memory is the features, the logits and a few rows per thread.
 #pragma once
 
 #include <cstdint>
