@@ -64,50 +64,68 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
                       NetworkProfile* profile) {
   if (image == nullptr || logits == nullptr) return Status::invalid("network: image and logits must not be null");
   if (H < 1 || W < 1) return Status::invalid("network: H and W must be >= 1");
+  for (int st = 0; st < 4; ++st)
+    if (n.stages[st].empty()) return Status::invalid("network: stage " + std::to_string(st + 1) + " has no block");
   if (profile) profile->layers.clear();
+  // The activations live in four buffers allocated once: two that the layers write in turn, and x8 and x16, which
+  // AAM reads at the end. (Fresh buffers per layer grew the heap by fragmentation: 16 -> 22 MB peak for base.)
+  int64_t h = down(H, 2), w = down(W, 2), most = h * w * n.stem.cout, kept_size[2] = {0, 0};
+  for (int st = 0; st < 4; ++st) {
+    for (const auto& b : n.stages[st]) {
+      h = down(h, b.stride), w = down(w, b.stride);
+      most = std::max(most, h * w * b.cout);
+    }
+    if (st >= 1 && st <= 2) kept_size[st - 1] = h * w * n.stages[st].back().cout;
+  }
+  const std::unique_ptr<float[]> turns[2] = {std::unique_ptr<float[]>(new float[most]),
+                                             std::unique_ptr<float[]>(new float[most])};
+  Act kept[2];  // x8 (after the second stage), x16 (after the first transformer stage)
   Timer timer(profile);
-  Act cur(down(H, 2), down(W, 2), n.stem.cout);
-  Status s = image_conv(n.stem, image, 3, H, W, 3, 2, cur.data.get(), Activation::hardswish, par);
+  Feature cur{turns[0].get(), down(H, 2), down(W, 2), n.stem.cout};
+  Status s = image_conv(n.stem, image, 3, H, W, 3, 2, turns[0].get(), Activation::hardswish, par);
   if (!s.ok()) return s;
   timer.lap("stem", 2.0 * cur.h * cur.w * cur.c * 27);
-  Act kept[2];            // x8 (after the second stage), x16 (after the first transformer stage)
-  const Act* in = &cur;   // each layer reads *in and writes a fresh activation, which becomes cur
+  // where the next layer writes: the other turn buffer, or x8 / x16 for the last layer of stages 2 and 3
+  auto target = [&](int st, bool last, int64_t size) -> float* {
+    if (last && (st == 1 || st == 2)) {
+      kept[st - 1] = Act(1, 1, std::max(size, kept_size[st - 1]));  // its shape is set when the stage ends
+      return kept[st - 1].data.get();
+    }
+    return const_cast<float*>(cur.data) == turns[0].get() ? turns[1].get() : turns[0].get();
+  };
   for (int st = 0; st < 4; ++st) {
+    const size_t layers = n.stages[st].size() + (st >= 2 ? n.transformers[st - 2].size() : 0);
     for (size_t i = 0; i < n.stages[st].size(); ++i) {
       const auto& b = n.stages[st][i];
-      if (b.cin != in->c)
+      if (b.cin != cur.c)
         return Status::invalid("network: stage " + std::to_string(st + 1) + " expects " + std::to_string(b.cin) +
-                               " channels, gets " + std::to_string(in->c));
-      Act y(down(in->h, b.stride), down(in->w, b.stride), b.cout);
-      if (!(s = inverted_residual(b, in->data.get(), in->h, in->w, y.data.get(), par)).ok()) return s;
+                               " channels, gets " + std::to_string(cur.c));
+      const Feature y{nullptr, down(cur.h, b.stride), down(cur.w, b.stride), b.cout};
+      float* out = target(st, i + 1 == layers, y.h * y.w * y.c);
+      if (!(s = inverted_residual(b, cur.data, cur.h, cur.w, out, par)).ok()) return s;
       timer.lap("stage " + std::to_string(st + 1) + " block " + std::to_string(i) + (b.has_se() ? " (se)" : ""),
-                block_flops(b, in->h, in->w));
-      cur = std::move(y);
-      in = &cur;
+                block_flops(b, cur.h, cur.w));
+      cur = Feature{out, y.h, y.w, y.c};
     }
     if (st >= 2)
       for (size_t i = 0; i < n.transformers[st - 2].size(); ++i) {
         const auto& t = n.transformers[st - 2][i];
-        Act y(in->h, in->w, in->c);
-        if (!(s = transformer_block(t, in->data.get(), in->h, in->w, y.data.get(), par)).ok()) return s;
+        float* out = target(st, n.stages[st].size() + i + 1 == layers, cur.h * cur.w * cur.c);
+        if (!(s = transformer_block(t, cur.data, cur.h, cur.w, out, par)).ok()) return s;
         timer.lap("transformer " + std::to_string(st - 1) + " block " + std::to_string(i),
-                  transformer_flops(t, in->h, in->w));
-        cur = std::move(y);
-        in = &cur;
+                  transformer_flops(t, cur.h, cur.w));
+        cur.data = out;
       }
-    if (st == 1 || st == 2) {
-      kept[st - 1] = std::move(cur);
-      in = &kept[st - 1];
-    }
+    if (st == 1 || st == 2) kept[st - 1].h = cur.h, kept[st - 1].w = cur.w, kept[st - 1].c = cur.c;
   }
-  s = aam_head(n.head, kept[0].feature(), kept[1].feature(), in->feature(), logits, par);
-  int64_t h, w;
-  aam_head_size(n.head, kept[0].h, kept[0].w, &h, &w);
+  s = aam_head(n.head, kept[0].feature(), kept[1].feature(), cur, logits, par);
+  int64_t lh, lw;
+  aam_head_size(n.head, kept[0].h, kept[0].w, &lh, &lw);
   const AamHead& m = n.head;
   const int last = m.x8_output ? 1 : 2;  // the embedding and gate of x32 run at its size, the others at the output's
-  double flops = 2.0 * h * w * m.classifier.cin * m.classifier.cout;
+  double flops = 2.0 * lh * lw * m.classifier.cin * m.classifier.cout;
   for (int i = 0; i <= last; ++i)
-    flops += 2.0 * (i == last ? in->h * in->w : h * w) * m.classifier.cin * (m.e[i].cin + m.a[i].cin);
+    flops += 2.0 * (i == last ? cur.h * cur.w : lh * lw) * m.classifier.cin * (m.e[i].cin + m.a[i].cin);
   timer.lap("aam + head", flops);
   return s;
 }

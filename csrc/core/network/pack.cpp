@@ -85,7 +85,7 @@ Status walk(const int64_t* config, int64_t config_size, Source& src, Network* ne
   for (int st = 0; st < 4; ++st) {
     const std::string stage = "stage " + n(st + 1);
     int64_t count;
-    PPMS_TRY(r.next(stage + "'s block count", 0, kMaxBlocks, &count));
+    PPMS_TRY(r.next(stage + "'s block count", 1, kMaxBlocks, &count));
     for (int64_t i = 0; i < count; ++i) {
       const std::string at = stage + " block " + n(i);
       InvertedResidual b;
