@@ -351,6 +351,14 @@ Parallel engine_parallel() {
   return p->parallel();
 }
 
+// x as the network takes it: a non-empty float32 CPU batch [B, 3, H, W], contiguous.
+at::Tensor image(const at::Tensor& x, const char* op) {
+  check_float(x, "x");
+  TORCH_CHECK_VALUE(x.dim() == 4 && x.size(1) == 3 && x.numel() > 0, op,
+                    ": x must be a non-empty image batch [B, 3, H, W], got ", shape_str(x.sizes()));
+  return x.contiguous();
+}
+
 Network bind(const at::Tensor& packed, const char* op) {
   TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, op, ": packed must be the uint8 blob of network_pack, got ",
                    packed.scalar_type());
@@ -368,9 +376,8 @@ std::vector<int64_t> network_signature_cpu(const at::Tensor& packed) {
 std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> network_profile_cpu(
     const at::Tensor& x_, const at::Tensor& packed) {
   Network net = bind(packed, "_network_profile");
-  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.size(0) == 1 && x_.size(1) == 3, "_network_profile: x must be [1, 3, H, W]");
-  check_float(x_, "x");
-  const auto x = x_.contiguous();
+  const auto x = image(x_, "_network_profile");
+  TORCH_CHECK_VALUE(x.size(0) == 1, "_network_profile: x must be one image [1, 3, H, W]");
   int64_t h, w;
   network_logits_size(net, x.size(2), x.size(3), &h, &w);
   TORCH_CHECK_VALUE(h >= 1 && w >= 1, "_network_profile: the image is too small for this network");
@@ -390,13 +397,10 @@ std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> n
 
 at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntArrayRef signature) {
   const char* op = "network";
-  check_float(x_, "x");
-  TORCH_CHECK_VALUE(x_.dim() == 4 && x_.size(1) == 3 && x_.numel() > 0, op,
-                    ": x must be a non-empty image batch [B, 3, H, W], got ", shape_str(x_.sizes()));
+  const auto x = image(x_, op);
   Network net = bind(packed, op);
   TORCH_CHECK_VALUE(signature.vec() == network_signature(net), op, ": the blob is for a network with signature ",
                     shape_str(network_signature(net)), ", the caller expects ", shape_str(signature.vec()));
-  const auto x = x_.contiguous();
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   int64_t h, w;
   network_logits_size(net, H, W, &h, &w);

@@ -68,29 +68,26 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     if (n.stages[st].empty()) return Status::invalid("network: stage " + std::to_string(st + 1) + " has no block");
   if (profile) profile->layers.clear();
   // The activations live in four buffers allocated once: two that the layers write in turn, and x8 and x16, which
-  // AAM reads at the end. (Fresh buffers per layer grew the heap by fragmentation: 16 -> 22 MB peak for base.)
-  int64_t h = down(H, 2), w = down(W, 2), most = h * w * n.stem.cout, kept_size[2] = {0, 0};
+  // AAM reads at the end (a fresh buffer per layer fragmented the heap, and its peak grew layer after layer).
+  Act kept[2];  // x8 (after the second stage), x16 (after the first transformer stage)
+  int64_t h = down(H, 2), w = down(W, 2), most = h * w * n.stem.cout;
   for (int st = 0; st < 4; ++st) {
     for (const auto& b : n.stages[st]) {
       h = down(h, b.stride), w = down(w, b.stride);
       most = std::max(most, h * w * b.cout);
     }
-    if (st >= 1 && st <= 2) kept_size[st - 1] = h * w * n.stages[st].back().cout;
+    if (st == 1 || st == 2) kept[st - 1] = Act(h, w, n.stages[st].back().cout);
   }
   const std::unique_ptr<float[]> turns[2] = {std::unique_ptr<float[]>(new float[most]),
                                              std::unique_ptr<float[]>(new float[most])};
-  Act kept[2];  // x8 (after the second stage), x16 (after the first transformer stage)
   Timer timer(profile);
   Feature cur{turns[0].get(), down(H, 2), down(W, 2), n.stem.cout};
   Status s = image_conv(n.stem, image, 3, H, W, 3, 2, turns[0].get(), Activation::hardswish, par);
   if (!s.ok()) return s;
   timer.lap("stem", 2.0 * cur.h * cur.w * cur.c * 27);
   // where the next layer writes: the other turn buffer, or x8 / x16 for the last layer of stages 2 and 3
-  auto target = [&](int st, bool last, int64_t size) -> float* {
-    if (last && (st == 1 || st == 2)) {
-      kept[st - 1] = Act(1, 1, std::max(size, kept_size[st - 1]));  // its shape is set when the stage ends
-      return kept[st - 1].data.get();
-    }
+  auto target = [&](int st, bool last) -> float* {
+    if (last && (st == 1 || st == 2)) return kept[st - 1].data.get();
     return const_cast<float*>(cur.data) == turns[0].get() ? turns[1].get() : turns[0].get();
   };
   for (int st = 0; st < 4; ++st) {
@@ -101,7 +98,7 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
         return Status::invalid("network: stage " + std::to_string(st + 1) + " expects " + std::to_string(b.cin) +
                                " channels, gets " + std::to_string(cur.c));
       const Feature y{nullptr, down(cur.h, b.stride), down(cur.w, b.stride), b.cout};
-      float* out = target(st, i + 1 == layers, y.h * y.w * y.c);
+      float* out = target(st, i + 1 == layers);
       if (!(s = inverted_residual(b, cur.data, cur.h, cur.w, out, par)).ok()) return s;
       timer.lap("stage " + std::to_string(st + 1) + " block " + std::to_string(i) + (b.has_se() ? " (se)" : ""),
                 block_flops(b, cur.h, cur.w));
@@ -110,13 +107,15 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     if (st >= 2)
       for (size_t i = 0; i < n.transformers[st - 2].size(); ++i) {
         const auto& t = n.transformers[st - 2][i];
-        float* out = target(st, n.stages[st].size() + i + 1 == layers, cur.h * cur.w * cur.c);
+        if (t.dims.dim != cur.c)
+          return Status::invalid("network: transformer stage " + std::to_string(st - 1) + " expects " +
+                                 std::to_string(t.dims.dim) + " channels, gets " + std::to_string(cur.c));
+        float* out = target(st, n.stages[st].size() + i + 1 == layers);
         if (!(s = transformer_block(t, cur.data, cur.h, cur.w, out, par)).ok()) return s;
         timer.lap("transformer " + std::to_string(st - 1) + " block " + std::to_string(i),
                   transformer_flops(t, cur.h, cur.w));
         cur.data = out;
       }
-    if (st == 1 || st == 2) kept[st - 1].h = cur.h, kept[st - 1].w = cur.w, kept[st - 1].c = cur.c;
   }
   s = aam_head(n.head, kept[0].feature(), kept[1].feature(), cur, logits, par);
   int64_t lh, lw;
