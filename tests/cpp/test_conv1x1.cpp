@@ -19,10 +19,11 @@ int main() {
                                    ppms::Activation::hardswish};
   for (int t = 0; t < 300; ++t) {
     const int64_t P = rng() % 60, cin = 1 + rng() % 70, cout = 1 + rng() % 50;
-    const int64_t ldx = cin + rng() % 3, ldy = cout + rng() % 3;
+    // every fifth case with overlapping input rows (ldx < cin), as image_conv's sliding windows
+    const int64_t ldx = t % 5 == 4 ? 1 + rng() % cin : cin + rng() % 3, ldy = cout + rng() % 3;
     const ppms::Activation a = acts[t % 4];
     const int mode = t % 3;  // 0: no residual, 1: residual, 2: residual in place
-    const auto x = ppms::synthetic::normal(std::max<int64_t>(P * ldx, 1), 1.f, rng);
+    const auto x = ppms::synthetic::normal(std::max<int64_t>(P * ldx + cin, 1), 1.f, rng);
     const auto w = ppms::synthetic::normal(cout * cin, 0.3f, rng), b = ppms::synthetic::normal(cout, 1.f, rng);
     const auto res = ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng);
     std::vector<double> want(P * cout);
@@ -64,7 +65,8 @@ int main() {
   const bool refused[] = {
       !empty.pack(w.data(), nullptr, 0, 4).ok(),
       !ppms::conv1x1(empty.weights(), x.data(), 4, 2, y.data(), 3, ppms::Activation::none).ok(),
-      !ppms::conv1x1(pw, x.data(), 3, 2, y.data(), 3, ppms::Activation::none).ok(),  // ldx < cin
+      !ppms::conv1x1(pw, x.data(), 0, 2, y.data(), 3, ppms::Activation::none).ok(),
+      !ppms::conv1x1(pw, x.data(), 4, 2, y.data(), 2, ppms::Activation::none).ok(),  // ldy < cout
       !ppms::conv1x1(pw, x.data(), 4, -1, y.data(), 3, ppms::Activation::none).ok(),
       ppms::conv1x1(pw, x.data(), 4, 2, y.data(), 3, ppms::Activation::none, nullptr, 0, {}, "no-such").code() ==
           ppms::Code::unsupported,

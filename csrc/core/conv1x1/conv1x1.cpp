@@ -52,9 +52,9 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
   if (w.cin < 1 || w.cout < 1 || w.panels == nullptr || w.bias == nullptr)
     return Status::invalid("conv1x1: the packed weights are empty");
   if (pixels < 0) return Status::invalid("conv1x1: pixels must be >= 0, got " + n(pixels));
-  if (ldx < w.cin || ldy < w.cout || (residual && ldr < w.cout))
-    return Status::invalid("conv1x1: row strides must cover the channels (ldx " + n(ldx) + " < cin " + n(w.cin) +
-                           " or ldy/ldr < cout " + n(w.cout) + ")");
+  if (ldx < 1 || ldy < w.cout || (residual && ldr < w.cout))
+    return Status::invalid("conv1x1: row strides must be >= 1 for x and cover cout " + n(w.cout) +
+                           " for y and residual, got ldx " + n(ldx) + ", ldy " + n(ldy) + ", ldr " + n(ldr));
   if (pixels > 0 && (x == nullptr || y == nullptr)) return Status::invalid("conv1x1: x and y must not be null");
   const auto* k = cpu::pick(kTable, kernel);
   if (k == nullptr)

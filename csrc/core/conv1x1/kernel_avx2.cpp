@@ -1,6 +1,6 @@
 // AVX2 + FMA kernel: tiles of 6 rows x 16 columns in 12 accumulators; per k, two panel loads and six broadcasts
 // feed twelve FMAs (the two FMA pipes stay busy, the loads fit the load ports). Columns past n go through a
-// scratch row.
+// scratch row. Panel rows and the next tile's input lines are prefetched, as in the AVX-512 kernel.
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -12,6 +12,7 @@ namespace pw {
 namespace {
 
 constexpr int kRows = 6;
+constexpr int64_t kAhead = 8;  // panel rows (one cache line each) prefetched ahead
 
 template <Activation A>
 PPMS_TARGET_AVX2_FMA inline __m256 activate8(__m256 v) {
@@ -40,6 +41,10 @@ struct Rows {
       }
       const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride;
       for (int64_t k = 0; k < K; ++k, p += kConv1x1Panel) {
+        _mm_prefetch(reinterpret_cast<const char*>(p + kAhead * kConv1x1Panel), _MM_HINT_T0);
+        if ((k & 15) == 0)
+          PPMS_UNROLL
+          for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(x + (r + R) * ldx + k), _MM_HINT_T0);
         const __m256 w0 = _mm256_loadu_ps(p), w1 = _mm256_loadu_ps(p + 8);
         PPMS_UNROLL
         for (int r = 0; r < R; ++r) {

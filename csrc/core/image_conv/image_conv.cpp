@@ -1,73 +1,26 @@
 #include "ppms/image_conv.h"
 
 #include <algorithm>
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
-
-#include "core/cpu.h"
 
 namespace ppms {
 
 namespace {
 
-constexpr int64_t P = kConv1x1Panel;
-
-// acc [Wo][P] = bias + the taps of one panel of outputs for output row ho, tap by tap: each tap adds its weight
-// vector times one input pixel to every output pixel, so the inner loop runs over P contiguous outputs (vectorised)
-// and the row of accumulators stays in L1. Taps over the zero padding are skipped.
-PPMS_CLONES void panel_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t k, int64_t stride, int64_t ho,
-                           int64_t Wo, const float* taps, const float* bias, float* __restrict acc) {
-  for (int64_t wo = 0; wo < Wo; ++wo)
-#pragma omp simd
-    for (int64_t o = 0; o < P; ++o) acc[wo * P + o] = bias[o];
-  const int64_t pad = k / 2;
-  for (int64_t c = 0; c < cin; ++c)
-    for (int64_t ky = 0; ky < k; ++ky) {
-      const int64_t iy = ho * stride - pad + ky;
-      if (iy < 0 || iy >= H) continue;
-      const float* row = x + (c * H + iy) * W;
-      for (int64_t kx = 0; kx < k; ++kx) {
-        float w[P];  // in registers across the pixels
-        std::copy(taps + ((c * k + ky) * k + kx) * P, taps + ((c * k + ky) * k + kx + 1) * P, w);
-        // the output pixels whose input column wo * stride - pad + kx lies in [0, W)
-        const int64_t lo = std::max<int64_t>(0, (pad - kx + stride - 1) / stride);
-        const int64_t last = W - 1 + pad - kx;  // the last such wo is last / stride (none when negative)
-        const int64_t hi = last < 0 ? 0 : std::min<int64_t>(Wo, last / stride + 1);
-        for (int64_t wo = lo; wo < hi; ++wo) {
-          const float v = row[wo * stride - pad + kx];
-#pragma omp simd
-          for (int64_t o = 0; o < P; ++o) acc[wo * P + o] += w[o] * v;
-        }
-      }
-    }
-}
-
-// out[wo][0, m) = act(acc[wo][0, m)), rows cout apart; the activation chosen outside the loops.
-PPMS_CLONES void store(const float* acc, int64_t Wo, int64_t m, Activation act, float* __restrict out, int64_t cout) {
-  for (int64_t wo = 0; wo < Wo; ++wo) {
-    const float* a = acc + wo * P;
-    float* o = out + wo * cout;
-    switch (act) {
-      case Activation::none:
-#pragma omp simd
-        for (int64_t j = 0; j < m; ++j) o[j] = a[j];
-        break;
-      case Activation::relu:
-#pragma omp simd
-        for (int64_t j = 0; j < m; ++j) o[j] = a[j] < 0.0f ? 0.0f : a[j];  // NaN stays NaN, as in torch
-        break;
-      case Activation::relu6:
-#pragma omp simd
-        for (int64_t j = 0; j < m; ++j) o[j] = a[j] < 0.0f ? 0.0f : (a[j] > 6.0f ? 6.0f : a[j]);
-        break;
-      case Activation::hardswish:
-#pragma omp simd
-        for (int64_t j = 0; j < m; ++j) {
-          const float r = a[j] + 3.0f;
-          o[j] = a[j] * (r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r)) * (1.0f / 6.0f);
-        }
-        break;
-    }
+// Input row iy as channels-last pixels [pixels][cin], pixel i holding column i - pad (zero past the edges): then
+// output pixel wo's taps in this row are the k * cin floats from pixel wo * stride on.
+void channels_last_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t iy, int64_t pad, int64_t pixels,
+                       float* row) {
+  const int64_t inside = std::min(W, pixels - pad);
+  std::fill(row, row + pad * cin, 0.0f);
+  std::fill(row + (pad + inside) * cin, row + pixels * cin, 0.0f);
+  for (int64_t c = 0; c < cin; ++c) {
+    const float* src = x + (c * H + iy) * W;
+    float* dst = row + pad * cin + c;
+    for (int64_t ix = 0; ix < inside; ++ix) dst[ix * cin] = src[ix];
   }
 }
 
@@ -82,14 +35,41 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   if (stride != 1 && stride != 2) return Status::invalid("image_conv: stride must be 1 or 2, got " + n(stride));
   if (H < 1 || W < 1) return Status::invalid("image_conv: H and W must be >= 1, got " + n(H) + "x" + n(W));
   if (x == nullptr || y == nullptr) return Status::invalid("image_conv: x and y must not be null");
-  const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout;
+  const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, pad = k / 2, kc = k * cin;
+  const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P, floats = conv1x1_packed_floats(cout, kc);
+  // Per kernel row ky, taps (kx, c) as a kc -> cout 1x1 convolution over rows of x whose windows overlap (ldx =
+  // stride * cin): one GEMM per kernel row, accumulated in y, with the bias in the centre row's.
+  std::vector<float> rows(k * floats, 0.0f);
+  std::vector<Conv1x1Weights> by_row(k);
+  for (int64_t ky = 0; ky < k; ++ky) {
+    float* dst = rows.data() + ky * floats;
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t kx = 0; kx < k; ++kx)
+        for (int64_t c = 0; c < cin; ++c)
+          std::copy_n(w.panels + (p * w.cin + (c * k + ky) * k + kx) * P, P, dst + (p * kc + kx * cin + c) * P);
+    if (ky == pad) std::copy_n(w.bias, panels * P, dst + panels * kc * P);
+    by_row[ky] = conv1x1_weights(dst, cout, kc);
+  }
+  const int64_t pixels = (Wo - 1) * stride + k;
   parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
-    std::vector<float> acc(Wo * P);
-    for (int64_t ho = h0; ho < h1; ++ho)
-      for (int64_t p = 0; p * P < cout; ++p) {
-        panel_row(x, cin, H, W, k, stride, ho, Wo, w.panels + p * w.cin * P, w.bias + p * P, acc.data());
-        store(acc.data(), Wo, std::min(P, cout - p * P), act, y + ho * Wo * cout + p * P, cout);
+    // the last k input rows made channels-last, row iy in slot iy % k (rows shared by neighbouring outputs once)
+    const std::unique_ptr<float[]> ring(new float[k * pixels * cin]);
+    std::vector<int64_t> have(k, -1);
+    for (int64_t ho = h0; ho < h1; ++ho) {
+      float* out = y + ho * Wo * cout;
+      // the centre row first (always inside the image: it sets the bias), the activation with the last
+      const int64_t lo = std::max<int64_t>(0, pad - ho * stride), hi = std::min<int64_t>(k, H + pad - ho * stride);
+      for (int64_t i = 0; i < hi - lo; ++i) {
+        const int64_t ky = i == 0 ? pad : lo + i - (lo + i <= pad), iy = ho * stride - pad + ky;
+        float* row = ring.get() + (iy % k) * pixels * cin;
+        if (have[iy % k] != iy) {
+          channels_last_row(x, cin, H, W, iy, pad, pixels, row);
+          have[iy % k] = iy;
+        }
+        conv1x1(by_row[ky], row, stride * cin, Wo, out, cout, i + 1 == hi - lo ? act : Activation::none,
+                i == 0 ? nullptr : out, cout);
       }
+    }
   });
   return Status();
 }

@@ -50,7 +50,7 @@ struct PackedConv1x1 {
   Conv1x1Weights weights() const { return conv1x1_weights(data.data(), cout, cin); }
 };
 
-// x [pixels, cin] with rows ldx floats apart (>= cin); y [pixels, cout] with rows ldy apart; residual (or null)
+// x [pixels, cin] with rows ldx floats apart (>= 1: rows may overlap, as a convolution's sliding windows do); y [pixels, cout] with rows ldy apart; residual (or null)
 // [pixels, cout] with rows ldr apart. y may alias residual (same pointer and ld). kernel: a name of
 // conv1x1_kernels(), nullptr for the fastest.
 Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
