@@ -8,14 +8,17 @@ namespace ppms {
 
 namespace {
 
-// dst[j][i] = src[i][j] for an rows x cols matrix, in tiles that stay in L1 on both sides.
+// dst[j][i] = src[i][j] for an rows x cols matrix, in 16 x 16 tiles: each destination row segment is one cache line
+// written whole. (Tiles walked the other way wrote 32 lines rows * 4 bytes apart, all in one L1 set when rows is a
+// multiple of 1024, and ran at 1 GB/s.)
 void transpose(const float* src, int64_t rows, int64_t cols, float* dst, const Parallel& parallel) {
-  constexpr int64_t T = 32;
+  constexpr int64_t T = 16;
   parallel.for_range((rows + T - 1) / T, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t i0 = b0 * T; i0 < std::min(rows, b1 * T); i0 += T)
-      for (int64_t j0 = 0; j0 < cols; j0 += T)
-        for (int64_t i = i0; i < std::min(rows, i0 + T); ++i)
-          for (int64_t j = j0; j < std::min(cols, j0 + T); ++j) dst[j * rows + i] = src[i * cols + j];
+    for (int64_t i0 = b0 * T; i0 < std::min(rows, b1 * T); i0 += T) {
+      const int64_t i1 = std::min(rows, i0 + T);
+      for (int64_t j = 0; j < cols; ++j)
+        for (int64_t i = i0; i < i1; ++i) dst[j * rows + i] = src[i * cols + j];
+    }
   });
 }
 
