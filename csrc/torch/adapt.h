@@ -1,5 +1,5 @@
-// What every adapter needs: the core's Status as a torch exception, at::parallel_for as the core's parallel loop,
-// and ATen's GEMM as a core GEMM.
+// What every adapter needs: the core's Status as a torch exception, at::parallel_for or the core's pool as the core's
+// parallel loop, and ATen's GEMM as a core GEMM.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -27,6 +27,15 @@ inline Parallel aten_parallel() {
                   },
                   nullptr};
 }
+
+// The core's own ThreadPool with torch.get_num_threads() threads, for the whole network (ppms::network) and the label
+// step after it (upsample_argmax), rather than at::parallel_for. The network runs a few hundred parallel loops;
+// OpenMP's static split makes each wait for its slowest thread, so with one core busy elsewhere the call took 10x its
+// quiet time, while the pool's dynamic sharing lets the running threads finish the work (measured: 1.8x). The label
+// step shares the pool because OpenMP's workers spin for a while after each region, on the cores the next network
+// call needs (3.5% of a tiny network's CPU time went to that spinning). The network's GEMMs are the core's too:
+// ATen's, called from the pool's threads, would start OpenMP teams of their own.
+Parallel core_parallel();
 
 // ATen's GEMM (MKL/oneDNN sgemm on x86, which beats the core's kernel there). Called inside parallel regions, so it
 // runs single-threaded.

@@ -5,14 +5,9 @@
 #include <torch/library.h>
 
 #include <cstring>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
-
-#include <unistd.h>
 
 #include "adapt.h"
 #include "messages.h"
@@ -299,7 +294,7 @@ at::Tensor aam_head_cpu(const at::Tensor& x8_, const at::Tensor& x16_, const at:
   const AamHead& m = head.m;
   int64_t H, W;
   aam_head_size(m, x8.size(1), x8.size(2), &H, &W);
-  auto y = at::empty({x8.size(0), H, W, m.classifier.cout}, x8.options());
+  auto y = at::empty({x8.size(0), m.classifier.cout, H, W}, x8.options());
   auto feature = [](const at::Tensor& t, int64_t b) {
     return Feature{t.const_data_ptr<float>() + b * t.size(1) * t.size(2) * t.size(3), t.size(1), t.size(2), t.size(3)};
   };
@@ -328,27 +323,6 @@ at::Tensor network_pack_cpu(at::TensorList ws, at::IntArrayRef config) {
   auto out = at::empty({static_cast<int64_t>(blob.size())}, at::TensorOptions().dtype(at::kByte));
   std::memcpy(out.data_ptr<uint8_t>(), blob.data(), blob.size());
   return out;
-}
-
-// The whole network's threads: a core ThreadPool of torch.get_num_threads() threads (one pool per count, kept for the
-// process) rather than at::parallel_for. The network runs a few hundred parallel loops; OpenMP's static split makes
-// each wait for its slowest thread, so with one core busy elsewhere the call took 10x its quiet time, while the
-// pool's dynamic sharing lets the running threads finish the work (measured: 1.8x). So the network's GEMMs are the
-// core's too: ATen's, called from the pool's threads, would start OpenMP teams of their own.
-Parallel engine_parallel() {
-  static std::mutex m;
-  static std::map<int, std::unique_ptr<ThreadPool>> pools;
-  static pid_t owner = getpid();
-  const int n = at::get_num_threads();
-  std::lock_guard<std::mutex> g(m);
-  if (getpid() != owner) {  // a forked child (a DataLoader worker, say): the parent's pool threads do not exist here
-    for (auto& p : pools) p.second.release();  // never joined: destroying them would wait on those threads
-    pools.clear();
-    owner = getpid();
-  }
-  auto& p = pools[n];
-  if (!p) p = std::make_unique<ThreadPool>(n);
-  return p->parallel();
 }
 
 // x as the network takes it: a non-empty float32 CPU batch [B, 3, H, W], contiguous.
@@ -383,7 +357,7 @@ std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> n
   TORCH_CHECK_VALUE(h >= 1 && w >= 1, "_network_profile: the image is too small for this network");
   std::vector<float> y(h * w * net.head.classifier.cout);
   NetworkProfile profile;
-  throw_if_error(network_logits(net, x.const_data_ptr<float>(), x.size(2), x.size(3), y.data(), engine_parallel(),
+  throw_if_error(network_logits(net, x.const_data_ptr<float>(), x.size(2), x.size(3), y.data(), core_parallel(),
                                 &profile),
                  "_network_profile");
   std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> out;
@@ -406,12 +380,12 @@ at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntAr
   network_logits_size(net, H, W, &h, &w);
   TORCH_CHECK_VALUE(h >= 1 && w >= 1, op, ": a ", num(H), "x", num(W), " image is too small for this network");
   const int64_t classes = net.head.classifier.cout;
-  auto y = at::empty({B, h, w, classes}, x.options());
+  auto y = at::empty({B, classes, h, w}, x.options());
   for (int64_t b = 0; b < B; ++b)
     throw_if_error(network_logits(net, x.const_data_ptr<float>() + b * 3 * H * W, H, W,
-                                  y.data_ptr<float>() + b * h * w * classes, engine_parallel()),
+                                  y.data_ptr<float>() + b * h * w * classes, core_parallel()),
                    op);
-  return y.permute({0, 3, 1, 2}).contiguous();
+  return y;
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ at::Tensor run(const at::Tensor& logits, at::IntArrayRef size, c10::string_view 
   const LabelType lt = otype == at::kLong ? LabelType::i64 : otype == at::kInt ? LabelType::i32 : LabelType::u8;
   throw_if_error(upsample_argmax(x.const_data_ptr<float>(), x.size(0), x.size(1), x.size(2), x.size(3), size[0],
                                  size[1], mode == "paper" ? VimMode::paper : VimMode::exact, lt, out.data_ptr(),
-                                 aten_parallel(), kernel),
+                                 core_parallel(), kernel),
                  "upsample_argmax");
   return out;
 }

@@ -85,7 +85,7 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
     return Status::invalid("aam_head: empty or null features (x8 " + std::to_string(x8.h) + "x" +
                            std::to_string(x8.w) + ")");
   if (!m.fuse_scale || !m.fuse_shift) return Status::invalid("aam_head: the head's linear_fuse weights are null");
-  const int64_t C = m.classifier.cin;
+  const int64_t C = m.classifier.cin, classes = m.classifier.cout;
   const int n = m.x8_output ? 2 : 3;
   for (int i = 0; i < n; ++i)
     if (m.e[i].cout != C || m.a[i].cout != C) return Status::invalid("aam_head: the embeddings must all give " +
@@ -119,6 +119,7 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
     auto l2 = buffer(B * x16.c);
     auto l1 = m.x8_output ? nullptr : buffer(B * x8.c);
     auto t3 = m.x8_output ? nullptr : buffer(B * C), t4 = m.x8_output ? nullptr : buffer(B * C);
+    auto cls = buffer(B * classes);
     for (int64_t Y0 = h0; Y0 < h1; Y0 += kBand) {
       const int64_t Y1 = std::min(h1, Y0 + kBand), Pb = (Y1 - Y0) * W;
       resize_rows(low_e.get(), x32.w, C, y32, x32s, W, Y0, Y1, out.get());   // out = h
@@ -141,7 +142,9 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
         gate_tiny(out.get(), t.get(), t3.get(), gate.get(), t2.get(), t4.get(), 0, Pb * C);
       }
       head_affine(out.get(), Pb, C, m.fuse_scale, m.fuse_shift);
-      if (!conv(m.classifier, out.get(), Pb, logits + Y0 * W * m.classifier.cout).ok()) return void(failed = true);
+      if (!conv(m.classifier, out.get(), Pb, cls.get()).ok()) return void(failed = true);
+      for (int64_t k = 0; k < classes; ++k)  // into the planes, while the band is in cache
+        for (int64_t p = 0; p < Pb; ++p) logits[k * H * W + Y0 * W + p] = cls[p * classes + k];
     }
   });
   // the shapes were all checked above, so a conv can only fail on a bug

@@ -18,7 +18,7 @@ std::string n(int64_t v) { return std::to_string(v); }
 class Ring {
  public:
   Ring(const InvertedResidual& b, const float* x, int64_t H, int64_t W)
-      : b_(b), x_(x), H_(H), W_(W), rows_(b.k * W * b.cmid), have_(b.k, -1) {}
+      : b_(b), x_(x), H_(H), W_(W), rows_(new float[b.k * W * b.cmid]), have_(b.k, -1) {}
 
   // The k input rows of output row ho (null where they are padding), expanding the missing ones.
   void rows(int64_t ho, const float** out) {
@@ -30,7 +30,7 @@ class Ring {
         continue;
       }
       const int64_t slot = iy % b_.k;
-      float* row = rows_.data() + slot * W_ * b_.cmid;
+      float* row = rows_.get() + slot * W_ * b_.cmid;
       if (have_[slot] != iy) {
         conv1x1(b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[slot] = iy;
@@ -43,7 +43,7 @@ class Ring {
   const InvertedResidual& b_;
   const float* x_;
   int64_t H_, W_;
-  std::vector<float> rows_;
+  std::unique_ptr<float[]> rows_;  // uninitialised: a row is written before it is read
   std::vector<int64_t> have_;
 };
 
@@ -74,12 +74,12 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     // band before; 4+ rows per band keep that under half the expand work at k = 5.
     parallel.for_range(Ho, 4, [&](int64_t h0, int64_t h1) {
       Ring ring(b, x, H, W);
-      std::vector<float> mid(Wo * C);
+      const std::unique_ptr<float[]> mid(new float[Wo * C]);
       const float* rows[kDepthwiseMaxK];
       for (int64_t ho = h0; ho < h1; ++ho) {
         ring.rows(ho, rows);
-        depthwise_row(b.depthwise, rows, W, b.stride, mid.data(), b.depthwise_act);
-        conv1x1(b.project, mid.data(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+        depthwise_row(b.depthwise, rows, W, b.stride, mid.get(), b.depthwise_act);
+        conv1x1(b.project, mid.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
                 shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
       }
     });

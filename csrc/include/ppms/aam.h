@@ -33,7 +33,7 @@ struct AamHead {
 
 // The logits' height and width for x8 [h8][w8].
 void aam_head_size(const AamHead& m, int64_t h8, int64_t w8, int64_t* h, int64_t* w);
-// logits: [h][w][classes] (aam_head_size).
+// logits: planar [classes][h][w] (aam_head_size), as NCHW: what the label step reads, and what torch returns.
 Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, float* logits,
                 const Parallel& parallel = {});
 

@@ -1,4 +1,4 @@
-// The whole network, an NCHW image -> low-resolution logits (NHWC), as one call over the engine's operators: the
+// The whole network, an NCHW image -> low-resolution logits (planar, NCHW), as one call over the engine's operators: the
 // stem, the four MobileNetV3 stages, the two transformer stages (after the third and the fourth), AAM + head.
 #pragma once
 
@@ -63,7 +63,7 @@ struct NetworkProfile {
   std::vector<Layer> layers;
 };
 
-// image [3][H][W] -> logits [h][w][classes] (network_logits_size); profile (optional) gets a line per layer.
+// image [3][H][W] -> logits [classes][h][w] (network_logits_size); profile (optional) gets a line per layer.
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,
                       const Parallel& parallel = {}, NetworkProfile* profile = nullptr);
 
