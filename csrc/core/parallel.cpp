@@ -104,6 +104,6 @@ ThreadPool::~ThreadPool() {
 
 int ThreadPool::threads() const { return state_->threads; }
 
-Parallel ThreadPool::parallel() { return Parallel{&State::run, state_.get()}; }
+Parallel ThreadPool::parallel() { return Parallel{&State::run, state_.get(), state_->threads}; }
 
 }  // namespace ppms

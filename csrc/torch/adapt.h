@@ -25,7 +25,7 @@ inline Parallel aten_parallel() {
   return Parallel{[](void*, int64_t n, int64_t grain, Parallel::Task task, void* ctx) {
                     at::parallel_for(0, n, grain, [&](int64_t b, int64_t e) { task(ctx, b, e); });
                   },
-                  nullptr};
+                  nullptr, at::get_num_threads()};
 }
 
 // The core's own ThreadPool with torch.get_num_threads() threads, for the whole network (ppms::network) and the label

@@ -1,6 +1,9 @@
 // Torch-free tests of ThreadPool: every item runs exactly once, at any thread count and grain, also when loops
-// follow each other quickly, when a task starts a nested loop on the same pool, and from several caller threads.
+// follow each other quickly, when a task starts a nested loop on the same pool, and from several caller threads;
+// for_rows' lanes.
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -17,6 +20,29 @@ int check(ppms::Parallel par, int64_t n, int64_t grain) {
   for (int64_t i = 0; i < n; ++i)
     if (hits[i].load() != 1) return 1;
   return 0;
+}
+
+// for_rows: every row once, and a lane index reaches one thread only (its state is that thread's). `slow` makes the
+// first lane's first row slow, so that its rows are taken by the others.
+int check_rows(ppms::Parallel par, int64_t n, bool slow) {
+  const int64_t L = par.lanes(n);
+  std::vector<std::atomic<int>> hits(std::max<int64_t>(n, 1));
+  std::vector<std::atomic<std::thread::id>> owner(L);
+  std::vector<std::vector<int64_t>> seen(L);
+  std::atomic<int> bad{0};
+  par.for_rows(n, [&](int64_t l, int64_t r) {
+    if (l < 0 || l >= L || r < 0 || r >= n) return void(++bad);
+    std::thread::id none{}, me = std::this_thread::get_id();
+    if (!owner[l].compare_exchange_strong(none, me) && none != me) ++bad;
+    if (slow && l == 0 && seen[0].empty()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    seen[l].push_back(r);
+    hits[r].fetch_add(1);
+  });
+  for (int64_t i = 0; i < n; ++i) bad += hits[i].load() != 1;
+  int64_t total = 0;
+  for (const auto& rows : seen) total += static_cast<int64_t>(rows.size());
+  bad += total != n;
+  return bad.load() != 0;
 }
 
 }  // namespace
@@ -48,8 +74,15 @@ int main() {
     ++cases;
     failures += bad.load() != 0;
   }
-  cases++;
+  for (int threads : {1, 2, 3, 8}) {
+    ppms::ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 2, 7, 64, 1000})
+      for (const bool slow : {false, true})
+        for (int rep = 0; rep < 10; ++rep, ++cases) failures += check_rows(pool.parallel(), n, slow);
+  }
+  cases += 2;
   failures += check(ppms::Parallel{}, 33, 1);  // the default: serial
+  failures += check_rows(ppms::Parallel{}, 33, false);
   std::printf("parallel: %d cases, %d failures\n", cases, failures);
   return failures ? 1 : 0;
 }

@@ -1,10 +1,8 @@
 #include "ppms/inverted_residual.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -69,41 +67,44 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
   const float* shortcut = b.has_shortcut() ? x : nullptr;
 
+  // Rows in lanes (Parallel::for_rows): each lane keeps its ring, so the expanded rows that neighbouring output rows
+  // share are computed once per lane (bands of a few rows each recomputed k - 1 of them: twice the expand work at
+  // k = 5 on the small maps).
+  const int64_t lanes = parallel.lanes(Ho);
+  std::vector<std::unique_ptr<Ring>> rings(lanes);
+  auto ring = [&](int64_t l) -> Ring& {
+    if (!rings[l]) rings[l].reset(new Ring(b, x, H, W));
+    return *rings[l];
+  };
   if (!b.has_se()) {
-    // Bands of output rows: each task keeps its own ring, so a band recomputes the k - 1 rows it shares with the
-    // band before; 4+ rows per band keep that under half the expand work at k = 5.
-    parallel.for_range(Ho, 4, [&](int64_t h0, int64_t h1) {
-      Ring ring(b, x, H, W);
-      const std::unique_ptr<float[]> mid(new float[Wo * C]);
+    std::vector<std::unique_ptr<float[]>> mids(lanes);
+    parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
+      if (!mids[l]) mids[l].reset(new float[Wo * C]);
       const float* rows[kDepthwiseMaxK];
-      for (int64_t ho = h0; ho < h1; ++ho) {
-        ring.rows(ho, rows);
-        depthwise_row(b.depthwise, rows, W, b.stride, mid.get(), b.depthwise_act);
-        conv1x1(b.project, mid.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
-                shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
-      }
+      ring(l).rows(ho, rows);
+      depthwise_row(b.depthwise, rows, W, b.stride, mids[l].get(), b.depthwise_act);
+      conv1x1(b.project, mids[l].get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+              shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
     return Status();
   }
 
-  // SE: the whole depthwise output, its channel sums per band, the scale, then one projection with folded weights.
+  // SE: the whole depthwise output, its channel sums per lane, the scale, then one projection with folded weights.
   const std::unique_ptr<float[]> mid(new float[Ho * Wo * C]);
-  std::vector<double> sums(C, 0.0);
-  std::mutex m;
-  parallel.for_range(Ho, 4, [&](int64_t h0, int64_t h1) {
-    Ring ring(b, x, H, W);
-    std::vector<double> part(C, 0.0);
+  std::vector<std::vector<double>> parts(lanes);
+  parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
+    if (parts[l].empty()) parts[l].assign(C, 0.0);
+    double* part = parts[l].data();
+    float* out = mid.get() + ho * Wo * C;
     const float* rows[kDepthwiseMaxK];
-    for (int64_t ho = h0; ho < h1; ++ho) {
-      float* out = mid.get() + ho * Wo * C;
-      ring.rows(ho, rows);
-      depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
-      for (int64_t p = 0; p < Wo; ++p)  // pooled while the row is in cache
-        for (int64_t c = 0; c < C; ++c) part[c] += out[p * C + c];
-    }
-    std::lock_guard<std::mutex> g(m);
-    for (int64_t c = 0; c < C; ++c) sums[c] += part[c];
+    ring(l).rows(ho, rows);
+    depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
+    for (int64_t p = 0; p < Wo; ++p)  // pooled while the row is in cache
+      for (int64_t c = 0; c < C; ++c) part[c] += out[p * C + c];
   });
+  std::vector<double> sums(C, 0.0);
+  for (const auto& part : parts)
+    for (int64_t c = 0; c < static_cast<int64_t>(part.size()); ++c) sums[c] += part[c];
   std::vector<float> pooled(C), hidden(b.cse), scale(C);
   for (int64_t c = 0; c < C; ++c) pooled[c] = static_cast<float>(sums[c] / static_cast<double>(Ho * Wo));
   for (int64_t j = 0; j < b.cse; ++j) {
