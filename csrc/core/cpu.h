@@ -50,7 +50,7 @@ std::vector<std::string> names(const Kernel<Fn> (&table)[N]) {
 #define PPMS_UNROLL _Pragma("GCC unroll 16")
 // Plain loops (elementwise stages, resizes, the SEA stages) that the compiler vectorises: on x86 GCC builds an
 // AVX-512 and an AVX2 clone of each beside the baseline one, and the dynamic loader picks by the same CPU features
-// (AVX-512 halved the AAM gates' time on a Xeon; on Zen 4, which splits 512-bit operations, it is no slower).
+// (AVX-512 halved the AAM gates' time on the Xeon hosts of this machine kind).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PPMS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
