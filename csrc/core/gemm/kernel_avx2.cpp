@@ -9,6 +9,8 @@ namespace ppms {
 namespace gemm {
 namespace {
 
+constexpr int64_t kAhead = 8;
+
 template <int R>
 PPMS_TARGET_AVX2_FMA void rows(int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C) {
   int64_t j = 0;
@@ -16,6 +18,7 @@ PPMS_TARGET_AVX2_FMA void rows(int64_t N, int64_t K, const float* A, const float
     __m256 acc[R][2];
     for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_set1_ps(bias ? bias[r] : 0.0f);
     for (int64_t k = 0; k < K; ++k) {
+      _mm_prefetch(reinterpret_cast<const char*>(B + (k + kAhead) * N + j), _MM_HINT_T0);  // as in kernel_avx512.cpp
       const __m256 b0 = _mm256_loadu_ps(B + k * N + j), b1 = _mm256_loadu_ps(B + k * N + j + 8);
       for (int r = 0; r < R; ++r) {
         const __m256 a = _mm256_broadcast_ss(A + r * K + k);

@@ -11,6 +11,8 @@ namespace ppms {
 namespace gemm {
 namespace {
 
+constexpr int64_t kAhead = 8;
+
 // C[R][j, j + 16 * V) for the columns of `mask` in the last vector.
 template <int R, int V>
 PPMS_TARGET_AVX512F void block(int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C,
@@ -21,6 +23,9 @@ PPMS_TARGET_AVX512F void block(int64_t N, int64_t K, const float* A, const float
     PPMS_UNROLL
     for (int v = 0; v < V; ++v) acc[r][v] = _mm512_set1_ps(bias ? bias[r] : 0.0f);
   for (int64_t k = 0; k < K; ++k) {
+    // B's rows are N floats apart: the line kAhead rows down, which no hardware prefetcher predicts in time
+    PPMS_UNROLL
+    for (int v = 0; v < V; ++v) _mm_prefetch(reinterpret_cast<const char*>(B + (k + kAhead) * N + j + 16 * v), _MM_HINT_T0);
     __m512 b[V];
     PPMS_UNROLL
     for (int v = 0; v < V; ++v)

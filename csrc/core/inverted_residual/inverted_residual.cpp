@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu.h"
+
 namespace ppms {
 
 namespace {
@@ -44,6 +46,16 @@ class Ring {
   std::unique_ptr<float[]> rows_;  // uninitialised: a row is written before it is read
   std::vector<int64_t> have_;
 };
+
+// part[c] += the sum of row [Wo][C]'s channel c: summed in float across the row (vectorised over channels; a row is
+// at most a few hundred pixels), then added to the double total of the image.
+PPMS_CLONES void pool_row(const float* row, int64_t Wo, int64_t C, float* __restrict sum, double* __restrict part) {
+  for (int64_t c = 0; c < C; ++c) sum[c] = 0.0f;
+  for (int64_t p = 0; p < Wo; ++p)
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) sum[c] += row[p * C + c];
+  for (int64_t c = 0; c < C; ++c) part[c] += sum[c];
+}
 
 // Paddle's hardsigmoid (slope 0.2, offset 0.5), not torch's x / 6 + 0.5.
 float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.0f); }
@@ -92,15 +104,15 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   // SE: the whole depthwise output, its channel sums per lane, the scale, then one projection with folded weights.
   const std::unique_ptr<float[]> mid(new float[Ho * Wo * C]);
   std::vector<std::vector<double>> parts(lanes);
+  std::vector<std::unique_ptr<float[]>> row_sum(lanes);
   parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
-    if (parts[l].empty()) parts[l].assign(C, 0.0);
+    if (parts[l].empty()) parts[l].assign(C, 0.0), row_sum[l].reset(new float[C]);
     double* part = parts[l].data();
     float* out = mid.get() + ho * Wo * C;
     const float* rows[kDepthwiseMaxK];
     ring(l).rows(ho, rows);
     depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
-    for (int64_t p = 0; p < Wo; ++p)  // pooled while the row is in cache
-      for (int64_t c = 0; c < C; ++c) part[c] += out[p * C + c];
+    pool_row(out, Wo, C, row_sum[l].get(), part);  // while the row is in cache
   });
   std::vector<double> sums(C, 0.0);
   for (const auto& part : parts)
