@@ -381,10 +381,8 @@ at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntAr
   TORCH_CHECK_VALUE(h >= 1 && w >= 1, op, ": a ", num(H), "x", num(W), " image is too small for this network");
   const int64_t classes = net.head.classifier.cout;
   auto y = at::empty({B, classes, h, w}, x.options());
-  for (int64_t b = 0; b < B; ++b)
-    throw_if_error(network_logits(net, x.const_data_ptr<float>() + b * 3 * H * W, H, W,
-                                  y.data_ptr<float>() + b * h * w * classes, core_parallel()),
-                   op);
+  throw_if_error(network_logits_batch(net, x.const_data_ptr<float>(), B, H, W, y.data_ptr<float>(), core_parallel()),
+                 op);
   return y;
 }
 

@@ -210,7 +210,31 @@ int main() {
           ++failures;
         }
       }
+      // A batch: fewer images than threads (one after another), then as many (one per thread), each the same logits
+      // as alone (serial runs round alike whatever the thread split).
+      for (const int64_t B : {2, 3}) {
+        std::vector<float> images(B * image.size()), got(B * want.size(), NAN), one(want.size());
+        for (int64_t b = 0; b < B; ++b) std::copy(image.begin(), image.end(), images.begin() + b * image.size());
+        for (size_t i = 0; i < image.size(); ++i) images[i] += 0.5f;  // the first image differs
+        const auto s = ppms::network_logits_batch(n, images.data(), B, H, W, got.data(), pool.parallel());
+        bool same = s.ok();
+        for (int64_t b = 0; b < B && same; ++b) {
+          ppms::network_logits(n, images.data() + b * image.size(), H, W, one.data());
+          for (size_t i = 0; i < one.size(); ++i) same = same && std::fabs(got[b * one.size() + i] - one[i]) <= 1e-5f * (1 + std::fabs(one[i]));
+        }
+        ++cases;
+        if (!same) {
+          std::printf("FAIL network batch %ld %s %ldx%ld: %s\n", (long)B, base ? "base" : "tiny", (long)H, (long)W,
+                      s.message().c_str());
+          ++failures;
+        }
+      }
     }
+  }
+  ++cases;
+  if (ppms::network_logits_batch(ppms::Network{}, nullptr, 0, 8, 8, nullptr).ok()) {
+    std::printf("FAIL network_logits_batch accepted an empty batch\n");
+    ++failures;
   }
   std::printf("network: %d cases, %d failures\n", cases, failures);
   return failures ? 1 : 0;

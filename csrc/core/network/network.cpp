@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "ppms/image_conv.h"
@@ -127,6 +128,32 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     flops += 2.0 * (i == last ? cur.h * cur.w : lh * lw) * m.classifier.cin * (m.e[i].cin + m.a[i].cin);
   timer.lap("aam + head", flops);
   return s;
+}
+
+Status network_logits_batch(const Network& n, const float* images, int64_t B, int64_t H, int64_t W, float* logits,
+                            const Parallel& par) {
+  if (B < 1) return Status::invalid("network: the batch must hold at least one image, got " + std::to_string(B));
+  if (images == nullptr || logits == nullptr) return Status::invalid("network: image and logits must not be null");
+  int64_t h, w;
+  network_logits_size(n, H, W, &h, &w);
+  const int64_t in = 3 * H * W, out = n.head.classifier.cout * h * w;
+  if (B < par.threads) {
+    for (int64_t b = 0; b < B; ++b) {
+      const Status s = network_logits(n, images + b * in, H, W, logits + b * out, par);
+      if (!s.ok()) return s;
+    }
+    return Status();
+  }
+  std::mutex m;
+  Status first;
+  par.for_range(B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const Status s = network_logits(n, images + b * in, H, W, logits + b * out);
+      std::lock_guard<std::mutex> g(m);
+      if (!s.ok() && first.ok()) first = s;
+    }
+  });
+  return first;
 }
 
 }  // namespace ppms
