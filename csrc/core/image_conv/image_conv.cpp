@@ -10,17 +10,25 @@ namespace ppms {
 
 namespace {
 
-// Input row iy as channels-last pixels [pixels][cin], pixel i holding column i - pad (zero past the edges): then
-// output pixel wo's taps in this row are the k * cin floats from pixel wo * stride on.
-void channels_last_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t iy, int64_t pad, int64_t pixels,
-                       float* row) {
-  const int64_t inside = std::min(W, pixels - pad);
-  std::fill(row, row + pad * cin, 0.0f);
-  std::fill(row + (pad + inside) * cin, row + pixels * cin, 0.0f);
-  for (int64_t c = 0; c < cin; ++c) {
-    const float* src = x + (c * H + iy) * W;
-    float* dst = row + pad * cin + c;
-    for (int64_t ix = 0; ix < inside; ++ix) dst[ix * cin] = src[ix];
+// The k input rows of output row ho as one row of columns: column i holds [ky][c] of input column i - pad for
+// ky = 0..k-1 (zero past the edges), so output pixel wo's k * k * cin taps are the floats of columns
+// wo * stride .. wo * stride + k - 1, contiguous, in the order (kx, ky, c).
+void column_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t k, int64_t stride, int64_t ho,
+                int64_t columns, float* row) {
+  const int64_t pad = k / 2, kc = k * cin, inside = std::min(W, columns - pad);
+  std::fill(row, row + pad * kc, 0.0f);
+  std::fill(row + (pad + inside) * kc, row + columns * kc, 0.0f);
+  for (int64_t ky = 0; ky < k; ++ky) {
+    const int64_t iy = ho * stride - pad + ky;
+    for (int64_t c = 0; c < cin; ++c) {
+      float* dst = row + pad * kc + ky * cin + c;
+      if (iy < 0 || iy >= H) {
+        for (int64_t ix = 0; ix < inside; ++ix) dst[ix * kc] = 0.0f;
+        continue;
+      }
+      const float* src = x + (c * H + iy) * W;
+      for (int64_t ix = 0; ix < inside; ++ix) dst[ix * kc] = src[ix];
+    }
   }
 }
 
@@ -35,40 +43,24 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   if (stride != 1 && stride != 2) return Status::invalid("image_conv: stride must be 1 or 2, got " + n(stride));
   if (H < 1 || W < 1) return Status::invalid("image_conv: H and W must be >= 1, got " + n(H) + "x" + n(W));
   if (x == nullptr || y == nullptr) return Status::invalid("image_conv: x and y must not be null");
-  const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, pad = k / 2, kc = k * cin;
-  const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P, floats = conv1x1_packed_floats(cout, kc);
-  // Per kernel row ky, taps (kx, c) as a kc -> cout 1x1 convolution over rows of x whose windows overlap (ldx =
-  // stride * cin): one GEMM per kernel row, accumulated in y, with the bias in the centre row's.
-  std::vector<float> rows(k * floats, 0.0f);
-  std::vector<Conv1x1Weights> by_row(k);
-  for (int64_t ky = 0; ky < k; ++ky) {
-    float* dst = rows.data() + ky * floats;
-    for (int64_t p = 0; p < panels; ++p)
-      for (int64_t kx = 0; kx < k; ++kx)
+  const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, kc = k * cin, K = k * kc;
+  // The weights with their taps in the column rows' order (kx, ky, c) instead of (c, ky, kx).
+  const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P;
+  std::vector<float> packed(conv1x1_packed_floats(cout, K));
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kx = 0; kx < k; ++kx)
+      for (int64_t ky = 0; ky < k; ++ky)
         for (int64_t c = 0; c < cin; ++c)
-          std::copy_n(w.panels + (p * w.cin + (c * k + ky) * k + kx) * P, P, dst + (p * kc + kx * cin + c) * P);
-    if (ky == pad) std::copy_n(w.bias, panels * P, dst + panels * kc * P);
-    by_row[ky] = conv1x1_weights(dst, cout, kc);
-  }
-  const int64_t pixels = (Wo - 1) * stride + k;
+          std::copy_n(w.panels + (p * K + (c * k + ky) * k + kx) * P, P, packed.data() + (p * K + kx * kc + ky * cin + c) * P);
+  std::copy_n(w.bias, panels * P, packed.data() + panels * K * P);
+  const Conv1x1Weights taps = conv1x1_weights(packed.data(), cout, K);
+  const int64_t columns = (Wo - 1) * stride + k;
   parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
-    // the last k input rows made channels-last, row iy in slot iy % k (rows shared by neighbouring outputs once)
-    const std::unique_ptr<float[]> ring(new float[k * pixels * cin]);
-    std::vector<int64_t> have(k, -1);
+    const std::unique_ptr<float[]> row(new float[columns * kc]);
     for (int64_t ho = h0; ho < h1; ++ho) {
-      float* out = y + ho * Wo * cout;
-      // the centre row first (always inside the image: it sets the bias), the activation with the last
-      const int64_t lo = std::max<int64_t>(0, pad - ho * stride), hi = std::min<int64_t>(k, H + pad - ho * stride);
-      for (int64_t i = 0; i < hi - lo; ++i) {
-        const int64_t ky = i == 0 ? pad : lo + i - (lo + i <= pad), iy = ho * stride - pad + ky;
-        float* row = ring.get() + (iy % k) * pixels * cin;
-        if (have[iy % k] != iy) {
-          channels_last_row(x, cin, H, W, iy, pad, pixels, row);
-          have[iy % k] = iy;
-        }
-        conv1x1(by_row[ky], row, stride * cin, Wo, out, cout, i + 1 == hi - lo ? act : Activation::none,
-                i == 0 ? nullptr : out, cout);
-      }
+      column_row(x, cin, H, W, k, stride, ho, columns, row.get());
+      // the pixels' windows overlap: x rows stride * kc floats apart, K long
+      conv1x1(taps, row.get(), stride * kc, Wo, y + ho * Wo * cout, cout, act);
     }
   });
   return Status();

