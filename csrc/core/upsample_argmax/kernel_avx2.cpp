@@ -3,6 +3,8 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "core/cpu.h"
 #include "core/upsample_argmax/kernel_impl.h"
 
@@ -22,19 +24,26 @@ PPMS_TARGET_AVX2_FMA void stats(const Args& a, const float* row0, const float* r
     const float* p0 = row0 + off;
     const float* p1 = row1 + off;
     float* m = mx + k * w;
-    int64_t j = 0;
-    for (; j + 8 < w; j += 8) {  // j + 8 <= w - 1: every lane's right neighbour is j + 1
-      const __m256 x00 = _mm256_loadu_ps(p0 + j), x01 = _mm256_loadu_ps(p0 + j + 1);
-      const __m256 x10 = _mm256_loadu_ps(p1 + j), x11 = _mm256_loadu_ps(p1 + j + 1);
-      const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(x00, x01, _CMP_UNORD_Q), _mm256_cmp_ps(x10, x11, _CMP_UNORD_Q));
-      const __m256 mn = _mm256_min_ps(_mm256_min_ps(x00, x01), _mm256_min_ps(x10, x11));
-      const __m256 mxv = _mm256_max_ps(_mm256_max_ps(x00, x01), _mm256_max_ps(x10, x11));
-      const __m256 lv = _mm256_max_ps(_mm256_loadu_ps(L + j), _mm256_blendv_ps(mn, ninf, nan));
-      const __m256 mag = _mm256_max_ps(_mm256_and_ps(mn, absmask), _mm256_and_ps(mxv, absmask));
-      const __m256 mv = _mm256_max_ps(_mm256_loadu_ps(M + j), _mm256_andnot_ps(nan, mag));
-      _mm256_storeu_ps(L + j, lv);
-      _mm256_storeu_ps(M + j, mv);
-      _mm256_storeu_ps(m + j, _mm256_blendv_ps(mxv, qnan, nan));
+    // Chunks of 8 cells whose right neighbours j + 1 all exist (j + 8 <= w - 1); the last one is moved left to end
+    // at w - 2, overlapping the one before (max statistics and stored maxima come out the same when recomputed),
+    // so only the last cell is left to the scalar code (at w = 64, the scalar tail was 8 cells).
+    int64_t j = 0;  // the first cell left to the scalar code
+    if (w >= 9) {
+      for (int64_t next = 0; next < w - 1; next += 8) {
+        const int64_t c = std::min(next, w - 9);
+        const __m256 x00 = _mm256_loadu_ps(p0 + c), x01 = _mm256_loadu_ps(p0 + c + 1);
+        const __m256 x10 = _mm256_loadu_ps(p1 + c), x11 = _mm256_loadu_ps(p1 + c + 1);
+        const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(x00, x01, _CMP_UNORD_Q), _mm256_cmp_ps(x10, x11, _CMP_UNORD_Q));
+        const __m256 mn = _mm256_min_ps(_mm256_min_ps(x00, x01), _mm256_min_ps(x10, x11));
+        const __m256 mxv = _mm256_max_ps(_mm256_max_ps(x00, x01), _mm256_max_ps(x10, x11));
+        const __m256 lv = _mm256_max_ps(_mm256_loadu_ps(L + c), _mm256_blendv_ps(mn, ninf, nan));
+        const __m256 mag = _mm256_max_ps(_mm256_and_ps(mn, absmask), _mm256_and_ps(mxv, absmask));
+        const __m256 mv = _mm256_max_ps(_mm256_loadu_ps(M + c), _mm256_andnot_ps(nan, mag));
+        _mm256_storeu_ps(L + c, lv);
+        _mm256_storeu_ps(M + c, mv);
+        _mm256_storeu_ps(m + c, _mm256_blendv_ps(mxv, qnan, nan));
+      }
+      j = w - 1;
     }
     detail::stats_class(p0, p1, w, j, m, L, M);
   }
