@@ -57,6 +57,14 @@ PPMS_CLONES void pool_row(const float* row, int64_t Wo, int64_t C, float* __rest
   for (int64_t c = 0; c < C; ++c) part[c] += sum[c];
 }
 
+// a . b, vectorised (partial sums in any order: the SE's matrix-vector products were scalar chains, 1% of base)
+PPMS_CLONES float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
 // Paddle's hardsigmoid (slope 0.2, offset 0.5), not torch's x / 6 + 0.5.
 float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.0f); }
 
@@ -119,16 +127,8 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     for (int64_t c = 0; c < static_cast<int64_t>(part.size()); ++c) sums[c] += part[c];
   std::vector<float> pooled(C), hidden(b.cse), scale(C);
   for (int64_t c = 0; c < C; ++c) pooled[c] = static_cast<float>(sums[c] / static_cast<double>(Ho * Wo));
-  for (int64_t j = 0; j < b.cse; ++j) {
-    float s = b.se1_b[j];
-    for (int64_t c = 0; c < C; ++c) s += b.se1_w[j * C + c] * pooled[c];
-    hidden[j] = std::max(s, 0.0f);
-  }
-  for (int64_t c = 0; c < C; ++c) {
-    float s = b.se2_b[c];
-    for (int64_t j = 0; j < b.cse; ++j) s += b.se2_w[c * b.cse + j] * hidden[j];
-    scale[c] = hardsigmoid(s);
-  }
+  for (int64_t j = 0; j < b.cse; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);
+  for (int64_t c = 0; c < C; ++c) scale[c] = hardsigmoid(b.se2_b[c] + dot(b.se2_w + c * b.cse, hidden.data(), b.cse));
   std::vector<float> folded(b.cout * C);
   for (int64_t o = 0; o < b.cout; ++o)
     for (int64_t c = 0; c < C; ++c) folded[o * C + c] = b.project_raw[o * C + c] * scale[c];
