@@ -80,9 +80,10 @@ struct ThreadPool::State {
       ++s->generation;
     }
     s->wake.notify_all();
+    const void* outer = tl_running_pool;  // a task of another pool may be calling: its marker is restored after
     tl_running_pool = s;
     s->finish(s->drain(), false);
-    tl_running_pool = nullptr;
+    tl_running_pool = outer;
     std::unique_lock<std::mutex> l(s->m);
     s->finished.wait(l, [&] { return s->done == s->chunks && s->active == 0; });
   }

@@ -210,12 +210,12 @@ int main() {
           ++failures;
         }
       }
-      // A batch: fewer images than threads (one after another), then as many (one per thread), each the same logits
-      // as alone (serial runs round alike whatever the thread split).
-      for (const int64_t B : {2, 3}) {
+      // Batches: fewer images than threads (one after another), as many (one per thread), and more (one per thread,
+      // then the rest on all), each image's logits the same as alone.
+      for (const int64_t B : {2, 3, 4}) {
         std::vector<float> images(B * image.size()), got(B * want.size(), NAN), one(want.size());
-        for (int64_t b = 0; b < B; ++b) std::copy(image.begin(), image.end(), images.begin() + b * image.size());
-        for (size_t i = 0; i < image.size(); ++i) images[i] += 0.5f;  // the first image differs
+        for (int64_t b = 0; b < B; ++b)
+          for (size_t i = 0; i < image.size(); ++i) images[b * image.size() + i] = image[i] + 0.5f * b;
         const auto s = ppms::network_logits_batch(n, images.data(), B, H, W, got.data(), pool.parallel());
         bool same = s.ok();
         for (int64_t b = 0; b < B && same; ++b) {

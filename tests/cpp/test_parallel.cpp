@@ -80,6 +80,30 @@ int main() {
       for (const bool slow : {false, true})
         for (int rep = 0; rep < 10; ++rep, ++cases) failures += check_rows(pool.parallel(), n, slow);
   }
+  {
+    ppms::ThreadPool a(3), b(2);
+    // Run inline (a nested call on the same pool), for_rows walks its lanes in order: rows 0..n-1, neighbours all.
+    std::atomic<int> out_of_order{0};
+    a.parallel().for_range(6, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = b0; i < b1; ++i) {
+        std::vector<int64_t> order;
+        a.parallel().for_rows(50, [&](int64_t, int64_t r) { order.push_back(r); });
+        for (int64_t j = 0; j < 50; ++j) out_of_order += order.size() != 50 || order[j] != j;
+      }
+    });
+    ++cases;
+    failures += out_of_order.load() != 0;
+    // A task of pool a that runs a loop on pool b, then one on a again: the second runs inline (no deadlock).
+    std::atomic<int64_t> total{0};
+    a.parallel().for_range(6, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = b0; i < b1; ++i) {
+        b.parallel().for_range(4, 1, [&](int64_t c0, int64_t c1) { total += c1 - c0; });
+        a.parallel().for_range(4, 1, [&](int64_t c0, int64_t c1) { total += c1 - c0; });
+      }
+    });
+    ++cases;
+    failures += total.load() != 48;
+  }
   cases += 2;
   failures += check(ppms::Parallel{}, 33, 1);  // the default: serial
   failures += check_rows(ppms::Parallel{}, 33, false);

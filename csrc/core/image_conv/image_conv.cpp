@@ -1,7 +1,6 @@
 #include "ppms/image_conv.h"
 
 #include <algorithm>
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +42,7 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   if (stride != 1 && stride != 2) return Status::invalid("image_conv: stride must be 1 or 2, got " + n(stride));
   if (H < 1 || W < 1) return Status::invalid("image_conv: H and W must be >= 1, got " + n(H) + "x" + n(W));
   if (x == nullptr || y == nullptr) return Status::invalid("image_conv: x and y must not be null");
+  if (w.cout < 1 || w.panels == nullptr || w.bias == nullptr) return Status::invalid("image_conv: the packed weights are empty");
   const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, kc = k * cin, K = k * kc;
   // The weights with their taps in the column rows' order (kx, ky, c) instead of (c, ky, kx).
   const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P;

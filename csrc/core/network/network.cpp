@@ -137,23 +137,23 @@ Status network_logits_batch(const Network& n, const float* images, int64_t B, in
   int64_t h, w;
   network_logits_size(n, H, W, &h, &w);
   const int64_t in = 3 * H * W, out = n.head.classifier.cout * h * w;
-  if (B < par.threads) {
-    for (int64_t b = 0; b < B; ++b) {
-      const Status s = network_logits(n, images + b * in, H, W, logits + b * out, par);
-      if (!s.ok()) return s;
-    }
-    return Status();
-  }
+  // whole images per thread for as many as make equal shares (all of them when the thread count is unknown: none)
+  const int64_t shared = par.threads > 1 ? B / par.threads * par.threads : 0;
   std::mutex m;
   Status first;
-  par.for_range(B, 1, [&](int64_t b0, int64_t b1) {
+  par.for_range(shared, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const Status s = network_logits(n, images + b * in, H, W, logits + b * out);
       std::lock_guard<std::mutex> g(m);
       if (!s.ok() && first.ok()) first = s;
     }
   });
-  return first;
+  if (!first.ok()) return first;
+  for (int64_t b = shared; b < B; ++b) {  // the rest one after another, each on every thread
+    const Status s = network_logits(n, images + b * in, H, W, logits + b * out, par);
+    if (!s.ok()) return s;
+  }
+  return Status();
 }
 
 }  // namespace ppms

@@ -8,9 +8,9 @@ namespace ppms {
 
 namespace {
 
-// dst[j][i] = src[i][j] for an rows x cols matrix, in 16 x 16 tiles: each destination row segment is one cache line
-// written whole. (Tiles walked the other way wrote 32 lines rows * 4 bytes apart, all in one L1 set when rows is a
-// multiple of 1024, and ran at 1 GB/s.)
+// dst[j][i] = src[i][j] for an rows x cols matrix, in strips of 16 source rows: each destination run is 16 floats,
+// about a cache line, written whole. (32 x 32 tiles walked the other way wrote 32 lines rows * 4 bytes apart, all
+// in one L1 set when rows is a multiple of 1024, and ran at 1 GB/s.)
 void transpose(const float* src, int64_t rows, int64_t cols, float* dst, const Parallel& parallel) {
   constexpr int64_t T = 16;
   parallel.for_range((rows + T - 1) / T, 1, [&](int64_t b0, int64_t b1) {

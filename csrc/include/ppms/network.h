@@ -67,9 +67,9 @@ struct NetworkProfile {
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,
                       const Parallel& parallel = {}, NetworkProfile* profile = nullptr);
 
-// images [B][3][H][W] -> logits [B][classes][h][w]. With at least as many images as threads, each thread runs whole
-// images on its own (no thread waits on another inside an image: the most images per second); with fewer, the
-// images run one after another, each on every thread (the lowest latency).
+// images [B][3][H][W] -> logits [B][classes][h][w]. Whole images per thread, as many as make equal shares (no thread
+// waits on another inside an image: the most images per second), then the rest one after another, each on every
+// thread (the lowest latency; all of them when parallel.threads is unknown).
 Status network_logits_batch(const Network& n, const float* images, int64_t B, int64_t H, int64_t W, float* logits,
                             const Parallel& parallel = {});
 
