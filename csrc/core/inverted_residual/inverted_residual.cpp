@@ -87,23 +87,27 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
   const float* shortcut = b.has_shortcut() ? x : nullptr;
 
-  // Rows in lanes (Parallel::for_rows): each lane keeps its ring, so the expanded rows that neighbouring output rows
-  // share are computed once per lane (bands of a few rows each recomputed k - 1 of them: twice the expand work at
-  // k = 5 on the small maps).
-  const int64_t lanes = parallel.lanes(Ho);
-  std::vector<std::unique_ptr<Ring>> rings(lanes);
-  auto ring = [&](int64_t l) -> Ring& {
-    if (!rings[l]) rings[l].reset(new Ring(b, x, H, W));
-    return *rings[l];
+  // Per lane of rows (Parallel::for_rows): its ring, so that the expanded rows neighbouring output rows share are
+  // computed once per lane (bands of a few rows each recomputed k - 1 of them: twice the expand work at k = 5 on the
+  // small maps); a row of scratch (the depthwise row, or SE's row sums); SE's channel sums.
+  struct Lane {
+    std::unique_ptr<Ring> ring;
+    std::unique_ptr<float[]> row;
+    std::vector<double> part;
+  };
+  std::vector<Lane> lanes(parallel.lanes(Ho));
+  auto lane = [&](int64_t l) -> Lane& {
+    Lane& s = lanes[l];
+    if (!s.ring) s.ring.reset(new Ring(b, x, H, W)), s.row.reset(new float[Wo * C]), s.part.assign(C, 0.0);
+    return s;
   };
   if (!b.has_se()) {
-    std::vector<std::unique_ptr<float[]>> mids(lanes);
     parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
-      if (!mids[l]) mids[l].reset(new float[Wo * C]);
+      Lane& s = lane(l);
       const float* rows[kDepthwiseMaxK];
-      ring(l).rows(ho, rows);
-      depthwise_row(b.depthwise, rows, W, b.stride, mids[l].get(), b.depthwise_act);
-      conv1x1(b.project, mids[l].get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+      s.ring->rows(ho, rows);
+      depthwise_row(b.depthwise, rows, W, b.stride, s.row.get(), b.depthwise_act);
+      conv1x1(b.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
               shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
     return Status();
@@ -111,20 +115,17 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
 
   // SE: the whole depthwise output, its channel sums per lane, the scale, then one projection with folded weights.
   const std::unique_ptr<float[]> mid(new float[Ho * Wo * C]);
-  std::vector<std::vector<double>> parts(lanes);
-  std::vector<std::unique_ptr<float[]>> row_sum(lanes);
   parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
-    if (parts[l].empty()) parts[l].assign(C, 0.0), row_sum[l].reset(new float[C]);
-    double* part = parts[l].data();
+    Lane& s = lane(l);
     float* out = mid.get() + ho * Wo * C;
     const float* rows[kDepthwiseMaxK];
-    ring(l).rows(ho, rows);
+    s.ring->rows(ho, rows);
     depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
-    pool_row(out, Wo, C, row_sum[l].get(), part);  // while the row is in cache
+    pool_row(out, Wo, C, s.row.get(), s.part.data());  // while the row is in cache
   });
   std::vector<double> sums(C, 0.0);
-  for (const auto& part : parts)
-    for (int64_t c = 0; c < static_cast<int64_t>(part.size()); ++c) sums[c] += part[c];
+  for (const Lane& s : lanes)
+    for (int64_t c = 0; c < static_cast<int64_t>(s.part.size()); ++c) sums[c] += s.part[c];
   std::vector<float> pooled(C), hidden(b.cse), scale(C);
   for (int64_t c = 0; c < C; ++c) pooled[c] = static_cast<float>(sums[c] / static_cast<double>(Ho * Wo));
   for (int64_t j = 0; j < b.cse; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);

@@ -137,7 +137,7 @@ Status network_logits_batch(const Network& n, const float* images, int64_t B, in
   int64_t h, w;
   network_logits_size(n, H, W, &h, &w);
   const int64_t in = 3 * H * W, out = n.head.classifier.cout * h * w;
-  // whole images per thread for as many as make equal shares (all of them when the thread count is unknown: none)
+  // whole images per thread, as many as make equal shares (none when the thread count is unknown)
   const int64_t shared = par.threads > 1 ? B / par.threads * par.threads : 0;
   std::mutex m;
   Status first;
