@@ -139,7 +139,6 @@ void bench_inverted_residual(int warmup, int iters, const Parallel& par) {
     b.expand = expand.weights(), b.depthwise = depthwise_weights(dwp.data(), s.cmid, s.k), b.project = project.weights();
     if (s.se) {
       b.cse = cse, b.se1_w = s1.data(), b.se1_b = bias.data(), b.se2_w = s2.data(), b.se2_b = bias.data();
-      b.project_raw = pw.data(), b.project_bias = bias.data();
     }
     const int64_t o = (s.side - 1) / s.stride + 1;
     std::vector<float> y(o * o * s.cout);

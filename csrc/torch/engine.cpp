@@ -145,8 +145,7 @@ struct Block {
                           ws[4].dim() == 2 && ws[4].size(1) == ws[0].size(0),
                       op, ": weights do not fit an input with ", num(cin), " channels");
     const int64_t cmid = ws[0].size(0), cout = ws[4].size(0), k = ws[2].size(-1);
-    keep = {pack_cpu(ws[0], ws[1]), depthwise_pack_cpu(ws[2], ws[3]), pack_cpu(ws[4], ws[5]), ws[4].contiguous(),
-            ws[5].contiguous()};
+    keep = {pack_cpu(ws[0], ws[1]), depthwise_pack_cpu(ws[2], ws[3]), pack_cpu(ws[4], ws[5])};
     b.cin = cin;
     b.cmid = cmid;
     b.cout = cout;
@@ -159,16 +158,14 @@ struct Block {
     b.project = conv1x1_weights(keep[2].const_data_ptr<float>(), cout, cmid);
     if (ws.size() == 10) {
       for (size_t i = 6; i < 10; ++i) keep.push_back(ws[i].contiguous());
-      b.cse = keep[5].size(0);
-      TORCH_CHECK_VALUE(keep[5].numel() == b.cse * cmid && keep[6].numel() == b.cse &&
-                            keep[7].numel() == cmid * b.cse && keep[8].numel() == cmid,
+      b.cse = keep[3].size(0);
+      TORCH_CHECK_VALUE(keep[3].numel() == b.cse * cmid && keep[4].numel() == b.cse &&
+                            keep[5].numel() == cmid * b.cse && keep[6].numel() == cmid,
                         op, ": SE weights must be [cse, cmid], [cse], [cmid, cse], [cmid]");
-      b.se1_w = keep[5].const_data_ptr<float>();
-      b.se1_b = keep[6].const_data_ptr<float>();
-      b.se2_w = keep[7].const_data_ptr<float>();
-      b.se2_b = keep[8].const_data_ptr<float>();
-      b.project_raw = keep[3].const_data_ptr<float>();
-      b.project_bias = keep[4].const_data_ptr<float>();
+      b.se1_w = keep[3].const_data_ptr<float>();
+      b.se1_b = keep[4].const_data_ptr<float>();
+      b.se2_w = keep[5].const_data_ptr<float>();
+      b.se2_b = keep[6].const_data_ptr<float>();
     }
   }
 };

@@ -57,6 +57,22 @@ int main() {
         }
       }
   }
+  // conv1x1_scale_inputs: the packing of w with its input channels scaled, exactly
+  for (int t = 0; t < 20; ++t) {
+    const int64_t cin = 1 + rng() % 70, cout = 1 + rng() % 50;
+    const auto w = ppms::synthetic::normal(cout * cin, 0.3f, rng), b = ppms::synthetic::normal(cout, 1.f, rng);
+    const auto scale = ppms::synthetic::normal(cin, 1.f, rng);
+    std::vector<float> scaled(w);
+    for (int64_t o = 0; o < cout; ++o)
+      for (int64_t k = 0; k < cin; ++k) scaled[o * cin + k] *= scale[k];
+    ppms::PackedConv1x1 plain, want;
+    plain.pack(w.data(), b.data(), cout, cin);
+    want.pack(scaled.data(), b.data(), cout, cin);
+    std::vector<float> got(ppms::conv1x1_packed_floats(cout, cin), NAN);
+    ppms::conv1x1_scale_inputs(plain.weights(), scale.data(), got.data());
+    ++cases;
+    if (got != want.data) std::printf("FAIL conv1x1_scale_inputs %ldx%ld\n", (long)cout, (long)cin), ++failures;
+  }
   ppms::PackedConv1x1 packed, empty;
   const std::vector<float> w(12, 1.f);
   std::vector<float> x(40), y(40);

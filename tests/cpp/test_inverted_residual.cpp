@@ -50,7 +50,6 @@ int main() {
       b.project = project.weights();
       if (c.se) {
         b.cse = cse, b.se1_w = s1w.data(), b.se1_b = s1b.data(), b.se2_w = s2w.data(), b.se2_b = s2b.data();
-        b.project_raw = pw.data(), b.project_bias = pb.data();
       }
       // Unfused.
       std::vector<float> e(H * W * c.cmid), d(Ho * Wo * c.cmid), want(Ho * Wo * c.cout);
@@ -75,9 +74,20 @@ int main() {
       const bool shortcut = c.stride == 1 && c.cin == c.cout;
       ppms::conv1x1(b.project, d.data(), c.cmid, Ho * Wo, want.data(), c.cout, ppms::Activation::none,
                     shortcut ? x.data() : nullptr, c.cin);
+      // SE's depthwise output: allocated by the block, in the caller's buffer, or in y itself (cout == cmid)
+      enum Mid { own, given, in_y };
+      for (const Mid where : {own, given, in_y})
       for (const bool threaded : {false, true}) {
-        std::vector<float> y(Ho * Wo * c.cout, NAN);
-        const auto st = ppms::inverted_residual(b, x.data(), H, W, y.data(), threaded ? pool.parallel() : ppms::Parallel{});
+        if (where != own && !c.se) continue;
+        std::vector<float> y(Ho * Wo * c.cout, NAN), room(where == given ? Ho * Wo * c.cmid : 0, NAN);
+        float* mid = where == given ? room.data() : where == in_y ? y.data() : nullptr;
+        const auto st =
+            ppms::inverted_residual(b, x.data(), H, W, y.data(), threaded ? pool.parallel() : ppms::Parallel{}, mid);
+        if (where == in_y && c.cout != c.cmid) {  // y has no room for the depthwise output
+          ++cases;
+          if (st.ok()) std::printf("FAIL SE's depthwise output in y was accepted with cout != cmid\n"), ++failures;
+          continue;
+        }
         double err = 0, mag = 1e-6;
         for (size_t i = 0; i < y.size(); ++i) {
           const double dd = std::fabs(y[i] - want[i]);
@@ -86,9 +96,9 @@ int main() {
         }
         ++cases;
         if (!st.ok() || !(err <= 1e-5 * mag)) {
-          std::printf("FAIL inverted_residual %ld-%ld-%ld k%ld s%ld se%d %ldx%ld (%s): error %.3g of %.3g %s\n",
+          std::printf("FAIL inverted_residual %ld-%ld-%ld k%ld s%ld se%d %ldx%ld (%s, mid %d): error %.3g of %.3g %s\n",
                       (long)c.cin, (long)c.cmid, (long)c.cout, (long)c.k, (long)c.stride, c.se, (long)H, (long)W,
-                      threaded ? "3 threads" : "serial", err, mag, st.message().c_str());
+                      threaded ? "3 threads" : "serial", where, err, mag, st.message().c_str());
           ++failures;
         }
       }

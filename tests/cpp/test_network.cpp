@@ -52,16 +52,12 @@ struct Store {  // owns every weight of the test network: packed by hand, and ra
     ppms::depthwise_pack(w, bias, cmid, k, dw.data());
     floats.push_back(dw);
     b.depthwise = ppms::depthwise_weights(floats.back().data(), cmid, k);
-    if (!se) {
-      b.project = conv(cmid, cout);
-      return b;
-    }
+    b.project = conv(cmid, cout);
+    if (!se) return b;
     b.cse = cmid / 4;
-    b.project_raw = values(cout * cmid, 0.4f / std::sqrt(static_cast<float>(cmid))), b.project_bias = values(cout, 0.1f);
     b.se1_w = values(b.cse * cmid, 0.3f), b.se1_b = values(b.cse, 0.1f);
     b.se2_w = values(cmid * b.cse, 0.3f), b.se2_b = values(cmid, 0.1f);
-    raw.insert(raw.end(), {ppms::View(b.project_raw, {cout, cmid}), ppms::View(b.project_bias, {cout}),
-                           ppms::View(b.se1_w, {b.cse, cmid}), ppms::View(b.se1_b, {b.cse}),
+    raw.insert(raw.end(), {ppms::View(b.se1_w, {b.cse, cmid}), ppms::View(b.se1_b, {b.cse}),
                            ppms::View(b.se2_w, {cmid, b.cse}), ppms::View(b.se2_b, {cmid})});
     return b;
   }

@@ -85,7 +85,7 @@ def test_refuses_bad_blobs(tiny):
         network(x, torch.zeros_like(packed), signature)
     wrong = packed.clone()
     wrong[8] += 1  # the format version
-    with pytest.raises(ValueError, match="format 2, this build reads format 1"):
+    with pytest.raises(ValueError, match="format 3, this build reads format 2"):
         network(x, wrong, signature)
     table_end = 24 + 8 * packed[12:16].view(torch.int32).item() + 56 * packed[16:20].view(torch.int32).item()
     for n in list(range(0, table_end, 7)) + [table_end, packed.numel() - 4]:

@@ -16,7 +16,6 @@ namespace ppms {
 namespace {
 
 using Buffer = std::unique_ptr<float[]>;
-Buffer buffer(int64_t n) { return Buffer(new float[n]); }
 
 // Rows [Y0, Y1) of y [H][W][C] = bilinear(x [h][w][C]) (align_corners=False) into band [Y1 - Y0][W][C].
 PPMS_CLONES void resize_rows(const float* x, int64_t w, int64_t C, const LinearAxis& ys, const LinearAxis& xs,
@@ -70,6 +69,18 @@ PPMS_CLONES void head_affine(float* __restrict out, int64_t P, int64_t C, const 
     }
 }
 
+
+// kBand output rows at a time: every step after the resizes is per pixel, so a band's temporaries stay in cache.
+constexpr int64_t kBand = 4;
+
+// A band's temporaries, in order: out, gate, t, t2, cls, l2, then for tiny l1, t3, t4.
+int64_t band_floats(const AamHead& m, int64_t c8, int64_t c16, int64_t W) {
+  const int64_t B = kBand * W, C = m.classifier.cin;
+  return B * (4 * C + m.classifier.cout + c16 + (m.x8_output ? 0 : c8 + 2 * C));
+}
+
+int64_t bands(int64_t H) { return (H + kBand - 1) / kBand; }
+
 }  // namespace
 
 void aam_head_size(const AamHead& m, int64_t h8, int64_t w8, int64_t* h, int64_t* w) {
@@ -77,8 +88,15 @@ void aam_head_size(const AamHead& m, int64_t h8, int64_t w8, int64_t* h, int64_t
   *w = m.x8_output ? w8 : w8 / 2;
 }
 
+int64_t aam_head_scratch_floats(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32,
+                                const Parallel& par) {
+  int64_t H, W;
+  aam_head_size(m, x8.h, x8.w, &H, &W);
+  return 2 * x32.h * x32.w * m.classifier.cin + par.lanes(bands(H)) * band_floats(m, x8.c, x16.c, W);
+}
+
 Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, float* logits,
-                const Parallel& par) {
+                const Parallel& par, float* scratch) {
   int64_t H, W;
   aam_head_size(m, x8.h, x8.w, &H, &W);
   if (H < 1 || W < 1 || x16.h < 1 || x32.h < 1 || !x8.data || !x16.data || !x32.data || !logits)
@@ -101,51 +119,45 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
                   : (!(s = at(x8, m.e[0].cin)).ok() || !(s = at(x16, m.e[1].cin)).ok() ||
                      !(s = at(x8, m.a[0].cin)).ok() || !(s = at(x16, m.a[1].cin)).ok()))
     return s;
+  Buffer own;
+  if (scratch == nullptr) own.reset(scratch = new float[aam_head_scratch_floats(m, x8, x16, x32, par)]);
   // The last term, bilinear(E x32) (+ its gate, bilinear(sig(A x32))): computed at 1/32 for the whole image first.
   const int64_t P32 = x32.h * x32.w;
-  auto low_e = buffer(P32 * C), low_a = buffer(P32 * C);
-  if (!(s = conv(e32, x32.data, P32, low_e.get(), par)).ok() || !(s = conv(a32, x32.data, P32, low_a.get(), par)).ok())
-    return s;
-  par.for_range(P32 * C, 4096, [&](int64_t i0, int64_t i1) { sigmoid_range(low_a.get(), i0, i1); });
-  // Then bands of output rows: every other step is per pixel, so a band's temporaries stay in cache and the
-  // full-size ones never exist.
+  float *low_e = scratch, *low_a = low_e + P32 * C, *lanes = low_a + P32 * C;
+  if (!(s = conv(e32, x32.data, P32, low_e, par)).ok() || !(s = conv(a32, x32.data, P32, low_a, par)).ok()) return s;
+  par.for_range(P32 * C, 4096, [&](int64_t i0, int64_t i1) { sigmoid_range(low_a, i0, i1); });
+  // Then bands of output rows, each lane of them with its temporaries: the full-size ones never exist.
   const LinearAxis y32(x32.h, H), x32s(x32.w, W), y16(x16.h, H), x16s(x16.w, W);
   const LinearAxis y8(x8.h, H, m.x8_output ? 0.0 : 2.0), x8s(x8.w, W, m.x8_output ? 0.0 : 2.0);
+  const int64_t B = kBand * W, per_lane = band_floats(m, x8.c, x16.c, W);
   std::atomic<bool> failed{false};
-  par.for_range(H, 1, [&](int64_t h0, int64_t h1) {
-    constexpr int64_t kBand = 4;
-    const int64_t rows = std::min(kBand, h1 - h0), B = rows * W;
-    auto out = buffer(B * C), gate = buffer(B * C), t = buffer(B * C), t2 = buffer(B * C);
-    auto l2 = buffer(B * x16.c);
-    auto l1 = m.x8_output ? nullptr : buffer(B * x8.c);
-    auto t3 = m.x8_output ? nullptr : buffer(B * C), t4 = m.x8_output ? nullptr : buffer(B * C);
-    auto cls = buffer(B * classes);
-    for (int64_t Y0 = h0; Y0 < h1; Y0 += kBand) {
-      const int64_t Y1 = std::min(h1, Y0 + kBand), Pb = (Y1 - Y0) * W;
-      resize_rows(low_e.get(), x32.w, C, y32, x32s, W, Y0, Y1, out.get());   // out = h
-      resize_rows(low_a.get(), x32.w, C, y32, x32s, W, Y0, Y1, gate.get());  // gate = ha
-      Status st;
-      if (m.x8_output) {
-        // base: out += sig(A0 bilinear(x16)) * ha * E0 x8 (x8 is at the output's size)
-        resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2.get());
-        if (!(st = conv(m.a[0], l2.get(), Pb, t.get())).ok() ||
-            !(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2.get())).ok())
-          return void(failed = true);
-        gate_base(out.get(), t.get(), gate.get(), t2.get(), 0, Pb * C);
-      } else {
-        // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); out += sig(A0 l1) * sig(A1 l2) * ha * (E0 l1 + E1 l2)
-        resize_rows(x8.data, x8.w, x8.c, y8, x8s, W, Y0, Y1, l1.get());
-        resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2.get());
-        if (!(st = conv(m.a[0], l1.get(), Pb, t.get())).ok() || !(st = conv(m.e[0], l1.get(), Pb, t2.get())).ok() ||
-            !(st = conv(m.a[1], l2.get(), Pb, t3.get())).ok() || !(st = conv(m.e[1], l2.get(), Pb, t4.get())).ok())
-          return void(failed = true);
-        gate_tiny(out.get(), t.get(), t3.get(), gate.get(), t2.get(), t4.get(), 0, Pb * C);
-      }
-      head_affine(out.get(), Pb, C, m.fuse_scale, m.fuse_shift);
-      if (!conv(m.classifier, out.get(), Pb, cls.get()).ok()) return void(failed = true);
-      for (int64_t k = 0; k < classes; ++k)  // into the planes, while the band is in cache
-        for (int64_t p = 0; p < Pb; ++p) logits[k * H * W + Y0 * W + p] = cls[p * classes + k];
+  par.for_rows(bands(H), [&](int64_t lane, int64_t band) {
+    float* out = lanes + lane * per_lane;
+    float *gate = out + B * C, *t = gate + B * C, *t2 = t + B * C, *cls = t2 + B * C, *l2 = cls + B * classes;
+    float *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny only
+    const int64_t Y0 = band * kBand, Y1 = std::min(H, Y0 + kBand), Pb = (Y1 - Y0) * W;
+    resize_rows(low_e, x32.w, C, y32, x32s, W, Y0, Y1, out);   // out = h
+    resize_rows(low_a, x32.w, C, y32, x32s, W, Y0, Y1, gate);  // gate = ha
+    Status st;
+    if (m.x8_output) {
+      // base: out += sig(A0 bilinear(x16)) * ha * E0 x8 (x8 is at the output's size)
+      resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2);
+      if (!(st = conv(m.a[0], l2, Pb, t)).ok() || !(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2)).ok())
+        return void(failed = true);
+      gate_base(out, t, gate, t2, 0, Pb * C);
+    } else {
+      // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); out += sig(A0 l1) * sig(A1 l2) * ha * (E0 l1 + E1 l2)
+      resize_rows(x8.data, x8.w, x8.c, y8, x8s, W, Y0, Y1, l1);
+      resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2);
+      if (!(st = conv(m.a[0], l1, Pb, t)).ok() || !(st = conv(m.e[0], l1, Pb, t2)).ok() ||
+          !(st = conv(m.a[1], l2, Pb, t3)).ok() || !(st = conv(m.e[1], l2, Pb, t4)).ok())
+        return void(failed = true);
+      gate_tiny(out, t, t3, gate, t2, t4, 0, Pb * C);
     }
+    head_affine(out, Pb, C, m.fuse_scale, m.fuse_shift);
+    if (!conv(m.classifier, out, Pb, cls).ok()) return void(failed = true);
+    for (int64_t k = 0; k < classes; ++k)  // into the planes, while the band is in cache
+      for (int64_t p = 0; p < Pb; ++p) logits[k * H * W + Y0 * W + p] = cls[p * classes + k];
   });
   // the shapes were all checked above, so a conv can only fail on a bug
   return failed ? Status::invalid("aam_head: a convolution refused its arguments") : Status();

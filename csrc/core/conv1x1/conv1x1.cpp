@@ -47,6 +47,20 @@ Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin) {
   return Conv1x1Weights{cin, cout, packed, packed + panels * cin * kConv1x1Panel};
 }
 
+PPMS_CLONES Conv1x1Weights conv1x1_scale_inputs(const Conv1x1Weights& w, const float* scale, float* out) {
+  constexpr int64_t P = kConv1x1Panel;
+  const int64_t panels = (w.cout + P - 1) / P;
+  for (int64_t r = 0; r < panels * w.cin; ++r) {
+    const float s = scale[r % w.cin];
+    const float* src = w.panels + r * P;
+    float* dst = out + r * P;
+#pragma omp simd
+    for (int64_t j = 0; j < P; ++j) dst[j] = src[j] * s;
+  }
+  std::copy(w.bias, w.bias + panels * P, out + panels * w.cin * P);
+  return conv1x1_weights(out, w.cout, w.cin);
+}
+
 Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
                Activation act, const float* residual, int64_t ldr, const Parallel& parallel, const char* kernel) {
   if (w.cin < 1 || w.cout < 1 || w.panels == nullptr || w.bias == nullptr)

@@ -71,19 +71,22 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 }  // namespace
 
 Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
-                         const Parallel& parallel) {
+                         const Parallel& parallel, float* mid) {
   if (b.cin < 1 || b.cmid < 1 || b.cout < 1)
     return Status::invalid("inverted_residual: channels must be >= 1, got " + n(b.cin) + " -> " + n(b.cmid) + " -> " +
                            n(b.cout));
   if (b.expand.cin != b.cin || b.expand.cout != b.cmid || b.depthwise.channels != b.cmid || b.depthwise.k != b.k)
     return Status::invalid("inverted_residual: the expand or depthwise weights do not fit cin " + n(b.cin) +
                            ", cmid " + n(b.cmid) + ", k " + n(b.k));
-  if (b.has_se() ? (b.project_raw == nullptr || b.project_bias == nullptr || !b.se1_w || !b.se1_b || !b.se2_w || !b.se2_b)
-                 : (b.project.cin != b.cmid || b.project.cout != b.cout))
+  if (b.project.cin != b.cmid || b.project.cout != b.cout || !b.project.panels || !b.project.bias ||
+      (b.has_se() && (!b.se1_w || !b.se1_b || !b.se2_w || !b.se2_b)))
     return Status::invalid("inverted_residual: the project (or SE) weights are missing or do not fit");
   if (b.stride != 1 && b.stride != 2) return Status::invalid("inverted_residual: stride must be 1 or 2, got " + n(b.stride));
   if (H < 1 || W < 1) return Status::invalid("inverted_residual: H and W must be >= 1, got " + n(H) + "x" + n(W));
   if (x == nullptr || y == nullptr) return Status::invalid("inverted_residual: x and y must not be null");
+  if (mid == y && b.cout != b.cmid)
+    return Status::invalid("inverted_residual: SE's depthwise output can share y only when cout == cmid, got " +
+                           n(b.cout) + " and " + n(b.cmid));
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
   const float* shortcut = b.has_shortcut() ? x : nullptr;
 
@@ -113,11 +116,12 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     return Status();
   }
 
-  // SE: the whole depthwise output, its channel sums per lane, the scale, then one projection with folded weights.
-  const std::unique_ptr<float[]> mid(new float[Ho * Wo * C]);
+  // SE: the whole depthwise output, its channel sums per lane, the scale, then the projection with folded weights.
+  std::unique_ptr<float[]> own;
+  if (mid == nullptr) own.reset(mid = new float[Ho * Wo * C]);
   parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
     Lane& s = lane(l);
-    float* out = mid.get() + ho * Wo * C;
+    float* out = mid + ho * Wo * C;
     const float* rows[kDepthwiseMaxK];
     s.ring->rows(ho, rows);
     depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
@@ -130,13 +134,18 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   for (int64_t c = 0; c < C; ++c) pooled[c] = static_cast<float>(sums[c] / static_cast<double>(Ho * Wo));
   for (int64_t j = 0; j < b.cse; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);
   for (int64_t c = 0; c < C; ++c) scale[c] = hardsigmoid(b.se2_b[c] + dot(b.se2_w + c * b.cse, hidden.data(), b.cse));
-  std::vector<float> folded(b.cout * C);
-  for (int64_t o = 0; o < b.cout; ++o)
-    for (int64_t c = 0; c < C; ++c) folded[o * C + c] = b.project_raw[o * C + c] * scale[c];
-  PackedConv1x1 project;
-  const Status s = project.pack(folded.data(), b.project_bias, b.cout, C);
-  if (!s.ok()) return s;
-  return conv1x1(project.weights(), mid.get(), C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+  std::vector<float> folded(conv1x1_packed_floats(b.cout, C));
+  const Conv1x1Weights project = conv1x1_scale_inputs(b.project, scale.data(), folded.data());
+  if (mid != y) return conv1x1(project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+  // In place: a row is projected into the lane's scratch row, then copied over its own depthwise row (rows have the
+  // same length, as cout == cmid), which no other row reads.
+  parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
+    float* row = lane(l).row.get();
+    conv1x1(project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
+            shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
+    std::copy(row, row + Wo * C, y + ho * Wo * C);
+  });
+  return Status();
 }
 
 }  // namespace ppms

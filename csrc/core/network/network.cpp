@@ -11,15 +11,6 @@ namespace ppms {
 
 namespace {
 
-// An activation [h][w][c] the network holds.
-struct Act {
-  std::unique_ptr<float[]> data;
-  int64_t h = 0, w = 0, c = 0;
-  Act() = default;
-  Act(int64_t h_, int64_t w_, int64_t c_) : data(new float[h_ * w_ * c_]), h(h_), w(w_), c(c_) {}
-  Feature feature() const { return Feature{data.get(), h, w, c}; }
-};
-
 int64_t down(int64_t n, int64_t stride) { return (n - 1) / stride + 1; }
 
 double block_flops(const InvertedResidual& b, int64_t H, int64_t W) {
@@ -61,66 +52,168 @@ void network_logits_size(const Network& n, int64_t H, int64_t W, int64_t* h, int
   aam_head_size(n.head, h8, w8, h, w);
 }
 
+namespace {
+
+// One layer of the network's walk: the stem (neither block nor transformer), an MV3 block or a transformer block.
+struct Step {
+  const InvertedResidual* block = nullptr;
+  const TransformerBlock* transformer = nullptr;
+  int stage = -1;  // 0-3; -1: the stem
+  size_t index = 0;
+  int64_t h = 0, w = 0, cin = 3, ho = 0, wo = 0, cout = 0;
+  int keep = -1;  // 0 / 1: the output is x8 / x16, which AAM reads at the end
+  int64_t in() const { return h * w * cin; }
+  int64_t out() const { return ho * wo * cout; }
+  int64_t mid() const { return block && block->has_se() ? ho * wo * block->cmid : 0; }
+  // the transformer's scratch, in the gap
+  int64_t scratch() const { return transformer ? transformer_block_scratch_floats(*transformer, h, w) : 0; }
+};
+
+// Calls f(step) for every layer in order; stops at the first error (a channel count that does not chain, or f's).
+template <class F>
+Status walk(const Network& n, int64_t H, int64_t W, F&& f) {
+  for (int st = 0; st < 4; ++st)
+    if (n.stages[st].empty()) return Status::invalid("network: stage " + std::to_string(st + 1) + " has no block");
+  Step s;
+  s.h = H, s.w = W, s.ho = down(H, 2), s.wo = down(W, 2), s.cout = n.stem.cout;
+  Status r = f(s);
+  for (int st = 0; st < 4 && r.ok(); ++st) {
+    const size_t blocks = n.stages[st].size(), layers = blocks + (st >= 2 ? n.transformers[st - 2].size() : 0);
+    for (size_t i = 0; i < layers && r.ok(); ++i) {
+      Step t;
+      t.stage = st, t.index = i, t.h = s.ho, t.w = s.wo, t.cin = s.cout;
+      t.keep = i + 1 == layers && (st == 1 || st == 2) ? st - 1 : -1;
+      int64_t cin, stride = 1;
+      if (i < blocks) {
+        t.block = &n.stages[st][i];
+        cin = t.block->cin, t.cout = t.block->cout, stride = t.block->stride;
+      } else {
+        t.transformer = &n.transformers[st - 2][i - blocks];
+        cin = t.cout = t.transformer->dims.dim;
+      }
+      if (cin != t.cin)
+        return Status::invalid("network: " + std::string(t.block ? "stage " : "transformer stage ") +
+                               std::to_string(t.block ? st + 1 : st - 1) + " expects " + std::to_string(cin) +
+                               " channels, gets " + std::to_string(t.cin));
+      t.ho = down(t.h, stride), t.wo = down(t.w, stride);
+      r = f(t);
+      s = t;
+    }
+  }
+  return r;
+}
+
+// One image's activations live in one buffer. Each layer reads its input at one end and writes its output at the
+// other; the features AAM reads at the end (x8, x16) stay where they were written, and the ends move inwards past
+// them. An SE block's depthwise output goes into the gap between input and output, or, where the gap is too small
+// and cout == cmid, into the output itself (stage 1's first block, 256x256x16 at 512x512: 8 MB instead of 12). A
+// transformer block's scratch goes into the gap too, and AAM's beside x32, the last layer's output.
+struct Place {
+  int64_t out, gap, need;  // offsets of the output and of the gap; the floats the layer needs, gap excluded
+};
+
+class Cursor {
+ public:
+  Place place(const Step& t, int64_t size) const {
+    const bool out_lo = side_ != low;  // after the image or a kept feature: the low end
+    const int64_t in = side_ == none ? 0 : t.in(), out = t.out();
+    return Place{out_lo ? lo_ : size - hi_ - out, out_lo ? lo_ + out : lo_ + in, lo_ + hi_ + in + out};
+  }
+  void advance(const Step& t) {
+    const bool out_lo = side_ != low;
+    if (t.keep >= 0) (out_lo ? lo_ : hi_) += t.out();
+    side_ = t.keep >= 0 ? none : out_lo ? low : high;
+  }
+  // AAM's scratch, beside x32 (the last layer's output, not a kept one)
+  Place aam(const Feature& x32, int64_t scratch) const {
+    const int64_t x = x32.h * x32.w * x32.c;
+    return Place{0, side_ == low ? lo_ + x : lo_, lo_ + hi_ + x + scratch};
+  }
+
+ private:
+  enum Side { none, low, high };
+  int64_t lo_ = 0, hi_ = 0;  // floats kept at the ends
+  Side side_ = none;         // where the last output lies
+};
+
+// The buffer's size: the most any layer needs, with an SE block's depthwise output in the gap where it fits.
+Status plan(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* size) {
+  Feature kept[2] = {}, x32 = {};  // shapes only
+  Cursor c;
+  int64_t S = 0;
+  Status s = walk(n, H, W, [&](const Step& t) {
+    S = std::max(S, c.place(t, 0).need + t.scratch());
+    c.advance(t);
+    x32 = Feature{nullptr, t.ho, t.wo, t.cout};
+    if (t.keep >= 0) kept[t.keep] = x32;
+    return Status();
+  });
+  if (!s.ok()) return s;
+  S = std::max(S, c.aam(x32, aam_head_scratch_floats(n.head, kept[0], kept[1], x32, par)).need);
+  c = Cursor();
+  s = walk(n, H, W, [&](const Step& t) {  // SE depthwise outputs that fit neither the gap nor the output
+    const int64_t need = c.place(t, 0).need + t.mid();
+    if (t.mid() > 0 && need > S && t.block->cout != t.block->cmid) S = need;
+    c.advance(t);
+    return Status();
+  });
+  *size = S;
+  return s;
+}
+
+}  // namespace
+
+Status network_workspace_floats(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* floats) {
+  const Status s = plan(n, H, W, par, floats);
+  if (!s.ok()) *floats = 0;
+  return s;
+}
+
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits, const Parallel& par,
                       NetworkProfile* profile) {
   if (image == nullptr || logits == nullptr) return Status::invalid("network: image and logits must not be null");
   if (H < 1 || W < 1) return Status::invalid("network: H and W must be >= 1");
-  for (int st = 0; st < 4; ++st)
-    if (n.stages[st].empty()) return Status::invalid("network: stage " + std::to_string(st + 1) + " has no block");
-  if (profile) profile->layers.clear();
-  // The activations live in four buffers allocated once: two that the layers write in turn, and x8 and x16, which
-  // AAM reads at the end (a fresh buffer per layer fragmented the heap, and its peak grew layer after layer).
-  Act kept[2];  // x8 (after the second stage), x16 (after the first transformer stage)
-  int64_t h = down(H, 2), w = down(W, 2), most = h * w * n.stem.cout;
-  for (int st = 0; st < 4; ++st) {
-    for (const auto& b : n.stages[st]) {
-      h = down(h, b.stride), w = down(w, b.stride);
-      most = std::max(most, h * w * b.cout);
-    }
-    if (st == 1 || st == 2) kept[st - 1] = Act(h, w, n.stages[st].back().cout);
-  }
-  const std::unique_ptr<float[]> turns[2] = {std::unique_ptr<float[]>(new float[most]),
-                                             std::unique_ptr<float[]>(new float[most])};
-  Timer timer(profile);
-  Feature cur{turns[0].get(), down(H, 2), down(W, 2), n.stem.cout};
-  Status s = image_conv(n.stem, image, 3, H, W, 3, 2, turns[0].get(), Activation::hardswish, par);
+  int64_t S;
+  Status s = plan(n, H, W, par, &S);
   if (!s.ok()) return s;
-  timer.lap("stem", 2.0 * cur.h * cur.w * cur.c * 27);
-  // where the next layer writes: the other turn buffer, or x8 / x16 for the last layer of stages 2 and 3
-  auto target = [&](int st, bool last) -> float* {
-    if (last && (st == 1 || st == 2)) return kept[st - 1].data.get();
-    return const_cast<float*>(cur.data) == turns[0].get() ? turns[1].get() : turns[0].get();
-  };
-  for (int st = 0; st < 4; ++st) {
-    const size_t layers = n.stages[st].size() + (st >= 2 ? n.transformers[st - 2].size() : 0);
-    for (size_t i = 0; i < n.stages[st].size(); ++i) {
-      const auto& b = n.stages[st][i];
-      if (b.cin != cur.c)
-        return Status::invalid("network: stage " + std::to_string(st + 1) + " expects " + std::to_string(b.cin) +
-                               " channels, gets " + std::to_string(cur.c));
-      const Feature y{nullptr, down(cur.h, b.stride), down(cur.w, b.stride), b.cout};
-      float* out = target(st, i + 1 == layers);
-      if (!(s = inverted_residual(b, cur.data, cur.h, cur.w, out, par)).ok()) return s;
-      timer.lap("stage " + std::to_string(st + 1) + " block " + std::to_string(i) + (b.has_se() ? " (se)" : ""),
-                block_flops(b, cur.h, cur.w));
-      cur = Feature{out, y.h, y.w, y.c};
+  if (profile) profile->layers.clear();
+  const std::unique_ptr<float[]> space(new float[S]);  // uninitialised: every layer writes before it reads
+  Feature f8, f16, cur{image, H, W, 3};
+  Cursor c;
+  Timer timer(profile);
+  s = walk(n, H, W, [&](const Step& t) {
+    const Place at = c.place(t, S);
+    float *y = space.get() + at.out, *gap = space.get() + at.gap;
+    Status r;
+    std::string name;
+    double flops;
+    if (t.stage < 0) {
+      r = image_conv(n.stem, image, 3, H, W, 3, 2, y, Activation::hardswish, par);
+      name = "stem", flops = 2.0 * t.ho * t.wo * t.cout * 27;
+    } else if (t.block) {
+      float* mid = t.mid() == 0 ? nullptr : at.need + t.mid() <= S ? gap : y;
+      r = inverted_residual(*t.block, cur.data, t.h, t.w, y, par, mid);
+      name = "stage " + std::to_string(t.stage + 1) + " block " + std::to_string(t.index) +
+             (t.block->has_se() ? " (se)" : "");
+      flops = block_flops(*t.block, t.h, t.w);
+    } else {
+      r = transformer_block(*t.transformer, cur.data, t.h, t.w, y, par, gap);
+      name = "transformer " + std::to_string(t.stage - 1) + " block " +
+             std::to_string(t.index - n.stages[t.stage].size());
+      flops = transformer_flops(*t.transformer, t.h, t.w);
     }
-    if (st >= 2)
-      for (size_t i = 0; i < n.transformers[st - 2].size(); ++i) {
-        const auto& t = n.transformers[st - 2][i];
-        if (t.dims.dim != cur.c)
-          return Status::invalid("network: transformer stage " + std::to_string(st - 1) + " expects " +
-                                 std::to_string(t.dims.dim) + " channels, gets " + std::to_string(cur.c));
-        float* out = target(st, n.stages[st].size() + i + 1 == layers);
-        if (!(s = transformer_block(t, cur.data, cur.h, cur.w, out, par)).ok()) return s;
-        timer.lap("transformer " + std::to_string(st - 1) + " block " + std::to_string(i),
-                  transformer_flops(t, cur.h, cur.w));
-        cur.data = out;
-      }
-  }
-  s = aam_head(n.head, kept[0].feature(), kept[1].feature(), cur, logits, par);
+    if (!r.ok()) return r;
+    timer.lap(std::move(name), flops);
+    c.advance(t);
+    cur = Feature{y, t.ho, t.wo, t.cout};
+    if (t.keep == 0) f8 = cur;
+    if (t.keep == 1) f16 = cur;
+    return r;
+  });
+  if (!s.ok()) return s;
+  s = aam_head(n.head, f8, f16, cur, logits, par, space.get() + c.aam(cur, 0).gap);
   int64_t lh, lw;
-  aam_head_size(n.head, kept[0].h, kept[0].w, &lh, &lw);
+  aam_head_size(n.head, f8.h, f8.w, &lh, &lw);
   const AamHead& m = n.head;
   const int last = m.x8_output ? 1 : 2;  // the embedding and gate of x32 run at its size, the others at the output's
   double flops = 2.0 * lh * lw * m.classifier.cin * m.classifier.cout;

@@ -103,13 +103,9 @@ Status walk(const int64_t* config, int64_t config_size, Source& src, Network* ne
       b.expand_act = b.depthwise_act = hs ? Activation::hardswish : Activation::relu;
       PPMS_TRY(src.conv(at + " expand", b.cmid, b.cin, &b.expand));
       PPMS_TRY(src.depthwise(at + " depthwise", b.cmid, b.k, &b.depthwise));
+      PPMS_TRY(src.conv(at + " project", b.cout, b.cmid, &b.project));
       if (se) {
         View v;
-        const int64_t w2[2] = {b.cout, b.cmid}, b1[1] = {b.cout};
-        PPMS_TRY(src.raw(at + " project", 2, w2, &v));
-        b.project_raw = v.data;
-        PPMS_TRY(src.raw(at + " project bias", 1, b1, &v));
-        b.project_bias = v.data;
         const int64_t s1[2] = {any, b.cmid};
         PPMS_TRY(src.raw(at + " SE conv1", 2, s1, &v));
         b.se1_w = v.data;
@@ -121,8 +117,6 @@ Status walk(const int64_t* config, int64_t config_size, Source& src, Network* ne
         b.se2_w = v.data;
         PPMS_TRY(src.raw(at + " SE conv2 bias", 1, s2b, &v));
         b.se2_b = v.data;
-      } else {
-        PPMS_TRY(src.conv(at + " project", b.cout, b.cmid, &b.project));
       }
       net->stages[st].push_back(b);
       c = b.cout;

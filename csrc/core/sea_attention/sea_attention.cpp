@@ -72,8 +72,10 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   const Parallel& par = o.parallel;
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
   // Uninitialised (every stage writes before it reads): zero-filling megabytes per call would cost more than a stage.
-  const std::unique_ptr<float[]> scratch(new float[scratch_floats(d, H0, W0)]);
-  const Buffers buf(d, H0, W0, scratch.get());
+  std::unique_ptr<float[]> own;
+  float* scratch = o.scratch;
+  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0)]);
+  const Buffers buf(d, H0, W0, scratch);
   float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
   float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e;
   float *mr = buf.axial, *mc = buf.axial + Q * H;

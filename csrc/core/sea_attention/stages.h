@@ -43,8 +43,6 @@ int64_t gate_scratch(int64_t H, int64_t W, int64_t W0);
 void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
                    int64_t c0, int64_t c1, float* scratch);
 
-int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0);
-
 // The intermediate tensors of one image, carved out of scratch_floats() floats.
 struct Buffers {
   float *xs, *qkv, *dw, *detail, *t, *p, *row, *col, *row_e, *col_e, *axial;

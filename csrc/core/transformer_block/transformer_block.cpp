@@ -24,27 +24,32 @@ void transpose(const float* src, int64_t rows, int64_t cols, float* dst, const P
 
 }  // namespace
 
+int64_t transformer_block_scratch_floats(const TransformerBlock& b, int64_t H, int64_t W) {
+  return 3 * H * W * b.dims.dim + sea::scratch_floats(b.dims, H, W);
+}
+
 Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, int64_t W, float* y,
-                         const Parallel& parallel) {
+                         const Parallel& parallel, float* scratch) {
   const int64_t C = b.dims.dim, P = H * W;
   if (b.mlp.cin != C || b.mlp.cout != C || b.mlp.stride != 1)
     return Status::invalid("transformer_block: the MLP must map " + std::to_string(C) + " channels to " +
                            std::to_string(C) + " at stride 1");
   if (H < 1 || W < 1 || x == nullptr || y == nullptr)
     return Status::invalid("transformer_block: empty or null input");
-  const std::unique_ptr<float[]> planes(new float[2 * P * C]), x1(new float[P * C]);
-  float* in = planes.get();
-  float* out = in + P * C;
+  std::unique_ptr<float[]> own;
+  if (scratch == nullptr) own.reset(scratch = new float[transformer_block_scratch_floats(b, H, W)]);
+  float *in = scratch, *out = in + P * C, *x1 = out + P * C;
   transpose(x, P, C, in, parallel);  // [H*W][C] -> [C][H*W]
   sea::Options o = b.attention_options;
   o.parallel = parallel;
+  o.scratch = x1 + P * C;
   Status s = sea::forward(b.dims, b.attention, in, 1, H, W, out, o);
   if (!s.ok()) return s;
-  transpose(out, C, P, x1.get(), parallel);  // back to [H*W][C]
+  transpose(out, C, P, x1, parallel);  // back to [H*W][C]
   parallel.for_range(P, 256, [&](int64_t p0, int64_t p1) {
     for (int64_t i = p0 * C; i < p1 * C; ++i) x1[i] += x[i];
   });
-  return inverted_residual(b.mlp, x1.get(), H, W, y, parallel);
+  return inverted_residual(b.mlp, x1, H, W, y, parallel);
 }
 
 }  // namespace ppms

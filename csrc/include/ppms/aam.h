@@ -33,8 +33,12 @@ struct AamHead {
 
 // The logits' height and width for x8 [h8][w8].
 void aam_head_size(const AamHead& m, int64_t h8, int64_t w8, int64_t* h, int64_t* w);
+// The floats of aam_head's scratch: the x32 terms, and a band's temporaries per lane of bands (Parallel::lanes).
+int64_t aam_head_scratch_floats(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32,
+                                const Parallel& parallel = {});
 // logits: planar [classes][h][w] (aam_head_size), as NCHW: what the label step reads, and what torch returns.
+// scratch: aam_head_scratch_floats (for the same parallel), or null: allocated for the call.
 Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, float* logits,
-                const Parallel& parallel = {});
+                const Parallel& parallel = {}, float* scratch = nullptr);
 
 }  // namespace ppms

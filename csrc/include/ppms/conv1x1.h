@@ -35,6 +35,9 @@ inline int64_t conv1x1_packed_floats(int64_t cout, int64_t cin) {
 // (conv1x1_packed_floats() floats: the panels, then the bias).
 Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_t cin, float* out);
 Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin);
+// w with input channel k scaled by scale[k] (SE's gate folded into the projection), packed into `out`
+// (conv1x1_packed_floats(w.cout, w.cin) floats): a pass over the panels, whose rows are input channels.
+Conv1x1Weights conv1x1_scale_inputs(const Conv1x1Weights& w, const float* scale, float* out);
 
 // Owns packed weights.
 struct PackedConv1x1 {

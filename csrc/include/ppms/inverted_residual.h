@@ -21,11 +21,7 @@ struct InvertedResidual {
   Activation expand_act = Activation::relu, depthwise_act = Activation::relu;
   Conv1x1Weights expand;              // cin -> cmid, packed
   DepthwiseWeights depthwise;         // cmid, k x k, packed
-  // project, cmid -> cout: packed, or raw ([cout, cmid] weight + [cout] bias) when there is SE (its scale is folded
-  // into the raw weights per image)
-  Conv1x1Weights project;
-  const float* project_raw = nullptr;
-  const float* project_bias = nullptr;
+  Conv1x1Weights project;             // cmid -> cout, packed (with SE, its scale is folded into a copy per image)
   // SE (optional, cmid -> cmid / 4 -> cmid, Paddle's hardsigmoid 0.2 x + 0.5): [cse, cmid], [cse], [cmid, cse], [cmid]
   int64_t cse = 0;
   const float *se1_w = nullptr, *se1_b = nullptr, *se2_w = nullptr, *se2_b = nullptr;
@@ -34,8 +30,10 @@ struct InvertedResidual {
   bool has_shortcut() const { return stride == 1 && cin == cout; }
 };
 
-// x [H][W][cin] -> y [Ho][Wo][cout], Ho = (H - 1) / stride + 1; y must not overlap x.
+// x [H][W][cin] -> y [Ho][Wo][cout], Ho = (H - 1) / stride + 1; y must not overlap x. mid (SE only): room for the
+// depthwise output, Ho * Wo * cmid floats, overlapping neither x nor y, or y itself when cout == cmid (then each row
+// is projected in place); null: allocated for the call.
 Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
-                         const Parallel& parallel = {});
+                         const Parallel& parallel = {}, float* mid = nullptr);
 
 }  // namespace ppms

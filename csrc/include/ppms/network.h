@@ -37,7 +37,7 @@ struct Network {
 // [cmid]; per transformer block the 15 sea::kWeightNames then the MLP's expand, depthwise, project (+ biases); the
 // AAM's embeddings E then gates A as (weight [C, cin], bias) pairs, the head's linear_fuse scale [C] and shift [C],
 // conv_seg [classes, C] + bias.
-constexpr uint32_t kNetworkFormat = 1;
+constexpr uint32_t kNetworkFormat = 2;  // 2: SE blocks' projections packed
 
 // Packs config + weights into *blob (checked: every shape against the config).
 Status network_pack(const int64_t* config, int64_t config_size, const View* weights, int64_t num_weights,
@@ -62,6 +62,11 @@ struct NetworkProfile {
   };
   std::vector<Layer> layers;
 };
+
+// The floats of the one buffer network_logits allocates for an H x W image on parallel: its activations, laid out so
+// that a layer's input, its output and an SE block's depthwise output share the room of the largest layer, and
+// AAM's scratch (9-10 MB at 512x512 for tiny and base). The blocks' rings (k rows per thread) come on top.
+Status network_workspace_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
 
 // image [3][H][W] -> logits [classes][h][w] (network_logits_size); profile (optional) gets a line per layer.
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,

@@ -50,7 +50,11 @@ struct Options {
   Parallel parallel;         // default: serial
   GemmFn gemm = nullptr;     // every 1x1 convolution; default: the fastest core kernel
   GemmFn wide_gemm = nullptr;  // the convolutions over all H/2 x W/2 pixels (most of the work); default: gemm
+  float* scratch = nullptr;    // scratch_floats(dims, H, W) floats, or null: allocated for the call
 };
+
+// The floats of forward's scratch for H x W images (one image at a time).
+int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W);
 
 // x, y: [B, dims.dim, H, W] contiguous; H, W in [1, kMaxSide].
 Status forward(const Dims& dims, const Weights& weights, const float* x, int64_t B, int64_t H, int64_t W, float* y,

@@ -21,8 +21,10 @@ struct TransformerBlock {
   InvertedResidual mlp;           // cin = cout = dims.dim, stride 1: the shortcut is the block's second residual
 };
 
-// x [H][W][dim] -> y [H][W][dim]; y must not overlap x.
+// The floats of transformer_block's scratch for an H x W image: the attention's planes and its own scratch.
+int64_t transformer_block_scratch_floats(const TransformerBlock& b, int64_t H, int64_t W);
+// x [H][W][dim] -> y [H][W][dim]; y must not overlap x, scratch (or null: allocated for the call) neither.
 Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, int64_t W, float* y,
-                         const Parallel& parallel = {});
+                         const Parallel& parallel = {}, float* scratch = nullptr);
 
 }  // namespace ppms
