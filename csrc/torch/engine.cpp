@@ -191,15 +191,15 @@ at::Tensor inverted_residual_cpu(const at::Tensor& x_, at::TensorList ws, int64_
   return y;
 }
 
-// An AamHead over weights packed from tensors (kept alive here): the embeddings E then the gates A as (weight,
-// bias) pairs, the linear_fuse scale and shift, conv_seg's weight and bias.
+// An AamHead over weights packed from tensors (kept alive here): the embeddings E (linear_fuse folded in) then the
+// gates A as (weight, bias) pairs, conv_seg's weight and bias.
 struct Head {
   AamHead m;
   std::vector<at::Tensor> keep;
 
   Head(at::TensorList ws, bool x8_output, const char* op) {
     const size_t n = x8_output ? 2 : 3;
-    TORCH_CHECK_VALUE(ws.size() == 4 * n + 4, op, ": expected ", num(4 * n + 4), " AAM + head weights, got ",
+    TORCH_CHECK_VALUE(ws.size() == 4 * n + 2, op, ": expected ", num(4 * n + 2), " AAM + head weights, got ",
                       num(ws.size()));
     for (const auto& t : ws) check_float(t, "weight");
     m.x8_output = x8_output;
@@ -213,14 +213,7 @@ struct Head {
       m.e[i] = conv(2 * i);
       m.a[i] = conv(2 * (n + i));
     }
-    keep.push_back(ws[4 * n].contiguous());
-    keep.push_back(ws[4 * n + 1].contiguous());
-    m.fuse_scale = keep[keep.size() - 2].const_data_ptr<float>();
-    m.fuse_shift = keep.back().const_data_ptr<float>();
-    const int64_t C = ws[4 * n + 2].dim() == 2 ? ws[4 * n + 2].size(1) : -1;
-    TORCH_CHECK_VALUE(ws[4 * n].numel() == C && ws[4 * n + 1].numel() == C, op,
-                      ": linear_fuse scale and shift must have as many values as conv_seg has inputs");
-    m.classifier = conv(4 * n + 2);
+    m.classifier = conv(4 * n);
   }
 };
 

@@ -45,8 +45,8 @@ TORCH_LIBRARY(ppms, m) {
   // + MLP (6 weights as _inverted_residual's: expand without activation, depthwise 3x3 + ReLU6, project).
   m.def("_transformer_block(Tensor x, Tensor[] attention, Tensor[] mlp, int num_heads, int key_dim) -> Tensor");
   // The engine's AAM + head on NHWC features -> NHWC logits. weights: the embeddings E then the gates A as
-  // (weight [C, cin], bias) pairs (tiny: 3 each; base, x8_output: 2 each), then the head's linear_fuse scale and
-  // shift [C], then conv_seg's weight [classes, C] and bias.
+  // (weight [C, cin], bias) pairs (tiny: 3 each; base, x8_output: 2 each; the head's linear_fuse folded into the
+  // E, as models/engine.py does), then conv_seg's weight [classes, C] and bias.
   m.def("_aam_head(Tensor x8, Tensor x16, Tensor x32, Tensor[] weights, bool x8_output) -> Tensor");
   // The native engine's whole network. network_pack: the folded weights and the layer config
   // (ppms_kernels.models.engine.pack_network(model); the layout: csrc/include/ppms/network.h) -> one uint8 blob with

@@ -31,17 +31,24 @@ def mlp_weights(mlp):
 
 
 def aam_head_weights(model):
-    """``ppms::_aam_head``'s weights: the embeddings, the gates, linear_fuse's scale and shift, conv_seg."""
+    """``ppms::_aam_head``'s weights: the embeddings, the gates, conv_seg. The head's linear_fuse (a per-channel
+    affine before its ReLU) is folded into the embeddings: AAM's output is a sum of embedding terms, each linear in
+    its embedding (the others only gate it), so the scale goes into every embedding and the shift into the bias of
+    the last one, whose bilinear resize keeps constants (its weights sum to 1)."""
     aam, head = model.backbone.inj_module, model.decode_head
+    scale, shift = fold(head.linear_fuse.conv.weight, None, head.linear_fuse.bn)
+    scale = scale.flatten()
 
     def cba(m):  # ConvBNAct, a 1x1 convolution without activation
-        w, b = fold(m.conv.weight, None, m.bn)
-        return [w, b]
+        return fold(m.conv.weight, None, m.bn)
 
-    out = [t for m in list(aam.embedding_list) + list(aam.act_embedding_list) for t in cba(m)]
-    scale, shift = fold(head.linear_fuse.conv.weight, None, head.linear_fuse.bn)
-    out += [scale.flatten(), shift, head.conv_seg.weight.flatten(1), head.conv_seg.bias]
-    return _contiguous(out)
+    embeddings = []
+    for i, m in enumerate(aam.embedding_list):
+        w, b = cba(m)
+        last = i == len(aam.embedding_list) - 1
+        embeddings += [w.flatten(1) * scale[:, None], b * scale + (shift if last else 0)]
+    gates = [t for m in aam.act_embedding_list for t in cba(m)]
+    return _contiguous(embeddings + gates + [head.conv_seg.weight.flatten(1), head.conv_seg.bias])
 
 
 def pack_network(model):

@@ -34,8 +34,6 @@ int main() {
         m.e[0] = conv(0, c8, C), m.e[1] = conv(1, c16, C), m.e[2] = conv(2, c32, C);
         m.a[0] = conv(3, c8, C), m.a[1] = conv(4, c16, C), m.a[2] = conv(5, c32, C);
       }
-      const auto scale = ppms::synthetic::normal(C, 1.f, rng), shift = ppms::synthetic::normal(C, 1.f, rng);
-      m.fuse_scale = scale.data(), m.fuse_shift = shift.data();
       m.classifier = conv(6, C, classes);
       int64_t H, W;
       ppms::aam_head_size(m, h8, w8, &H, &W);

@@ -40,6 +40,29 @@ int main() {
     std::vector<float> packed(C * (k * k + 1));
     if (!ppms::depthwise_pack(w.data(), b.data(), C, k, packed.data()).ok()) return 1;
     const auto pw = ppms::depthwise_weights(packed.data(), C, k);
+    // rows with k / 2 columns of zeros either side (depthwise_row's padded)
+    std::vector<float> xp(H * (W + 2 * pad) * C, 0.f), yp(Ho * Wo * C);
+    for (int64_t i = 0; i < H; ++i) std::copy(&x[i * W * C], &x[(i + 1) * W * C], &xp[(i * (W + 2 * pad) + pad) * C]);
+    for (const auto& name : ppms::depthwise_kernels()) {
+      std::fill(yp.begin(), yp.end(), NAN);
+      for (int64_t ho = 0; ho < Ho; ++ho) {
+        const float* rows[ppms::kDepthwiseMaxK];
+        for (int64_t ky = 0; ky < k; ++ky) {
+          const int64_t iy = ho * s - pad + ky;
+          rows[ky] = iy >= 0 && iy < H ? &xp[(iy * (W + 2 * pad) + pad) * C] : nullptr;
+        }
+        ppms::depthwise_row(pw, rows, W, s, &yp[ho * Wo * C], a, true, name.c_str());
+      }
+      double err = 0;
+      for (size_t i = 0; i < yp.size(); ++i) {
+        const double d = std::fabs(yp[i] - want[i]);
+        err = std::max(err, d != d ? INFINITY : d);
+      }
+      ++cases;
+      if (!(err <= 1e-4))
+        std::printf("FAIL depthwise_row %s padded C=%ld %ldx%ld k=%ld s=%ld: error %.3g\n", name.c_str(), (long)C,
+                    (long)H, (long)W, (long)k, (long)s, err), ++failures;
+    }
     for (const auto& name : ppms::depthwise_kernels())
       for (const bool threaded : {false, true}) {
         std::vector<float> y(Ho * Wo * C, NAN);
@@ -72,7 +95,7 @@ int main() {
   ppms::depthwise(pw, image.data(), 3, W, 1, full.data(), ppms::Activation::none);
   const float* rows[3] = {rowa.data(), nullptr, rowc.data()};
   for (const auto& name : ppms::depthwise_kernels()) {
-    ppms::depthwise_row(pw, rows, W, 1, row.data(), ppms::Activation::none, name.c_str());
+    ppms::depthwise_row(pw, rows, W, 1, row.data(), ppms::Activation::none, false, name.c_str());
     double err = 0;
     for (int64_t i = 0; i < W * C; ++i) err = std::max(err, static_cast<double>(std::fabs(row[i] - full[W * C + i])));
     ++cases;

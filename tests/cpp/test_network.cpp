@@ -149,8 +149,6 @@ int main() {
     const int64_t C = 16, cs[3] = {16, 24, 32};
     for (int i = 0; i < (base ? 2 : 3); ++i) n.head.e[i] = st.conv(base && i == 1 ? 32 : cs[i], C);
     for (int i = 0; i < (base ? 2 : 3); ++i) n.head.a[i] = st.conv(base ? (i == 0 ? 24 : 32) : cs[i], C);
-    n.head.fuse_scale = st.values(C, 1.f), n.head.fuse_shift = st.values(C, 0.5f);
-    st.raw.insert(st.raw.end(), {ppms::View(n.head.fuse_scale, {C}), ppms::View(n.head.fuse_shift, {C})});
     n.head.classifier = st.conv(C, 5);
     std::vector<uint8_t> blob;
     const auto packed = ppms::network_pack(st.config.data(), static_cast<int64_t>(st.config.size()), st.raw.data(),

@@ -39,19 +39,31 @@ PPMS_CLONES void sigmoid_range(float* x, int64_t i0, int64_t i1) {
   for (int64_t i = i0; i < i1; ++i) x[i] = fast_sigmoid(x[i]);
 }
 
-
-// base: out += sig(a0) * gate * e0
-PPMS_CLONES void gate_base(float* out, const float* a0, const float* gate, const float* e0, int64_t i0, int64_t i1) {
+// Band rows [Y0, Y1) of AAM's output and the head's ReLU, in one pass: out = relu(bilinear(low_e) + g * e) with
+// g = sig(a0) * bilinear(low_a) and e = e0 (base), g = sig(a0) * sig(a1) * bilinear(low_a) and e = e0 + e1 (tiny):
+// the x32 terms are read at 1/32 (low_a already through its sigmoid), so their full-size resizes never exist.
+template <bool Tiny>
+PPMS_CLONES void fuse_rows(const float* low_e, const float* low_a, int64_t w32, int64_t C, const LinearAxis& ys,
+                           const LinearAxis& xs, int64_t W, int64_t Y0, int64_t Y1, const float* a0, const float* a1,
+                           const float* e0, const float* e1, float* __restrict out) {
+  for (int64_t Y = Y0; Y < Y1; ++Y) {
+    const int64_t r0 = ys.i0[Y] * w32 * C, r1 = ys.i1[Y] * w32 * C;
+    const float a = ys.l0[Y], b = ys.l1[Y];
+    for (int64_t X = 0; X < W; ++X) {
+      const int64_t p00 = r0 + xs.i0[X] * C, p01 = r0 + xs.i1[X] * C, p10 = r1 + xs.i0[X] * C, p11 = r1 + xs.i1[X] * C;
+      const float c0 = xs.l0[X], c1 = xs.l1[X];
+      const int64_t o = ((Y - Y0) * W + X) * C;
 #pragma omp simd
-  for (int64_t i = i0; i < i1; ++i) out[i] += (fast_sigmoid(a0[i]) * gate[i]) * e0[i];
-}
-
-// tiny: out += sig(a0) * sig(a1) * gate * (e0 + e1)
-PPMS_CLONES void gate_tiny(float* out, const float* a0, const float* a1, const float* gate, const float* e0,
-                           const float* e1, int64_t i0, int64_t i1) {
-#pragma omp simd
-  for (int64_t i = i0; i < i1; ++i)
-    out[i] += ((fast_sigmoid(a0[i]) * fast_sigmoid(a1[i])) * gate[i]) * (e0[i] + e1[i]);
+      for (int64_t c = 0; c < C; ++c) {
+        const float h = a * (c0 * low_e[p00 + c] + c1 * low_e[p01 + c]) + b * (c0 * low_e[p10 + c] + c1 * low_e[p11 + c]);
+        const float ha = a * (c0 * low_a[p00 + c] + c1 * low_a[p01 + c]) + b * (c0 * low_a[p10 + c] + c1 * low_a[p11 + c]);
+        float g = fast_sigmoid(a0[o + c]) * ha, e = e0[o + c];
+        if (Tiny) g *= fast_sigmoid(a1[o + c]), e += e1[o + c];
+        const float v = h + g * e;
+        out[o + c] = v < 0.0f ? 0.0f : v;
+      }
+    }
+  }
 }
 
 // y [P][cout] = conv(x [P][cin]).
@@ -59,24 +71,13 @@ Status conv(const Conv1x1Weights& w, const float* x, int64_t P, float* y, const 
   return conv1x1(w, x, w.cin, P, y, w.cout, Activation::none, nullptr, 0, par);
 }
 
-// The head on a band of fused features: relu(scale * out + shift), in place.
-PPMS_CLONES void head_affine(float* __restrict out, int64_t P, int64_t C, const float* scale, const float* shift) {
-  for (int64_t p = 0; p < P; ++p)
-#pragma omp simd
-    for (int64_t c = 0; c < C; ++c) {
-      const float v = out[p * C + c] * scale[c] + shift[c];
-      out[p * C + c] = v < 0.0f ? 0.0f : v;
-    }
-}
-
-
 // kBand output rows at a time: every step after the resizes is per pixel, so a band's temporaries stay in cache.
 constexpr int64_t kBand = 4;
 
-// A band's temporaries, in order: out, gate, t, t2, cls, l2, then for tiny l1, t3, t4.
+// A band's temporaries, in order: out, t, t2, cls, l2, then for tiny l1, t3, t4.
 int64_t band_floats(const AamHead& m, int64_t c8, int64_t c16, int64_t W) {
   const int64_t B = kBand * W, C = m.classifier.cin;
-  return B * (4 * C + m.classifier.cout + c16 + (m.x8_output ? 0 : c8 + 2 * C));
+  return B * (3 * C + m.classifier.cout + c16 + (m.x8_output ? 0 : c8 + 2 * C));
 }
 
 int64_t bands(int64_t H) { return (H + kBand - 1) / kBand; }
@@ -102,7 +103,6 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   if (H < 1 || W < 1 || x16.h < 1 || x32.h < 1 || !x8.data || !x16.data || !x32.data || !logits)
     return Status::invalid("aam_head: empty or null features (x8 " + std::to_string(x8.h) + "x" +
                            std::to_string(x8.w) + ")");
-  if (!m.fuse_scale || !m.fuse_shift) return Status::invalid("aam_head: the head's linear_fuse weights are null");
   const int64_t C = m.classifier.cin, classes = m.classifier.cout;
   const int n = m.x8_output ? 2 : 3;
   for (int i = 0; i < n; ++i)
@@ -133,28 +133,25 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   std::atomic<bool> failed{false};
   par.for_rows(bands(H), [&](int64_t lane, int64_t band) {
     float* out = lanes + lane * per_lane;
-    float *gate = out + B * C, *t = gate + B * C, *t2 = t + B * C, *cls = t2 + B * C, *l2 = cls + B * classes;
+    float *t = out + B * C, *t2 = t + B * C, *cls = t2 + B * C, *l2 = cls + B * classes;
     float *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny only
     const int64_t Y0 = band * kBand, Y1 = std::min(H, Y0 + kBand), Pb = (Y1 - Y0) * W;
-    resize_rows(low_e, x32.w, C, y32, x32s, W, Y0, Y1, out);   // out = h
-    resize_rows(low_a, x32.w, C, y32, x32s, W, Y0, Y1, gate);  // gate = ha
     Status st;
     if (m.x8_output) {
-      // base: out += sig(A0 bilinear(x16)) * ha * E0 x8 (x8 is at the output's size)
+      // base: sig(A0 bilinear(x16)) gates E0 x8 (x8 is at the output's size)
       resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2);
       if (!(st = conv(m.a[0], l2, Pb, t)).ok() || !(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2)).ok())
         return void(failed = true);
-      gate_base(out, t, gate, t2, 0, Pb * C);
+      fuse_rows<false>(low_e, low_a, x32.w, C, y32, x32s, W, Y0, Y1, t, nullptr, t2, nullptr, out);
     } else {
-      // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); out += sig(A0 l1) * sig(A1 l2) * ha * (E0 l1 + E1 l2)
+      // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); sig(A0 l1) * sig(A1 l2) gates E0 l1 + E1 l2
       resize_rows(x8.data, x8.w, x8.c, y8, x8s, W, Y0, Y1, l1);
       resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2);
       if (!(st = conv(m.a[0], l1, Pb, t)).ok() || !(st = conv(m.e[0], l1, Pb, t2)).ok() ||
           !(st = conv(m.a[1], l2, Pb, t3)).ok() || !(st = conv(m.e[1], l2, Pb, t4)).ok())
         return void(failed = true);
-      gate_tiny(out, t, t3, gate, t2, t4, 0, Pb * C);
+      fuse_rows<true>(low_e, low_a, x32.w, C, y32, x32s, W, Y0, Y1, t, t3, t2, t4, out);
     }
-    head_affine(out, Pb, C, m.fuse_scale, m.fuse_shift);
     if (!conv(m.classifier, out, Pb, cls).ok()) return void(failed = true);
     for (int64_t k = 0; k < classes; ++k)  // into the planes, while the band is in cache
       for (int64_t p = 0; p < Pb; ++p) logits[k * H * W + Y0 * W + p] = cls[p * classes + k];

@@ -59,12 +59,12 @@ DepthwiseWeights depthwise_weights(const float* packed, int64_t channels, int64_
 }
 
 Status depthwise_row(const DepthwiseWeights& w, const float* const* rows, int64_t W, int64_t stride, float* y,
-                     Activation act, const char* kernel) {
+                     Activation act, bool padded, const char* kernel) {
   const dw::RowFn fn = pick(kernel);
   const Status s = check(w, W, stride, fn, kernel);
   if (!s.ok()) return s;
   if (rows == nullptr || y == nullptr) return Status::invalid("depthwise_row: rows and y must not be null");
-  fn(dw::Row{&w, rows, W, (W - 1) / stride + 1, stride, y, act});
+  fn(dw::Row{&w, rows, W, (W - 1) / stride + 1, stride, y, act, padded});
   return Status();
 }
 
@@ -83,7 +83,7 @@ Status depthwise(const DepthwiseWeights& w, const float* x, int64_t H, int64_t W
         const int64_t iy = ho * stride - pad + ky;
         rows[ky] = iy >= 0 && iy < H ? x + iy * W * C : nullptr;
       }
-      fn(dw::Row{&w, rows, W, Wo, stride, y + ho * Wo * C, act});
+      fn(dw::Row{&w, rows, W, Wo, stride, y + ho * Wo * C, act, false});
     }
   });
   return Status();

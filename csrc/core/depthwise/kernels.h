@@ -16,6 +16,7 @@ struct Row {
   int64_t W, Wo, stride;
   float* y;
   Activation act;
+  bool padded;  // every row readable (zero) for k / 2 columns either side
 };
 
 using RowFn = void (*)(const Row& r);
@@ -29,8 +30,12 @@ void kernel_avx512(const Row& r);
 void kernel_neon(const Row& r);
 #endif
 
-// Output columns [wo0, wo1) read only input columns inside [0, W): no column check in their tap loops.
+// Output columns [wo0, wo1) read only readable input columns: no column check in their tap loops.
 inline void interior(const Row& r, int64_t* wo0, int64_t* wo1) {
+  if (r.padded) {
+    *wo0 = 0, *wo1 = r.Wo;
+    return;
+  }
   const int64_t pad = r.w->k / 2;
   *wo0 = std::min(r.Wo, (pad + r.stride - 1) / r.stride);
   *wo1 = std::max(*wo0, std::min(r.Wo, (r.W - 1 - pad) / r.stride + 1));

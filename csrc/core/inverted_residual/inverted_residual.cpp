@@ -15,10 +15,18 @@ namespace {
 std::string n(int64_t v) { return std::to_string(v); }
 
 // The expanded input rows an output row needs, computed on demand into a ring of k slots (row iy in slot iy % k).
+// Each slot has k / 2 columns of zeros either side (depthwise_row's padded rows: no border path).
 class Ring {
  public:
   Ring(const InvertedResidual& b, const float* x, int64_t H, int64_t W)
-      : b_(b), x_(x), H_(H), W_(W), rows_(new float[b.k * W * b.cmid]), have_(b.k, -1) {}
+      : b_(b), x_(x), H_(H), W_(W), row_(static_cast<int64_t>(W + b.k - 1) * b.cmid),
+        rows_(new float[b.k * row_]), have_(b.k, -1) {
+    const int64_t edge = b.k / 2 * b.cmid;
+    for (int64_t s = 0; s < b.k; ++s) {
+      std::fill(slot(s) - edge, slot(s), 0.0f);
+      std::fill(slot(s) + W * b.cmid, slot(s) + W * b.cmid + edge, 0.0f);
+    }
+  }
 
   // The k input rows of output row ho (null where they are padding), expanding the missing ones.
   void rows(int64_t ho, const float** out) {
@@ -29,21 +37,22 @@ class Ring {
         out[ky] = nullptr;
         continue;
       }
-      const int64_t slot = iy % b_.k;
-      float* row = rows_.get() + slot * W_ * b_.cmid;
-      if (have_[slot] != iy) {
+      float* row = slot(iy % b_.k);
+      if (have_[iy % b_.k] != iy) {
         conv1x1(b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
-        have_[slot] = iy;
+        have_[iy % b_.k] = iy;
       }
       out[ky] = row;
     }
   }
 
  private:
+  float* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
+
   const InvertedResidual& b_;
   const float* x_;
-  int64_t H_, W_;
-  std::unique_ptr<float[]> rows_;  // uninitialised: a row is written before it is read
+  int64_t H_, W_, row_;
+  std::unique_ptr<float[]> rows_;  // a row's columns are written before they are read; the padding is zero
   std::vector<int64_t> have_;
 };
 
@@ -109,7 +118,7 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
       Lane& s = lane(l);
       const float* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
-      depthwise_row(b.depthwise, rows, W, b.stride, s.row.get(), b.depthwise_act);
+      depthwise_row(b.depthwise, rows, W, b.stride, s.row.get(), b.depthwise_act, true);
       conv1x1(b.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
               shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
@@ -124,7 +133,7 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     float* out = mid + ho * Wo * C;
     const float* rows[kDepthwiseMaxK];
     s.ring->rows(ho, rows);
-    depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act);
+    depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act, true);
     pool_row(out, Wo, C, s.row.get(), s.part.data());  // while the row is in cache
   });
   std::vector<double> sums(C, 0.0);

@@ -166,12 +166,6 @@ Status walk(const int64_t* config, int64_t config_size, Source& src, Network* ne
     C = h.e[i].cout;
   }
   for (int i = 0; i < count; ++i) PPMS_TRY(src.conv("AAM gate " + n(i), C, a_in[i], &h.a[i]));
-  View v;
-  const int64_t c1[1] = {C};
-  PPMS_TRY(src.raw("the head's linear_fuse scale", 1, c1, &v));
-  h.fuse_scale = v.data;
-  PPMS_TRY(src.raw("the head's linear_fuse shift", 1, c1, &v));
-  h.fuse_shift = v.data;
   PPMS_TRY(src.conv("the classifier", any, C, &h.classifier));
   if (r.i != config_size)
     return Status::invalid("network: " + n(config_size - r.i) + " config values left over");

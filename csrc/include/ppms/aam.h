@@ -3,10 +3,11 @@
 //        out = sig(A0 l1) * sig(A1 l2) * bilinear(sig(A2 x32)) * (E0 l1 + E1 l2) + bilinear(E2 x32)
 //   base (AAMSx8, at 1/8):       out = sig(A0 bilinear(x16 -> x8's size)) * bilinear(sig(A1 x32)) * E0 x8
 //                                      + bilinear(E1 x32)
-//   head:                        logits = conv_seg(relu(scale * out + shift))   (linear_fuse: a per-channel affine)
-// E*, A* are 1x1 convolutions; every bilinear is align_corners=False as F.interpolate. The x32 terms are computed
-// whole at 1/32; everything else in bands of output rows (each step is per pixel after the resizes), so no
-// full-size temporary exists: the memory is the features, the logits and a few rows per thread.
+//   head:                        logits = conv_seg(relu(out))
+// E*, A* are 1x1 convolutions, with the head's linear_fuse (a per-channel affine before its ReLU) folded into the E*
+// (models/engine.py); every bilinear is align_corners=False as F.interpolate. The x32 terms are computed whole at
+// 1/32; everything else in bands of output rows (each step is per pixel after the resizes), so no full-size
+// temporary exists: the memory is the features, the logits and a few rows per thread.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,6 @@ struct AamHead {
   bool x8_output = false;  // true: base (AAMSx8); false: tiny (AAM)
   // tiny: e = {E0 (c8), E1 (c16), E2 (c32)}, a = {A0, A1, A2}; base: e = {E0 (c8), E1 (c32)}, a = {A0 (c16), A1 (c32)}
   Conv1x1Weights e[3], a[3];
-  const float* fuse_scale = nullptr;  // [channels]: the head's linear_fuse (depthwise 1x1 + BN), then ReLU
-  const float* fuse_shift = nullptr;
   Conv1x1Weights classifier;          // conv_seg: channels -> classes
 };
 

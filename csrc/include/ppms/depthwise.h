@@ -28,9 +28,11 @@ Status depthwise_pack(const float* weight, const float* bias, int64_t channels, 
 DepthwiseWeights depthwise_weights(const float* packed, int64_t channels, int64_t k);
 
 // One output row: rows[ky] (ky < k) is input row ho * stride - k/2 + ky as [W][channels] (contiguous), or null
-// where that row is padding; y: [Wo][channels], Wo = (W - 1) / stride + 1.
+// where that row is padding; y: [Wo][channels], Wo = (W - 1) / stride + 1. padded: every row has k / 2 columns of
+// zeros before column 0 and after column W - 1 (a ring's rows can), so no output column needs the slower border
+// path.
 Status depthwise_row(const DepthwiseWeights& w, const float* const* rows, int64_t W, int64_t stride, float* y,
-                     Activation act, const char* kernel = nullptr);
+                     Activation act, bool padded = false, const char* kernel = nullptr);
 
 // A whole image: x [H][W][channels] -> y [Ho][Wo][channels], output rows spread over `parallel`.
 Status depthwise(const DepthwiseWeights& w, const float* x, int64_t H, int64_t W, int64_t stride, float* y,

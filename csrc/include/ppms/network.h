@@ -35,9 +35,9 @@ struct Network {
 // weights (network_pack's input), folded, in the same order: stem [c0, 3, 3, 3] + bias; per block expand [cmid, cin]
 // + bias, depthwise [cmid, 1, k, k] + bias, project [cout, cmid] + bias, with SE [cse, cmid], [cse], [cmid, cse],
 // [cmid]; per transformer block the 15 sea::kWeightNames then the MLP's expand, depthwise, project (+ biases); the
-// AAM's embeddings E then gates A as (weight [C, cin], bias) pairs, the head's linear_fuse scale [C] and shift [C],
+// AAM's embeddings E (the head's linear_fuse folded in, aam.h) then gates A as (weight [C, cin], bias) pairs,
 // conv_seg [classes, C] + bias.
-constexpr uint32_t kNetworkFormat = 2;  // 2: SE blocks' projections packed
+constexpr uint32_t kNetworkFormat = 2;  // 2: SE blocks' projections packed, linear_fuse folded into AAM
 
 // Packs config + weights into *blob (checked: every shape against the config).
 Status network_pack(const int64_t* config, int64_t config_size, const View* weights, int64_t num_weights,
