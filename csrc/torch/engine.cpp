@@ -359,6 +359,18 @@ std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> n
   return out;
 }
 
+int64_t network_memory_cpu(const at::Tensor& packed, int64_t H, int64_t W) {
+  const char* op = "_network_memory";
+  Network net = bind(packed, op);
+  int64_t h, w;
+  network_logits_size(net, H, W, &h, &w);
+  TORCH_CHECK_VALUE(H >= 1 && W >= 1 && h >= 1 && w >= 1, op, ": a ", num(H), "x", num(W),
+                    " image is too small for this network");
+  int64_t floats;
+  throw_if_error(network_memory_floats(net, H, W, core_parallel(), &floats), op);
+  return floats * static_cast<int64_t>(sizeof(float));
+}
+
 at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntArrayRef signature) {
   const char* op = "network";
   const auto x = image(x_, op);
@@ -384,6 +396,7 @@ TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("network", &network_cpu);
   m.impl("_network_signature", &network_signature_cpu);
   m.impl("_network_profile", &network_profile_cpu);
+  m.impl("_network_memory", &network_memory_cpu);
   m.impl("_inverted_residual", &inverted_residual_cpu);
   m.impl("_image_conv", &image_conv_cpu);
   m.impl("_transformer_block", &transformer_block_cpu);

@@ -57,6 +57,8 @@ TORCH_LIBRARY(ppms, m) {
   m.def("_network_signature(Tensor packed) -> int[]");
   // One image through network, timed layer by layer: names, seconds, FLOPs (core NetworkProfile).
   m.def("_network_profile(Tensor x, Tensor packed) -> (str[], float[], float[])");
+  // The most bytes one H x W image holds in network beside its input and logits, on the current thread count.
+  m.def("_network_memory(Tensor packed, int H, int W) -> int");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

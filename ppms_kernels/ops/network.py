@@ -20,6 +20,12 @@ def network(x, packed, signature):
     return torch.ops.ppms.network.default(x, packed, signature)
 
 
+def network_memory(packed, H, W):
+    """The most bytes :func:`network` holds at once for one ``H x W`` image beside its input and logits (activations
+    and scratch), on the current ``torch.get_num_threads()``."""
+    return torch.ops.ppms._network_memory.default(packed, H, W)
+
+
 def logits_size(signature, H, W):
     """The logits' ``(h, w)`` for an ``H x W`` image (ints or symbolic), as the core computes them."""
     for s in signature[2:]:

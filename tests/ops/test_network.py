@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from ppms_kernels import upsample_argmax
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.engine import pack_network
-from ppms_kernels.ops import logits_size, network, network_pack
+from ppms_kernels.ops import logits_size, network, network_memory, network_pack
 from ppms_kernels.testing import assert_labels_match
 
 from helpers import randomise
@@ -55,6 +55,31 @@ def test_refuses_weights_that_do_not_fit(tiny):
     _, base_config = pack_network(randomise(pp_mobileseg("base", num_classes=5)).eval())
     with pytest.raises(ValueError):
         network_pack(weights, base_config)
+
+
+@pytest.mark.parametrize("variant", ["tiny", "base"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_memory_of_one_image(variant, threads):
+    """The issue's bound, 16 MB for one 512x512 image (logits included), at least the two stem-sized activations
+    the first block reads and writes; more for a larger image; an empty one refused."""
+    _, packed, signature = _packed(variant)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        got = network_memory(packed, 512, 512)
+        more = network_memory(packed, 1024, 512)
+    finally:
+        torch.set_num_threads(before)
+    logits = 4 * signature[0] * logits_size(signature, 512, 512)[0] * logits_size(signature, 512, 512)[1]
+    assert 2 * 4 * 16 * 256 * 256 <= got and got + logits <= 16 * 2**20
+    assert more > got
+    with pytest.raises(ValueError, match="too small"):
+        network_memory(packed, 0, 512)
+
+
+def _packed(variant):
+    model = randomise(pp_mobileseg(variant, num_classes=150)).eval()
+    return model, *network_pack(*pack_network(model))
 
 
 def test_refuses_bad_inputs(tiny):

@@ -79,6 +79,13 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 
 }  // namespace
 
+int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
+  const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
+  // per lane: the ring (k padded rows) and the scratch row; with SE, the scaled projection
+  return parallel.lanes(Ho) * (b.k * (W + b.k - 1) + Wo) * b.cmid +
+         (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
+}
+
 Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
                          const Parallel& parallel, float* mid) {
   if (b.cin < 1 || b.cmid < 1 || b.cout < 1)

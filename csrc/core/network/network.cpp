@@ -7,6 +7,10 @@
 
 #include "ppms/image_conv.h"
 
+#ifdef PPMS_ICOUNT_MARKS
+#include <unistd.h>
+#endif
+
 namespace ppms {
 
 namespace {
@@ -27,11 +31,24 @@ double transformer_flops(const TransformerBlock& t, int64_t H, int64_t W) {
   return sea + block_flops(t.mlp, H, W);
 }
 
+// Layer boundaries as marks for the arm-icount plugin under qemu (syscall 0x5050, which Linux does not have): layer i
+// runs between marks kFirstMark + i and kFirstMark + i + 1 (bench/arm/layers_icount.py). Only in builds configured
+// with PPMS_ICOUNT_MARKS.
+constexpr long kFirstMark = 10000;
+void mark(long id) {
+#ifdef PPMS_ICOUNT_MARKS
+  syscall(0x5050, id);
+#else
+  (void)id;
+#endif
+}
+
 // Times one layer into profile (when given).
 class Timer {
  public:
-  explicit Timer(NetworkProfile* p) : p_(p), t0_(std::chrono::steady_clock::now()) {}
+  explicit Timer(NetworkProfile* p) : p_(p), t0_(std::chrono::steady_clock::now()) { mark(kFirstMark); }
   void lap(std::string name, double flops) {
+    mark(kFirstMark + ++laps_);
     if (!p_) return;
     const auto t1 = std::chrono::steady_clock::now();
     p_->layers.push_back({std::move(name), std::chrono::duration<double>(t1 - t0_).count(), flops});
@@ -41,6 +58,7 @@ class Timer {
  private:
   NetworkProfile* p_;
   std::chrono::steady_clock::time_point t0_;
+  long laps_ = 0;
 };
 
 }  // namespace
@@ -136,13 +154,16 @@ class Cursor {
   Side side_ = none;         // where the last output lies
 };
 
-// The buffer's size: the most any layer needs, with an SE block's depthwise output in the gap where it fits.
-Status plan(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* size) {
+// The buffer's size: the most any layer needs, with an SE block's depthwise output in the gap where it fits; and
+// the most a layer allocates for itself beside it (own).
+Status plan(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* size, int64_t* own = nullptr) {
   Feature kept[2] = {}, x32 = {};  // shapes only
   Cursor c;
-  int64_t S = 0;
+  int64_t S = 0, most = 0;
   Status s = walk(n, H, W, [&](const Step& t) {
     S = std::max(S, c.place(t, 0).need + t.scratch());
+    const InvertedResidual* b = t.block ? t.block : t.transformer ? &t.transformer->mlp : nullptr;
+    if (b) most = std::max(most, inverted_residual_own_floats(*b, t.h, t.w, par));
     c.advance(t);
     x32 = Feature{nullptr, t.ho, t.wo, t.cout};
     if (t.keep >= 0) kept[t.keep] = x32;
@@ -158,14 +179,16 @@ Status plan(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t
     return Status();
   });
   *size = S;
+  if (own) *own = most;
   return s;
 }
 
 }  // namespace
 
-Status network_workspace_floats(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* floats) {
-  const Status s = plan(n, H, W, par, floats);
-  if (!s.ok()) *floats = 0;
+Status network_memory_floats(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* floats) {
+  int64_t size, own;
+  const Status s = plan(n, H, W, par, &size, &own);
+  *floats = s.ok() ? size + own : 0;
   return s;
 }
 

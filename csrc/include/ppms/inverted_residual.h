@@ -35,5 +35,7 @@ struct InvertedResidual {
 // is projected in place); null: allocated for the call.
 Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
                          const Parallel& parallel = {}, float* mid = nullptr);
+// The floats a call allocates for itself (the lanes' rings and rows, SE's scaled projection), mid excluded.
+int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel = {});
 
 }  // namespace ppms

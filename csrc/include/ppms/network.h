@@ -63,10 +63,11 @@ struct NetworkProfile {
   std::vector<Layer> layers;
 };
 
-// The floats of the one buffer network_logits allocates for an H x W image on parallel: its activations, laid out so
-// that a layer's input, its output and an SE block's depthwise output share the room of the largest layer, and
-// AAM's scratch (9-10 MB at 512x512 for tiny and base). The blocks' rings (k rows per thread) come on top.
-Status network_workspace_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
+// The most floats a network_logits call on parallel holds at once for an H x W image, beside the image and the
+// logits: its one buffer (the activations, laid out so that a layer's input, its output and an SE block's depthwise
+// output share the room of the largest layer, and the transformers' and AAM's scratch), plus the most a block
+// allocates for itself (rings of k rows per lane): 8.5 MB (tiny) and 9.7 MB (base) at 512x512, 2 threads.
+Status network_memory_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
 
 // image [3][H][W] -> logits [classes][h][w] (network_logits_size); profile (optional) gets a line per layer.
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,
