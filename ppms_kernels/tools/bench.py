@@ -331,8 +331,8 @@ class _Logits(torch.nn.Module):
 
 def _onnx(module, x, tmp):
     """``module`` exported to ONNX (torch.onnx, dynamo) in directory ``tmp``: the file's path."""
-    for dep in ("onnx", "onnxscript"):  # torch.onnx's exporter imports them
-        require(dep, "bench")
+    require("onnx", "bench")  # torch.onnx's exporter imports these two
+    require("onnxscript", "bench")
     path = os.path.join(tmp, f"{type(module).__name__}.onnx")
     with torch.inference_mode(False), torch.no_grad():
         torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
