@@ -17,14 +17,13 @@ VERSION = re.search(r"project\(ppms VERSION ([0-9.]+)", (ROOT / "CMakeLists.txt"
 
 def torch_requirement():
     """The op library links against torch's C++ API, which is stable only within a minor release: the wheel needs the
-    minor release it was built with. Without torch (metadata only, e.g. ``setup.py build_py``) the pinned build
-    requirement stands in."""
+    minor release it was built with."""
     try:
         import torch
-        version = torch.__version__
     except ImportError:
-        version = re.search(r'"torch==([0-9.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
-    major, minor = version.split(".")[:2]
+        raise RuntimeError("ppms_kernels builds against the installed torch: install torch first, or build isolated "
+                           "(without --no-build-isolation), which installs the pinned one") from None
+    major, minor = torch.__version__.split(".")[:2]
     return f"torch=={major}.{minor}.*"
 
 
