@@ -162,7 +162,9 @@ def test_isolated_builds_in_a_fresh_venv(tmp_path):
     subprocess.run([*pip, "install", "-q", f"torch=={TORCH_PIN}", "build"], check=True, capture_output=True)
 
     def run(*cmd):
-        return subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+        done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
 
     dist = tmp_path / "dist"
     run(venv / "bin" / "python", "-m", "build", "--outdir", str(dist), str(ROOT))
@@ -172,7 +174,8 @@ def test_isolated_builds_in_a_fresh_venv(tmp_path):
              "m = ppms_kernels.pp_mobileseg('tiny').eval()\n"
              "print(ppms_kernels.__file__, tuple(m(torch.rand(1, 3, 32, 32)).shape))")
     for source in (sdist, ROOT):
-        run(*pip, "install", "-q", "--force-reinstall", "--no-deps", str(source))
+        run(*pip, "uninstall", "-q", "-y", "ppms_kernels")
+        run(*pip, "install", "-q", str(source))  # with its dependencies: numpy and tqdm come from the index
         assert run(venv / "bin" / "python", "-c", probe).split()[1:] == ["(1,", "32,", "32)"]
         assert run(venv / "bin" / "ppms", "--version").startswith(f"ppms_kernels {VERSION}")
 
