@@ -18,9 +18,15 @@ command -v cmake >/dev/null || pip_install cmake  # setup.py builds the op libra
 "$PY" -c "import onnxruntime, onnx, onnxscript, openvino, matplotlib" 2>/dev/null \
   || pip_install onnxruntime onnx onnxscript openvino matplotlib
 
+# Installed means this checkout's package imports: -I keeps the working directory (this checkout's sources) off
+# sys.path, so that another checkout installed in .venv is seen as such.
+installed() {
+  "$PY" -I -c 'import os, sys, ppms_kernels; sys.exit(not os.path.samefile(ppms_kernels.__path__[0], sys.argv[1]))' \
+    ppms_kernels 2>/dev/null
+}
 so=$(ls ppms_kernels/_native*.so 2>/dev/null | head -n1 || true)
-if [ -z "$so" ] || [ -n "$(find csrc cmake CMakeLists.txt setup.py -newer "$so" -type f | head -n1)" ] \
-   || ! "$PY" -c "import ppms_kernels" 2>/dev/null; then
+if [ -z "$so" ] || ! installed \
+   || [ -n "$(find csrc cmake CMakeLists.txt setup.py pyproject.toml -newer "$so" -type f | head -n1)" ]; then
   echo "building ppms_kernels (native op library, CMake)..."
   pip_install --no-build-isolation -e .
 fi

@@ -26,6 +26,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from .._extras import require
 from ..models import FusedSeaAttention, SeaAttention, optimize
 from ..models.weights import torch_to_paddle
 from ..ops import VERSION, build_info
@@ -330,6 +331,8 @@ class _Logits(torch.nn.Module):
 
 def _onnx(module, x, tmp):
     """``module`` exported to ONNX (torch.onnx, dynamo) in directory ``tmp``: the file's path."""
+    require("onnx", "bench")  # torch.onnx's exporter imports these two
+    require("onnxscript", "bench")
     path = os.path.join(tmp, f"{type(module).__name__}.onnx")
     with torch.inference_mode(False), torch.no_grad():
         torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
@@ -337,7 +340,7 @@ def _onnx(module, x, tmp):
 
 
 def _ort(module, x):
-    import onnxruntime as ort
+    ort = require("onnxruntime", "bench")
 
     with tempfile.TemporaryDirectory() as tmp:
         so = ort.SessionOptions()
@@ -352,7 +355,7 @@ def _ort(module, x):
 def _openvino(module, x):
     """OpenVINO's CPU plugin on the ONNX export, at f32 precision (its default computes in bf16 or f16 where the
     CPU has them, which is not fp32-exact) and torch's thread count, latency mode."""
-    import openvino as ov
+    ov = require("openvino", "bench")
 
     core = ov.Core()
     with tempfile.TemporaryDirectory() as tmp:
@@ -550,7 +553,7 @@ def _prepare(row, r, device, warmup, repeat):
                 r.peak_mb = _peak_growth(fn)
             return fn
     except ImportError as e:
-        r.error = f"not installed: {e.name or e}"
+        r.error = str(e) or f"not installed: {e.name}"
     except Exception as e:  # a row that cannot run is reported, not fatal to the others
         r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -611,8 +614,7 @@ def save_json(results, path, **meta):
 
 def plot(results, path, title=""):
     """Horizontal bar chart of the medians, one panel per group, with the speed-up over its (a) on each bar."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -6,9 +6,12 @@ import sys
 def _bench(args):
     import torch
 
+    from .._extras import require
     from ..models import load_model, pp_mobileseg
     from . import bench
 
+    if args.plot:
+        require("matplotlib", "plot")  # before the minutes of timing, not after
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
@@ -81,9 +84,13 @@ def _convert(args):
 
 
 def main(argv=None):
+    import torch
+
+    from ..ops import VERSION
     from .bench import ROWS as _ROWS, SUITES
 
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
+    p.add_argument("--version", action="version", version=f"ppms_kernels {VERSION} (torch {torch.__version__})")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("bench", help="latency of every way to run the model (eager, ppms, torch.compile, ONNX "
@@ -130,7 +137,7 @@ def main(argv=None):
 
     try:
         args.func(args)
-    except (WeightFileError, FileNotFoundError, ValueError, OSError) as e:
+    except (WeightFileError, FileNotFoundError, ValueError, OSError, ModuleNotFoundError) as e:
         print(f"ppms {args.cmd}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -4,6 +4,8 @@ import time
 import numpy as np
 import torch
 
+from .._extras import require
+
 # ADE20K configs of PaddleSeg: RGB / 255, then these.
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -25,7 +27,7 @@ def palette(n=256):
 
 def load_image(path):
     """RGB uint8 ``[H, W, 3]`` and the normalised float input ``[1, 3, H, W]``."""
-    from PIL import Image
+    Image = require("PIL.Image", "images")
 
     with Image.open(path) as im:
         rgb = np.array(im.convert("RGB"))
@@ -48,7 +50,7 @@ def segment(model, x, repeat=3):
 
 def save(rgb, labels, prefix, alpha=0.5):
     """``<prefix>_labels.png`` (palette colours) and ``<prefix>_overlay.png`` (image blended with them)."""
-    from PIL import Image
+    Image = require("PIL.Image", "images")
 
     colours = palette()[labels.numpy().astype(np.int64) % 256]
     overlay = (rgb.astype(np.float32) * (1 - alpha) + colours.astype(np.float32) * alpha).round().astype(np.uint8)

@@ -1,6 +1,9 @@
 """Triton helpers shared by the kernels."""
-import triton
-import triton.language as tl
+from ..._extras import require
+
+# The kernels import triton from here: a missing one names the extra that brings it.
+triton = require("triton", "gpu")
+tl = require("triton.language", "gpu")
 
 
 @triton.jit

@@ -5,11 +5,9 @@ them: the depthwise convolutions (+ ReLU6), the squeeze-axial attention, the ReL
 column branches, and the hard-sigmoid gate fused with the bilinear upsample back to the input size.
 """
 import torch
-import triton
-import triton.language as tl
 
 from ..reference import _squeezed_attention
-from .common import linear_axis
+from .common import linear_axis, tl, triton
 
 BLOCK = 256
 MAX_AXIS = 64   # the longest axis (H/2 or W/2) the fused axial-attention kernel takes

@@ -2,11 +2,9 @@
 corner reaches the largest smallest corner can win anywhere inside it (usually one to three of 150). The second
 labels the output pixels, interpolating only their cell's candidates, with the running argmax in registers."""
 import torch
-import triton
-import triton.language as tl
 
 from ..contract import CANDIDATE_FLOOR, CANDIDATE_TOL
-from .common import linear_axis
+from .common import linear_axis, tl, triton
 
 BLOCK = 256        # output pixels per program
 CELLS, CLS = 32, 32  # low-res cells x classes per tile of the candidate pass
