@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu.h"
+
 namespace ppms {
 
 namespace {
@@ -12,23 +14,31 @@ namespace {
 // The k input rows of output row ho as one row of columns: column i holds [ky][c] of input column i - pad for
 // ky = 0..k-1 (zero past the edges), so output pixel wo's k * k * cin taps are the floats of columns
 // wo * stride .. wo * stride + k - 1, contiguous, in the order (kx, ky, c).
+template <int KC>
+void columns_of(const float* const* rows, int64_t n, float* __restrict dst) {
+  const float* src[KC];
+  for (int j = 0; j < KC; ++j) src[j] = rows[j];
+  for (int64_t ix = 0; ix < n; ++ix)
+    PPMS_UNROLL
+    for (int j = 0; j < KC; ++j) dst[ix * KC + j] = src[j][ix];
+}
+
+// src: room for k * cin row pointers; zeros: W zeros (the rows past the image's top and bottom).
 void column_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t k, int64_t stride, int64_t ho,
-                int64_t columns, float* row) {
+                int64_t columns, const float** src, const float* zeros, float* row) {
   const int64_t pad = k / 2, kc = k * cin, inside = std::min(W, columns - pad);
   std::fill(row, row + pad * kc, 0.0f);
   std::fill(row + (pad + inside) * kc, row + columns * kc, 0.0f);
   for (int64_t ky = 0; ky < k; ++ky) {
     const int64_t iy = ho * stride - pad + ky;
-    for (int64_t c = 0; c < cin; ++c) {
-      float* dst = row + pad * kc + ky * cin + c;
-      if (iy < 0 || iy >= H) {
-        for (int64_t ix = 0; ix < inside; ++ix) dst[ix * kc] = 0.0f;
-        continue;
-      }
-      const float* src = x + (c * H + iy) * W;
-      for (int64_t ix = 0; ix < inside; ++ix) dst[ix * kc] = src[ix];
-    }
+    for (int64_t c = 0; c < cin; ++c) src[ky * cin + c] = iy < 0 || iy >= H ? zeros : x + (c * H + iy) * W;
   }
+  // column by column: contiguous stores from kc streams of loads (row by row, every store hit another cache line);
+  // the stem's kc = 9 with the streams in registers
+  float* dst = row + pad * kc;
+  if (kc == 9) return columns_of<9>(src, inside, dst);
+  for (int64_t ix = 0; ix < inside; ++ix)
+    for (int64_t j = 0; j < kc; ++j) dst[ix * kc + j] = src[j][ix];
 }
 
 }  // namespace
@@ -57,8 +67,10 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   const int64_t columns = (Wo - 1) * stride + k;
   parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
     const std::unique_ptr<float[]> row(new float[columns * kc]);
+    const std::vector<float> zeros(W, 0.0f);
+    std::vector<const float*> src(kc);
     for (int64_t ho = h0; ho < h1; ++ho) {
-      column_row(x, cin, H, W, k, stride, ho, columns, row.get());
+      column_row(x, cin, H, W, k, stride, ho, columns, src.data(), zeros.data(), row.get());
       // the pixels' windows overlap: x rows stride * kc floats apart, K long
       conv1x1(taps, row.get(), stride * kc, Wo, y + ho * Wo * cout, cout, act);
     }
