@@ -19,14 +19,16 @@ std::string n(int64_t v) { return std::to_string(v); }
 class Ring {
  public:
   Ring(const InvertedResidual& b, const float* x, int64_t H, int64_t W)
-      : b_(b), x_(x), H_(H), W_(W), row_(static_cast<int64_t>(W + b.k - 1) * b.cmid),
-        rows_(new float[b.k * row_]), have_(b.k, -1) {
+      : b_(b), x_(x), H_(H), W_(W), row_(floats(b, W) / b.k), rows_(new float[floats(b, W)]), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
     for (int64_t s = 0; s < b.k; ++s) {
       std::fill(slot(s) - edge, slot(s), 0.0f);
       std::fill(slot(s) + W * b.cmid, slot(s) + W * b.cmid + edge, 0.0f);
     }
   }
+
+  // The floats of a ring: k rows of W + k - 1 columns (the padding included).
+  static int64_t floats(const InvertedResidual& b, int64_t W) { return b.k * (W + b.k - 1) * b.cmid; }
 
   // The k input rows of output row ho (null where they are padding), expanding the missing ones.
   void rows(int64_t ho, const float** out) {
@@ -82,7 +84,7 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
   // per lane: the ring (k padded rows) and the scratch row; with SE, the scaled projection
-  return parallel.lanes(Ho) * (b.k * (W + b.k - 1) + Wo) * b.cmid +
+  return parallel.lanes(Ho) * (Ring::floats(b, W) + Wo * b.cmid) +
          (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
 }
 
