@@ -81,6 +81,58 @@ inline void block(const Row& r, int64_t wo, int64_t c) {
   for (int i = 0; i < B; ++i) V::store(r.y + (wo + i) * C + c, activate<V, A>(acc[i]));
 }
 
+// Interior output columns from wo in blocks of B, channels [c, c + V::N), for a V with enough general registers
+// (V::offset_loads): every address is a base register plus one of J loop-invariant byte offsets j * C, because with
+// the channel stride known only at run time the compiler otherwise recomputes each offset per load (two more
+// instructions per load on aarch64). K = 3's taps stay in registers for the whole row. Returns the first column left.
+template <class V, Activation A, int K, int B, int S>
+inline int64_t offset_blocks(const Row& r, int64_t wo, int64_t hi, int64_t c) {
+  constexpr int J = (B - 1) * S + K;
+  constexpr bool held = K * K + B + 4 <= V::regs;
+  const int64_t C = r.w->channels, cb = 4 * C;
+  int64_t off[J];
+  for (int j = 0; j < J; ++j) off[j] = j * cb;
+  const char* rows[K];
+  for (int ky = 0; ky < K; ++ky)
+    rows[ky] = r.rows[ky] ? reinterpret_cast<const char*>(r.rows[ky] + c - K / 2 * C) : nullptr;
+  const char* taps = reinterpret_cast<const char*>(r.w->taps + c);
+  typename V::reg w[held ? K * K : K];
+  if constexpr (held)
+    for (int t = 0; t < K * K; ++t) w[t] = V::load(r.w->taps + t * C + c);
+  const auto bias = V::load(r.w->bias + c);
+  char* y = reinterpret_cast<char*>(r.y + c);
+  for (; wo + B <= hi; wo += B) {
+    const int64_t at = wo * S * cb;
+    char* out = y + wo * cb;
+    typename V::reg acc[B];
+    for (int i = 0; i < B; ++i) acc[i] = bias;
+    PPMS_UNROLL
+    for (int ky = 0; ky < K; ++ky) {
+      if (!rows[ky]) continue;
+      const char* p = rows[ky] + at;
+      const typename V::reg* wk = w + (held ? ky * K : 0);
+      if constexpr (!held) {
+        const char* t = taps + ky * K * cb;
+        asm("" : "+r"(t));  // opaque: hoisted out of the block loop, the K * K tap addresses would spill
+        PPMS_UNROLL
+        for (int kx = 0; kx < K; ++kx) w[kx] = V::load(reinterpret_cast<const float*>(t + off[kx]));
+      }
+      PPMS_UNROLL
+      for (int j = 0; j < J; ++j) {
+        const auto x = V::load(reinterpret_cast<const float*>(p + off[j]));
+        PPMS_UNROLL
+        for (int i = 0; i < B; ++i) {
+          const int kx = j - S * i;
+          if (kx >= 0 && kx < K) acc[i] = V::fma(x, wk[kx], acc[i]);
+        }
+      }
+    }
+    PPMS_UNROLL
+    for (int i = 0; i < B; ++i) V::store(reinterpret_cast<float*>(out + off[i]), activate<V, A>(acc[i]));
+  }
+  return wo;
+}
+
 template <class V, Activation A, int K>
 inline void row(const Row& r) {
   int64_t lo, hi;
@@ -91,7 +143,9 @@ inline void row(const Row& r) {
     for (; wo < lo; ++wo) columns<V, A, K, 1, true>(r, wo, c);
     // Blocks sized so that accumulators, tap weights and the block's inputs fit the vector registers (V::regs).
     constexpr int B1 = V::regs >= 32 ? 8 : 4;
-    if (r.stride == 1)
+    if constexpr (V::offset_loads)
+      wo = r.stride == 1 ? offset_blocks<V, A, K, B1, 1>(r, wo, hi, c) : offset_blocks<V, A, K, 4, 2>(r, wo, hi, c);
+    else if (r.stride == 1)
       for (; wo + B1 <= hi; wo += B1) block<V, A, K, B1, 1>(r, wo, c);
     else
       for (; wo + 4 <= hi; wo += 4) block<V, A, K, 4, 2>(r, wo, c);

@@ -11,6 +11,7 @@ struct Neon {
   using reg = float32x4_t;
   static constexpr int N = 4;
   static constexpr int regs = 32;
+  static constexpr bool offset_loads = true;  // 31 general registers hold the offsets
   static reg load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, reg v) { vst1q_f32(p, v); }
   static reg set1(float v) { return vdupq_n_f32(v); }
