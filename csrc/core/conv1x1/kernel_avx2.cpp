@@ -29,9 +29,11 @@ PPMS_TARGET_AVX2_FMA inline __m256 activate8(__m256 v) {
 template <int R, Activation A, bool RES>
 struct Rows {
   PPMS_TARGET_AVX2_FMA static void run(const Tile& t) {
-    const float* x = t.x;
-    const int64_t ldx = t.ldx, K = t.k;  // locals: the loop must not reload them (nor spill acc) on every step
-    for (int64_t j = 0; j < t.n; j += kConv1x1Panel) {
+    // Locals: the stores through y may alias t, so every field read after one would be reloaded (nor may acc spill).
+    const float *x = t.x, *residual = t.residual;
+    const int64_t ldx = t.ldx, K = t.k, ldy = t.ldy, ldr = t.ldr, n = t.n;
+    float* y = t.y;
+    for (int64_t j = 0; j < n; j += kConv1x1Panel) {
       __m256 acc[R][2];
       const __m256 b0 = _mm256_loadu_ps(t.bias + j), b1 = _mm256_loadu_ps(t.bias + j + 8);
       PPMS_UNROLL
@@ -53,16 +55,16 @@ struct Rows {
           acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
         }
       }
-      if (t.n - j >= kConv1x1Panel) {
+      if (n - j >= kConv1x1Panel) {
         PPMS_UNROLL
         for (int r = 0; r < R; ++r) {
           __m256 v0 = acc[r][0], v1 = acc[r][1];
           if constexpr (RES) {
-            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.residual + r * t.ldr + j));
-            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.residual + r * t.ldr + j + 8));
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(residual + r * ldr + j));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(residual + r * ldr + j + 8));
           }
-          _mm256_storeu_ps(t.y + r * t.ldy + j, activate8<A>(v0));
-          _mm256_storeu_ps(t.y + r * t.ldy + j + 8, activate8<A>(v1));
+          _mm256_storeu_ps(y + r * ldy + j, activate8<A>(v0));
+          _mm256_storeu_ps(y + r * ldy + j + 8, activate8<A>(v1));
         }
         continue;
       }
@@ -73,8 +75,8 @@ struct Rows {
         _mm256_store_ps(tile[r] + 8, acc[r][1]);
       }
       for (int r = 0; r < R; ++r)
-        for (int64_t c = 0; c < t.n - j; ++c)
-          t.y[r * t.ldy + j + c] = activate(RES ? tile[r][c] + t.residual[r * t.ldr + j + c] : tile[r][c], A);
+        for (int64_t c = 0; c < n - j; ++c)
+          y[r * ldy + j + c] = activate(RES ? tile[r][c] + residual[r * ldr + j + c] : tile[r][c], A);
     }
   }
 };

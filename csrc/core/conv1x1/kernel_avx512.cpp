@@ -65,13 +65,17 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
   __mmask16 mask[NP];
   PPMS_UNROLL
   for (int c = 0; c < NP; ++c) mask[c] = first(t.n - j - 16 * c);
+  // Locals: the stores through y may alias t, so every field read after one would be reloaded.
+  const float* residual = t.residual;
+  float* y = t.y;
+  const int64_t ldr = t.ldr, ldy = t.ldy;
   PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
     PPMS_UNROLL
     for (int c = 0; c < NP; ++c) {
       __m512 v = acc[r][c];
-      if constexpr (RES) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[c], t.residual + r * t.ldr + j + 16 * c));
-      _mm512_mask_storeu_ps(t.y + r * t.ldy + j + 16 * c, mask[c], activate16<A>(v));
+      if constexpr (RES) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[c], residual + r * ldr + j + 16 * c));
+      _mm512_mask_storeu_ps(y + r * ldy + j + 16 * c, mask[c], activate16<A>(v));
     }
   }
 }
