@@ -29,6 +29,9 @@ _CONFIGS = {
 VARIANTS = tuple(_CONFIGS)
 UPSAMPLE_MODES = ("vim", "interpolate")
 MIN_INPUT_SIZE = 16
+LOAD_AFTER_FUSE = ("weights cannot be loaded into a model after optimize() or fuse(): its BatchNorm is folded into "
+                   "the convolutions, so no state dict fits it; load first, then optimize: "
+                   "optimize(load_weights(pp_mobileseg(...), path))")
 
 
 class PPMobileSegHead(nn.Module):
@@ -80,6 +83,15 @@ class PPMobileSeg(nn.Module):
                 if not isinstance(block.attn, FusedSeaAttention):
                     block.attn = FusedSeaAttention(block.attn)
         return self
+
+    def is_fused(self):
+        """Whether ``fuse()`` (and so ``optimize()``) ran: BatchNorm is folded away and a state dict no longer fits."""
+        return any(isinstance(m, FusedSeaAttention) for m in self.modules())
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        if self.is_fused():
+            raise RuntimeError(LOAD_AFTER_FUSE)
+        return super().load_state_dict(state_dict, strict, assign)
 
     def logits(self, x):
         """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny (on the native engine after

@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import torch
 
-from .pp_mobileseg import pp_mobileseg
+from .pp_mobileseg import LOAD_AFTER_FUSE, pp_mobileseg
 
 STRUCTURE_KEY = "StructuredToParameterName@@"
 
@@ -110,6 +110,8 @@ def infer_config(sd):
 
 def check_state_dict(model, sd):
     """Raise :class:`WeightFileError` naming every missing, unexpected or mis-shaped key."""
+    if model.is_fused():
+        raise WeightFileError(LOAD_AFTER_FUSE)
     want = model.state_dict()
     missing = [k for k in want if k not in sd]
     unexpected = [k for k in sd if k not in want]

@@ -1,4 +1,5 @@
 """Weight import: safe .pdparams reading, conversion, strict loading, and refusal of bad files."""
+import copy
 import os
 import pickle
 import subprocess
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ppms_kernels import WeightFileError, convert, load_model, load_weights, read_pdparams
+from ppms_kernels import WeightFileError, convert, load_model, load_weights, optimize, read_pdparams
 from ppms_kernels.tools.cli import main as ppms
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.weights import STRUCTURE_KEY
@@ -124,3 +125,16 @@ def test_load_weights_into_wrong_variant(tiny, tmp_path):
         load_weights(pp_mobileseg("base", num_classes=7), path)
     with pytest.raises(WeightFileError, match="mis-shaped keys: decode_head.conv_seg"):
         load_weights(pp_mobileseg("tiny", num_classes=150), path)
+
+
+@pytest.mark.parametrize("step", [optimize, lambda m: m.fuse(), lambda m: optimize(m, engine=False)])
+def test_loading_after_optimize_says_load_first(tiny, tmp_path, step):
+    path = write_pdparams(tmp_path / "m.pdparams", paddle_state(tiny))
+    model = step(pp_mobileseg("tiny", num_classes=7))
+    with pytest.raises(WeightFileError, match=r"after optimize\(\).*load first, then optimize"):
+        load_weights(model, path)
+    with pytest.raises(RuntimeError, match=r"load first, then optimize"):
+        model.load_state_dict(tiny.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():  # the order the message gives works
+        assert torch.equal(optimize(load_weights(pp_mobileseg("tiny", num_classes=7), path))(x), optimize(copy.deepcopy(tiny))(x))
