@@ -233,10 +233,15 @@ def load_model(path, upsample="vim", vim_mode="exact"):
 
 
 def convert(src, dst):
-    """Convert a PaddleSeg ``.pdparams`` to a torch ``.pt`` state dict, validated against the model.
-    Returns ``(variant, num_classes)``."""
+    """Convert a PaddleSeg ``.pdparams`` to a torch ``.pt`` state dict, validated against the model; ``dst``'s
+    folder is created if missing, and ``dst`` must not be ``src``. Returns ``(variant, num_classes)``."""
+    if os.path.isdir(dst):
+        raise ValueError(f"{dst} is a folder: give the output file's name, e.g. {os.path.join(dst, 'model.pt')}")
+    if os.path.exists(dst) and os.path.exists(src) and os.path.samefile(src, dst):
+        raise ValueError(f"{dst} is the input file: refusing to overwrite it, give another output name")
     sd = paddle_to_torch(read_pdparams(src))
     variant, num_classes = infer_config(sd)
     check_state_dict(pp_mobileseg(variant, num_classes), sd)
+    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     torch.save(sd, dst)
     return variant, num_classes

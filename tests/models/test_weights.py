@@ -223,3 +223,22 @@ def test_protocol2_codec_is_restricted_to_latin1(tmp_path):
     path = write_pdparams(tmp_path / "codec.pdparams", {"w": Encoded()}, protocol=2)
     with pytest.raises(WeightFileError, match="refusing _codecs.encode with 'base64'"):
         read_pdparams(path)
+
+
+def test_convert_cli_guards_its_input_and_says_what_it_wrote(tiny, tmp_path, capsys):
+    src = write_pdparams(tmp_path / "m.pdparams", paddle_state(tiny))
+    original = src.read_bytes()
+    (tmp_path / "link.pt").symlink_to(src)
+    for dst in (src, tmp_path / "link.pt", tmp_path / "." / "m.pdparams"):
+        assert ppms(["convert", str(src), str(dst)]) == 2
+        assert "is the input file: refusing to overwrite it" in capsys.readouterr().err
+    assert src.read_bytes() == original
+    assert ppms(["convert", str(src), str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder" in capsys.readouterr().err
+    dst = tmp_path / "new" / "deeper" / "m.pt"
+    assert ppms(["convert", str(src), str(dst)]) == 0
+    out = capsys.readouterr().out
+    size = f"{dst.stat().st_size / 1e6:.1f} MB"
+    assert out.startswith(f"wrote {dst} ({size}): the torch state dict of PP-MobileSeg-tiny, 7 classes, converted "
+                          f"from {src}"), out
+    assert torch.equal(load_model(dst).decode_head.conv_seg.weight, tiny.decode_head.conv_seg.weight)
