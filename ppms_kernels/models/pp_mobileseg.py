@@ -126,8 +126,3 @@ def _check_input(x, param):
     if min(x.shape[-2:]) < MIN_INPUT_SIZE:
         raise ValueError(f"input H and W must be at least {MIN_INPUT_SIZE}, got {tuple(x.shape[-2:])}")
 
-
-def pp_mobileseg(variant="base", num_classes=150, upsample="vim", vim_mode="exact"):
-    """Build PP-MobileSeg ``"tiny"`` or ``"base"`` (randomly initialised; load weights with
-    :func:`ppms_kernels.load_weights`)."""
-    return PPMobileSeg(variant, num_classes, upsample, vim_mode)

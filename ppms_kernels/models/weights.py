@@ -14,7 +14,7 @@ import re
 import numpy as np
 import torch
 
-from .pp_mobileseg import LOAD_AFTER_FUSE, pp_mobileseg
+from .pp_mobileseg import LOAD_AFTER_FUSE, PPMobileSeg
 
 STRUCTURE_KEY = "StructuredToParameterName@@"
 
@@ -226,7 +226,7 @@ def load_model(path, upsample="vim", vim_mode="exact"):
     """Build the PP-MobileSeg variant a weight file describes and load it, in eval mode."""
     sd = read_state_dict(path)
     variant, num_classes = infer_config(sd)
-    model = pp_mobileseg(variant, num_classes, upsample, vim_mode)
+    model = PPMobileSeg(variant, num_classes, upsample, vim_mode)
     check_state_dict(model, sd)
     model.load_state_dict(sd, strict=True)
     return model.eval()
@@ -241,7 +241,7 @@ def convert(src, dst):
         raise ValueError(f"{dst} is the input file: refusing to overwrite it, give another output name")
     sd = paddle_to_torch(read_pdparams(src))
     variant, num_classes = infer_config(sd)
-    check_state_dict(pp_mobileseg(variant, num_classes), sd)
+    check_state_dict(PPMobileSeg(variant, num_classes), sd)
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     torch.save(sd, dst)
     return variant, num_classes
