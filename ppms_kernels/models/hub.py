@@ -25,7 +25,7 @@ class Weights(enum.Enum):
 class OfficialFile:
     url: str
     num_classes: int
-    sha256: str = None  # None: not recorded, so not checked (pp_mobileseg(..., sha256=...) pins one)
+    sha256: str | None = None  # None: not recorded, so not checked (pp_mobileseg(..., sha256=...) pins one)
 
 
 # The one record of the official files: PaddleSeg 2.8, configs/pp_mobileseg/README.md. No SHA-256 is recorded: the
@@ -95,9 +95,10 @@ def download_weights(variant, weights, sha256=None, progress=True):
     weight file of this variant and class count); a cached file is checked against a known SHA-256 on every call."""
     w, official = _official(variant, weights)
     want = sha256 or official.sha256
-    if want is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", want):
-        raise ValueError(f"sha256 must be 64 hexadecimal digits, got {want!r}")
-    want = want and want.lower()
+    if want is not None:
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", want):
+            raise ValueError(f"sha256 must be 64 hexadecimal digits, got {want!r}")
+        want = want.lower()
     path = os.path.join(torch.hub.get_dir(), "checkpoints", f"pp_mobileseg_{variant}_{w.value}.pdparams")
     if os.path.exists(path):
         if want and _sha256_of(path) != want:

@@ -76,8 +76,9 @@ def test_download_progress_cache_hit_and_strict_load(server, monkeypatch, hub_di
     assert f"downloading http://127.0.0.1:{server.server_port}/model.pdparams" in err and "100%" in err
     assert (hub_dir / "pp_mobileseg_tiny_ade20k.pdparams").read_bytes() == body
     assert [p.name for p in hub_dir.iterdir()] == ["pp_mobileseg_tiny_ade20k.pdparams"]  # no partial file left
+    state = loaded.state_dict()
     for k, v in model.state_dict().items():
-        assert torch.equal(loaded.state_dict()[k], v), k
+        assert torch.equal(state[k], v), k
     # Cache hit: no request, no progress bar; the enum member and the name are the same weights.
     again = pp_mobileseg("tiny", weights=Weights.ADE20K, sha256=hashlib.sha256(body).hexdigest().upper())
     assert server.requests == ["/model.pdparams"] and capsys.readouterr().err == ""

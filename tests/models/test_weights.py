@@ -149,9 +149,9 @@ def test_files_are_recognised_by_content_not_name(tiny, tmp_path):
     torch.save(tiny.state_dict(), tmp_path / "legacy.bin", _use_new_zipfile_serialization=False)
     for path in (write_pdparams(tmp_path / "paddle.pt", state), write_pdparams(tmp_path / "paddle", state),
                  tmp_path / "torch.pdparams", tmp_path / "legacy.bin"):
-        loaded = load_model(path)
+        loaded = load_model(path).state_dict()
         for k, v in tiny.state_dict().items():
-            assert torch.equal(loaded.state_dict()[k], v), (path, k)
+            assert torch.equal(loaded[k], v), (path, k)
     assert convert(tmp_path / "paddle", tmp_path / "out.pt") == ("tiny", 7)
     with pytest.raises(WeightFileError, match="a torch state dict, not a PaddleSeg .pdparams"):
         read_pdparams(tmp_path / "torch.pdparams")
