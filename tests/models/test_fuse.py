@@ -53,6 +53,8 @@ def test_optimize_default_and_refusals():
     assert optimize(model, engine=False).engine is None
     with pytest.raises(ValueError, match="optimised without the engine"):
         optimize(model, engine=True)
+    with pytest.raises(ValueError, match="the engine runs on the CPU, this model is on meta"):
+        optimize(pp_mobileseg("tiny").to("meta"), engine=True)
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
