@@ -88,7 +88,7 @@ def paddle_state(model):
     return out
 
 
-def write_pdparams(path, state):
+def write_pdparams(path, state, protocol=4):
     with open(path, "wb") as f:
-        pickle.dump(state, f, protocol=4)  # what paddle.save writes for a state dict
+        pickle.dump(state, f, protocol=protocol)  # 4: what paddle.save writes for a state dict by default
     return path

@@ -4,7 +4,7 @@ from torch import nn
 
 from ..ops import network_pack
 from .engine import pack_network
-from .fuse import FusedSeaAttention, fold
+from .fuse import fold
 from .layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
 
 
@@ -32,17 +32,20 @@ def optimize(model, engine=None):
     engine, 1e-5 for the modules). The result cannot train: optimise after loading weights.
     """
     param = next(model.parameters())
-    on_cpu = param.device.type == "cpu" and param.dtype == torch.float32
+    if param.dtype != torch.float32:
+        # The fused kernels take float32 only: refused here rather than at the first forward.
+        raise TypeError(f"optimize: the fused kernels run float32 models, this one is {param.dtype}: "
+                        f"optimize(model.float()) and feed it float32 images, or run the model unoptimised")
+    on_cpu = param.device.type == "cpu"
     if engine is None:
         engine = on_cpu
     if engine and not on_cpu:
-        raise ValueError(f"optimize(engine=True): the engine runs float32 models on the CPU, this one is "
-                         f"{param.dtype} on {param.device}")
+        raise ValueError(f"optimize(engine=True): the engine runs on the CPU, this model is on {param.device}")
     model.eval()
     if not engine:
         model.engine, model.engine_signature = None, None
     elif model.engine is None:
-        if any(isinstance(m, FusedSeaAttention) for m in model.modules()):
+        if model.is_fused():
             raise ValueError("optimize(engine=True): this model was optimised without the engine and its BatchNorm "
                              "is folded away; optimise a freshly loaded model")
         with torch.no_grad():  # before folding: pack_network folds the BatchNorm itself, in float64

@@ -29,6 +29,9 @@ _CONFIGS = {
 VARIANTS = tuple(_CONFIGS)
 UPSAMPLE_MODES = ("vim", "interpolate")
 MIN_INPUT_SIZE = 16
+LOAD_AFTER_FUSE = ("weights cannot be loaded into a model after optimize() or fuse(): its BatchNorm is folded into "
+                   "the convolutions, so no state dict fits it; load first, then optimize: "
+                   "optimize(load_weights(pp_mobileseg(...), path))")
 
 
 class PPMobileSegHead(nn.Module):
@@ -81,6 +84,15 @@ class PPMobileSeg(nn.Module):
                     block.attn = FusedSeaAttention(block.attn)
         return self
 
+    def is_fused(self):
+        """Whether ``fuse()`` (and so ``optimize()``) ran: BatchNorm is folded away and a state dict no longer fits."""
+        return any(isinstance(m, FusedSeaAttention) for m in self.modules())
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        if self.is_fused():
+            raise RuntimeError(LOAD_AFTER_FUSE)
+        return super().load_state_dict(state_dict, strict, assign)
+
     def logits(self, x):
         """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny (on the native engine after
         ``optimize()``, for float32 CPU inputs in eval mode)."""
@@ -114,8 +126,3 @@ def _check_input(x, param):
     if min(x.shape[-2:]) < MIN_INPUT_SIZE:
         raise ValueError(f"input H and W must be at least {MIN_INPUT_SIZE}, got {tuple(x.shape[-2:])}")
 
-
-def pp_mobileseg(variant="base", num_classes=150, upsample="vim", vim_mode="exact"):
-    """Build PP-MobileSeg ``"tiny"`` or ``"base"`` (randomly initialised; load weights with
-    :func:`ppms_kernels.load_weights`)."""
-    return PPMobileSeg(variant, num_classes, upsample, vim_mode)

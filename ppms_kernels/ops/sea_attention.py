@@ -29,6 +29,16 @@ def _sea_attention_cuda(x, weights, num_heads, key_dim):
     return triton_sea_attention(x, weights, num_heads, key_dim)
 
 
+def _sea_attention_backward(ctx, grad):
+    # Without a registered backward, autograd would hand back no gradient with only a warning.
+    raise RuntimeError("ppms::sea_attention is inference-only (its BatchNorm is folded into packed weights) and has "
+                       "no backward: train the unfused model (SeaAttention, whose attention core is the "
+                       "differentiable ppms_kernels.ops.axial_attention) and fuse() or optimize() it afterwards")
+
+
+torch.library.register_autograd("ppms::sea_attention", _sea_attention_backward)
+
+
 def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
     """Squeeze-axial attention of SEA attention, differentiable (same contract as
     :func:`ppms_kernels.ops.reference.axial_attention`): returns row ``[B, dv*heads, H, 1]`` and column

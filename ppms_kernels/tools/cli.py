@@ -77,10 +77,13 @@ def _segment(args):
 
 
 def _convert(args):
+    import os
+
     from ..models import convert
 
     variant, num_classes = convert(args.src, args.dst)
-    print(f"wrote {args.dst}: PP-MobileSeg-{variant}, {num_classes} classes")
+    print(f"wrote {os.path.abspath(args.dst)} ({os.path.getsize(args.dst) / 1e6:.1f} MB): the torch state dict of "
+          f"PP-MobileSeg-{variant}, {num_classes} classes, converted from {args.src}")
 
 
 def main(argv=None):

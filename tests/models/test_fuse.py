@@ -53,9 +53,17 @@ def test_optimize_default_and_refusals():
     assert optimize(model, engine=False).engine is None
     with pytest.raises(ValueError, match="optimised without the engine"):
         optimize(model, engine=True)
-    with pytest.raises(ValueError, match="float32 models on the CPU"):
-        optimize(pp_mobileseg("tiny").double(), engine=True)
-    assert optimize(pp_mobileseg("tiny").double()).engine is None
+    with pytest.raises(ValueError, match="the engine runs on the CPU, this model is on meta"):
+        optimize(pp_mobileseg("tiny").to("meta"), engine=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize("engine", [None, False, True])
+def test_optimize_refuses_other_dtypes_at_once(dtype, engine):
+    model = pp_mobileseg("tiny", num_classes=7).to(dtype)
+    with pytest.raises(TypeError, match=rf"float32 models, this one is {dtype}: optimize\(model.float\(\)\)"):
+        optimize(model, engine=engine)
+    assert not model.is_fused() and all(p.dtype == dtype for p in model.parameters())  # left as it was
 
 
 def test_compile_and_export_engine_model():

@@ -1,6 +1,8 @@
 """Weight import: safe .pdparams reading, conversion, strict loading, and refusal of bad files."""
+import copy
 import os
 import pickle
+import struct
 import subprocess
 import sys
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from ppms_kernels import WeightFileError, convert, load_model, load_weights, read_pdparams
+from ppms_kernels import WeightFileError, convert, load_model, load_weights, optimize, read_pdparams
 from ppms_kernels.tools.cli import main as ppms
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.weights import STRUCTURE_KEY
@@ -67,8 +69,9 @@ def test_malicious_pt_is_refused_without_running(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     torch.save({"w": _Evil(marker)}, path)
-    with pytest.raises(WeightFileError, match="not a readable torch weight file"):
+    with pytest.raises(WeightFileError, match=r"refusing to load (posix|os)\.system.*model\.state_dict\(\)") as e:
         load_model(path)
+    assert "weights_only" not in str(e.value)  # torch's advice, weights_only=False, would run the file
     assert not marker.exists()
 
 
@@ -124,3 +127,118 @@ def test_load_weights_into_wrong_variant(tiny, tmp_path):
         load_weights(pp_mobileseg("base", num_classes=7), path)
     with pytest.raises(WeightFileError, match="mis-shaped keys: decode_head.conv_seg"):
         load_weights(pp_mobileseg("tiny", num_classes=150), path)
+
+
+@pytest.mark.parametrize("step", [optimize, lambda m: m.fuse(), lambda m: optimize(m, engine=False)])
+def test_loading_after_optimize_says_load_first(tiny, tmp_path, step):
+    path = write_pdparams(tmp_path / "m.pdparams", paddle_state(tiny))
+    model = step(pp_mobileseg("tiny", num_classes=7))
+    with pytest.raises(WeightFileError, match=r"after optimize\(\).*load first, then optimize"):
+        load_weights(model, path)
+    with pytest.raises(RuntimeError, match=r"load first, then optimize"):
+        model.load_state_dict(tiny.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():  # the order the message gives works
+        loaded = optimize(load_weights(pp_mobileseg("tiny", num_classes=7), path))
+        assert torch.equal(loaded(x), optimize(copy.deepcopy(tiny))(x))
+
+
+def test_files_are_recognised_by_content_not_name(tiny, tmp_path):
+    state = paddle_state(tiny)
+    torch.save(tiny.state_dict(), tmp_path / "torch.pdparams")
+    torch.save(tiny.state_dict(), tmp_path / "legacy.bin", _use_new_zipfile_serialization=False)
+    for path in (write_pdparams(tmp_path / "paddle.pt", state), write_pdparams(tmp_path / "paddle", state),
+                 tmp_path / "torch.pdparams", tmp_path / "legacy.bin"):
+        loaded = load_model(path).state_dict()
+        for k, v in tiny.state_dict().items():
+            assert torch.equal(loaded[k], v), (path, k)
+    assert convert(tmp_path / "paddle", tmp_path / "out.pt") == ("tiny", 7)
+    with pytest.raises(WeightFileError, match="a torch state dict, not a PaddleSeg .pdparams"):
+        read_pdparams(tmp_path / "torch.pdparams")
+
+
+@pytest.mark.parametrize("data,match", [
+    (b"", "empty file"),
+    (b"<!DOCTYPE html><html><body>404 Not Found</body></html>", "HTML .*failed download"),
+    (b"\x00\x00\x00\x00" + bytes(60), "Paddle inference parameter file .*model.pdparams"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(60), r"not a weight file \(starts with b'\\x89PNG"),
+    (b"(dp0\nS'a'\n", "not a weight file"),  # a protocol-0 pickle: no Paddle release writes one
+], ids=["empty", "html", "pdiparams", "png", "protocol0"])
+def test_non_weight_files_are_named(tmp_path, data, match):
+    path = tmp_path / "model.pdparams"
+    path.write_bytes(data)
+    for read in (load_model, read_pdparams):
+        with pytest.raises(WeightFileError, match=match):
+            read(path)
+
+
+def test_torch_refusals_never_advise_unsafe_loading(tiny, tmp_path):
+    torch.save(tiny, tmp_path / "whole_model.pt")  # a pickled module, not a state dict
+    torch.save(tiny.state_dict(), tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    (tmp_path / "cut_legacy.pt").write_bytes((tmp_path / "legacy.pt").read_bytes()[:5000])
+    torch.save(tiny.state_dict(), tmp_path / "zip.pt")
+    (tmp_path / "cut_zip.pt").write_bytes((tmp_path / "zip.pt").read_bytes()[:5000])
+    for name, match in [("whole_model.pt", r"refusing to load ppms_kernels\.models\.pp_mobileseg\.PPMobileSeg: "
+                                           r".*torch.save\(model.state_dict\(\), path\)"),
+                        ("cut_legacy.pt", "truncated or corrupted"), ("cut_zip.pt", "truncated or corrupted")]:
+        with pytest.raises(WeightFileError, match=match) as e:
+            load_model(tmp_path / name)
+        assert "weights_only" not in str(e.value).lower() and "weights only" not in str(e.value).lower(), name
+
+
+class _Py2Pickler(pickle._Pickler):
+    """Writes bytes the way Python 2 wrote str (SHORT_BINSTRING, BINSTRING), as Paddle saves made under Python 2."""
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def _save_py2_str(self, obj):
+        n = len(obj)
+        head = pickle.SHORT_BINSTRING + bytes([n]) if n < 256 else pickle.BINSTRING + struct.pack("<i", n)
+        self.write(head + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = _save_py2_str
+
+
+@pytest.mark.parametrize("writer", ["protocol2", "python2"])
+def test_protocol2_pdparams_load_safely(tiny, tmp_path, writer):
+    state = paddle_state(tiny)
+    path = tmp_path / "old.pdparams"
+    if writer == "protocol2":  # what paddle.save(..., protocol=2) writes: bytes as _codecs.encode(str, "latin1")
+        write_pdparams(path, state, protocol=2)
+    else:
+        with open(path, "wb") as f:
+            _Py2Pickler(f, protocol=2).dump(state)
+    params = read_pdparams(path)
+    assert params.keys() == state.keys() - {STRUCTURE_KEY}
+    for k, v in params.items():
+        assert v.dtype == state[k].dtype and np.array_equal(v, state[k]), k
+    assert torch.equal(load_model(path).decode_head.conv_seg.weight, tiny.decode_head.conv_seg.weight)
+
+
+def test_protocol2_codec_is_restricted_to_latin1(tmp_path):
+    class Encoded:
+        def __reduce__(self):
+            return (__import__("_codecs").encode, ("eJwrKs3LBgAEPQHn", "base64"))
+
+    path = write_pdparams(tmp_path / "codec.pdparams", {"w": Encoded()}, protocol=2)
+    with pytest.raises(WeightFileError, match="refusing _codecs.encode with 'base64'"):
+        read_pdparams(path)
+
+
+def test_convert_cli_guards_its_input_and_says_what_it_wrote(tiny, tmp_path, capsys):
+    src = write_pdparams(tmp_path / "m.pdparams", paddle_state(tiny))
+    original = src.read_bytes()
+    (tmp_path / "link.pt").symlink_to(src)
+    for dst in (src, tmp_path / "link.pt", tmp_path / "." / "m.pdparams"):
+        assert ppms(["convert", str(src), str(dst)]) == 2
+        assert "is the input file: refusing to overwrite it" in capsys.readouterr().err
+    assert src.read_bytes() == original
+    assert ppms(["convert", str(src), str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder" in capsys.readouterr().err
+    dst = tmp_path / "new" / "deeper" / "m.pt"
+    assert ppms(["convert", str(src), str(dst)]) == 0
+    out = capsys.readouterr().out
+    size = f"{dst.stat().st_size / 1e6:.1f} MB"
+    assert out.startswith(f"wrote {dst} ({size}): the torch state dict of PP-MobileSeg-tiny, 7 classes, converted "
+                          f"from {src}"), out
+    assert torch.equal(load_model(dst).decode_head.conv_seg.weight, tiny.decode_head.conv_seg.weight)

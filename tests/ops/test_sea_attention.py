@@ -104,5 +104,15 @@ def test_axial_attention_matches_reference_values_and_grads():
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5)
 
 
+def test_backward_through_fused_block_is_refused():
+    m = block(16, 4, 2)
+    x = torch.randn(1, 16, 6, 5, requires_grad=True)
+    out = sea_attention(x, pack(m), 2, 4)
+    with torch.no_grad():
+        assert torch.equal(out, sea_attention(x, pack(m), 2, 4))
+    with pytest.raises(RuntimeError, match="inference-only.*axial_attention"):
+        out.sum().backward()
+
+
 def test_weight_names_are_the_schema():
     assert len(SEA_WEIGHTS) == len(pack(block(16, 4, 2))) == 15
