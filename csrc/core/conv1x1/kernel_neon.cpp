@@ -39,11 +39,11 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   }
 }
 
-// Bias plus the first 4 * n4 (n4 >= 1) k steps of a 4 x 16 block, into sums [4][16], in assembly: a 4-register ld1
-// has no offset form, only the post-increment, which GCC does not use for a run of them (it computes an address per
-// load: 79 instructions per 64 FMAs, 74 here). Accumulators in v0-v15 (row r, columns 4c..4c+3 in v(4r + c)), each
-// row's four inputs in v20-v23, panel rows alternately in v24-v27 and v28-v31 so that one loads while the other is in
-// use. p is left past the panel rows read.
+// A whole 4 x 16 block of a full panel with K = 4 * n4 (n4 >= 1), in assembly: bias, k loop, residual, activation,
+// stores. A 4-register ld1 has no offset form, only the post-increment, which GCC does not use for a run of them (it
+// computes an address per load: 79 instructions per 64 FMAs, 74 here); and a row of 16 outputs is one st1. The
+// accumulators are v0-v15 (row r, columns 4c..4c+3 in v(4r + c)), each row's four inputs v20-v23, panel rows
+// alternately v24-v27 and v28-v31 so that one loads while the other is in use; after the loop v16-v31 are free.
 #define PPMS_FMLA4(d0, d1, d2, d3, w0, w1, w2, w3, a, L) \
   "fmla v" #d0 ".4s, v" #w0 ".4s, v" #a ".s[" #L "]\n\t" \
   "fmla v" #d1 ".4s, v" #w1 ".4s, v" #a ".s[" #L "]\n\t" \
@@ -52,37 +52,86 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
 #define PPMS_STEP(L, w0, w1, w2, w3)                                                                       \
   PPMS_FMLA4(0, 1, 2, 3, w0, w1, w2, w3, 20, L) PPMS_FMLA4(4, 5, 6, 7, w0, w1, w2, w3, 21, L)             \
       PPMS_FMLA4(8, 9, 10, 11, w0, w1, w2, w3, 22, L) PPMS_FMLA4(12, 13, 14, 15, w0, w1, w2, w3, 23, L)
-inline void k_steps4(const float* bias, const float* x, int64_t ldx, const float*& p, int64_t n4, float* sums) {
+#define PPMS_LOOP                                                                          \
+  "ld1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[bias]]\n\t"                                        \
+  "mov v4.16b, v0.16b\n\tmov v5.16b, v1.16b\n\tmov v6.16b, v2.16b\n\tmov v7.16b, v3.16b\n\t"     \
+  "mov v8.16b, v0.16b\n\tmov v9.16b, v1.16b\n\tmov v10.16b, v2.16b\n\tmov v11.16b, v3.16b\n\t"   \
+  "mov v12.16b, v0.16b\n\tmov v13.16b, v1.16b\n\tmov v14.16b, v2.16b\n\tmov v15.16b, v3.16b\n\t" \
+  "1:\n\t"                                                                                 \
+  "ldr q20, [%[x0]], #16\n\t"                                                              \
+  "ldr q21, [%[x1]], #16\n\t"                                                              \
+  "ldr q22, [%[x2]], #16\n\t"                                                              \
+  "ldr q23, [%[x3]], #16\n\t"                                                              \
+  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"                                  \
+  "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p]], #64\n\t"                                  \
+  PPMS_STEP(0, 24, 25, 26, 27)                                                             \
+  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"                                  \
+  PPMS_STEP(1, 28, 29, 30, 31)                                                             \
+  "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p]], #64\n\t"                                  \
+  PPMS_STEP(2, 24, 25, 26, 27)                                                             \
+  PPMS_STEP(3, 28, 29, 30, 31)                                                             \
+  "subs %[n], %[n], #1\n\t"                                                                \
+  "b.ne 1b\n\t"
+#define PPMS_ADD_ROW(r, d0, d1, d2, d3)                               \
+  "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[r" #r "]]\n\t"          \
+  "fadd v" #d0 ".4s, v" #d0 ".4s, v16.4s\n\tfadd v" #d1 ".4s, v" #d1 ".4s, v17.4s\n\t" \
+  "fadd v" #d2 ".4s, v" #d2 ".4s, v18.4s\n\tfadd v" #d3 ".4s, v" #d3 ".4s, v19.4s\n\t"
+#define PPMS_RESIDUAL \
+  PPMS_ADD_ROW(0, 0, 1, 2, 3) PPMS_ADD_ROW(1, 4, 5, 6, 7) PPMS_ADD_ROW(2, 8, 9, 10, 11) PPMS_ADD_ROW(3, 12, 13, 14, 15)
+// op applied to all 16 accumulators: op(d) expands to the instructions for register vd
+#define PPMS_ALL(op) \
+  op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
+#define PPMS_MAX0(d) "fmax v" #d ".4s, v" #d ".4s, v24.4s\n\t"
+#define PPMS_MIN6(d) "fmin v" #d ".4s, v" #d ".4s, v25.4s\n\t"
+// hardswish as the intrinsic path computes it: v * clamp(v / 6 + 1 / 2, 0, 1)
+#define PPMS_HSWISH(d)                                                                                   \
+  "mov v28.16b, v26.16b\n\tfmla v28.4s, v" #d ".4s, v29.4s\n\tfmax v28.4s, v28.4s, v24.4s\n\t"    \
+  "fmin v28.4s, v28.4s, v27.4s\n\tfmul v" #d ".4s, v" #d ".4s, v28.4s\n\t"
+#define PPMS_RELU "movi v24.4s, #0\n\t" PPMS_ALL(PPMS_MAX0)
+#define PPMS_RELU6 "movi v24.4s, #0\n\tfmov v25.4s, #6.0\n\t" PPMS_ALL(PPMS_MAX0) PPMS_ALL(PPMS_MIN6)
+#define PPMS_HARDSWISH \
+  "movi v24.4s, #0\n\tfmov v26.4s, #0.5\n\tfmov v27.4s, #1.0\n\tdup v29.4s, %w[sixth]\n\t" PPMS_ALL(PPMS_HSWISH)
+#define PPMS_STORE                                                                               \
+  "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[y0]]\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[y1]]\n\t"     \
+  "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y2]]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y3]]\n\t"
+#define PPMS_BLOCK(epilogue)                                                                                        \
+  asm volatile(PPMS_LOOP epilogue PPMS_STORE                                                                      \
+               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n4)         \
+               : [bias] "r"(bias), [y0] "r"(y), [y1] "r"(y + ldy), [y2] "r"(y + 2 * ldy), [y3] "r"(y + 3 * ldy), \
+                 [r0] "r"(res), [r1] "r"(res + ldr), [r2] "r"(res + 2 * ldr), [r3] "r"(res + 3 * ldr),           \
+                 [sixth] "r"(kSixthBits)                                                                                \
+               : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",  \
+                 "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", \
+                 "v27", "v28", "v29", "v30", "v31")
+constexpr uint32_t kSixthBits = 0x3e2aaaab;  // 1.0f / 6.0f
+template <Activation A, bool RES>
+inline void block4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t n4, float* y, int64_t ldy,
+                   const float* res, int64_t ldr) {
   const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
-  asm volatile(
-      "ld1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[bias]]\n\t"
-      "mov v4.16b, v0.16b\n\tmov v5.16b, v1.16b\n\tmov v6.16b, v2.16b\n\tmov v7.16b, v3.16b\n\t"
-      "mov v8.16b, v0.16b\n\tmov v9.16b, v1.16b\n\tmov v10.16b, v2.16b\n\tmov v11.16b, v3.16b\n\t"
-      "mov v12.16b, v0.16b\n\tmov v13.16b, v1.16b\n\tmov v14.16b, v2.16b\n\tmov v15.16b, v3.16b\n\t"
-      "1:\n\t"
-      "ldr q20, [%[x0]], #16\n\t"
-      "ldr q21, [%[x1]], #16\n\t"
-      "ldr q22, [%[x2]], #16\n\t"
-      "ldr q23, [%[x3]], #16\n\t"
-      "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"
-      "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p]], #64\n\t"
-      PPMS_STEP(0, 24, 25, 26, 27)
-      "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"
-      PPMS_STEP(1, 28, 29, 30, 31)
-      "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p]], #64\n\t"
-      PPMS_STEP(2, 24, 25, 26, 27)
-      PPMS_STEP(3, 28, 29, 30, 31)
-      "subs %[n], %[n], #1\n\t"
-      "b.ne 1b\n\t"
-      "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[sums]], #64\n\t"
-      "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[sums]], #64\n\t"
-      "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[sums]], #64\n\t"
-      "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[sums]]\n\t"
-      : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n4), [sums] "+r"(sums)
-      : [bias] "r"(bias)
-      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14",
-        "v15", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+  if constexpr (RES) {
+    if constexpr (A == Activation::none) PPMS_BLOCK(PPMS_RESIDUAL);
+    if constexpr (A == Activation::relu) PPMS_BLOCK(PPMS_RESIDUAL PPMS_RELU);
+    if constexpr (A == Activation::relu6) PPMS_BLOCK(PPMS_RESIDUAL PPMS_RELU6);
+    if constexpr (A == Activation::hardswish) PPMS_BLOCK(PPMS_RESIDUAL PPMS_HARDSWISH);
+  } else {
+    if constexpr (A == Activation::none) PPMS_BLOCK("");
+    if constexpr (A == Activation::relu) PPMS_BLOCK(PPMS_RELU);
+    if constexpr (A == Activation::relu6) PPMS_BLOCK(PPMS_RELU6);
+    if constexpr (A == Activation::hardswish) PPMS_BLOCK(PPMS_HARDSWISH);
+  }
 }
+#undef PPMS_BLOCK
+#undef PPMS_STORE
+#undef PPMS_HARDSWISH
+#undef PPMS_RELU6
+#undef PPMS_RELU
+#undef PPMS_HSWISH
+#undef PPMS_MIN6
+#undef PPMS_MAX0
+#undef PPMS_ALL
+#undef PPMS_RESIDUAL
+#undef PPMS_ADD_ROW
+#undef PPMS_LOOP
 #undef PPMS_STEP
 #undef PPMS_FMLA4
 
@@ -94,25 +143,19 @@ struct Rows {
     const int64_t ldx = t.ldx, K = t.k, ldy = t.ldy, ldr = t.ldr, n = t.n;
     float* y = t.y;
     for (int64_t j = 0; j < n; j += kConv1x1Panel) {
-      float32x4_t acc[R][4];
       const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride;
-      int64_t k = 0;
-      if (R == 4 && K >= 4) {
-        alignas(16) float sums[4][kConv1x1Panel];
-        k_steps4(bias + j, x, ldx, p, K / 4, sums[0]);
-        k = K / 4 * 4;
-        PPMS_UNROLL
-        for (int r = 0; r < R; ++r)
-          PPMS_UNROLL
-          for (int c = 0; c < 4; ++c) acc[r][c] = vld1q_f32(sums[r] + 4 * c);
-      } else {
-        PPMS_UNROLL
-        for (int c = 0; c < 4; ++c) {
-          const float32x4_t b = vld1q_f32(bias + j + 4 * c);
-          PPMS_UNROLL
-          for (int r = 0; r < R; ++r) acc[r][c] = b;
-        }
+      if (R == 4 && K % 4 == 0 && n - j >= kConv1x1Panel) {
+        block4<A, RES>(bias + j, x, ldx, p, K / 4, y + j, ldy, RES ? residual + j : nullptr, ldr);
+        continue;
       }
+      float32x4_t acc[R][4];
+      PPMS_UNROLL
+      for (int c = 0; c < 4; ++c) {
+        const float32x4_t b = vld1q_f32(bias + j + 4 * c);
+        PPMS_UNROLL
+        for (int r = 0; r < R; ++r) acc[r][c] = b;
+      }
+      int64_t k = 0;
       for (; k + 4 <= K; k += 4) {
         float32x4_t a[R];
         PPMS_UNROLL
