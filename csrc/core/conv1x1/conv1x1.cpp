@@ -79,11 +79,9 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = b * R;
-      tk.fn(pw::Tile{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
-                     residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(R, pixels - r0), w.cout});
-    }
+    const int64_t r0 = b0 * R;
+    tk.fn(pw::Tile{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
+                   residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout});
   });
   return Status();
 }
