@@ -1,5 +1,6 @@
-"""PP-MobileSeg: the network (layers, StrideFormer, AAM, head), inference fusion and ``optimize()``, and the
-official weights (safe ``.pdparams`` reader, conversion, checked loading)."""
+"""PP-MobileSeg: the network (layers, StrideFormer, AAM, head), inference fusion and ``optimize()``, the
+official weights (safe ``.pdparams`` reader, conversion, checked loading), and exports (torch.export, ONNX)."""
+from .export import MAX_INPUT_SIZE, export_onnx, export_program
 from .fuse import FusedSeaAttention, pack
 from .optimize import optimize
 from .pp_mobileseg import MIN_INPUT_SIZE, UPSAMPLE_MODES, VARIANTS, PPMobileSeg, PPMobileSegHead, pp_mobileseg
@@ -8,4 +9,5 @@ from .weights import WeightFileError, convert, load_model, load_weights, read_pd
 
 __all__ = ["pp_mobileseg", "PPMobileSeg", "PPMobileSegHead", "StrideFormer", "SeaAttention", "MLP", "AAM",
            "AAMSx8", "VARIANTS", "UPSAMPLE_MODES", "MIN_INPUT_SIZE", "FusedSeaAttention", "pack", "optimize",
-           "WeightFileError", "convert", "load_model", "load_weights", "read_pdparams"]
+           "WeightFileError", "convert", "load_model", "load_weights", "read_pdparams", "export_program", "export_onnx",
+           "MAX_INPUT_SIZE"]
