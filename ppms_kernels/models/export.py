@@ -9,6 +9,7 @@ import copy
 
 import torch
 from torch.export import Dim
+from torch.fx.experimental import _config as fx_config
 
 from .._extras import require
 from ..ops import UPSAMPLE_ARGMAX_MAX_SIDE
@@ -27,7 +28,7 @@ def dynamic_shapes():
 def any_size():
     """A context in which ``torch.export`` (and ``torch.onnx.export``) traces a module over all of
     ``dynamic_shapes()`` instead of refusing the sizes that make a map one pixel wide."""
-    return torch.fx.experimental._config.patch(backed_size_oblivious=True)
+    return fx_config.patch(backed_size_oblivious=True)
 
 
 def _contiguous(module):

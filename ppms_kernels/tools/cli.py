@@ -102,6 +102,7 @@ def _export_onnx(args):
     model.vim_mode = args.vim_mode
     optimize(model)  # BatchNorm folded: a leaner file, and a quicker export
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    print(f"exporting PP-MobileSeg-{model.variant} to ONNX (about a minute)")
     export_onnx(model, torch.rand(1, 3, args.size, args.size), args.out, dynamic=not args.static)
     sizes = (f"1x3x{args.size}x{args.size} only" if args.static else
              f"any batch, height and width {MIN_INPUT_SIZE}..{MAX_INPUT_SIZE}")
