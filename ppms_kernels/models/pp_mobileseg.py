@@ -97,10 +97,19 @@ class PPMobileSeg(nn.Module):
         """Low-resolution logits: 1/8 of the input for base, 1/16 for tiny (on the native engine after
         ``optimize()``, for float32 CPU inputs in eval mode)."""
         _check_input(x, next(self.parameters()))
+        # An ONNX export runs the modules the engine was packed from (optimize() keeps them, folded): ONNX cannot
+        # read the engine's blob.
         if self.engine is not None and not self.training and x.dtype == torch.float32 and x.device.type == "cpu" \
-                and self.engine.device.type == "cpu":
+                and self.engine.device.type == "cpu" and not torch.onnx.is_in_onnx_export():
             return network(x, self.engine, self.engine_signature)
         return self.decode_head(self.backbone(x))
+
+    def __prepare_scriptable__(self):
+        # torch.jit.script calls this first: refuse here, by name, rather than fail deep in a ppms op's wrapper.
+        raise RuntimeError("torch.jit.script cannot compile PPMobileSeg (its ppms ops and input checks are plain "
+                           "Python; TorchScript is deprecated): use torch.jit.trace (it follows the input size), "
+                           "ppms_kernels.models.export_program (torch.export, any size) or export_onnx "
+                           "(`ppms export-onnx`)")
 
     def forward(self, x):
         logits = self.logits(x)

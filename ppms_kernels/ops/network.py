@@ -17,6 +17,9 @@ def network_pack(weights, config):
 def network(x, packed, signature):
     """The whole network over a :func:`network_pack` blob: ``x [B, 3, H, W]`` float32 CPU -> logits
     ``[B, classes, h, w]`` (1/8 of the input for base, 1/16 for tiny; :func:`logits_size`)."""
+    if torch.onnx.is_in_onnx_export():
+        raise NotImplementedError("ppms::network has no ONNX form (ONNX cannot read its packed blob): export the "
+                                  "PPMobileSeg model instead, whose modules stand in for the engine in an ONNX export")
     return torch.ops.ppms.network.default(x, packed, signature)
 
 

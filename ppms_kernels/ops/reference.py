@@ -14,14 +14,14 @@ def interp1d(pos_embed, n):
 
 
 def _squeezed_attention(q, k, v, pos_q, pos_k, num_heads):
-    # q, k: [B, nh*kd, N]; v: [B, nh*dv, N] -> [B, nh*dv, N]
+    # q, k: [B, nh*kd, N]; v: [B, nh*dv, N] -> [B, nh*dv, N]. Every size spelt out, 3-D bmm (not -1 and a 4-D @) and
+    # no reshape of a transpose: torch.export then traces one graph for every B and N, 1 included.
     B, C, N = q.shape
-    scale = (C // num_heads) ** -0.5
-    q = (q + interp1d(pos_q, N)).reshape(B, num_heads, -1, N).transpose(-1, -2)
-    k = (k + interp1d(pos_k, N)).reshape(B, num_heads, -1, N)
-    v = v.reshape(B, num_heads, -1, N).transpose(-1, -2)
-    attn = torch.softmax(q @ k * scale, dim=-1)
-    return (attn @ v).transpose(-1, -2).reshape(B, -1, N)
+    kd, dv = C // num_heads, v.shape[1] // num_heads
+    q = (q + interp1d(pos_q, N)).reshape(B * num_heads, kd, N).transpose(1, 2)
+    k = (k + interp1d(pos_k, N)).reshape(B * num_heads, kd, N)
+    attn = torch.softmax(torch.bmm(q, k) * kd ** -0.5, dim=-1)  # [B*nh, N (query), N (key)]
+    return torch.bmm(v.reshape(B * num_heads, dv, N), attn.transpose(1, 2)).reshape(B, num_heads * dv, N)
 
 
 def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
@@ -34,6 +34,25 @@ def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
     row = _squeezed_attention(q.mean(-1), k.mean(-1), v.mean(-1), pos_rowq, pos_rowk, num_heads)
     col = _squeezed_attention(q.mean(-2), k.mean(-2), v.mean(-2), pos_colq, pos_colk, num_heads)
     return row.unsqueeze(-1), col.unsqueeze(-2)
+
+
+def sea_attention(x, weights, num_heads, key_dim):
+    """The fused SEA attention block on its packed, BatchNorm-folded weights (``SEA_WEIGHTS`` order): what
+    ``ppms::sea_attention`` computes, step by step as ``ppms_kernels.models.SeaAttention`` in eval mode."""
+    sw, sb, qw, qb, dww, dwb, pw, pb, rw, rb, cw, cb, jw, jb, pos = weights
+    nk, dh = num_heads * key_dim, rw.shape[0]
+
+    def conv1x1(t, w, b):
+        return F.conv2d(t, w[:, :, None, None], b)
+
+    x_s = F.conv2d(x, sw.view(-1, 1, 3, 3), sb, 2, 1, groups=sw.shape[0])
+    qkv = conv1x1(x_s, qw, qb)
+    detail = conv1x1(F.relu6(F.conv2d(qkv, dww.view(-1, 1, 3, 3), dwb, 1, 1, groups=dww.shape[0])), pw, pb)
+    q, k, v = qkv.split([nk, nk, dh], 1)
+    row, col = axial_attention(q, k, v, *pos.split(1), num_heads)
+    mix = v + (conv1x1(F.relu6(row), rw, rb) + conv1x1(F.relu6(col), cw, cb))
+    out = F.hardsigmoid(conv1x1(F.relu6(mix), jw, jb)) * detail
+    return F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
 def upsample_argmax(logits, size):

@@ -3,6 +3,7 @@ fake kernels, CUDA kernels (Triton, and the reference for axial_attention) and a
 import torch
 
 from . import _library  # noqa: F401  (registers torch.ops.ppms)
+from . import reference
 from .reference import axial_attention as _axial_reference
 
 _sea_attention_op = torch.ops.ppms.sea_attention.default
@@ -11,7 +12,9 @@ _sea_attention_op = torch.ops.ppms.sea_attention.default
 def sea_attention(x, weights, num_heads, key_dim):
     """Inference forward of one strided SEA attention block, fused: ``x [B, dim, H, W] -> [B, dim, H, W]``.
     ``weights``: the packed, BatchNorm-folded tensors of :func:`ppms_kernels.models.fuse.pack` (named by
-    ``ppms_kernels.ops.SEA_WEIGHTS``)."""
+    ``ppms_kernels.ops.SEA_WEIGHTS``). In a ``torch.onnx.export``, which has no such op, it is plain PyTorch."""
+    if torch.onnx.is_in_onnx_export():
+        return reference.sea_attention(x, weights, num_heads, key_dim)
     return _sea_attention_op(x, weights, num_heads, key_dim)
 
 
@@ -42,7 +45,9 @@ torch.library.register_autograd("ppms::sea_attention", _sea_attention_backward)
 def axial_attention(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads):
     """Squeeze-axial attention of SEA attention, differentiable (same contract as
     :func:`ppms_kernels.ops.reference.axial_attention`): returns row ``[B, dv*heads, H, 1]`` and column
-    ``[B, dv*heads, 1, W]`` branches."""
+    ``[B, dv*heads, 1, W]`` branches. In a ``torch.onnx.export``, which has no such op, it is plain PyTorch."""
+    if torch.onnx.is_in_onnx_export():
+        return _axial_reference(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads)
     return torch.ops.ppms.axial_attention.default(q, k, v, pos_rowq, pos_rowk, pos_colq, pos_colk, num_heads)
 
 

@@ -4,6 +4,7 @@ import operator
 import torch
 
 from . import _library  # noqa: F401  (registers torch.ops.ppms)
+from . import reference
 
 
 def upsample_argmax(logits, size, mode="exact", out_dtype=None):
@@ -14,10 +15,19 @@ def upsample_argmax(logits, size, mode="exact", out_dtype=None):
     near-ties); ``mode="paper"``: PaddleSeg's VIM, only classes that win a low-res pixel somewhere in the batch.
     ``out_dtype``: ``torch.int64`` (default), ``torch.int32`` or ``torch.uint8`` (at most 256 classes).
     float16/bfloat16 logits are interpolated in float32.
+
+    In a ``torch.jit.trace`` or a ``torch.onnx.export`` the labels come from plain PyTorch (the full upsample +
+    argmax, or PaddleSeg's VIM): ONNX has no such op, and a trace would record the op's size as constants, freezing
+    the traced model to the example's size.
     """
     if not torch.is_tensor(logits):
         raise TypeError(f"upsample_argmax: logits must be a tensor, got {type(logits).__name__}")
-    return torch.ops.ppms.upsample_argmax.default(logits, _size(size), mode, out_dtype)
+    checked = _size(size)
+    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+        torch.ops.ppms._upsample_argmax_check(logits, checked, mode, out_dtype)
+        labels = (reference.upsample_argmax if mode == "exact" else reference.vim)(logits, size)
+        return labels.to(out_dtype or torch.int64)
+    return torch.ops.ppms.upsample_argmax.default(logits, checked, mode, out_dtype)
 
 
 def valid_interpolate(logits, size, mode="exact", out_dtype=None):

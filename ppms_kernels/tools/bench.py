@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from .._extras import require
-from ..models import FusedSeaAttention, SeaAttention, optimize
+from ..models import FusedSeaAttention, SeaAttention, export_onnx, optimize
 from ..models.weights import torch_to_paddle
 from ..ops import VERSION, build_info
 from ..ops import upsample_argmax as ppms_upsample_argmax
@@ -330,13 +330,8 @@ class _Logits(torch.nn.Module):
 
 
 def _onnx(module, x, tmp):
-    """``module`` exported to ONNX (torch.onnx, dynamo) in directory ``tmp``: the file's path."""
-    require("onnx", "bench")  # torch.onnx's exporter imports these two
-    require("onnxscript", "bench")
-    path = os.path.join(tmp, f"{type(module).__name__}.onnx")
-    with torch.inference_mode(False), torch.no_grad():
-        torch.onnx.export(module, (x,), path, dynamo=True, verbose=False).save(path)
-    return path
+    """``module`` exported to ONNX for ``x``'s shape in directory ``tmp``: the file's path."""
+    return export_onnx(module, x, os.path.join(tmp, f"{type(module).__name__}.onnx"), dynamic=False)
 
 
 def _ort(module, x):

@@ -86,10 +86,38 @@ def _convert(args):
           f"PP-MobileSeg-{variant}, {num_classes} classes, converted from {args.src}")
 
 
+def _export_onnx(args):
+    import os
+
+    import torch
+
+    from ..models import MAX_INPUT_SIZE, MIN_INPUT_SIZE, export_onnx, load_model, optimize, pp_mobileseg
+
+    if not MIN_INPUT_SIZE <= args.size <= MAX_INPUT_SIZE:
+        raise ValueError(f"--size {args.size}: the model takes sides from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}")
+    if args.weights:
+        model = load_model(args.weights)
+    else:
+        print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights (official weights: see README, "
+              f"'Official weights')")
+        torch.manual_seed(0)
+        model = pp_mobileseg(args.variant)
+    model.vim_mode = args.vim_mode
+    optimize(model)  # BatchNorm folded: a leaner file, and a quicker export
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    print(f"exporting PP-MobileSeg-{model.variant} to ONNX (about a minute)")
+    export_onnx(model, torch.rand(1, 3, args.size, args.size), args.out, dynamic=not args.static)
+    sizes = (f"1x3x{args.size}x{args.size} only" if args.static else
+             f"any batch, height and width {MIN_INPUT_SIZE}..{MAX_INPUT_SIZE}")
+    labels = "full upsample + argmax" if args.vim_mode == "exact" else "PaddleSeg's VIM"
+    print(f"wrote {args.out}: PP-MobileSeg-{model.variant}, {model.num_classes} classes; float32 image [batch, 3, "
+          f"height, width] normalised as `ppms segment` does ({sizes}) -> int64 labels ({labels})")
+
+
 def main(argv=None):
     import torch
 
-    from ..ops import VERSION
+    from ..ops import VERSION, VIM_MODES
     from .bench import ROWS as _ROWS, SUITES
 
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
@@ -128,6 +156,17 @@ def main(argv=None):
     c.add_argument("src", help="PaddleSeg model.pdparams")
     c.add_argument("dst", help="output .pt")
     c.set_defaults(func=_convert)
+
+    e = sub.add_parser("export-onnx", help="write the model as an ONNX file (image in, label map out) that ONNX "
+                                           "Runtime runs, for any input size")
+    e.add_argument("out", help="output .onnx (weights inside)")
+    e.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
+    e.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights")
+    e.add_argument("--vim-mode", default="exact", choices=VIM_MODES,
+                   help="labels: exact (those of the full upsample + argmax) or paper (PaddleSeg's VIM)")
+    e.add_argument("--size", type=int, default=512, help="side of the example image the export traces")
+    e.add_argument("--static", action="store_true", help="take only --size x --size images, batch 1")
+    e.set_defaults(func=_export_onnx)
 
     args = p.parse_args(argv)
     if getattr(args, "rows", 0) is None:
