@@ -213,7 +213,7 @@ def test_every_third_party_import_is_declared():
                 if top not in required:
                     bad.append(f"{path.name}: imports {top}, neither a core dependency nor require()d")
     assert not bad, bad
-    assert set(_requires(ast.parse((ROOT / "ppms_kernels/tools/segment.py").read_text()))) == {("PIL.Image", "images")}
+    assert ("PIL.Image", "images") in _requires(ast.parse((ROOT / "ppms_kernels/tools/segment.py").read_text()))
 
 
 def test_missing_extras_are_named(tmp_path, monkeypatch, capsys):
