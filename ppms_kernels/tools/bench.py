@@ -9,10 +9,12 @@ VIM, where only float near-ties may differ; float rows within a relative error),
 each round running every row for a few calls: this VM's slow swings then hit all rows of a group alike, so the
 ratios to the group's first row stay fair.
 """
+import contextlib
 import copy
 import functools
 import itertools
 import json
+import logging
 import os
 import platform
 import statistics
@@ -20,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -50,18 +53,19 @@ class Row:
 
 @dataclass
 class Result:
+    """A row's times, or its error. What was not measured is None (null in the JSON), never NaN."""
     group: str
     row: str
     label: str
     threads: int
-    median_ms: float = float("nan")
-    min_ms: float = float("nan")
-    runs: int = 0                # rounds; the times are per call, the median and min over rounds
-    calls: int = 0               # calls of the row in each round
-    ratio: float = float("nan")  # median of the group's first row / this row's median: its speed-up over (a)
-    label_flips: int = 0         # near-tie pixels that differ from the row's reference
-    peak_mb: float = float("nan")  # growth of the process's peak RSS during one warm call (CPU, Linux: _peak_growth)
-    error: str = ""              # why the row could not run (missing package, failed export or compile, mismatch)
+    median_ms: Optional[float] = None
+    min_ms: Optional[float] = None
+    runs: int = 0                    # rounds; the times are per call, the median and min over rounds
+    calls: int = 0                   # calls of the row in each round
+    ratio: Optional[float] = None    # median of the group's first row / this row's median: its speed-up over (a)
+    label_flips: int = 0             # near-tie pixels that differ from the row's reference
+    peak_mb: Optional[float] = None  # growth of the process's peak RSS during one warm call (CPU, Linux: _peak_growth)
+    error: str = ""                  # why the row could not run (missing package, failed export or compile, mismatch)
 
 
 def _use(device):
@@ -331,6 +335,7 @@ class _Logits(torch.nn.Module):
 
 def _onnx(module, x, tmp):
     """``module`` exported to ONNX for ``x``'s shape in directory ``tmp``: the file's path."""
+    module.eval()  # the wrappers are new modules, in training mode
     return export_onnx(module, x, os.path.join(tmp, f"{type(module).__name__}.onnx"), dynamic=False)
 
 
@@ -341,6 +346,7 @@ def _ort(module, x):
         so = ort.SessionOptions()
         so.intra_op_num_threads = torch.get_num_threads()
         so.inter_op_num_threads = 1
+        so.log_severity_level = 3  # errors only: its warnings (graph rewrites) are not the user's business
         sess = ort.InferenceSession(_onnx(module, x, tmp), so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     xn = x.numpy()
@@ -500,6 +506,8 @@ def run(rows, device="cpu", warmup=2, repeat=10, progress=True):
     order; a row that cannot run has its error instead of times."""
     from tqdm import tqdm
 
+    if repeat < 1 or warmup < 0:
+        raise ValueError(f"repeat must be at least 1 and warmup at least 0, got repeat={repeat}, warmup={warmup}")
     seconds = TIMERS[device]
     results = []
     total = len(rows) * repeat if hasattr(rows, "__len__") else None
@@ -525,8 +533,8 @@ def run(rows, device="cpu", warmup=2, repeat=10, progress=True):
                 _summarise(r, times)
     for _, rs in itertools.groupby(results, key=lambda r: r.group):
         rs = list(rs)
-        for r in rs:
-            r.ratio = rs[0].median_ms / r.median_ms
+        for r in rs:  # none where (a) or the row has no time: nothing to compare
+            r.ratio = rs[0].median_ms / r.median_ms if rs[0].median_ms and r.median_ms else None
     return results
 
 
@@ -534,7 +542,7 @@ def _prepare(row, r, device, warmup, repeat):
     """Build, check and warm up ``row``, and pick its calls per round; returns its callable, or None when it
     cannot run (``r.error`` says why) or has timed itself."""
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), _quiet():
             if row.times_itself:
                 out, times = row.make(warmup, repeat)
                 r.label_flips = row.check(out)
@@ -553,10 +561,24 @@ def _prepare(row, r, device, warmup, repeat):
         r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Third-party warnings (torch.onnx's exporter, torch.compile, OpenVINO, ...) kept out of the user's output while a
+    row is built and checked: whether it runs is the table's to say."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+
+
 def _peak_growth(fn):
     """MB by which one call of ``fn`` raises the process's peak resident memory: its activations and scratch (weights
     and anything kept between calls are resident before it starts). Free heap memory is handed back first
-    (malloc_trim), so that memory the call reuses from its last run counts; NaN where Linux's peak reset is missing."""
+    (malloc_trim), so that memory the call reuses from its last run counts; None where Linux's peak reset is missing."""
     import ctypes
 
     def status(key):
@@ -571,7 +593,7 @@ def _peak_growth(fn):
         fn()
         return status("VmHWM:") - before
     except (OSError, StopIteration):
-        return float("nan")
+        return None
 
 
 def _summarise(r, times):
@@ -583,16 +605,17 @@ def _summarise(r, times):
 def table(results):
     """One block per group: median and min per call, the speed-up over the group's first row, the peak memory a call
     adds (``_peak_growth``), near-tie flips."""
+    def cell(value, width, form):  # "-" where nothing was measured
+        return format(value, f">{width}{form}") if value is not None else f"{'-':>{width}}"
+
     lines = [f"  {'row':56} {'median ms':>10} {'min ms':>9} {'vs (a)':>7} {'peak MB':>8}  note"]
     for group, rs in itertools.groupby(results, key=lambda r: r.group):
         lines.append(group)
         for r in rs:
-            if r.error:
-                lines.append(f"  {r.label:56} {'-':>10} {'-':>9} {'-':>7} {'-':>8}  {r.error}")
-                continue
-            note = f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else ""
-            lines.append(f"  {r.label:56} {r.median_ms:>10.3f} {r.min_ms:>9.3f} {r.ratio:>6.1f}x {r.peak_mb:>8.1f}  "
-                         f"{note}".rstrip())
+            note = r.error or (f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else "")
+            ratio = f"{r.ratio:>6.1f}x" if r.ratio is not None else f"{'-':>7}"
+            lines.append(f"  {r.label:56} {cell(r.median_ms, 10, '.3f')} {cell(r.min_ms, 9, '.3f')} {ratio} "
+                         f"{cell(r.peak_mb, 8, '.1f')}  {note}".rstrip())
     return "\n".join(lines)
 
 
@@ -604,7 +627,8 @@ def environment():
 
 def save_json(results, path, **meta):
     with open(path, "w") as f:
-        json.dump({"environment": environment(), **meta, "results": [asdict(r) for r in results]}, f, indent=1)
+        json.dump({"environment": environment(), **meta, "results": [asdict(r) for r in results]}, f, indent=1,
+                  allow_nan=False)  # strict JSON: what was not measured is null
 
 
 def plot(results, path, title=""):
@@ -621,7 +645,8 @@ def plot(results, path, title=""):
         ax.barh([r.label for r in rs], [r.median_ms for r in rs],
                 color=["#c44e52" if "ppms" in r.row else "#4c72b0" for r in rs])
         for i, r in enumerate(rs):
-            ax.text(r.median_ms, i, f" {r.median_ms:.3g} ms ({r.ratio:.1f}x)", va="center")
+            ratio = f" ({r.ratio:.1f}x)" if r.ratio is not None else ""
+            ax.text(r.median_ms, i, f" {r.median_ms:.3g} ms{ratio}", va="center")
         ax.invert_yaxis()
         ax.set_title(g, loc="left")
         ax.set_xlim(0, max(r.median_ms for r in rs) * 1.35)

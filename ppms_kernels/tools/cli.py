@@ -4,6 +4,8 @@ import sys
 
 
 def _bench(args):
+    import os
+
     import torch
 
     from .._extras import require
@@ -12,6 +14,9 @@ def _bench(args):
 
     if args.plot:
         require("matplotlib", "plot")  # before the minutes of timing, not after
+    for path in (args.json, args.plot):
+        if path:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
@@ -45,18 +50,17 @@ def _bench(args):
 
 def _segment(args):
     import os
+    import statistics
 
     import torch
+    from tqdm import tqdm
 
-    from ..models import MIN_INPUT_SIZE, load_model, optimize, pp_mobileseg
+    from ..models import load_model, optimize, pp_mobileseg
     from . import segment
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    rgb, x = segment.load_image(args.image)
-    if min(x.shape[-2:]) < MIN_INPUT_SIZE:
-        raise ValueError(f"{args.image} is {x.shape[-1]}x{x.shape[-2]}; PP-MobileSeg needs at least "
-                         f"{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} pixels")
+    jobs = segment.plan(args.images, args.out)  # every image checked before the model is built
     if args.weights:
         model = load_model(args.weights)
     else:
@@ -64,16 +68,27 @@ def _segment(args):
               f"nothing (official weights: see README, 'Official weights')")
         torch.manual_seed(0)
         model = pp_mobileseg(args.variant).eval()
+    names = segment.class_names(model.num_classes)
     optimize(model)
-    labels, ms = segment.segment(model, x)
-    prefix = args.out or os.path.splitext(os.path.basename(args.image))[0]
-    paths = segment.save(rgb, labels, prefix)
-    ids, counts = labels.unique(return_counts=True)
-    top = sorted(zip(counts.tolist(), ids.tolist()), reverse=True)[:5]
-    print(f"PP-MobileSeg-{model.variant}, {x.shape[-1]}x{x.shape[-2]} image, {torch.get_num_threads()} threads: "
-          f"{ms:.1f} ms (median of 3, optimize() + exact VIM)")
-    print("largest classes (id: share): " + ", ".join(f"{i}: {c / labels.numel():.1%}" for c, i in top))
-    print(f"wrote {paths[0]} and {paths[1]}")
+    os.makedirs(args.out, exist_ok=True)
+    times = []
+    for path, stem in tqdm(jobs, desc="ppms segment", unit="image", disable=len(jobs) == 1):
+        rgb, x = segment.load_image(path)
+        labels, ms = segment.segment(model, x, repeat=3 if len(jobs) == 1 else 0)
+        written = segment.save(rgb, labels, stem, names, overlay=args.overlay)
+        times.append(ms)
+    threads = torch.get_num_threads()
+    if len(jobs) > 1:
+        print(f"PP-MobileSeg-{model.variant}, {len(jobs)} images, {threads} threads: "
+              f"{statistics.median(times):.1f} ms an image (median; one run each, optimize() + exact VIM)")
+        print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
+              f"{' and _overlay.png' if args.overlay else ''} for each")
+        return
+    print(f"PP-MobileSeg-{model.variant}, {x.shape[-1]}x{x.shape[-2]} image, {threads} threads: {ms:.1f} ms "
+          f"(median of 3, optimize() + exact VIM)")
+    print("largest classes: " + ", ".join(f"{name} ({i}) {share:.1%}"
+                                          for i, name, share in segment.present(labels, names)[:5]))
+    print(f"wrote {' and '.join(written)}")
 
 
 def _convert(args):
@@ -114,9 +129,25 @@ def _export_onnx(args):
           f"height, width] normalised as `ppms segment` does ({sizes}) -> int64 labels ({labels})")
 
 
+def _count(least, why=""):
+    """An argparse type: an int of at least ``least`` (``why``: what the bound is)."""
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            n = None
+        if n is None or n < least:
+            bound = f"{least} ({why})" if why else f"{least}"
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {bound}, got {text!r}")
+        return n
+
+    return parse
+
+
 def main(argv=None):
     import torch
 
+    from ..models import MIN_INPUT_SIZE
     from ..ops import VERSION, VIM_MODES
     from .bench import ROWS as _ROWS, SUITES
 
@@ -135,21 +166,28 @@ def main(argv=None):
     b.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
     b.add_argument("--rows", nargs="+", default=None, metavar="ROW",
                    help="e2e rows to run (default all): " + ", ".join(_ROWS))
-    b.add_argument("--size", type=int, default=512)
-    b.add_argument("--batch", type=int, default=1)
-    b.add_argument("--threads", type=int, default=0, help="torch and ORT threads (0: torch's default, all cores)")
-    b.add_argument("--warmup", type=int, default=2)
-    b.add_argument("--repeat", type=int, default=10)
+    b.add_argument("--size", type=_count(MIN_INPUT_SIZE, "PP-MobileSeg's smallest input"), default=512,
+                   help="e2e: the side of the square input image")
+    b.add_argument("--batch", type=_count(1), default=1)
+    b.add_argument("--threads", type=_count(0), default=0, help="torch and ORT threads (0: torch's default, all cores)")
+    b.add_argument("--warmup", type=_count(0), default=2, help="calls before timing (at least 2 are made)")
+    b.add_argument("--repeat", type=_count(1), default=10, help="timed rounds")
     b.add_argument("--json", default="ppms_bench.json", help="where to write the results")
     b.add_argument("--plot", help="also write a PNG bar chart here")
     b.set_defaults(func=_bench)
 
-    s = sub.add_parser("segment", help="segment one image: colour label map and overlay PNGs, latency")
-    s.add_argument("image", help="any image PIL reads (at least 16x16)")
+    s = sub.add_parser("segment", help="segment images: label maps (palette PNGs of class ids, as PaddleSeg writes "
+                                       "them) and overlays with a legend of the classes, latency")
+    s.add_argument("images", nargs="+", metavar="IMAGE",
+                   help=f"image files Pillow reads, or folders of them (at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE})")
     s.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
     s.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights")
-    s.add_argument("--out", help="output prefix (default: the image name): <out>_labels.png, <out>_overlay.png")
-    s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    s.add_argument("--out", default=".", help="folder for <name>_labels.png and <name>_overlay.png (created; default: "
+                                               "the current folder)")
+    s.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=True,
+                   help="also write the image overlaid with the class colours and a legend (ADE20K's class names for "
+                        "150-class models)")
+    s.add_argument("--threads", type=_count(0), default=0, help="torch threads (0: torch's default)")
     s.set_defaults(func=_segment)
 
     c = sub.add_parser("convert", help="convert official PaddleSeg .pdparams weights to a torch .pt state dict")
