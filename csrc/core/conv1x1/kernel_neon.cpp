@@ -53,10 +53,10 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   PPMS_FMLA4(0, 1, 2, 3, w0, w1, w2, w3, 20, L) PPMS_FMLA4(4, 5, 6, 7, w0, w1, w2, w3, 21, L)             \
       PPMS_FMLA4(8, 9, 10, 11, w0, w1, w2, w3, 22, L) PPMS_FMLA4(12, 13, 14, 15, w0, w1, w2, w3, 23, L)
 #define PPMS_LOOP                                                                          \
-  "ld1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[bias]]\n\t"                                        \
-  "mov v4.16b, v0.16b\n\tmov v5.16b, v1.16b\n\tmov v6.16b, v2.16b\n\tmov v7.16b, v3.16b\n\t"     \
-  "mov v8.16b, v0.16b\n\tmov v9.16b, v1.16b\n\tmov v10.16b, v2.16b\n\tmov v11.16b, v3.16b\n\t"   \
-  "mov v12.16b, v0.16b\n\tmov v13.16b, v1.16b\n\tmov v14.16b, v2.16b\n\tmov v15.16b, v3.16b\n\t" \
+  "ld1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[bias]]\n\t" /* the bias into each row: 4 loads, not 1 load + 12 movs */ \
+  "ld1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[bias]]\n\t"                                                          \
+  "ld1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[bias]]\n\t"                                                        \
+  "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]]\n\t"                                                      \
   "1:\n\t"                                                                                 \
   "ldr q20, [%[x0]], #16\n\t"                                                              \
   "ldr q21, [%[x1]], #16\n\t"                                                              \
