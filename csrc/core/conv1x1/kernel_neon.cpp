@@ -39,8 +39,8 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   }
 }
 
-// A whole 4 x 16 block of a full panel with K = 4 * n4 (n4 >= 1), in assembly: bias, k loop, residual, activation,
-// stores. A 4-register ld1 has no offset form, only the post-increment, which GCC does not use for a run of them (it
+// A whole 4 x 16 block of a full panel, in assembly: bias, k loop (four k steps at a time, then one at a time),
+// residual, activation, stores. A 4-register ld1 has no offset form, only the post-increment, which GCC does not use for a run of them (it
 // computes an address per load: 79 instructions per 64 FMAs, 74 here); and a row of 16 outputs is one st1. The
 // accumulators are v0-v15 (row r, columns 4c..4c+3 in v(4r + c)), each row's four inputs v20-v23, panel rows
 // alternately v24-v27 and v28-v31 so that one loads while the other is in use; after the loop v16-v31 are free.
@@ -57,6 +57,7 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   "ld1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[bias]]\n\t"                                                          \
   "ld1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[bias]]\n\t"                                                        \
   "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]]\n\t"                                                      \
+  "cbz %[n], 2f\n\t"                                                                         \
   "1:\n\t"                                                                                 \
   "ldr q20, [%[x0]], #16\n\t"                                                              \
   "ldr q21, [%[x1]], #16\n\t"                                                              \
@@ -71,7 +72,19 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   PPMS_STEP(2, 24, 25, 26, 27)                                                             \
   PPMS_STEP(3, 28, 29, 30, 31)                                                             \
   "subs %[n], %[n], #1\n\t"                                                                \
-  "b.ne 1b\n\t"
+  "b.ne 1b\n\t"                                                                            \
+  "2:\n\t" /* the last K % 4 k steps, one at a time */                                     \
+  "cbz %[kr], 3f\n\t"                                                                        \
+  "4:\n\t"                                                                                 \
+  "ldr s20, [%[x0]], #4\n\t"                                                               \
+  "ldr s21, [%[x1]], #4\n\t"                                                               \
+  "ldr s22, [%[x2]], #4\n\t"                                                               \
+  "ldr s23, [%[x3]], #4\n\t"                                                               \
+  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"                                  \
+  PPMS_STEP(0, 24, 25, 26, 27)                                                             \
+  "subs %[kr], %[kr], #1\n\t"                                                              \
+  "b.ne 4b\n\t"                                                                            \
+  "3:\n\t"
 #define PPMS_ADD_ROW(r, d0, d1, d2, d3)                               \
   "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[r" #r "]]\n\t"          \
   "fadd v" #d0 ".4s, v" #d0 ".4s, v16.4s\n\tfadd v" #d1 ".4s, v" #d1 ".4s, v17.4s\n\t" \
@@ -96,7 +109,7 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y2]]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y3]]\n\t"
 #define PPMS_BLOCK(epilogue)                                                                                        \
   asm volatile(PPMS_LOOP epilogue PPMS_STORE                                                                      \
-               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n4)         \
+               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n4), [kr] "+r"(kr) \
                : [bias] "r"(bias), [y0] "r"(y), [y1] "r"(y + ldy), [y2] "r"(y + 2 * ldy), [y3] "r"(y + 3 * ldy), \
                  [r0] "r"(res), [r1] "r"(res + ldr), [r2] "r"(res + 2 * ldr), [r3] "r"(res + 3 * ldr),           \
                  [sixth] "r"(kSixthBits)                                                                                \
@@ -105,8 +118,9 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
                  "v27", "v28", "v29", "v30", "v31")
 constexpr uint32_t kSixthBits = 0x3e2aaaab;  // 1.0f / 6.0f
 template <Activation A, bool RES>
-inline void block4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t n4, float* y, int64_t ldy,
+inline void block4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t K, float* y, int64_t ldy,
                    const float* res, int64_t ldr) {
+  int64_t n4 = K / 4, kr = K % 4;
   const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
   if constexpr (RES) {
     if constexpr (A == Activation::none) PPMS_BLOCK(PPMS_RESIDUAL);
@@ -144,8 +158,8 @@ struct Rows {
     float* y = t.y;
     for (int64_t j = 0; j < n; j += kConv1x1Panel) {
       const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride;
-      if (R == 4 && K % 4 == 0 && n - j >= kConv1x1Panel) {
-        block4<A, RES>(bias + j, x, ldx, p, K / 4, y + j, ldy, RES ? residual + j : nullptr, ldr);
+      if (R == 4 && n - j >= kConv1x1Panel) {
+        block4<A, RES>(bias + j, x, ldx, p, K, y + j, ldy, RES ? residual + j : nullptr, ldr);
         continue;
       }
       float32x4_t acc[R][4];
