@@ -144,7 +144,7 @@ inline void row(const Row& r) {
     // Blocks sized so that accumulators, tap weights and the block's inputs fit the vector registers (V::regs).
     constexpr int B1 = V::regs >= 32 ? 8 : 4;
     if constexpr (V::offset_loads)
-      wo = r.stride == 1 ? offset_blocks<V, A, K, B1, 1>(r, wo, hi, c) : offset_blocks<V, A, K, 4, 2>(r, wo, hi, c);
+      wo = r.stride == 1 ? offset_blocks<V, A, K, B1, 1>(r, wo, hi, c) : offset_blocks<V, A, K, K == 3 ? 8 : 4, 2>(r, wo, hi, c);
     else if (r.stride == 1)
       for (; wo + B1 <= hi; wo += B1) block<V, A, K, B1, 1>(r, wo, c);
     else
