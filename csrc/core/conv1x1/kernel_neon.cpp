@@ -1,7 +1,8 @@
 // NEON kernel (aarch64): tiles of 4 rows x 16 columns in 16 accumulators; four k steps at a time, each row's four
 // inputs in one register and multiplied by lane (fmla by element), and each panel row loaded by one 4-register
-// ld1, so a 4-step block costs 4 row loads, 4 panel loads and 64 FMAs. (5 rows would need more than the 32 vector
-// registers once the compiler loads two panel rows ahead, and spills.)
+// ld1, so a 4-step block costs 4 row loads, 4 panel loads and 64 FMAs. A full panel of 4 rows runs as one block of
+// assembly (block4); partial panels and the last rows of a tile (fewer than 4) run the intrinsics below. (5 rows
+// would need more than the 32 vector registers with two panel rows in flight.)
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
