@@ -64,17 +64,26 @@ def _sha256_of(path):
     return digest.hexdigest()
 
 
+# A PP-MobileSeg .pdparams is a few tens of MB: a server that sends more is refused, not left to fill the disk.
+MAX_BYTES = 1 << 30
+
+
 def _download(url, dst, progress):
     """``url`` into ``dst`` whole, or an error; returns the SHA-256 of what it wrote."""
     from tqdm import tqdm
 
     digest = hashlib.sha256()
+    too_big = f"{url}: more than {MAX_BYTES} bytes, which no PP-MobileSeg weight file is: refused"
     try:
         with urllib.request.urlopen(url, timeout=60) as r, open(dst, "wb") as f:
             total = int(r.headers.get("Content-Length") or 0) or None
+            if total is not None and total > MAX_BYTES:
+                raise WeightFileError(too_big)
             with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, disable=not progress,
                       desc=f"downloading {url}") as bar:
                 while chunk := r.read(1 << 16):
+                    if f.tell() + len(chunk) > MAX_BYTES:
+                        raise WeightFileError(too_big)
                     f.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))

@@ -134,6 +134,19 @@ def test_bad_downloads_are_refused_and_nothing_cached(server, monkeypatch, hub_d
     assert not hub_dir.exists() or not any(hub_dir.iterdir())
 
 
+@pytest.mark.parametrize("claimed", [True, False])
+def test_oversized_downloads_are_refused_and_nothing_cached(server, monkeypatch, hub_dir, tiny_file, claimed):
+    body = tiny_file[1]
+    monkeypatch.setattr(hub, "MAX_BYTES", len(body) - 1)
+    _serve(server, monkeypatch, body)
+    if not claimed:  # no Content-Length: caught while reading
+        monkeypatch.setattr(_Handler, "send_header", lambda self, k, v: None if k == "Content-Length" else
+                            http.server.BaseHTTPRequestHandler.send_header(self, k, v))
+    with pytest.raises(WeightFileError, match=f"more than {len(body) - 1} bytes"):
+        pp_mobileseg("tiny", weights="ade20k", progress=False)
+    assert not hub_dir.exists() or not any(hub_dir.iterdir())
+
+
 def test_bad_names_and_arguments():
     with pytest.raises(ValueError, match=r"weights must be one of \['ade20k'\].*load_weights"):
         pp_mobileseg("tiny", weights="imagenet")
