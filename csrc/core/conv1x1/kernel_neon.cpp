@@ -6,6 +6,7 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
+#include "core/common/neon_block.h"
 #include "core/conv1x1/kernels.h"
 #include "core/cpu.h"
 
@@ -40,52 +41,14 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   }
 }
 
-// A whole 4 x 16 block of a full panel, in assembly: bias, k loop (four k steps at a time, then one at a time),
-// residual, activation, stores. A 4-register ld1 has no offset form, only the post-increment, which GCC does not use for a run of them (it
-// computes an address per load: 79 instructions per 64 FMAs, 74 here); and a row of 16 outputs is one st1. The
-// accumulators are v0-v15 (row r, columns 4c..4c+3 in v(4r + c)), each row's four inputs v20-v23, panel rows
-// alternately v24-v27 and v28-v31 so that one loads while the other is in use; after the loop v16-v31 are free.
-#define PPMS_FMLA4(d0, d1, d2, d3, w0, w1, w2, w3, a, L) \
-  "fmla v" #d0 ".4s, v" #w0 ".4s, v" #a ".s[" #L "]\n\t" \
-  "fmla v" #d1 ".4s, v" #w1 ".4s, v" #a ".s[" #L "]\n\t" \
-  "fmla v" #d2 ".4s, v" #w2 ".4s, v" #a ".s[" #L "]\n\t" \
-  "fmla v" #d3 ".4s, v" #w3 ".4s, v" #a ".s[" #L "]\n\t"
-#define PPMS_STEP(L, w0, w1, w2, w3)                                                                       \
-  PPMS_FMLA4(0, 1, 2, 3, w0, w1, w2, w3, 20, L) PPMS_FMLA4(4, 5, 6, 7, w0, w1, w2, w3, 21, L)             \
-      PPMS_FMLA4(8, 9, 10, 11, w0, w1, w2, w3, 22, L) PPMS_FMLA4(12, 13, 14, 15, w0, w1, w2, w3, 23, L)
-#define PPMS_LOOP                                                                          \
+// A whole 4 x 16 block of a full panel, in assembly (core/common/neon_block.h has the k loop and its registers):
+// bias, k loop, residual, activation, and one st1 per row of 16 outputs.
+#define PPMS_PANEL_ROW(a, b, c, d) "ld1 {v" a ".4s, v" b ".4s, v" c ".4s, v" d ".4s}, [%[p]], #64\n\t"
+#define PPMS_LOOP                                                                                             \
   "ld1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[bias]]\n\t" /* the bias into each row: 4 loads, not 1 load + 12 movs */ \
   "ld1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[bias]]\n\t"                                                          \
   "ld1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[bias]]\n\t"                                                        \
-  "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]]\n\t"                                                      \
-  "cbz %[n], 2f\n\t"                                                                         \
-  "1:\n\t"                                                                                 \
-  "ldr q20, [%[x0]], #16\n\t"                                                              \
-  "ldr q21, [%[x1]], #16\n\t"                                                              \
-  "ldr q22, [%[x2]], #16\n\t"                                                              \
-  "ldr q23, [%[x3]], #16\n\t"                                                              \
-  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"                                  \
-  "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p]], #64\n\t"                                  \
-  PPMS_STEP(0, 24, 25, 26, 27)                                                             \
-  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"                                  \
-  PPMS_STEP(1, 28, 29, 30, 31)                                                             \
-  "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p]], #64\n\t"                                  \
-  PPMS_STEP(2, 24, 25, 26, 27)                                                             \
-  PPMS_STEP(3, 28, 29, 30, 31)                                                             \
-  "subs %[n], %[n], #1\n\t"                                                                \
-  "b.ne 1b\n\t"                                                                            \
-  "2:\n\t" /* the last K % 4 k steps, one at a time */                                     \
-  "cbz %[kr], 3f\n\t"                                                                        \
-  "4:\n\t"                                                                                 \
-  "ldr s20, [%[x0]], #4\n\t"                                                               \
-  "ldr s21, [%[x1]], #4\n\t"                                                               \
-  "ldr s22, [%[x2]], #4\n\t"                                                               \
-  "ldr s23, [%[x3]], #4\n\t"                                                               \
-  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[p]], #64\n\t"                                  \
-  PPMS_STEP(0, 24, 25, 26, 27)                                                             \
-  "subs %[kr], %[kr], #1\n\t"                                                              \
-  "b.ne 4b\n\t"                                                                            \
-  "3:\n\t"
+  "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]]\n\t" PPMS_NEON_K_LOOP(PPMS_PANEL_ROW)
 #define PPMS_ADD_ROW(r, d0, d1, d2, d3)                               \
   "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[r" #r "]]\n\t"          \
   "fadd v" #d0 ".4s, v" #d0 ".4s, v16.4s\n\tfadd v" #d1 ".4s, v" #d1 ".4s, v17.4s\n\t" \
@@ -114,9 +77,7 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
                : [bias] "r"(bias), [y0] "r"(y), [y1] "r"(y + ldy), [y2] "r"(y + 2 * ldy), [y3] "r"(y + 3 * ldy), \
                  [r0] "r"(res), [r1] "r"(res + ldr), [r2] "r"(res + 2 * ldr), [r3] "r"(res + 3 * ldr),           \
                  [sixth] "r"(kSixthBits)                                                                                \
-               : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",  \
-                 "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", \
-                 "v27", "v28", "v29", "v30", "v31")
+               : PPMS_NEON_CLOBBERS)
 constexpr uint32_t kSixthBits = 0x3e2aaaab;  // 1.0f / 6.0f
 template <Activation A, bool RES>
 inline void block4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t K, float* y, int64_t ldy,
@@ -147,8 +108,7 @@ inline void block4(const float* bias, const float* x, int64_t ldx, const float* 
 #undef PPMS_RESIDUAL
 #undef PPMS_ADD_ROW
 #undef PPMS_LOOP
-#undef PPMS_STEP
-#undef PPMS_FMLA4
+#undef PPMS_PANEL_ROW
 
 template <int R, Activation A, bool RES>
 struct Rows {

@@ -1,9 +1,11 @@
 // NEON GEMM (aarch64): blocks of 4 rows x 16, 8 or 4 columns, then scalar columns. Four k steps at a time, each row of
-// A's four values in one register and multiplied by lane (fmla by element), so 4 k steps of a 4 x 16 block cost 4 A
-// loads, 8 paired B loads and 64 FMAs (a scalar A load per row and k step cost twice the instructions).
+// A's four values in one register and multiplied by lane (fmla by element) with a row of B (a scalar A load per row
+// and k step cost twice the instructions). The 4 x 16 blocks are assembly (core/common/neon_block.h): B's rows by one
+// ld1 each, post-incremented by the row stride, so 4 k steps cost 4 A loads, 4 B loads and 64 FMAs.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
+#include "core/common/neon_block.h"
 #include "core/cpu.h"
 #include "core/gemm/kernels.h"
 
@@ -59,10 +61,36 @@ inline void block(int64_t N, int64_t K, const float* A, const float* B, const fl
     for (int v = 0; v < V; ++v) vst1q_f32(C + r * N + j + 4 * v, acc[r][v]);
 }
 
+#define PPMS_B_ROW(a, b, c, d) "ld1 {v" a ".4s, v" b ".4s, v" c ".4s, v" d ".4s}, [%[p]], %[ldb]\n\t"
+#define PPMS_BIAS_ROW(a, b, c, d) \
+  "ld1r {v" a ".4s}, [%[b]]\n\tld1r {v" b ".4s}, [%[b]]\n\tld1r {v" c ".4s}, [%[b]]\n\tld1r {v" d ".4s}, [%[b]], #4\n\t"
+// C's columns [j, j + 16) of 4 rows.
+inline void block4x16(int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C, int64_t j) {
+  const float b4[4] = {bias ? bias[0] : 0.0f, bias ? bias[1] : 0.0f, bias ? bias[2] : 0.0f, bias ? bias[3] : 0.0f};
+  const float *x0 = A, *x1 = A + K, *x2 = A + 2 * K, *x3 = A + 3 * K, *p = B + j, *b = b4;
+  int64_t n = K / 4, kr = K % 4;
+  asm volatile(PPMS_BIAS_ROW("0", "1", "2", "3") PPMS_BIAS_ROW("4", "5", "6", "7") PPMS_BIAS_ROW("8", "9", "10", "11")
+                   PPMS_BIAS_ROW("12", "13", "14", "15") PPMS_NEON_K_LOOP(PPMS_B_ROW)
+               "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[c0]]\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[c1]]\n\t"
+               "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[c2]]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[c3]]\n\t"
+               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n), [kr] "+r"(kr),
+                 [b] "+r"(b)
+               : [ldb] "r"(N * 4), [c0] "r"(C + j), [c1] "r"(C + N + j), [c2] "r"(C + 2 * N + j),
+                 [c3] "r"(C + 3 * N + j)
+               : PPMS_NEON_CLOBBERS);
+}
+#undef PPMS_BIAS_ROW
+#undef PPMS_B_ROW
+
 template <int R>
 void rows(int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C) {
   int64_t j = 0;
-  for (; j + 16 <= N; j += 16) block<R, 4>(N, K, A, B, bias, C, j);
+  for (; j + 16 <= N; j += 16) {
+    if constexpr (R == 4)
+      block4x16(N, K, A, B, bias, C, j);
+    else
+      block<R, 4>(N, K, A, B, bias, C, j);
+  }
   if (j + 8 <= N) block<R, 2>(N, K, A, B, bias, C, j), j += 8;
   if (j + 4 <= N) block<R, 1>(N, K, A, B, bias, C, j), j += 4;
   for (; j < N; ++j)
