@@ -53,8 +53,24 @@ PPMS_CLONES void fuse_rows(const float* low_e, const float* low_a, int64_t w32, 
       const int64_t p00 = r0 + xs.i0[X] * C, p01 = r0 + xs.i1[X] * C, p10 = r1 + xs.i0[X] * C, p11 = r1 + xs.i1[X] * C;
       const float c0 = xs.l0[X], c1 = xs.l1[X];
       const int64_t o = ((Y - Y0) * W + X) * C;
+      int64_t first = 0;  // the channels left to the loop below
+#if defined(__aarch64__)
+      // NEON: the sigmoids on registers (fast_math.h), with FMAs: a third of the loop's instructions below
+      for (; first + 4 <= C; first += 4) {
+        const int64_t c = first;
+        const auto lerp = [&](const float* t) {
+          const float32x4_t top = vfmaq_n_f32(vmulq_n_f32(vld1q_f32(t + p00 + c), c0), vld1q_f32(t + p01 + c), c1);
+          const float32x4_t bottom = vfmaq_n_f32(vmulq_n_f32(vld1q_f32(t + p10 + c), c0), vld1q_f32(t + p11 + c), c1);
+          return vfmaq_n_f32(vmulq_n_f32(top, a), bottom, b);
+        };
+        const float32x4_t h = lerp(low_e);
+        float32x4_t g = vmulq_f32(fast_sigmoid(vld1q_f32(a0 + o + c)), lerp(low_a)), e = vld1q_f32(e0 + o + c);
+        if (Tiny) g = vmulq_f32(g, fast_sigmoid(vld1q_f32(a1 + o + c))), e = vaddq_f32(e, vld1q_f32(e1 + o + c));
+        vst1q_f32(out + o + c, vmaxq_f32(vfmaq_f32(h, g, e), vdupq_n_f32(0.0f)));  // a NaN stays NaN
+      }
+#endif
 #pragma omp simd
-      for (int64_t c = 0; c < C; ++c) {
+      for (int64_t c = first; c < C; ++c) {
         const float h = a * (c0 * low_e[p00 + c] + c1 * low_e[p01 + c]) + b * (c0 * low_e[p10 + c] + c1 * low_e[p11 + c]);
         const float ha = a * (c0 * low_a[p00 + c] + c1 * low_a[p01 + c]) + b * (c0 * low_a[p10 + c] + c1 * low_a[p11 + c]);
         float g = fast_sigmoid(a0[o + c]) * ha, e = e0[o + c];
