@@ -55,19 +55,13 @@ def _segment(args):
     import torch
     from tqdm import tqdm
 
-    from ..models import load_model, optimize, pp_mobileseg
+    from ..models import optimize
     from . import segment
 
     if args.threads:
         torch.set_num_threads(args.threads)
     jobs = segment.plan(args.images, args.out)  # every image checked before the model is built
-    if args.weights:
-        model = load_model(args.weights)
-    else:
-        print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights, so the labels below mean "
-              f"nothing (official weights: see README, 'Official weights')")
-        torch.manual_seed(0)
-        model = pp_mobileseg(args.variant).eval()
+    model = _model(args, ", so the labels below mean nothing")
     names = segment.class_names(model.num_classes)
     optimize(model)
     os.makedirs(args.out, exist_ok=True)
@@ -91,6 +85,20 @@ def _segment(args):
     print(f"wrote {' and '.join(written)}")
 
 
+def _model(args, consequence=""):
+    """The model of ``--weights``, or a seeded random one of ``--variant``, said so."""
+    import torch
+
+    from ..models import load_model, pp_mobileseg
+
+    if args.weights:
+        return load_model(args.weights)
+    print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights{consequence} (official weights: see "
+          f"README, 'Official weights')")
+    torch.manual_seed(0)
+    return pp_mobileseg(args.variant).eval()
+
+
 def _convert(args):
     import os
 
@@ -106,17 +114,11 @@ def _export_onnx(args):
 
     import torch
 
-    from ..models import MAX_INPUT_SIZE, MIN_INPUT_SIZE, export_onnx, load_model, optimize, pp_mobileseg
+    from ..models import MAX_INPUT_SIZE, MIN_INPUT_SIZE, export_onnx, optimize
 
     if not MIN_INPUT_SIZE <= args.size <= MAX_INPUT_SIZE:
         raise ValueError(f"--size {args.size}: the model takes sides from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}")
-    if args.weights:
-        model = load_model(args.weights)
-    else:
-        print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights (official weights: see README, "
-              f"'Official weights')")
-        torch.manual_seed(0)
-        model = pp_mobileseg(args.variant)
+    model = _model(args)
     model.vim_mode = args.vim_mode
     optimize(model)  # BatchNorm folded: a leaner file, and a quicker export
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
