@@ -1,8 +1,8 @@
-// NEON kernel (aarch64): tiles of 4 rows x 16 columns in 16 accumulators; four k steps at a time, each row's four
-// inputs in one register and multiplied by lane (fmla by element), and each panel row loaded by one 4-register
-// ld1, so a 4-step block costs 4 row loads, 4 panel loads and 64 FMAs. A full panel of 4 rows runs as one block of
-// assembly (block4); partial panels and the last rows of a tile (fewer than 4) run the intrinsics below. (5 rows
-// would need more than the 32 vector registers with two panel rows in flight.)
+// NEON kernel (aarch64): tiles of 4 rows x 16 columns in 16 accumulators; each row's inputs four k steps to a
+// register and multiplied by lane (fmla by element), each panel row loaded by one 4-register ld1. A full panel of 4
+// rows runs as one block of assembly (block4; eight k steps per iteration: 4 ldp of inputs, 8 panel loads, 128
+// FMAs); partial panels and the last rows of a tile (fewer than 4) run the intrinsics below, four k steps at a time.
+// (5 rows would need more than the 32 vector registers with two panel rows in flight.)
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
@@ -73,7 +73,7 @@ inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const floa
   "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y2]]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y3]]\n\t"
 #define PPMS_BLOCK(epilogue)                                                                                        \
   asm volatile(PPMS_LOOP epilogue PPMS_STORE                                                                      \
-               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n4), [kr] "+r"(kr) \
+               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n8), [kr] "+r"(kr) \
                : [bias] "r"(bias), [y0] "r"(y), [y1] "r"(y + ldy), [y2] "r"(y + 2 * ldy), [y3] "r"(y + 3 * ldy), \
                  [r0] "r"(res), [r1] "r"(res + ldr), [r2] "r"(res + 2 * ldr), [r3] "r"(res + 3 * ldr),           \
                  [sixth] "r"(kSixthBits)                                                                                \
@@ -82,7 +82,7 @@ constexpr uint32_t kSixthBits = 0x3e2aaaab;  // 1.0f / 6.0f
 template <Activation A, bool RES>
 inline void block4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t K, float* y, int64_t ldy,
                    const float* res, int64_t ldr) {
-  int64_t n4 = K / 4, kr = K % 4;
+  int64_t n8 = K / 8, kr = K % 8;
   const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
   if constexpr (RES) {
     if constexpr (A == Activation::none) PPMS_BLOCK(PPMS_RESIDUAL);

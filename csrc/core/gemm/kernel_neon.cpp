@@ -68,7 +68,7 @@ inline void block(int64_t N, int64_t K, const float* A, const float* B, const fl
 inline void block4x16(int64_t N, int64_t K, const float* A, const float* B, const float* bias, float* C, int64_t j) {
   const float b4[4] = {bias ? bias[0] : 0.0f, bias ? bias[1] : 0.0f, bias ? bias[2] : 0.0f, bias ? bias[3] : 0.0f};
   const float *x0 = A, *x1 = A + K, *x2 = A + 2 * K, *x3 = A + 3 * K, *p = B + j, *b = b4;
-  int64_t n = K / 4, kr = K % 4;
+  int64_t n = K / 8, kr = K % 8;
   asm volatile(PPMS_BIAS_ROW("0", "1", "2", "3") PPMS_BIAS_ROW("4", "5", "6", "7") PPMS_BIAS_ROW("8", "9", "10", "11")
                    PPMS_BIAS_ROW("12", "13", "14", "15") PPMS_NEON_K_LOOP(PPMS_B_ROW)
                "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[c0]]\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[c1]]\n\t"
