@@ -1,7 +1,8 @@
 """Executed aarch64 instructions of the whole network on the engine, 1 thread, 1x3xSxS (S = argv[2], default 512)
 for tiny and base (argv[3:], default both): image -> labels (``optimize()``'s ``model(x)``: the engine + exact VIM)
 and image -> logits (the network alone), the figures the issue compares with ncnn's 275M / 737M for the network.
-Random weights (the count does not depend on their values, except for VIM's few candidate pixels). Run by
+Random weights, seeded: the network's count does not depend on their values, but VIM's (its candidate pixels) does,
+by 1-2M between draws. Run by
 ``bench/arm/icount.sh network_icount.py [size] [variants]`` under qemu with the arm-icount plugin
 (``../shared/tools/arm-icount``); prints the LABEL lines that its ``parse.py`` pairs with the plugin's counts."""
 import sys
@@ -17,6 +18,7 @@ from icount import counted  # noqa: E402
 size = int(sys.argv[2]) if len(sys.argv) > 2 else 512
 variants = sys.argv[3:] or ["tiny", "base"]
 torch.set_num_threads(1)
+torch.manual_seed(0)  # torch seeds itself at random per process
 counted("empty", lambda: None)
 x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
 with torch.inference_mode():

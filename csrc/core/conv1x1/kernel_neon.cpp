@@ -28,17 +28,73 @@ inline float32x4_t activate4(float32x4_t v) {
   return v;
 }
 
-// One k step: the panel row q times lane L of each row's four inputs.
-template <int R, int L>
-inline void step(float32x4_t (&acc)[R][4], const float32x4_t (&a)[R], const float* q) {
-  const float32x4x4_t w = vld1q_f32_x4(q);
-  PPMS_UNROLL
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = vfmaq_laneq_f32(acc[r][0], w.val[0], a[r], L);
-    acc[r][1] = vfmaq_laneq_f32(acc[r][1], w.val[1], a[r], L);
-    acc[r][2] = vfmaq_laneq_f32(acc[r][2], w.val[2], a[r], L);
-    acc[r][3] = vfmaq_laneq_f32(acc[r][3], w.val[3], a[r], L);
+// One k step: the first 4V columns of the panel row q times lane L of each row's four inputs.
+template <int R, int V, int L>
+inline void step(float32x4_t (&acc)[R][V], const float32x4_t (&a)[R], const float* q) {
+  float32x4_t w[V];
+  if constexpr (V == 4) {
+    const float32x4x4_t l = vld1q_f32_x4(q);
+    w[0] = l.val[0], w[1] = l.val[1], w[2] = l.val[2], w[3] = l.val[3];
+  } else {
+    static_assert(V == 2, "a panel's first 8 or all 16 columns");
+    const float32x4x2_t l = vld1q_f32_x2(q);
+    w[0] = l.val[0], w[1] = l.val[1];
   }
+  PPMS_UNROLL
+  for (int r = 0; r < R; ++r)
+    PPMS_UNROLL
+    for (int c = 0; c < V; ++c) acc[r][c] = vfmaq_laneq_f32(acc[r][c], w[c], a[r], L);
+}
+
+// Columns [j, j + w) of R rows, w <= 4V, by intrinsics: the last rows of a tile, or a partial panel (w < 16, with
+// V = 2 when w <= 8: no FMAs on the panel's zero columns past 8).
+template <int R, int V, Activation A, bool RES>
+inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, const float* bias, float* y, int64_t ldy,
+                    const float* residual, int64_t ldr, int64_t w) {
+  float32x4_t acc[R][V];
+  PPMS_UNROLL
+  for (int c = 0; c < V; ++c) {
+    const float32x4_t b = vld1q_f32(bias + 4 * c);
+    PPMS_UNROLL
+    for (int r = 0; r < R; ++r) acc[r][c] = b;
+  }
+  int64_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    float32x4_t a[R];
+    PPMS_UNROLL
+    for (int r = 0; r < R; ++r) a[r] = vld1q_f32(x + r * ldx + k);
+    // One pointer stepped after each panel row: a 4-register ld1 takes no offset, but a post-increment.
+    step<R, V, 0>(acc, a, p), p += kConv1x1Panel;
+    step<R, V, 1>(acc, a, p), p += kConv1x1Panel;
+    step<R, V, 2>(acc, a, p), p += kConv1x1Panel;
+    step<R, V, 3>(acc, a, p), p += kConv1x1Panel;
+  }
+  for (; k < K; ++k, p += kConv1x1Panel) {
+    PPMS_UNROLL
+    for (int r = 0; r < R; ++r) {
+      const float av = x[r * ldx + k];
+      PPMS_UNROLL
+      for (int c = 0; c < V; ++c) acc[r][c] = vfmaq_n_f32(acc[r][c], vld1q_f32(p + 4 * c), av);
+    }
+  }
+  if (w == 4 * V) {
+    PPMS_UNROLL
+    for (int r = 0; r < R; ++r)
+      PPMS_UNROLL
+      for (int c = 0; c < V; ++c) {
+        float32x4_t v = acc[r][c];
+        if constexpr (RES) v = vaddq_f32(v, vld1q_f32(residual + r * ldr + 4 * c));
+        vst1q_f32(y + r * ldy + 4 * c, activate4<A>(v));
+      }
+    return;
+  }
+  float tile[R][4 * V];  // through memory, column by column
+  PPMS_UNROLL
+  for (int r = 0; r < R; ++r)
+    PPMS_UNROLL
+    for (int c = 0; c < V; ++c) vst1q_f32(tile[r] + 4 * c, acc[r][c]);
+  for (int r = 0; r < R; ++r)
+    for (int64_t c = 0; c < w; ++c) y[r * ldy + c] = activate(RES ? tile[r][c] + residual[r * ldr + c] : tile[r][c], A);
 }
 
 // A whole 4 x 16 block of a full panel, in assembly (core/common/neon_block.h has the k loop and its registers):
@@ -123,52 +179,12 @@ struct Rows {
         block4<A, RES>(bias + j, x, ldx, p, K, y + j, ldy, RES ? residual + j : nullptr, ldr);
         continue;
       }
-      float32x4_t acc[R][4];
-      PPMS_UNROLL
-      for (int c = 0; c < 4; ++c) {
-        const float32x4_t b = vld1q_f32(bias + j + 4 * c);
-        PPMS_UNROLL
-        for (int r = 0; r < R; ++r) acc[r][c] = b;
-      }
-      int64_t k = 0;
-      for (; k + 4 <= K; k += 4) {
-        float32x4_t a[R];
-        PPMS_UNROLL
-        for (int r = 0; r < R; ++r) a[r] = vld1q_f32(x + r * ldx + k);
-        // One pointer stepped after each panel row: a 4-register ld1 takes no offset, but a post-increment.
-        step<R, 0>(acc, a, p), p += kConv1x1Panel;
-        step<R, 1>(acc, a, p), p += kConv1x1Panel;
-        step<R, 2>(acc, a, p), p += kConv1x1Panel;
-        step<R, 3>(acc, a, p), p += kConv1x1Panel;
-      }
-      for (; k < K; ++k, p += kConv1x1Panel) {
-        const float32x4x4_t w = vld1q_f32_x4(p);
-        PPMS_UNROLL
-        for (int r = 0; r < R; ++r) {
-          const float av = x[r * ldx + k];
-          PPMS_UNROLL
-          for (int c = 0; c < 4; ++c) acc[r][c] = vfmaq_n_f32(acc[r][c], w.val[c], av);
-        }
-      }
-      if (n - j >= kConv1x1Panel) {
-        PPMS_UNROLL
-        for (int r = 0; r < R; ++r)
-          PPMS_UNROLL
-          for (int c = 0; c < 4; ++c) {
-            float32x4_t v = acc[r][c];
-            if constexpr (RES) v = vaddq_f32(v, vld1q_f32(residual + r * ldr + j + 4 * c));
-            vst1q_f32(y + r * ldy + j + 4 * c, activate4<A>(v));
-          }
-        continue;
-      }
-      float tile[R][kConv1x1Panel];  // the last, partial panel: through memory, column by column
-      PPMS_UNROLL
-      for (int r = 0; r < R; ++r)
-        PPMS_UNROLL
-        for (int c = 0; c < 4; ++c) vst1q_f32(tile[r] + 4 * c, acc[r][c]);
-      for (int r = 0; r < R; ++r)
-        for (int64_t c = 0; c < n - j; ++c)
-          y[r * ldy + j + c] = activate(RES ? tile[r][c] + residual[r * ldr + j + c] : tile[r][c], A);
+      const int64_t w = std::min<int64_t>(n - j, kConv1x1Panel);
+      const float* r = RES ? residual + j : nullptr;
+      if (w <= 8)
+        columns<R, 2, A, RES>(x, ldx, p, K, bias + j, y + j, ldy, r, ldr, w);
+      else
+        columns<R, 4, A, RES>(x, ldx, p, K, bias + j, y + j, ldy, r, ldr, w);
     }
   }
 };
