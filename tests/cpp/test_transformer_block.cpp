@@ -14,7 +14,7 @@ int main() {
   std::mt19937 rng(13);
   int failures = 0, cases = 0;
   ppms::ThreadPool pool(3);
-  const int64_t shapes[][6] = {{128, 8, 16, 2, 16, 16}, {64, 4, 16, 2, 17, 9}, {32, 2, 8, 4, 1, 3}};
+  const int64_t shapes[][6] = {{128, 8, 16, 2, 16, 16}, {64, 4, 16, 2, 17, 9}, {32, 2, 8, 4, 1, 3}, {30, 2, 4, 2, 7, 5}};
   for (const auto& s : shapes) {
     const ppms::sea::Dims d{s[0], s[1], s[2], 2 * s[1] * s[2]};
     const int64_t C = d.dim, cmid = C * s[3], H = s[4], W = s[5], P = H * W;
