@@ -19,8 +19,8 @@ int main() {
                                    ppms::Activation::hardswish};
   const int64_t ks[] = {3, 5, 3, 5, 7, 1};
   for (int t = 0; t < 240; ++t) {
-    const int64_t C = 1 + rng() % 70, H = 1 + rng() % 20, W = 1 + rng() % 40, k = ks[t % 6], s = 1 + t % 2;
-    const ppms::Activation a = acts[(t / 2) % 4];
+    const int64_t C = 1 + rng() % 70, H = 1 + rng() % 20, W = 1 + rng() % 40, k = ks[t % 6], s = 1 + (t / 6) % 2;
+    const ppms::Activation a = acts[(t / 12) % 4];
     const auto x = ppms::synthetic::normal(H * W * C, 1.f, rng);
     const auto w = ppms::synthetic::normal(C * k * k, 0.3f, rng), b = ppms::synthetic::normal(C, 1.f, rng);
     const int64_t Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, pad = k / 2;

@@ -20,7 +20,126 @@ struct Neon {
   static reg max(reg a, reg b) { return vmaxq_f32(a, b); }
   static reg add(reg a, reg b) { return vaddq_f32(a, b); }
   static reg mul(reg a, reg b) { return vmulq_f32(a, b); }
+  static constexpr bool asm_5x5 = true;
+  template <Activation A, int S>
+  static int64_t blocks_5x5(const Row& r, int64_t wo, int64_t hi, int64_t c);
 };
+
+// 5 x 5 taps in assembly, blocks of 8 output columns at stride 1 and of 4 at stride 2: GCC kept a pointer per (kernel
+// row, input column) across blocks for offset_blocks' 5 x 5 case and spilled them. Here one pointer walks a kernel
+// row's input columns and one its 5 taps, both by ld1 post-incremented by the channel stride (no offset registers),
+// and the outputs are stored the same way: per block, 5 x (12 + 5) loads and 200 FMAs at stride 1, 5 x (11 + 5) and
+// 100 at stride 2, then the activation and the stores. Registers: accumulators v0-v7, a kernel row's taps v8-v12,
+// its inputs from v16, the bias v31, the activation's constants v28-v30 and v15, its temporary v13.
+#define PPMS_DW_IN(v) "ld1 {v" #v ".4s}, [%[p]], %[cb]\n\t"
+#define PPMS_DW_FMA(acc, x, w) "fmla v" #acc ".4s, v" #x ".4s, v" #w ".4s\n\t"
+#define PPMS_DW_TAP(v) "ld1 {v" #v ".4s}, [%[t]], %[cb]\n\t"
+// one kernel row at stride 1: input column j feeds output i through tap j - i
+#define PPMS_DW_S1                                                                                      \
+  PPMS_DW_IN(16) PPMS_DW_FMA(0, 16, 8)                                                                  \
+  PPMS_DW_IN(17) PPMS_DW_FMA(0, 17, 9) PPMS_DW_FMA(1, 17, 8)                                            \
+  PPMS_DW_IN(18) PPMS_DW_FMA(0, 18, 10) PPMS_DW_FMA(1, 18, 9) PPMS_DW_FMA(2, 18, 8)                     \
+  PPMS_DW_IN(19) PPMS_DW_FMA(0, 19, 11) PPMS_DW_FMA(1, 19, 10) PPMS_DW_FMA(2, 19, 9) PPMS_DW_FMA(3, 19, 8) \
+  PPMS_DW_IN(20) PPMS_DW_FMA(0, 20, 12) PPMS_DW_FMA(1, 20, 11) PPMS_DW_FMA(2, 20, 10) PPMS_DW_FMA(3, 20, 9) \
+      PPMS_DW_FMA(4, 20, 8)                                                                             \
+  PPMS_DW_IN(21) PPMS_DW_FMA(1, 21, 12) PPMS_DW_FMA(2, 21, 11) PPMS_DW_FMA(3, 21, 10) PPMS_DW_FMA(4, 21, 9) \
+      PPMS_DW_FMA(5, 21, 8)                                                                             \
+  PPMS_DW_IN(22) PPMS_DW_FMA(2, 22, 12) PPMS_DW_FMA(3, 22, 11) PPMS_DW_FMA(4, 22, 10) PPMS_DW_FMA(5, 22, 9) \
+      PPMS_DW_FMA(6, 22, 8)                                                                             \
+  PPMS_DW_IN(23) PPMS_DW_FMA(3, 23, 12) PPMS_DW_FMA(4, 23, 11) PPMS_DW_FMA(5, 23, 10) PPMS_DW_FMA(6, 23, 9) \
+      PPMS_DW_FMA(7, 23, 8)                                                                             \
+  PPMS_DW_IN(24) PPMS_DW_FMA(4, 24, 12) PPMS_DW_FMA(5, 24, 11) PPMS_DW_FMA(6, 24, 10) PPMS_DW_FMA(7, 24, 9) \
+  PPMS_DW_IN(25) PPMS_DW_FMA(5, 25, 12) PPMS_DW_FMA(6, 25, 11) PPMS_DW_FMA(7, 25, 10)                   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(6, 26, 12) PPMS_DW_FMA(7, 26, 11)                                          \
+  PPMS_DW_IN(27) PPMS_DW_FMA(7, 27, 12)
+// one kernel row at stride 2: input column j feeds output i through tap j - 2i
+#define PPMS_DW_S2                                                                \
+  PPMS_DW_IN(16) PPMS_DW_FMA(0, 16, 8)                                            \
+  PPMS_DW_IN(17) PPMS_DW_FMA(0, 17, 9)                                            \
+  PPMS_DW_IN(18) PPMS_DW_FMA(0, 18, 10) PPMS_DW_FMA(1, 18, 8)                     \
+  PPMS_DW_IN(19) PPMS_DW_FMA(0, 19, 11) PPMS_DW_FMA(1, 19, 9)                     \
+  PPMS_DW_IN(20) PPMS_DW_FMA(0, 20, 12) PPMS_DW_FMA(1, 20, 10) PPMS_DW_FMA(2, 20, 8) \
+  PPMS_DW_IN(21) PPMS_DW_FMA(1, 21, 11) PPMS_DW_FMA(2, 21, 9)                     \
+  PPMS_DW_IN(22) PPMS_DW_FMA(1, 22, 12) PPMS_DW_FMA(2, 22, 10) PPMS_DW_FMA(3, 22, 8) \
+  PPMS_DW_IN(23) PPMS_DW_FMA(2, 23, 11) PPMS_DW_FMA(3, 23, 9)                     \
+  PPMS_DW_IN(24) PPMS_DW_FMA(2, 24, 12) PPMS_DW_FMA(3, 24, 10)                    \
+  PPMS_DW_IN(25) PPMS_DW_FMA(3, 25, 11)                                           \
+  PPMS_DW_IN(26) PPMS_DW_FMA(3, 26, 12)
+// kernel row ky (input row r, taps t), skipped when its input row is padding (null)
+#define PPMS_DW_ROW(ky, body)                                                                                   \
+  "cbz %[r" #ky "], 2" #ky "f\n\t"                                                                             \
+  "mov %[t], %[t" #ky "]\n\t"                                                                                  \
+  "add %[p], %[r" #ky "], %[at]\n\t" PPMS_DW_TAP(8) PPMS_DW_TAP(9) PPMS_DW_TAP(10) PPMS_DW_TAP(11) PPMS_DW_TAP(12) \
+  body "2" #ky ":\n\t"
+#define PPMS_DW_ALL8(op) op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7)
+#define PPMS_DW_ALL4(op) op(0) op(1) op(2) op(3)
+#define PPMS_DW_INIT(d) "mov v" #d ".16b, v31.16b\n\t"
+#define PPMS_DW_STORE(d) "st1 {v" #d ".4s}, [%[y]], %[cb]\n\t"
+#define PPMS_DW_MAX0(d) "fmax v" #d ".4s, v" #d ".4s, v28.4s\n\t"
+#define PPMS_DW_MAX0_MIN6(d) PPMS_DW_MAX0(d) "fmin v" #d ".4s, v" #d ".4s, v30.4s\n\t"
+// hardswish as kernel_impl.h's activate computes it: (v * clamp(v + 3, 0, 6)) * (1 / 6)
+#define PPMS_DW_HSWISH(d)                                                                                   \
+  "fadd v13.4s, v" #d ".4s, v29.4s\n\tfmax v13.4s, v13.4s, v28.4s\n\tfmin v13.4s, v13.4s, v30.4s\n\t" \
+  "fmul v" #d ".4s, v" #d ".4s, v13.4s\n\tfmul v" #d ".4s, v" #d ".4s, v15.4s\n\t"
+#define PPMS_DW_NONE(d)
+// all blocks: each kernel row by body, then op (the activation) and the store on each of the block's accumulators
+#define PPMS_DW_BLOCKS(body, ALL, op)                                                                            \
+  asm volatile("ld1 {v31.4s}, [%[bias]]\n\tmovi v28.4s, #0\n\tfmov v29.4s, #3.0\n\tfmov v30.4s, #6.0\n\t"         \
+               "dup v15.4s, %w[sixth]\n\t"                                                                     \
+               "1:\n\t" ALL(PPMS_DW_INIT) PPMS_DW_ROW(0, body) PPMS_DW_ROW(1, body) PPMS_DW_ROW(2, body)         \
+                   PPMS_DW_ROW(3, body) PPMS_DW_ROW(4, body) ALL(op) ALL(PPMS_DW_STORE)                          \
+               "add %[at], %[at], %[cb8]\n\tsubs %[n], %[n], #1\n\tb.ne 1b\n\t"                              \
+               : [at] "+r"(at), [y] "+r"(y), [n] "+r"(n), [p] "=&r"(p), [t] "=&r"(t)                              \
+               : [r0] "r"(rows[0]), [r1] "r"(rows[1]), [r2] "r"(rows[2]), [r3] "r"(rows[3]), [r4] "r"(rows[4]),   \
+                 [t0] "r"(taps), [t1] "r"(taps + 5 * cb), [t2] "r"(taps + 10 * cb), [t3] "r"(taps + 15 * cb),     \
+                 [t4] "r"(taps + 20 * cb), [bias] "r"(r.w->bias + c), [cb] "r"(cb), [cb8] "r"(8 * cb),           \
+                 [sixth] "r"(0x3e2aaaabu) /* 1.0f / 6.0f */                                                      \
+               : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", \
+                 "v13", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", \
+                 "v28", "v29", "v30", "v31")
+#define PPMS_DW_ACTIVATED(body, ALL)                                         \
+  if constexpr (A == Activation::none) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_NONE); \
+  if constexpr (A == Activation::relu) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_MAX0); \
+  if constexpr (A == Activation::relu6) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_MAX0_MIN6); \
+  if constexpr (A == Activation::hardswish) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_HSWISH);
+
+// Interior output columns from wo in blocks of 8 / S (every row padded or interior: no column check), channels
+// [c, c + 4). Returns the first column left.
+template <Activation A, int S>
+int64_t Neon::blocks_5x5(const Row& r, int64_t wo, int64_t hi, int64_t c) {
+  constexpr int B = 8 / S;  // a block reads (B - 1) * S + 5 input columns: 12 or 11
+  const int64_t C = r.w->channels, cb = 4 * C, blocks = (hi - wo) / B;
+  if (blocks <= 0) return wo;
+  const char* rows[5];
+  for (int ky = 0; ky < 5; ++ky)  // each row from the first input column the block reads (wo * S - 2)
+    rows[ky] = r.rows[ky] ? reinterpret_cast<const char*>(r.rows[ky] + c - 2 * C) : nullptr;
+  const char* taps = reinterpret_cast<const char*>(r.w->taps + c);
+  int64_t at = wo * S * cb, n = blocks;  // at: the block's first input column, in bytes; steps by B * S * cb = 8 * cb
+  char* y = reinterpret_cast<char*>(r.y + wo * C + c);
+  const char *p, *t;
+  if constexpr (S == 1) {
+    PPMS_DW_ACTIVATED(PPMS_DW_S1, PPMS_DW_ALL8)
+  } else {
+    PPMS_DW_ACTIVATED(PPMS_DW_S2, PPMS_DW_ALL4)
+  }
+  return wo + B * blocks;
+}
+#undef PPMS_DW_ACTIVATED
+#undef PPMS_DW_NONE
+#undef PPMS_DW_ALL4
+#undef PPMS_DW_ALL8
+#undef PPMS_DW_S1
+#undef PPMS_DW_S2
+#undef PPMS_DW_BLOCKS
+#undef PPMS_DW_HSWISH
+#undef PPMS_DW_MAX0_MIN6
+#undef PPMS_DW_MAX0
+#undef PPMS_DW_STORE
+#undef PPMS_DW_INIT
+#undef PPMS_DW_ROW
+#undef PPMS_DW_TAP
+#undef PPMS_DW_FMA
+#undef PPMS_DW_IN
 }  // namespace
 
 void kernel_neon(const Row& r) { run<Neon>(r); }
