@@ -21,7 +21,7 @@ struct Avx2 {
   static constexpr int N = 8;
   static constexpr int regs = 16;
   static constexpr bool offset_loads = false;
-  static constexpr bool asm_5x5 = false;
+  static constexpr bool asm_blocks = false;
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
   static reg set1(float v) { return _mm256_set1_ps(v); }

@@ -24,7 +24,7 @@ struct Avx512 {
   static constexpr int N = 16;
   static constexpr int regs = 32;
   static constexpr bool offset_loads = false;
-  static constexpr bool asm_5x5 = false;
+  static constexpr bool asm_blocks = false;
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
   static reg set1(float v) { return _mm512_set1_ps(v); }

@@ -1,5 +1,5 @@
 // The depthwise row kernel, written once over a vector type V (V::N floats; load, store, set1, fma, min, max, add,
-// mul; asm_5x5: whether V brings its own blocks_5x5): the kernel files include it inside their target pragma, and
+// mul; asm_blocks: whether V brings its own blocks_asm): the kernel files include it inside their target pragma, and
 // everything here has internal linkage, so no function built for one instruction set can be shared with a file built
 // for another.
 //
@@ -144,8 +144,8 @@ inline void row(const Row& r) {
     for (; wo < lo; ++wo) columns<V, A, K, 1, true>(r, wo, c);
     // Blocks sized so that accumulators, tap weights and the block's inputs fit the vector registers (V::regs).
     constexpr int B1 = V::regs >= 32 ? 8 : 4;
-    if constexpr (V::asm_5x5 && K == 5)  // V's own blocks (NEON: assembly), then the ones below for the rest
-      wo = r.stride == 1 ? V::template blocks_5x5<A, 1>(r, wo, hi, c) : V::template blocks_5x5<A, 2>(r, wo, hi, c);
+    if constexpr (V::asm_blocks && (K == 3 || K == 5))  // V's own blocks (NEON: assembly), then the ones below
+      wo = r.stride == 1 ? V::template blocks_asm<A, K, 1>(r, wo, hi, c) : V::template blocks_asm<A, K, 2>(r, wo, hi, c);
     if constexpr (V::offset_loads)
       wo = r.stride == 1 ? offset_blocks<V, A, K, B1, 1>(r, wo, hi, c) : offset_blocks<V, A, K, K == 3 ? 8 : 4, 2>(r, wo, hi, c);
     else if (r.stride == 1)

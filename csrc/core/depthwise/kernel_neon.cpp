@@ -20,17 +20,18 @@ struct Neon {
   static reg max(reg a, reg b) { return vmaxq_f32(a, b); }
   static reg add(reg a, reg b) { return vaddq_f32(a, b); }
   static reg mul(reg a, reg b) { return vmulq_f32(a, b); }
-  static constexpr bool asm_5x5 = true;
-  template <Activation A, int S>
-  static int64_t blocks_5x5(const Row& r, int64_t wo, int64_t hi, int64_t c);
+  static constexpr bool asm_blocks = true;
+  template <Activation A, int K, int S>
+  static int64_t blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c);
 };
 
-// 5 x 5 taps in assembly, blocks of 8 output columns at stride 1 and of 4 at stride 2: GCC kept a pointer per (kernel
-// row, input column) across blocks for offset_blocks' 5 x 5 case and spilled them. Here one pointer walks a kernel
-// row's input columns and one its 5 taps, both by ld1 post-incremented by the channel stride (no offset registers),
-// and the outputs are stored the same way: per block, 5 x (12 + 5) loads and 200 FMAs at stride 1, 5 x (11 + 5) and
-// 100 at stride 2, then the activation and the stores. Registers: accumulators v0-v7, a kernel row's taps v8-v12,
-// its inputs from v16, the bias v31, the activation's constants v28-v30 and v15, its temporary v13.
+// Interior blocks of 3 x 3 and 5 x 5 rows in assembly: GCC kept a pointer per (kernel row, input column) across
+// blocks for offset_blocks' 5 x 5 case and spilled them. Here one pointer walks a kernel row's input columns by ld1
+// post-incremented by the channel stride (no offset registers), 5 x 5 taps the same way, and the outputs are stored
+// so. Per block: 5 x 5, 8 columns at stride 1 (5 x (12 + 5) loads, 200 FMAs) or 4 at stride 2 (5 x (11 + 5), 100);
+// 3 x 3, 8 columns (3 x 10 or 3 x 17 loads, 72 FMAs), its 9 taps held for the row. Registers: accumulators v0-v7;
+// 5 x 5: a kernel row's taps v8-v12, its inputs v16-v27; 3 x 3: the taps v16-v24, the inputs rotating through v8-v12;
+// the bias v31, the activation's constants v28-v30 and v15, its temporary v13.
 #define PPMS_DW_IN(v) "ld1 {v" #v ".4s}, [%[p]], %[cb]\n\t"
 #define PPMS_DW_FMA(acc, x, w) "fmla v" #acc ".4s, v" #x ".4s, v" #w ".4s\n\t"
 #define PPMS_DW_TAP(v) "ld1 {v" #v ".4s}, [%[t]], %[cb]\n\t"
@@ -65,12 +66,53 @@ struct Neon {
   PPMS_DW_IN(24) PPMS_DW_FMA(2, 24, 12) PPMS_DW_FMA(3, 24, 10)                    \
   PPMS_DW_IN(25) PPMS_DW_FMA(3, 25, 11)                                           \
   PPMS_DW_IN(26) PPMS_DW_FMA(3, 26, 12)
-// kernel row ky (input row r, taps t), skipped when its input row is padding (null)
-#define PPMS_DW_ROW(ky, body)                                                                                   \
+// one kernel row of 3 taps (in v(w0..w2)) at stride 1; its inputs rotate through v8-v12
+#define PPMS_DW3_S1(w0, w1, w2)                                                        \
+  PPMS_DW_IN(8) PPMS_DW_FMA(0, 8, w0)                                                  \
+  PPMS_DW_IN(9) PPMS_DW_FMA(0, 9, w1) PPMS_DW_FMA(1, 9, w0)                            \
+  PPMS_DW_IN(10) PPMS_DW_FMA(0, 10, w2) PPMS_DW_FMA(1, 10, w1) PPMS_DW_FMA(2, 10, w0)  \
+  PPMS_DW_IN(11) PPMS_DW_FMA(1, 11, w2) PPMS_DW_FMA(2, 11, w1) PPMS_DW_FMA(3, 11, w0)  \
+  PPMS_DW_IN(12) PPMS_DW_FMA(2, 12, w2) PPMS_DW_FMA(3, 12, w1) PPMS_DW_FMA(4, 12, w0)  \
+  PPMS_DW_IN(8) PPMS_DW_FMA(3, 8, w2) PPMS_DW_FMA(4, 8, w1) PPMS_DW_FMA(5, 8, w0)      \
+  PPMS_DW_IN(9) PPMS_DW_FMA(4, 9, w2) PPMS_DW_FMA(5, 9, w1) PPMS_DW_FMA(6, 9, w0)      \
+  PPMS_DW_IN(10) PPMS_DW_FMA(5, 10, w2) PPMS_DW_FMA(6, 10, w1) PPMS_DW_FMA(7, 10, w0)  \
+  PPMS_DW_IN(11) PPMS_DW_FMA(6, 11, w2) PPMS_DW_FMA(7, 11, w1)                         \
+  PPMS_DW_IN(12) PPMS_DW_FMA(7, 12, w2)
+// the same at stride 2: input column j feeds output i through tap j - 2i
+#define PPMS_DW3_S2(w0, w1, w2)                                 \
+  PPMS_DW_IN(8) PPMS_DW_FMA(0, 8, w0)                           \
+  PPMS_DW_IN(9) PPMS_DW_FMA(0, 9, w1)                           \
+  PPMS_DW_IN(10) PPMS_DW_FMA(0, 10, w2) PPMS_DW_FMA(1, 10, w0)  \
+  PPMS_DW_IN(11) PPMS_DW_FMA(1, 11, w1)                         \
+  PPMS_DW_IN(12) PPMS_DW_FMA(1, 12, w2) PPMS_DW_FMA(2, 12, w0)  \
+  PPMS_DW_IN(8) PPMS_DW_FMA(2, 8, w1)                           \
+  PPMS_DW_IN(9) PPMS_DW_FMA(2, 9, w2) PPMS_DW_FMA(3, 9, w0)     \
+  PPMS_DW_IN(10) PPMS_DW_FMA(3, 10, w1)                         \
+  PPMS_DW_IN(11) PPMS_DW_FMA(3, 11, w2) PPMS_DW_FMA(4, 11, w0)  \
+  PPMS_DW_IN(12) PPMS_DW_FMA(4, 12, w1)                         \
+  PPMS_DW_IN(8) PPMS_DW_FMA(4, 8, w2) PPMS_DW_FMA(5, 8, w0)     \
+  PPMS_DW_IN(9) PPMS_DW_FMA(5, 9, w1)                           \
+  PPMS_DW_IN(10) PPMS_DW_FMA(5, 10, w2) PPMS_DW_FMA(6, 10, w0)  \
+  PPMS_DW_IN(11) PPMS_DW_FMA(6, 11, w1)                         \
+  PPMS_DW_IN(12) PPMS_DW_FMA(6, 12, w2) PPMS_DW_FMA(7, 12, w0)  \
+  PPMS_DW_IN(8) PPMS_DW_FMA(7, 8, w1)                           \
+  PPMS_DW_IN(9) PPMS_DW_FMA(7, 9, w2)
+// kernel row ky of 5 (input row r<ky>, taps t<ky>), skipped when its input row is padding (null)
+#define PPMS_DW5_ROW(ky, body)                                                                                  \
   "cbz %[r" #ky "], 2" #ky "f\n\t"                                                                             \
   "mov %[t], %[t" #ky "]\n\t"                                                                                  \
   "add %[p], %[r" #ky "], %[at]\n\t" PPMS_DW_TAP(8) PPMS_DW_TAP(9) PPMS_DW_TAP(10) PPMS_DW_TAP(11) PPMS_DW_TAP(12) \
   body "2" #ky ":\n\t"
+#define PPMS_DW5_ROWS(body) \
+  PPMS_DW5_ROW(0, body) PPMS_DW5_ROW(1, body) PPMS_DW5_ROW(2, body) PPMS_DW5_ROW(3, body) PPMS_DW5_ROW(4, body)
+// kernel row ky of 3, its taps held in v(w0..w2) (v16-v24, loaded once by PPMS_DW3_TAPS)
+#define PPMS_DW3_ROW(ky, body, w0, w1, w2) \
+  "cbz %[r" #ky "], 2" #ky "f\n\tadd %[p], %[r" #ky "], %[at]\n\t" body(w0, w1, w2) "2" #ky ":\n\t"
+#define PPMS_DW3_ROWS(body) \
+  PPMS_DW3_ROW(0, body, 16, 17, 18) PPMS_DW3_ROW(1, body, 19, 20, 21) PPMS_DW3_ROW(2, body, 22, 23, 24)
+#define PPMS_DW3_TAPS                                                                                            \
+  "mov %[t], %[t0]\n\t" PPMS_DW_TAP(16) PPMS_DW_TAP(17) PPMS_DW_TAP(18) PPMS_DW_TAP(19) PPMS_DW_TAP(20)          \
+      PPMS_DW_TAP(21) PPMS_DW_TAP(22) PPMS_DW_TAP(23) PPMS_DW_TAP(24)
 #define PPMS_DW_ALL8(op) op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7)
 #define PPMS_DW_ALL4(op) op(0) op(1) op(2) op(3)
 #define PPMS_DW_INIT(d) "mov v" #d ".16b, v31.16b\n\t"
@@ -82,45 +124,52 @@ struct Neon {
   "fadd v13.4s, v" #d ".4s, v29.4s\n\tfmax v13.4s, v13.4s, v28.4s\n\tfmin v13.4s, v13.4s, v30.4s\n\t" \
   "fmul v" #d ".4s, v" #d ".4s, v13.4s\n\tfmul v" #d ".4s, v" #d ".4s, v15.4s\n\t"
 #define PPMS_DW_NONE(d)
-// all blocks: each kernel row by body, then op (the activation) and the store on each of the block's accumulators
-#define PPMS_DW_BLOCKS(body, ALL, op)                                                                            \
+// all blocks: the prologue (held taps), then per block each kernel row (rows), op (the activation) and the store on
+// each of the block's accumulators (ALL)
+#define PPMS_DW_BLOCKS(prologue, body, ALL, op)                                                                  \
   asm volatile("ld1 {v31.4s}, [%[bias]]\n\tmovi v28.4s, #0\n\tfmov v29.4s, #3.0\n\tfmov v30.4s, #6.0\n\t"         \
-               "dup v15.4s, %w[sixth]\n\t"                                                                     \
-               "1:\n\t" ALL(PPMS_DW_INIT) PPMS_DW_ROW(0, body) PPMS_DW_ROW(1, body) PPMS_DW_ROW(2, body)         \
-                   PPMS_DW_ROW(3, body) PPMS_DW_ROW(4, body) ALL(op) ALL(PPMS_DW_STORE)                          \
-               "add %[at], %[at], %[cb8]\n\tsubs %[n], %[n], #1\n\tb.ne 1b\n\t"                              \
+               "dup v15.4s, %w[sixth]\n\t" prologue                                                              \
+               "1:\n\t" ALL(PPMS_DW_INIT) body ALL(op) ALL(PPMS_DW_STORE)                                        \
+               "add %[at], %[at], %[step]\n\tsubs %[n], %[n], #1\n\tb.ne 1b\n\t"                                 \
                : [at] "+r"(at), [y] "+r"(y), [n] "+r"(n), [p] "=&r"(p), [t] "=&r"(t)                              \
                : [r0] "r"(rows[0]), [r1] "r"(rows[1]), [r2] "r"(rows[2]), [r3] "r"(rows[3]), [r4] "r"(rows[4]),   \
-                 [t0] "r"(taps), [t1] "r"(taps + 5 * cb), [t2] "r"(taps + 10 * cb), [t3] "r"(taps + 15 * cb),     \
-                 [t4] "r"(taps + 20 * cb), [bias] "r"(r.w->bias + c), [cb] "r"(cb), [cb8] "r"(8 * cb),           \
+                 [t0] "r"(taps), [t1] "r"(tap_rows[1]), [t2] "r"(tap_rows[2]), [t3] "r"(tap_rows[3]),              \
+                 [t4] "r"(tap_rows[4]), [bias] "r"(r.w->bias + c), [cb] "r"(cb), [step] "r"(B * S * cb),       \
                  [sixth] "r"(0x3e2aaaabu) /* 1.0f / 6.0f */                                                      \
                : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", \
                  "v13", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", \
                  "v28", "v29", "v30", "v31")
-#define PPMS_DW_ACTIVATED(body, ALL)                                         \
-  if constexpr (A == Activation::none) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_NONE); \
-  if constexpr (A == Activation::relu) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_MAX0); \
-  if constexpr (A == Activation::relu6) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_MAX0_MIN6); \
-  if constexpr (A == Activation::hardswish) PPMS_DW_BLOCKS(body, ALL, PPMS_DW_HSWISH);
+#define PPMS_DW_ACTIVATED(prologue, body, ALL)                                                  \
+  if constexpr (A == Activation::none) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_NONE);       \
+  if constexpr (A == Activation::relu) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0);       \
+  if constexpr (A == Activation::relu6) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0_MIN6); \
+  if constexpr (A == Activation::hardswish) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_HSWISH);
 
-// Interior output columns from wo in blocks of 8 / S (every row padded or interior: no column check), channels
+// Interior output columns from wo in blocks of B (every row padded or interior: no column check), channels
 // [c, c + 4). Returns the first column left.
-template <Activation A, int S>
-int64_t Neon::blocks_5x5(const Row& r, int64_t wo, int64_t hi, int64_t c) {
-  constexpr int B = 8 / S;  // a block reads (B - 1) * S + 5 input columns: 12 or 11
+template <Activation A, int K, int S>
+int64_t Neon::blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c) {
+  static_assert(K == 3 || K == 5, "assembly for 3 x 3 and 5 x 5 taps");
+  constexpr int B = K == 5 ? 8 / S : 8;  // a block reads (B - 1) * S + K input columns: 12 / 11 (5 x 5), 10 / 17
   const int64_t C = r.w->channels, cb = 4 * C, blocks = (hi - wo) / B;
   if (blocks <= 0) return wo;
-  const char* rows[5];
-  for (int ky = 0; ky < 5; ++ky)  // each row from the first input column the block reads (wo * S - 2)
-    rows[ky] = r.rows[ky] ? reinterpret_cast<const char*>(r.rows[ky] + c - 2 * C) : nullptr;
+  const char* rows[5] = {};
+  for (int ky = 0; ky < K; ++ky)  // each row from the first input column the block reads (wo * S - K / 2)
+    rows[ky] = r.rows[ky] ? reinterpret_cast<const char*>(r.rows[ky] + c - K / 2 * C) : nullptr;
   const char* taps = reinterpret_cast<const char*>(r.w->taps + c);
-  int64_t at = wo * S * cb, n = blocks;  // at: the block's first input column, in bytes; steps by B * S * cb = 8 * cb
+  const char* tap_rows[5] = {};  // 5 x 5: where each kernel row's taps start
+  for (int ky = 0; K == 5 && ky < 5; ++ky) tap_rows[ky] = taps + 5 * ky * cb;
+  int64_t at = wo * S * cb, n = blocks;  // at: the block's first input column, in bytes
   char* y = reinterpret_cast<char*>(r.y + wo * C + c);
   const char *p, *t;
-  if constexpr (S == 1) {
-    PPMS_DW_ACTIVATED(PPMS_DW_S1, PPMS_DW_ALL8)
-  } else {
-    PPMS_DW_ACTIVATED(PPMS_DW_S2, PPMS_DW_ALL4)
+  if constexpr (K == 5 && S == 1) {
+    PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S1), PPMS_DW_ALL8)
+  } else if constexpr (K == 5) {
+    PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S2), PPMS_DW_ALL4)
+  } else if constexpr (K == 3 && S == 1) {
+    PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S1), PPMS_DW_ALL8)
+  } else if constexpr (K == 3) {
+    PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S2), PPMS_DW_ALL8)
   }
   return wo + B * blocks;
 }
@@ -136,7 +185,13 @@ int64_t Neon::blocks_5x5(const Row& r, int64_t wo, int64_t hi, int64_t c) {
 #undef PPMS_DW_MAX0
 #undef PPMS_DW_STORE
 #undef PPMS_DW_INIT
-#undef PPMS_DW_ROW
+#undef PPMS_DW3_TAPS
+#undef PPMS_DW3_ROWS
+#undef PPMS_DW3_ROW
+#undef PPMS_DW5_ROWS
+#undef PPMS_DW5_ROW
+#undef PPMS_DW3_S1
+#undef PPMS_DW3_S2
 #undef PPMS_DW_TAP
 #undef PPMS_DW_FMA
 #undef PPMS_DW_IN
