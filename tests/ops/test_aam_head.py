@@ -34,7 +34,7 @@ def test_bad_arguments():
     model = randomise(pp_mobileseg("tiny", num_classes=5)).eval()
     w = weights(model)
     x8, x16, x32 = torch.randn(1, 8, 8, 24), torch.randn(1, 4, 4, 64), torch.randn(1, 2, 2, 128)
-    with pytest.raises(ValueError, match="expected 14 AAM \+ head weights"):
+    with pytest.raises(ValueError, match=r"expected 14 AAM \+ head weights"):
         torch.ops.ppms._aam_head(x8, x16, x32, w[:-1], False)
     with pytest.raises(ValueError, match="channels"):
         torch.ops.ppms._aam_head(torch.randn(1, 8, 8, 7), x16, x32, w, False)
