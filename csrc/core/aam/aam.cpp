@@ -90,10 +90,15 @@ Status conv(const Conv1x1Weights& w, const float* x, int64_t P, float* y, const 
 // kBand output rows at a time: every step after the resizes is per pixel, so a band's temporaries stay in cache.
 constexpr int64_t kBand = 4;
 
-// A band's temporaries, in order: out, t, t2, cls, l2, then for tiny l1, t3, t4.
+// A band's temporaries, in order: out, t, t2, cls, then for tiny l2, l1, t3, t4.
 int64_t band_floats(const AamHead& m, int64_t c8, int64_t c16, int64_t W) {
   const int64_t B = kBand * W, C = m.classifier.cin;
-  return B * (3 * C + m.classifier.cout + c16 + (m.x8_output ? 0 : c8 + 2 * C));
+  return B * (3 * C + m.classifier.cout + (m.x8_output ? 0 : c16 + c8 + 2 * C));
+}
+
+// The terms computed whole at low resolution before the bands: E and sig(A) of x32, and for base A0 x16.
+int64_t low_floats(const AamHead& m, const Feature& x16, const Feature& x32) {
+  return (2 * x32.h * x32.w + (m.x8_output ? x16.h * x16.w : 0)) * m.classifier.cin;
 }
 
 int64_t bands(int64_t H) { return (H + kBand - 1) / kBand; }
@@ -109,7 +114,7 @@ int64_t aam_head_scratch_floats(const AamHead& m, const Feature& x8, const Featu
                                 const Parallel& par) {
   int64_t H, W;
   aam_head_size(m, x8.h, x8.w, &H, &W);
-  return 2 * x32.h * x32.w * m.classifier.cin + par.lanes(bands(H)) * band_floats(m, x8.c, x16.c, W);
+  return low_floats(m, x16, x32) + par.lanes(bands(H)) * band_floats(m, x8.c, x16.c, W);
 }
 
 Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, float* logits,
@@ -138,9 +143,13 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   Buffer own;
   if (scratch == nullptr) own.reset(scratch = new float[aam_head_scratch_floats(m, x8, x16, x32, par)]);
   // The last term, bilinear(E x32) (+ its gate, bilinear(sig(A x32))): computed at 1/32 for the whole image first.
-  const int64_t P32 = x32.h * x32.w;
-  float *low_e = scratch, *low_a = low_e + P32 * C, *lanes = low_a + P32 * C;
+  // Base's A0 too, at 1/16: a bilinear resize and a 1x1 convolution commute (both linear, and the resize's weights
+  // sum to 1, so the bias passes through), and A0 after the 2x upsample of x16 was a quarter of base's AAM FLOPs.
+  const int64_t P32 = x32.h * x32.w, P16 = x16.h * x16.w;
+  float *low_e = scratch, *low_a = low_e + P32 * C, *low_a16 = low_a + P32 * C;
+  float* lanes = scratch + low_floats(m, x16, x32);
   if (!(s = conv(e32, x32.data, P32, low_e, par)).ok() || !(s = conv(a32, x32.data, P32, low_a, par)).ok()) return s;
+  if (m.x8_output && !(s = conv(m.a[0], x16.data, P16, low_a16, par)).ok()) return s;
   par.for_range(P32 * C, 4096, [&](int64_t i0, int64_t i1) { sigmoid_range(low_a, i0, i1); });
   // Then bands of output rows, each lane of them with its temporaries: the full-size ones never exist.
   const LinearAxis y32(x32.h, H), x32s(x32.w, W), y16(x16.h, H), x16s(x16.w, W);
@@ -149,15 +158,14 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   std::atomic<bool> failed{false};
   par.for_rows(bands(H), [&](int64_t lane, int64_t band) {
     float* out = lanes + lane * per_lane;
-    float *t = out + B * C, *t2 = t + B * C, *cls = t2 + B * C, *l2 = cls + B * classes;
-    float *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny only
+    float *t = out + B * C, *t2 = t + B * C, *cls = t2 + B * C;
+    float *l2 = cls + B * classes, *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny only
     const int64_t Y0 = band * kBand, Y1 = std::min(H, Y0 + kBand), Pb = (Y1 - Y0) * W;
     Status st;
     if (m.x8_output) {
-      // base: sig(A0 bilinear(x16)) gates E0 x8 (x8 is at the output's size)
-      resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2);
-      if (!(st = conv(m.a[0], l2, Pb, t)).ok() || !(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2)).ok())
-        return void(failed = true);
+      // base: sig(bilinear(A0 x16)) gates E0 x8 (x8 is at the output's size)
+      resize_rows(low_a16, x16.w, C, y16, x16s, W, Y0, Y1, t);
+      if (!(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2)).ok()) return void(failed = true);
       fuse_rows<false>(low_e, low_a, x32.w, C, y32, x32s, W, Y0, Y1, t, nullptr, t2, nullptr, out);
     } else {
       // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); sig(A0 l1) * sig(A1 l2) gates E0 l1 + E1 l2

@@ -238,10 +238,13 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   int64_t lh, lw;
   aam_head_size(n.head, f8.h, f8.w, &lh, &lw);
   const AamHead& m = n.head;
-  const int last = m.x8_output ? 1 : 2;  // the embedding and gate of x32 run at its size, the others at the output's
+  // The embedding and gate of x32 run at its size, base's A0 at x16's, the others at the output's.
+  const int last = m.x8_output ? 1 : 2;
   double flops = 2.0 * lh * lw * m.classifier.cin * m.classifier.cout;
-  for (int i = 0; i <= last; ++i)
-    flops += 2.0 * (i == last ? cur.h * cur.w : lh * lw) * m.classifier.cin * (m.e[i].cin + m.a[i].cin);
+  for (int i = 0; i <= last; ++i) {
+    const double at = i == last ? cur.h * cur.w : lh * lw, a_at = i == last ? at : m.x8_output ? f16.h * f16.w : at;
+    flops += 2.0 * m.classifier.cin * (at * m.e[i].cin + a_at * m.a[i].cin);
+  }
   timer.lap("aam + head", flops);
   return s;
 }

@@ -2,11 +2,11 @@
 //   tiny (AAM, output at 1/16):  l1 = bilinear(x8, scale 1/2); l2 = bilinear(x16 -> l1's size)
 //        out = sig(A0 l1) * sig(A1 l2) * bilinear(sig(A2 x32)) * (E0 l1 + E1 l2) + bilinear(E2 x32)
 //   base (AAMSx8, at 1/8):       out = sig(A0 bilinear(x16 -> x8's size)) * bilinear(sig(A1 x32)) * E0 x8
-//                                      + bilinear(E1 x32)
+//                                      + bilinear(E1 x32),  with A0 bilinear(x16) run as bilinear(A0 x16)
 //   head:                        logits = conv_seg(relu(out))
 // E*, A* are 1x1 convolutions, with the head's linear_fuse (a per-channel affine before its ReLU) folded into the E*
 // (models/engine.py); every bilinear is align_corners=False as F.interpolate. The x32 terms are computed whole at
-// 1/32; everything else in bands of output rows (each step is per pixel after the resizes), so no full-size
+// 1/32 (and base's A0 x16 at 1/16); everything else in bands of output rows (each step is per pixel after the resizes), so no full-size
 // temporary exists: the memory is the features, the logits and a few rows per thread.
 #pragma once
 
