@@ -1,5 +1,6 @@
-// Torch-free tests of the SEA attention pipeline: forward() with every GEMM kernel, serial and on a thread pool,
-// against the serial forward() with the scalar GEMM; and bind()'s weight checks.
+// Torch-free tests of the SEA attention pipeline: forward() with every GEMM kernel, serial and on a thread pool, planar
+// and channels-last (with the residual), against the serial planar forward() with the scalar GEMM; and bind()'s
+// weight checks.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -42,21 +43,34 @@ int main() {
     Options serial_scalar;
     serial_scalar.gemm = ppms::gemm_kernel("scalar");
     forward(d, sw.w, x.data(), B, H0, W0, ref.data(), serial_scalar);
-    for (const auto& name : ppms::gemm_kernels())
-      for (const bool threaded : {false, true}) {
-        std::vector<float> out(n, NAN);
-        Options o;
-        o.gemm = ppms::gemm_kernel(name.c_str());
-        if (threaded) o.parallel = pool.parallel();
-        const auto st = forward(d, sw.w, x.data(), B, H0, W0, out.data(), o);
-        ++cases;
-        if (!st.ok() || rel_err(out, ref) > 1e-5) {
-          std::printf("FAIL forward with %s gemm (%s), dim=%ld %ldx%ld: %.3g %s\n", name.c_str(),
-                      threaded ? "3 threads" : "serial", (long)d.dim, (long)H0, (long)W0, rel_err(out, ref),
-                      st.message().c_str());
-          ++failures;
+    // channels_last: x and the expected y = x + attention(x) as [B, H0, W0, dim], by index
+    const int64_t P0 = H0 * W0;
+    std::vector<float> x_cl(n), ref_cl(n);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t c = 0; c < d.dim; ++c)
+        for (int64_t p = 0; p < P0; ++p) {
+          const int64_t planar = (b * d.dim + c) * P0 + p, last = (b * P0 + p) * d.dim + c;
+          x_cl[last] = x[planar];
+          ref_cl[last] = x[planar] + ref[planar];
         }
-      }
+    for (const auto& name : ppms::gemm_kernels())
+      for (const bool threaded : {false, true})
+        for (const bool cl : {false, true}) {
+          std::vector<float> out(n, NAN);
+          Options o;
+          o.gemm = ppms::gemm_kernel(name.c_str());
+          if (threaded) o.parallel = pool.parallel();
+          o.channels_last = cl;
+          const auto st = forward(d, sw.w, (cl ? x_cl : x).data(), B, H0, W0, out.data(), o);
+          const double err = rel_err(out, cl ? ref_cl : ref);
+          ++cases;
+          if (!st.ok() || err > 1e-5) {
+            std::printf("FAIL forward with %s gemm (%s%s), dim=%ld %ldx%ld: %.3g %s\n", name.c_str(),
+                        threaded ? "3 threads" : "serial", cl ? ", channels_last" : "", (long)d.dim, (long)H0,
+                        (long)W0, err, st.message().c_str());
+            ++failures;
+          }
+        }
   }
   // bind(): the right views pass; a wrong shape, a wrong count and a bad head count are refused by name.
   const Dims d{32, 2, 8, 32};

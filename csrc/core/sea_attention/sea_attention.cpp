@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/transpose.h"
 #include "core/sea_attention/stages.h"
 
 namespace ppms {
@@ -74,16 +75,21 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   // Uninitialised (every stage writes before it reads): zero-filling megabytes per call would cost more than a stage.
   std::unique_ptr<float[]> own;
   float* scratch = o.scratch;
-  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0)]);
+  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0, o.channels_last)]);
   const Buffers buf(d, H0, W0, scratch);
   float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
   float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e;
   float *mr = buf.axial, *mc = buf.axial + Q * H;
-  const int64_t heads = d.heads, L = w.pos_len;
+  const int64_t heads = d.heads, L = w.pos_len, P0 = H0 * W0;
+  const bool cl = o.channels_last;
+  float* planes = buf.planes;
   for (int64_t b = 0; b < B; ++b) {
-    const float* xb = x + b * dim * H0 * W0;
-    float* yb = y + b * dim * H0 * W0;
-    par.for_range(dim, kGrain, [&](int64_t c0, int64_t c1) { stride_dw(xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1); });
+    const float* xb = x + b * dim * P0;
+    float* yb = y + b * dim * P0;
+    par.for_range(dim, kGrain, [&](int64_t c0, int64_t c1) {
+      if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * P0, P0);
+      stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
+    });
     par.for_range(Q, kGrain, [&](int64_t c0, int64_t c1) {
       wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
       dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
@@ -110,7 +116,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
       wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
       std::vector<float> g(gate_scratch(H, W, W0));
-      gate_upsample(p, detail, H, W, H0, W0, yb, c0, c1, g.data());
+      gate_upsample(p, detail, H, W, H0, W0, cl ? planes : yb, c0, c1, g.data());
+      if (cl) transpose<true>(planes + c0 * P0, P0, c1 - c0, P0, yb + c0, dim, xb + c0, dim);
     });
   }
   return Status();

@@ -255,10 +255,11 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
 
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
 
-int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0) {
+int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
-  // xs, qkv, dw, detail, t, p + row/col buffers + axial means
-  return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64;
+  // xs, qkv, dw, detail, t, p + row/col buffers + axial means (+ the input's planes)
+  return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64 +
+         (channels_last ? d.dim * H0 * W0 : 0);
 }
 
 Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
@@ -274,6 +275,7 @@ Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
   row_e = col + dh * W;
   col_e = row_e + dh * H;
   axial = col_e + dh * W;
+  planes = axial + Q * (H + W) + 64;
 }
 
 }  // namespace sea

@@ -46,6 +46,7 @@ void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, in
 // The intermediate tensors of one image, carved out of scratch_floats() floats.
 struct Buffers {
   float *xs, *qkv, *dw, *detail, *t, *p, *row, *col, *row_e, *col_e, *axial;
+  float* planes;  // channels_last only: the input's planes [dim][H0][W0], then the output's before the residual
   Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch);
 };
 

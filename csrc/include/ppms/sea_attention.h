@@ -50,13 +50,17 @@ struct Options {
   Parallel parallel;         // default: serial
   GemmFn gemm = nullptr;     // every 1x1 convolution; default: the fastest core kernel
   GemmFn wide_gemm = nullptr;  // the convolutions over all H/2 x W/2 pixels (most of the work); default: gemm
-  float* scratch = nullptr;    // scratch_floats(dims, H, W) floats, or null: allocated for the call
+  float* scratch = nullptr;    // scratch_floats(dims, H, W, channels_last) floats, or null: allocated for the call
+  // x and y channels-last, [B, H, W, dim] (the engine's layout), and y = x + attention(x) (a transformer block's
+  // residual): the first and the last stage transpose the channels they own to planes and back, which takes no pass
+  // or parallel loop of its own. x and y must not overlap.
+  bool channels_last = false;
 };
 
-// The floats of forward's scratch for H x W images (one image at a time).
-int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W);
+// The floats of forward's scratch for H x W images (one image at a time); channels_last adds the input's planes.
+int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W, bool channels_last = false);
 
-// x, y: [B, dims.dim, H, W] contiguous; H, W in [1, kMaxSide].
+// x, y: [B, dims.dim, H, W] contiguous (or Options::channels_last); H, W in [1, kMaxSide].
 Status forward(const Dims& dims, const Weights& weights, const float* x, int64_t B, int64_t H, int64_t W, float* y,
                const Options& options = {});
 
