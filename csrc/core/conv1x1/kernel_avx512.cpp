@@ -33,6 +33,31 @@ PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {
 
 inline __mmask16 first(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 
+// One k step of a tile: two panel rows (at pp and pp + ps, prefetched kAhead rows on), each row's input broadcast
+// (row r at xg[r / 4] + (r % 4) * ld bytes), 2R FMAs; then every pointer moves on by one k.
+template <int R, int NP>
+PPMS_TARGET_AVX512F __attribute__((always_inline)) inline void step(__m512 (&acc)[R][NP], const char*& pp, int64_t ps,
+                                                                    const char* (&xg)[(R + 3) / 4], int64_t ld,
+                                                                    int64_t ld3) {
+  _mm_prefetch(pp + kAhead * 64, _MM_HINT_T0);
+  if (NP > 1) _mm_prefetch(pp + ps + kAhead * 64, _MM_HINT_T0);
+  const __m512 w0 = _mm512_loadu_ps(reinterpret_cast<const float*>(pp));
+  const __m512 w1 = NP > 1 ? _mm512_loadu_ps(reinterpret_cast<const float*>(pp + ps)) : w0;
+  PPMS_UNROLL
+  for (int r = 0; r < R; ++r) {
+    const int64_t off = r % 4 == 0 ? 0 : r % 4 == 1 ? ld : r % 4 == 2 ? 2 * ld : ld3;
+    const __m512 a = _mm512_set1_ps(*reinterpret_cast<const float*>(xg[r / 4] + off));
+    acc[r][0] = _mm512_fmadd_ps(a, w0, acc[r][0]);
+    if (NP > 1) acc[r][NP - 1] = _mm512_fmadd_ps(a, w1, acc[r][NP - 1]);
+  }
+  pp += 64;
+  PPMS_UNROLL
+  for (int g = 0; g < (R + 3) / 4; ++g) {
+    xg[g] += 4;
+    asm("" : "+r"(xg[g]));  // opaque: kept as walking pointers, not recomputed from the tile's x per k
+  }
+}
+
 // NP column panels (1 or 2) starting at column j.
 template <int R, Activation A, bool RES, int NP>
 PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
@@ -43,25 +68,27 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
     PPMS_UNROLL
     for (int r = 0; r < R; ++r) acc[r][c] = b;
   }
-  const float* p0 = t.panel + (j / kConv1x1Panel) * t.panel_stride;
-  const float* p1 = p0 + (NP > 1 ? t.panel_stride : 0);
-  const float* x = t.x;
-  const int64_t ldx = t.ldx, K = t.k;
-  for (int64_t k = 0; k < K; ++k) {
-    _mm_prefetch(reinterpret_cast<const char*>(p0 + (k + kAhead) * kConv1x1Panel), _MM_HINT_T0);
-    if (NP > 1) _mm_prefetch(reinterpret_cast<const char*>(p1 + (k + kAhead) * kConv1x1Panel), _MM_HINT_T0);
-    if ((k & 15) == 0)
-      PPMS_UNROLL
-      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(x + (r + R) * ldx + k), _MM_HINT_T0);
-    const __m512 w0 = _mm512_loadu_ps(p0 + k * kConv1x1Panel);
-    const __m512 w1 = NP > 1 ? _mm512_loadu_ps(p1 + k * kConv1x1Panel) : w0;
+  // Rows 4g .. 4g + 3 at xg[g] + {0, 1, 2, 3} * ld bytes, the panels at pp and pp + ps: five walking pointers and
+  // three offsets, which the 15 general registers hold (twelve row pointers did not: two spilled, reloaded per k).
+  constexpr int G = (R + 3) / 4;
+  const int64_t ld = t.ldx * 4, ld3 = 3 * ld, ps = NP > 1 ? t.panel_stride * 4 : 0;
+  const char* xg[G];
+  PPMS_UNROLL
+  for (int g = 0; g < G; ++g) xg[g] = reinterpret_cast<const char*>(t.x) + 4 * g * ld;
+  const char* pp = reinterpret_cast<const char*>(t.panel + (j / kConv1x1Panel) * t.panel_stride);
+  const int64_t K = t.k;
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    // the next tile's input lines, one per row per 16 k (the hardware prefetcher does not follow twelve rows)
     PPMS_UNROLL
     for (int r = 0; r < R; ++r) {
-      const __m512 a = _mm512_set1_ps(x[r * ldx + k]);
-      acc[r][0] = _mm512_fmadd_ps(a, w0, acc[r][0]);
-      if (NP > 1) acc[r][NP - 1] = _mm512_fmadd_ps(a, w1, acc[r][NP - 1]);
+      const int64_t off = r % 4 == 0 ? 0 : r % 4 == 1 ? ld : r % 4 == 2 ? 2 * ld : ld3;
+      _mm_prefetch(xg[r / 4] + off + R * ld, _MM_HINT_T0);
     }
+    PPMS_UNROLL
+    for (int u = 0; u < 16; ++u) step<R, NP>(acc, pp, ps, xg, ld, ld3);
   }
+  for (; k < K; ++k) step<R, NP>(acc, pp, ps, xg, ld, ld3);
   __mmask16 mask[NP];
   PPMS_UNROLL
   for (int c = 0; c < NP; ++c) mask[c] = first(t.n - j - 16 * c);
