@@ -14,10 +14,11 @@ namespace {
 thread_local const void* tl_running_pool = nullptr;  // the pool whose task this thread is running
 
 // How long the calling thread polls for the end of a loop before it sleeps on a condition variable. The network runs
-// a few hundred loops per call, and waking the caller took tens of microseconds each time (in a VM): at 2 threads
-// 1.5-2.5 ms of a 25 ms base network. Workers do not poll for the next loop: that gained little more quiet, and with
-// another process on one of the cores the polling worker lost the scheduler's favour to it (a 2-thread call slowed
-// 1.8x instead of 1.3-1.6x).
+// 50-80 loops per call, and waking the caller took tens of microseconds each time (in a VM): at 2 threads 1.5-2.5 ms
+// of a 25 ms base network. Workers do not poll for the next loop: that gained another 3-4% quiet, but with another
+// process on one of two cores a 2-thread call slowed 1.8x instead of 1.3-1.6x (the worker looked busy on its core,
+// so the caller shared the other with that process), and neither a back-off on the worker's preemptions
+// (getrusage) nor on its CPU (sched_getcpu) brought that back.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
 inline void relax() {
