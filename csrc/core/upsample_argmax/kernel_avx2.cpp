@@ -1,4 +1,4 @@
-// AVX2 kernel: statistics vectorised over 8 cell columns, argmax over 8 output pixels. Same labels as
+// AVX2 kernel: statistics and the single-candidate test vectorised over 8 cell columns, argmax over 8 output pixels. Same labels as
 // rows_scalar, bit for bit (no FMA: the scalar kernel's operation order exactly).
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -49,6 +49,34 @@ PPMS_TARGET_AVX2_FMA void stats(const Args& a, const float* row0, const float* r
   }
 }
 
+// The cells of a row with exactly one candidate, 8 at a time: per class, the candidates() test on 8 cells at once, a
+// count and the last class that passed (candidates() scanned the classes cell by cell, a third of the label step).
+// The same float operations in the same order as candidates(), so the same cells come out single.
+PPMS_TARGET_AVX2_FMA void singles(const Args& a, const float* mx, const float* L, const float* M, int32_t* single,
+                                  int64_t w) {
+  const int64_t K = a.num_classes;
+  const __m256 tol = _mm256_set1_ps(detail::kTol), floor = _mm256_set1_ps(detail::kFloor);
+  const __m256 ninf = _mm256_set1_ps(-detail::kInf);
+  int64_t j = 0;
+  for (; j + 8 <= w; j += 8) {
+    const __m256 thr = _mm256_sub_ps(_mm256_loadu_ps(L + j), _mm256_add_ps(_mm256_mul_ps(tol, _mm256_loadu_ps(M + j)), floor));
+    __m256i count = _mm256_setzero_si256(), last = _mm256_setzero_si256(), k_now = _mm256_setzero_si256();
+    const __m256i step = _mm256_set1_epi32(1);
+    for (int64_t k = 0; k < K; ++k, k_now = _mm256_add_epi32(k_now, step)) {
+      const __m256 v = _mm256_loadu_ps(mx + k * w + j);
+      const __m256i pass =
+          _mm256_castps_si256(_mm256_or_ps(_mm256_cmp_ps(v, thr, _CMP_GE_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+      count = _mm256_sub_epi32(count, pass);
+      last = _mm256_blendv_epi8(last, k_now, pass);
+    }
+    // thr not above -inf (infinite or all-NaN corners): every class is a candidate, as candidates() decides
+    const __m256i bounded = _mm256_castps_si256(_mm256_cmp_ps(thr, ninf, _CMP_GT_OQ));
+    const __m256i one = _mm256_and_si256(_mm256_cmpeq_epi32(count, step), bounded);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(single + j), _mm256_blendv_epi8(_mm256_set1_epi32(-1), last, one));
+  }
+  for (; j < w; ++j) single[j] = -1;  // the last w % 8 cells: candidates()
+}
+
 template <typename Out>
 PPMS_TARGET_AVX2_FMA void pixels(const Args& a, const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y,
                       int64_t X0, int64_t X1, Out* orow) {
@@ -89,7 +117,10 @@ PPMS_TARGET_AVX2_FMA void run(const Args& a, int64_t begin, int64_t end, float* 
   };
   auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y, int64_t X0,
                 int64_t X1, Out* orow) { pixels<Out>(a, q, plane, cand, n, Y, X0, X1, orow); };
-  detail::rows<Out>(a, begin, end, fs, is, st, px);
+  auto one = [&](const float* mx, const float* L, const float* M, int32_t* single, int64_t w) {
+    singles(a, mx, L, M, single, w);
+  };
+  detail::rows<Out>(a, begin, end, fs, is, st, px, one);
 }
 
 }  // namespace

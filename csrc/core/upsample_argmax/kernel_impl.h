@@ -34,8 +34,11 @@ inline void corner_stats(float a, float b, float c, float d, float& L, float& M,
     mx_out = std::numeric_limits<float>::quiet_NaN();
     return;
   }
-  const float mn = std::fmin(std::fmin(a, b), std::fmin(c, d));
-  const float mx = std::fmax(std::fmax(a, b), std::fmax(c, d));
+  // no NaN here, so plain comparisons (std::fmin / fmax were calls into libm, 2% of the label step)
+  auto lo = [](float x, float y) { return y < x ? y : x; };
+  auto hi = [](float x, float y) { return y > x ? y : x; };
+  const float mn = lo(lo(a, b), lo(c, d));
+  const float mx = hi(hi(a, b), hi(c, d));
   L = L > mn ? L : mn;
   const float m = std::fmax(std::fabs(mn), std::fabs(mx));
   M = M > m ? M : m;
@@ -92,16 +95,26 @@ inline void argmax_pixels(const Args& a, const Cell& q, int64_t plane, const int
   }
 }
 
-// The kernel skeleton: Stats fills per-class max corners and per-cell L, M for one cell row;
-// Pixels labels the pixels of one output row of a multi-candidate cell.
-template <typename Out, typename Stats, typename Pixels>
-inline void rows(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* cand, Stats stats, Pixels pixels) {
+// Singles that leaves every cell to candidates(): single[j] = -1 for the w cells of a row.
+struct NoSingles {
+  void operator()(const float*, const float*, const float*, int32_t* single, int64_t w) const {
+    for (int64_t j = 0; j < w; ++j) single[j] = -1;
+  }
+};
+
+// The kernel skeleton: Stats fills per-class max corners and per-cell L, M for one cell row; Singles may label the
+// cells of one row with a single candidate at once (single[j]: its index into a.classes, or -1: left to
+// candidates()); Pixels labels the pixels of one output row of a multi-candidate cell.
+template <typename Out, typename Stats, typename Pixels, typename Singles = NoSingles>
+inline void rows(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* cand, Stats stats, Pixels pixels,
+                 Singles singles = {}) {
   const int64_t h = a.h, w = a.w, C = a.C, plane = h * w;
   const int64_t H = static_cast<int64_t>(a.ys->i0.size()), W = static_cast<int64_t>(a.xs->i0.size());
   float* mx = fs;                      // [K, w]
   float* L = mx + a.num_classes * w;   // [w]
   float* M = L + w;                    // [w]
   Out* out = static_cast<Out*>(a.out);
+  int32_t* single = cand + a.num_classes;  // [w]
   for (int64_t item = begin; item < end; ++item) {
     const int64_t b = item / h, r = item % h;
     const int64_t Y0 = a.ys->start[r], Y1 = a.ys->start[r + 1];
@@ -109,10 +122,15 @@ inline void rows(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* 
     const int64_t r1 = a.ys->i1[Y0];
     const float* base = a.logits + b * C * plane;
     stats(base + r * w, base + r1 * w, plane, mx, L, M);
+    singles(mx, L, M, single, w);
     Out* ob = out + b * H * W;
     for (int64_t j = 0; j < w; ++j) {
       const int64_t X0 = a.xs->start[j], X1 = a.xs->start[j + 1];
       if (X0 == X1) continue;
+      if (single[j] >= 0) {
+        fill_cell(a, ob, Y0, Y1, X0, X1, a.classes[single[j]]);
+        continue;
+      }
       const int64_t n = candidates(a, mx, L, M, j, cand);
       if (n == 1) {
         fill_cell(a, ob, Y0, Y1, X0, X1, a.classes[cand[0]]);

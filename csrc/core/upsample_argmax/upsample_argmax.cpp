@@ -31,7 +31,7 @@ RowsFn kernel(const char* name) {
 }
 
 int64_t scratch_floats(const Args& a) { return (a.num_classes + 2) * a.w + 16; }
-int64_t scratch_ints(const Args& a) { return a.num_classes + 16; }
+int64_t scratch_ints(const Args& a) { return a.num_classes + a.w + 16; }
 
 void present_classes(const float* logits, int64_t B, int64_t C, int64_t hw, uint8_t* present) {
   std::vector<float> best(hw);
