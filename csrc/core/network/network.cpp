@@ -242,7 +242,7 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   const int last = m.x8_output ? 1 : 2;
   double flops = 2.0 * lh * lw * m.classifier.cin * m.classifier.cout;
   for (int i = 0; i <= last; ++i) {
-    const double at = i == last ? cur.h * cur.w : lh * lw, a_at = i == last ? at : m.x8_output ? f16.h * f16.w : at;
+    const double at = i == last ? cur.h * cur.w : lh * lw, a_at = m.x8_output && i == 0 ? f16.h * f16.w : at;
     flops += 2.0 * m.classifier.cin * (at * m.e[i].cin + a_at * m.a[i].cin);
   }
   timer.lap("aam + head", flops);

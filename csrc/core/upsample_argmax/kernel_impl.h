@@ -40,7 +40,7 @@ inline void corner_stats(float a, float b, float c, float d, float& L, float& M,
   const float mn = lo(lo(a, b), lo(c, d));
   const float mx = hi(hi(a, b), hi(c, d));
   L = L > mn ? L : mn;
-  const float m = std::fmax(std::fabs(mn), std::fabs(mx));
+  const float m = hi(std::fabs(mn), std::fabs(mx));
   M = M > m ? M : m;
   mx_out = mx;
 }
