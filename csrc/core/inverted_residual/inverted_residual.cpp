@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/aligned.h"
 #include "core/cpu.h"
 
 namespace ppms {
@@ -19,7 +20,7 @@ std::string n(int64_t v) { return std::to_string(v); }
 class Ring {
  public:
   Ring(const InvertedResidual& b, const float* x, int64_t H, int64_t W)
-      : b_(b), x_(x), H_(H), W_(W), row_(floats(b, W) / b.k), rows_(new float[floats(b, W)]), have_(b.k, -1) {
+      : b_(b), x_(x), H_(H), W_(W), row_(floats(b, W) / b.k), rows_(floats(b, W)), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
     for (int64_t s = 0; s < b.k; ++s) {
       std::fill(slot(s) - edge, slot(s), 0.0f);
@@ -54,7 +55,7 @@ class Ring {
   const InvertedResidual& b_;
   const float* x_;
   int64_t H_, W_, row_;
-  std::unique_ptr<float[]> rows_;  // a row's columns are written before they are read; the padding is zero
+  AlignedFloats rows_;  // a row's columns are written before they are read; the padding is zero
   std::vector<int64_t> have_;
 };
 
@@ -113,13 +114,13 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   // small maps); a row of scratch (the depthwise row, or SE's row sums); SE's channel sums.
   struct Lane {
     std::unique_ptr<Ring> ring;
-    std::unique_ptr<float[]> row;
+    AlignedFloats row;
     std::vector<double> part;
   };
   std::vector<Lane> lanes(parallel.lanes(Ho));
   auto lane = [&](int64_t l) -> Lane& {
     Lane& s = lanes[l];
-    if (!s.ring) s.ring.reset(new Ring(b, x, H, W)), s.row.reset(new float[Wo * C]), s.part.assign(C, 0.0);
+    if (!s.ring) s.ring.reset(new Ring(b, x, H, W)), s.row = AlignedFloats(Wo * C), s.part.assign(C, 0.0);
     return s;
   };
   if (!b.has_se()) {
@@ -135,8 +136,8 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   }
 
   // SE: the whole depthwise output, its channel sums per lane, the scale, then the projection with folded weights.
-  std::unique_ptr<float[]> own;
-  if (mid == nullptr) own.reset(mid = new float[Ho * Wo * C]);
+  AlignedFloats own;
+  if (mid == nullptr) own = AlignedFloats(Ho * Wo * C), mid = own.get();
   parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
     Lane& s = lane(l);
     float* out = mid + ho * Wo * C;
@@ -152,8 +153,8 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   for (int64_t c = 0; c < C; ++c) pooled[c] = static_cast<float>(sums[c] / static_cast<double>(Ho * Wo));
   for (int64_t j = 0; j < b.cse; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);
   for (int64_t c = 0; c < C; ++c) scale[c] = hardsigmoid(b.se2_b[c] + dot(b.se2_w + c * b.cse, hidden.data(), b.cse));
-  std::vector<float> folded(conv1x1_packed_floats(b.cout, C));
-  const Conv1x1Weights project = conv1x1_scale_inputs(b.project, scale.data(), folded.data());
+  const AlignedFloats folded(conv1x1_packed_floats(b.cout, C));  // uninitialised: a zero fill took a tenth of SE's tail
+  const Conv1x1Weights project = conv1x1_scale_inputs(b.project, scale.data(), folded.get());
   if (mid != y) return conv1x1(project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
   // In place: a row is projected into the lane's scratch row, then copied over its own depthwise row (rows have the
   // same length, as cout == cmid), which no other row reads.

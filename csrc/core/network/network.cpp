@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/common/aligned.h"
 #include "ppms/image_conv.h"
 
 #ifdef PPMS_ICOUNT_MARKS
@@ -80,11 +81,11 @@ struct Step {
   size_t index = 0;
   int64_t h = 0, w = 0, cin = 3, ho = 0, wo = 0, cout = 0;
   int keep = -1;  // 0 / 1: the output is x8 / x16, which AAM reads at the end
-  int64_t in() const { return h * w * cin; }
-  int64_t out() const { return ho * wo * cout; }
-  int64_t mid() const { return block && block->has_se() ? ho * wo * block->cmid : 0; }
+  int64_t in() const { return whole_lines(h * w * cin); }
+  int64_t out() const { return whole_lines(ho * wo * cout); }
+  int64_t mid() const { return block && block->has_se() ? whole_lines(ho * wo * block->cmid) : 0; }
   // the transformer's scratch, in the gap
-  int64_t scratch() const { return transformer ? transformer_block_scratch_floats(*transformer, h, w) : 0; }
+  int64_t scratch() const { return transformer ? whole_lines(transformer_block_scratch_floats(*transformer, h, w)) : 0; }
 };
 
 // Calls f(step) for every layer in order; stops at the first error (a channel count that does not chain, or f's).
@@ -144,7 +145,7 @@ class Cursor {
   }
   // AAM's scratch, beside x32 (the last layer's output, not a kept one)
   Place aam(const Feature& x32, int64_t scratch) const {
-    const int64_t x = x32.h * x32.w * x32.c;
+    const int64_t x = whole_lines(x32.h * x32.w * x32.c);
     return Place{0, side_ == low ? lo_ + x : lo_, lo_ + hi_ + x + scratch};
   }
 
@@ -170,7 +171,7 @@ Status plan(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t
     return Status();
   });
   if (!s.ok()) return s;
-  S = std::max(S, c.aam(x32, aam_head_scratch_floats(n.head, kept[0], kept[1], x32, par)).need);
+  S = std::max(S, c.aam(x32, whole_lines(aam_head_scratch_floats(n.head, kept[0], kept[1], x32, par))).need);
   c = Cursor();
   s = walk(n, H, W, [&](const Step& t) {  // SE depthwise outputs that fit neither the gap nor the output
     const int64_t need = c.place(t, 0).need + t.mid();
@@ -188,7 +189,7 @@ Status plan(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t
 Status network_memory_floats(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* floats) {
   int64_t size, own;
   const Status s = plan(n, H, W, par, &size, &own);
-  *floats = s.ok() ? size + own : 0;
+  *floats = s.ok() ? size + kLineFloats + own : 0;
   return s;
 }
 
@@ -200,13 +201,14 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   Status s = plan(n, H, W, par, &S);
   if (!s.ok()) return s;
   if (profile) profile->layers.clear();
-  const std::unique_ptr<float[]> space(new float[S]);  // uninitialised: every layer writes before it reads
+  const AlignedFloats buffer(S);  // uninitialised: every layer writes before it reads
+  float* const space = buffer.get();
   Feature f8, f16, cur{image, H, W, 3};
   Cursor c;
   Timer timer(profile);
   s = walk(n, H, W, [&](const Step& t) {
     const Place at = c.place(t, S);
-    float *y = space.get() + at.out, *gap = space.get() + at.gap;
+    float *y = space + at.out, *gap = space + at.gap;
     Status r;
     std::string name;
     double flops;
@@ -234,7 +236,7 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     return r;
   });
   if (!s.ok()) return s;
-  s = aam_head(n.head, f8, f16, cur, logits, par, space.get() + c.aam(cur, 0).gap);
+  s = aam_head(n.head, f8, f16, cur, logits, par, space + c.aam(cur, 0).gap);
   int64_t lh, lw;
   aam_head_size(n.head, f8.h, f8.w, &lh, &lw);
   const AamHead& m = n.head;
