@@ -15,11 +15,18 @@ thread_local const void* tl_running_pool = nullptr;  // the pool whose task this
 
 // How long the calling thread polls for the end of a loop before it sleeps on a condition variable. The network runs
 // 50-80 loops per call, and waking the caller took tens of microseconds each time (in a VM): at 2 threads 1.5-2.5 ms
-// of a 25 ms base network. Workers do not poll for the next loop: that gained another 3-4% quiet, but with another
-// process on one of two cores a 2-thread call slowed 1.8x instead of 1.3-1.6x (the worker looked busy on its core,
-// so the caller shared the other with that process), and neither a back-off on the worker's preemptions
-// (getrusage) nor on its CPU (sched_getcpu) brought that back.
+// of a 25 ms base network.
 constexpr auto kSpin = std::chrono::microseconds(50);
+
+// How long a worker waits for the next loop before it sleeps: waking it took 20-25 us a loop (44 loops a tiny call,
+// 56 a base one), and with it waiting 2-thread calls ran 7% (tiny) and 3% (base) faster. It waits by yielding its
+// CPU, and the yield's own duration says whether another process wants that CPU: a yield that took longer than
+// kBusyYield gave that process a time slice, so the worker sleeps between loops for kBackOff instead. (A worker that
+// polled without yielding, or backed off on its preemption count or its CPU, slowed 2-thread calls with one core busy
+// elsewhere 1.3-1.6x -> 1.8x: it looked busy on its core, so the scheduler made the caller share the other one.)
+constexpr auto kWorkerWait = std::chrono::microseconds(200);
+constexpr auto kBusyYield = std::chrono::microseconds(50);
+constexpr auto kBackOff = std::chrono::milliseconds(100);
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
@@ -48,6 +55,7 @@ struct ThreadPool::State {
   std::mutex m;
   std::condition_variable wake, finished;
   uint64_t generation = 0;
+  std::atomic<uint64_t> posted{0};  // generation, for workers that wait without the lock
   bool stop = false;
   // The current loop.
   Parallel::Task task = nullptr;
@@ -70,9 +78,24 @@ struct ThreadPool::State {
 
   bool complete() const { return done.load() == chunks && active.load() == 0; }
 
+  // Yields the CPU until the next loop is posted, for up to kWorkerWait (see there); calm: when it may next.
+  void await_loop(uint64_t seen, std::chrono::steady_clock::time_point* calm) const {
+    auto t = std::chrono::steady_clock::now();
+    if (t < *calm) return;
+    const auto end = t + kWorkerWait;
+    while (posted.load() == seen && t < end) {
+      std::this_thread::yield();
+      const auto u = std::chrono::steady_clock::now();
+      if (u - t > kBusyYield) return void(*calm = u + kBackOff);
+      t = u;
+    }
+  }
+
   void worker() {
     uint64_t seen = 0;
+    std::chrono::steady_clock::time_point calm{};
     for (;;) {
+      await_loop(seen, &calm);
       {
         std::unique_lock<std::mutex> l(m);
         wake.wait(l, [&] { return stop || generation != seen; });
@@ -104,7 +127,7 @@ struct ThreadPool::State {
       s->ctx = ctx;
       s->done.store(0);
       s->next.store(0);
-      ++s->generation;
+      s->posted.store(++s->generation);
     }
     s->wake.notify_all();
     const void* outer = tl_running_pool;  // a task of another pool may be calling: its marker is restored after
