@@ -72,6 +72,15 @@ int main() {
     ppms::conv1x1_scale_inputs(plain.weights(), scale.data(), got.data());
     ++cases;
     if (got != want.data) std::printf("FAIL conv1x1_scale_inputs %ldx%ld\n", (long)cout, (long)cin), ++failures;
+    // in two input-channel ranges, as threads share it
+    std::vector<float> split(got.size(), NAN);
+    const int64_t mid = static_cast<int64_t>(rng() % (cin + 1));
+    ppms::conv1x1_scale_inputs(plain.weights(), scale.data(), split.data(), mid, cin);
+    ppms::conv1x1_scale_inputs(plain.weights(), scale.data(), split.data(), 0, mid);
+    ++cases;
+    if (split != want.data)
+      std::printf("FAIL conv1x1_scale_inputs in ranges [0, %ld), [%ld, %ld)\n", (long)mid, (long)mid, (long)cin),
+          ++failures;
   }
   ppms::PackedConv1x1 packed, empty;
   const std::vector<float> w(12, 1.f);

@@ -47,17 +47,20 @@ Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin) {
   return Conv1x1Weights{cin, cout, packed, packed + panels * cin * kConv1x1Panel};
 }
 
-PPMS_CLONES Conv1x1Weights conv1x1_scale_inputs(const Conv1x1Weights& w, const float* scale, float* out) {
+PPMS_CLONES Conv1x1Weights conv1x1_scale_inputs(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0,
+                                                int64_t k1) {
   constexpr int64_t P = kConv1x1Panel;
   const int64_t panels = (w.cout + P - 1) / P;
-  for (int64_t r = 0; r < panels * w.cin; ++r) {
-    const float s = scale[r % w.cin];
-    const float* src = w.panels + r * P;
-    float* dst = out + r * P;
+  if (k1 < 0) k1 = w.cin;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = k0; k < k1; ++k) {
+      const float s = scale[k];
+      const float* src = w.panels + (p * w.cin + k) * P;
+      float* dst = out + (p * w.cin + k) * P;
 #pragma omp simd
-    for (int64_t j = 0; j < P; ++j) dst[j] = src[j] * s;
-  }
-  std::copy(w.bias, w.bias + panels * P, out + panels * w.cin * P);
+      for (int64_t j = 0; j < P; ++j) dst[j] = src[j] * s;
+    }
+  if (k0 == 0) std::copy(w.bias, w.bias + panels * P, out + panels * w.cin * P);
   return conv1x1_weights(out, w.cout, w.cin);
 }
 

@@ -36,8 +36,11 @@ inline int64_t conv1x1_packed_floats(int64_t cout, int64_t cin) {
 Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_t cin, float* out);
 Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin);
 // w with input channel k scaled by scale[k] (SE's gate folded into the projection), packed into `out`
-// (conv1x1_packed_floats(w.cout, w.cin) floats): a pass over the panels, whose rows are input channels.
-Conv1x1Weights conv1x1_scale_inputs(const Conv1x1Weights& w, const float* scale, float* out);
+// (conv1x1_packed_floats(w.cout, w.cin) floats): a pass over the panels, whose rows are input channels. Only input
+// channels [k0, k1) when given (the bias goes with the range that starts at 0): ranges that cover [0, cin) fill `out`
+// together, so that threads can share the pass.
+Conv1x1Weights conv1x1_scale_inputs(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0 = 0,
+                                    int64_t k1 = -1);
 
 // Owns packed weights.
 struct PackedConv1x1 {
