@@ -77,6 +77,7 @@ PPMS_CLONES float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+// Multiply-adds per task of SE's tail: smaller tasks cost more to hand to another thread than they save.
 constexpr int64_t kSeTask = 16384;
 
 // Paddle's hardsigmoid (slope 0.2, offset 0.5), not torch's x / 6 + 0.5.
