@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "ppms/image_conv.h"
@@ -15,10 +16,14 @@ int main() {
   ppms::ThreadPool pool(3);
   const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
                                    ppms::Activation::hardswish};
-  for (int t = 0; t < 60; ++t) {
-    const int64_t side = t < 20 ? 3 : 23;  // the first cases 1-3 pixels wide, where every tap touches the padding
-    const int64_t cin = 1 + rng() % 4, cout = 1 + rng() % 40, H = 1 + rng() % side, W = 1 + rng() % side;
-    const int64_t k = 1 + 2 * (t % 3), s = 1 + t % 2, Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, pad = k / 2;
+  // Cases 60-119 have the stem's shape (3 channels, 3x3, stride 2, at most 16 outputs), which the direct kernels take.
+  for (int t = 0; t < 120; ++t) {
+    const bool stem = t >= 60;
+    const int64_t side = t % 60 < 20 ? 3 : stem && t % 3 == 0 ? 70 : 23;  // 1-3 pixels wide: every tap in the padding
+    const int64_t cin = stem ? 3 : 1 + rng() % 4, cout = 1 + rng() % (stem ? 16 : 40), H = 1 + rng() % side,
+                  W = 1 + rng() % side;
+    const int64_t k = stem ? 3 : 1 + 2 * (t % 3), s = stem ? 2 : 1 + t % 2, Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1,
+                  pad = k / 2;
     const ppms::Activation a = acts[t % 4];
     const auto x = ppms::synthetic::normal(cin * H * W, 1.f, rng);
     const auto w = ppms::synthetic::normal(cout * cin * k * k, 0.3f, rng), b = ppms::synthetic::normal(cout, 1.f, rng);
@@ -38,10 +43,12 @@ int main() {
               }
           want[(ho * Wo + wo) * cout + o] = ppms::synthetic::activate(v, a);
         }
+    for (const std::string& kernel : ppms::image_conv_kernels())
     for (const bool threaded : {false, true}) {
+      if (kernel != "columns" && !stem) continue;
       std::vector<float> y(Ho * Wo * cout, NAN);
       const auto st = ppms::image_conv(packed.weights(), x.data(), cin, H, W, k, s, y.data(), a,
-                                       threaded ? pool.parallel() : ppms::Parallel{});
+                                       threaded ? pool.parallel() : ppms::Parallel{}, kernel.c_str());
       double err = 0;
       for (size_t i = 0; i < y.size(); ++i) {
         const double d = std::fabs(y[i] - want[i]);
@@ -49,8 +56,8 @@ int main() {
       }
       ++cases;
       if (!st.ok() || !(err <= 1e-4)) {
-        std::printf("FAIL image_conv cin=%ld cout=%ld %ldx%ld k=%ld s=%ld: error %.3g %s\n", (long)cin, (long)cout,
-                    (long)H, (long)W, (long)k, (long)s, err, st.message().c_str());
+        std::printf("FAIL image_conv %s cin=%ld cout=%ld %ldx%ld k=%ld s=%ld: error %.3g %s\n", kernel.c_str(),
+                    (long)cin, (long)cout, (long)H, (long)W, (long)k, (long)s, err, st.message().c_str());
         ++failures;
       }
     }
@@ -63,6 +70,10 @@ int main() {
       !ppms::image_conv(packed.weights(), x.data(), 2, 8, 8, 3, 2, y.data(), ppms::Activation::none).ok(),  // cin
       !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 3, y.data(), ppms::Activation::none).ok(),  // stride
       !ppms::image_conv(packed.weights(), x.data(), 3, 0, 8, 3, 2, y.data(), ppms::Activation::none).ok(),
+      // a kernel that does not take the shape, or does not exist
+      !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 1, y.data(), ppms::Activation::none, {},
+                        "stem_avx512").ok(),
+      !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 2, y.data(), ppms::Activation::none, {}, "nope").ok(),
   };
   for (bool r : refused) {
     ++cases;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/cpu.h"
+#include "core/image_conv/kernels.h"
 
 namespace ppms {
 
@@ -43,8 +44,16 @@ void column_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t k, in
 
 }  // namespace
 
+std::vector<std::string> image_conv_kernels() {
+  std::vector<std::string> out = {"columns"};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu::supports(cpu::Isa::avx512f)) out.push_back("stem_avx512");
+#endif
+  return out;
+}
+
 Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t H, int64_t W, int64_t k,
-                  int64_t stride, float* y, Activation act, const Parallel& parallel) {
+                  int64_t stride, float* y, Activation act, const Parallel& parallel, const char* kernel) {
   auto n = [](int64_t v) { return std::to_string(v); };
   if (cin < 1 || k < 1 || k % 2 == 0 || w.cin != cin * k * k)
     return Status::invalid("image_conv: weights for " + n(w.cin) + " inputs do not fit cin " + n(cin) + " x k " + n(k) +
@@ -54,6 +63,19 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   if (x == nullptr || y == nullptr) return Status::invalid("image_conv: x and y must not be null");
   if (w.cout < 1 || w.panels == nullptr || w.bias == nullptr) return Status::invalid("image_conv: the packed weights are empty");
   const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, kc = k * cin, K = k * kc;
+  const std::string want = kernel ? kernel : "";
+  const bool stem = cin == 3 && k == 3 && stride == 2 && cout <= kConv1x1Panel;
+  if (!want.empty() && want != "columns" && !(want == "stem_avx512" && stem))
+    return Status::invalid("image_conv: no kernel '" + want + "' for cin " + n(cin) + ", k " + n(k) + ", stride " +
+                           n(stride) + ", cout " + n(cout) + " on this CPU");
+#if defined(__x86_64__) || defined(_M_X64)
+  if (stem && want != "columns" && cpu::supports(cpu::Isa::avx512f)) {
+    parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
+      image_conv_detail::stem_rows_avx512(x, H, W, w.panels, w.bias, cout, h0, h1, y, act);
+    });
+    return Status();
+  }
+#endif
   // The weights with their taps in the column rows' order (kx, ky, c) instead of (c, ky, kx).
   const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P;
   std::vector<float> packed(conv1x1_packed_floats(cout, K));

@@ -1,0 +1,107 @@
+// The stem on AVX-512: one vector holds a pixel's 16 output channels, eight pixels accumulate at once, and each tap
+// is one FMA with its input broadcast from memory: 27 FMAs a pixel, no columns laid out. Tiny's stem at 512x512, one
+// thread: 0.79 -> 0.64 ms; what is left is memory traffic (the 3 MB image in, 4 MB of channels-last output).
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "core/cpu.h"
+#include "core/image_conv/kernels.h"
+
+namespace ppms {
+namespace image_conv_detail {
+namespace {
+
+// The maskz forms of max and min: the plain ones start from _mm512_undefined_ps(), which GCC 12 reports as maybe
+// uninitialised once inlined here.
+template <Activation A>
+PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {
+  const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+  const __mmask16 all = 0xffff;
+  if constexpr (A == Activation::relu) return _mm512_maskz_max_ps(all, v, zero);
+  if constexpr (A == Activation::relu6) return _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, v, zero), six);
+  if constexpr (A == Activation::hardswish) {
+    const __m512 g = _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, _mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero), six);
+    return _mm512_mul_ps(_mm512_mul_ps(v, g), _mm512_set1_ps(1.0f / 6.0f));
+  }
+  return v;
+}
+
+// P pixels from output column wo on, all of whose taps are inside the row (rows[r] null: a padding row).
+template <int P, Activation A>
+PPMS_TARGET_AVX512F void pixels(const float* const* rows, int64_t wo, const float* taps, __m512 bias, __mmask16 out,
+                                float* y, int64_t cout) {
+  __m512 acc[P];
+  PPMS_UNROLL
+  for (int p = 0; p < P; ++p) acc[p] = bias;
+  for (int r = 0; r < 9; ++r) {
+    if (rows[r] == nullptr) continue;
+    const float* x = rows[r] + 2 * wo - 1;
+    PPMS_UNROLL
+    for (int kx = 0; kx < 3; ++kx) {
+      const __m512 w = _mm512_loadu_ps(taps + (3 * r + kx) * 16);
+      PPMS_UNROLL
+      for (int p = 0; p < P; ++p) acc[p] = _mm512_fmadd_ps(_mm512_set1_ps(x[2 * p + kx]), w, acc[p]);
+    }
+  }
+  PPMS_UNROLL
+  for (int p = 0; p < P; ++p) _mm512_mask_storeu_ps(y + (wo + p) * cout, out, activate16<A>(acc[p]));
+}
+
+// One pixel near the left or right edge, its taps past the row skipped.
+template <Activation A>
+PPMS_TARGET_AVX512F void edge(const float* const* rows, int64_t W, int64_t wo, const float* taps, __m512 bias,
+                              __mmask16 out, float* y, int64_t cout) {
+  __m512 acc = bias;
+  for (int r = 0; r < 9; ++r) {
+    if (rows[r] == nullptr) continue;
+    for (int kx = 0; kx < 3; ++kx) {
+      const int64_t ix = 2 * wo - 1 + kx;
+      if (ix >= 0 && ix < W)
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(rows[r][ix]), _mm512_loadu_ps(taps + (3 * r + kx) * 16), acc);
+    }
+  }
+  _mm512_mask_storeu_ps(y + wo * cout, out, activate16<A>(acc));
+}
+
+template <Activation A>
+PPMS_TARGET_AVX512F void run(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
+                             int64_t ho0, int64_t ho1, float* y) {
+  const int64_t Wo = (W - 1) / 2 + 1;
+  // Columns [1, last) read no padding: 2 wo - 1 >= 0 and 2 wo + 1 <= W - 1.
+  const int64_t last = W >= 3 ? (W - 2) / 2 + 1 : 1;
+  const __mmask16 out = static_cast<__mmask16>((1u << cout) - 1);
+  const __m512 b = _mm512_maskz_loadu_ps(out, bias);
+  for (int64_t ho = ho0; ho < ho1; ++ho) {
+    const float* rows[9];  // [c][ky]
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t ky = 0; ky < 3; ++ky) {
+        const int64_t iy = 2 * ho - 1 + ky;
+        rows[c * 3 + ky] = iy >= 0 && iy < H ? x + (c * H + iy) * W : nullptr;
+      }
+    float* yr = y + ho * Wo * cout;
+    edge<A>(rows, W, 0, taps, b, out, yr, cout);
+    int64_t wo = 1;
+    for (; wo + 8 <= last; wo += 8) pixels<8, A>(rows, wo, taps, b, out, yr, cout);
+    for (; wo + 2 <= last; wo += 2) pixels<2, A>(rows, wo, taps, b, out, yr, cout);
+    for (; wo < last; ++wo) pixels<1, A>(rows, wo, taps, b, out, yr, cout);
+    for (wo = std::max<int64_t>(last, 1); wo < Wo; ++wo) edge<A>(rows, W, wo, taps, b, out, yr, cout);
+  }
+}
+
+}  // namespace
+
+void stem_rows_avx512(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
+                      int64_t ho0, int64_t ho1, float* y, Activation act) {
+  switch (act) {
+    case Activation::none: return run<Activation::none>(x, H, W, taps, bias, cout, ho0, ho1, y);
+    case Activation::relu: return run<Activation::relu>(x, H, W, taps, bias, cout, ho0, ho1, y);
+    case Activation::relu6: return run<Activation::relu6>(x, H, W, taps, bias, cout, ho0, ho1, y);
+    case Activation::hardswish: return run<Activation::hardswish>(x, H, W, taps, bias, cout, ho0, ho1, y);
+  }
+}
+
+}  // namespace image_conv_detail
+}  // namespace ppms
+#endif
