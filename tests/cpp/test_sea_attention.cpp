@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sea_attention/stages.h"
 #include "ppms/sea_attention.h"
 #include "synthetic.h"
 
@@ -110,6 +111,45 @@ int main() {
   if (forward(d, sw.w, tiny.data(), 1, 1, kMaxSide + 1, tiny.data()).ok()) {
     std::printf("FAIL forward accepted W > kMaxSide\n");
     ++failures;
+  }
+  // The depthwise stage with its axial means (the AVX-512 kernel takes W <= 16 where the CPU has it) against a
+  // double-precision direct convolution, at sizes 1-20 on both sides.
+  for (int t = 0; t < 40; ++t) {
+    const int64_t C = 1 + rng() % 5, H = 1 + rng() % 20, W = t < 30 ? 1 + rng() % 16 : 17 + rng() % 4;
+    const auto x = ppms::synthetic::normal(C * H * W, 2.f, rng), w = ppms::synthetic::normal(C * 9, 1.f, rng),
+               b = ppms::synthetic::normal(C, 1.f, rng);
+    std::vector<float> out(C * H * W, NAN), mr(C * H, NAN), mc(C * W, NAN);
+    dw3x3_relu6(x.data(), H, W, w.data(), b.data(), out.data(), 0, C, mr.data(), mc.data());
+    double err = 0;
+    auto at = [&](int64_t c, int64_t i, int64_t j) -> double {
+      return i < 0 || i >= H || j < 0 || j >= W ? 0.0 : x[(c * H + i) * W + j];
+    };
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < H; ++i)
+        for (int64_t j = 0; j < W; ++j) {
+          double v = b[c];
+          for (int64_t ky = 0; ky < 3; ++ky)
+            for (int64_t kx = 0; kx < 3; ++kx) v += at(c, i + ky - 1, j + kx - 1) * w[c * 9 + ky * 3 + kx];
+          v = std::min(std::max(v, 0.0), 6.0);
+          err = std::max(err, std::fabs(out[(c * H + i) * W + j] - v));
+        }
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t i = 0; i < H; ++i) {
+        double m = 0;
+        for (int64_t j = 0; j < W; ++j) m += at(c, i, j) / W;
+        err = std::max(err, std::fabs(mr[c * H + i] - m));
+      }
+      for (int64_t j = 0; j < W; ++j) {
+        double m = 0;
+        for (int64_t i = 0; i < H; ++i) m += at(c, i, j) / H;
+        err = std::max(err, std::fabs(mc[c * W + j] - m));
+      }
+    }
+    ++cases;
+    if (!(err <= 1e-5)) {
+      std::printf("FAIL dw3x3_relu6 C=%ld %ldx%ld: error %.3g\n", (long)C, (long)H, (long)W, err);
+      ++failures;
+    }
   }
   std::printf("sea_attention: %d cases, %d failures\n", cases, failures);
   return failures ? 1 : 0;

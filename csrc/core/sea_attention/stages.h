@@ -18,6 +18,11 @@ void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const flo
 // it also runs axial_means on each channel while the plane is in cache.
 void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
                  int64_t c1, float* mr = nullptr, float* mc = nullptr);
+#if defined(__x86_64__) || defined(_M_X64)
+// The same for W <= 16 on AVX-512 (kernel_avx512.cpp); dw3x3_relu6 calls it where it can.
+void dw3x3_relu6_avx512(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
+                        int64_t c1, float* mr, float* mc);
+#endif
 // Squeeze-axial attention on qkv [qkv, H, W] (q, k, v channels stacked): row [dh, H] (attention over rows of
 // the W-means) and col [dh, W]. pos: [4, nh_kd, pos_len]. scratch: axial_scratch() values. T: float or double.
 // Composed of the two stages below, which callers may parallelise instead.
