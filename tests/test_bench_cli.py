@@ -47,6 +47,7 @@ def test_bench_runs_every_row(tmp_path, capfd, recwarn):
     (["--threads", "-2"], "--threads: expected a whole number of at least 0, got '-2'"),
     (["--repeat", "0"], "--repeat: expected a whole number of at least 1, got '0'"),
     (["--warmup", "-1"], "--warmup: expected a whole number of at least 0, got '-1'"),
+    (["--busy", "-1"], "--busy: expected a whole number of at least 0, got '-1'"),
 ])
 def test_bench_validates_its_arguments(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit):
@@ -122,6 +123,39 @@ def test_run_interleaves_a_group_and_reports_rows_that_cannot_run():
     timed = [k for k, _ in itertools.groupby(calls[calls.index("d") + 1:calls.index("e")])]
     assert timed == ["a", "b"] * 3
     assert "labels differ" in bench.table(results)
+
+
+def _spinners():
+    """Processes running the busy loop of ``run(busy=N)``."""
+    import glob
+
+    found = []
+    for path in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(path, "rb") as f:
+                if b"while True: pass" in f.read():
+                    found.append(path)
+        except OSError:  # it ended while we looked
+            pass
+    return found
+
+
+def test_run_times_rows_beside_busy_cores_and_stops_them():
+    """busy=1: every timed row also gets a median beside a core kept busy, the table its slowdown, and the busy
+    processes are gone afterwards, also when a row fails."""
+    before = len(_spinners())
+    work = lambda: sum(range(20000))  # noqa: E731  (CPU-bound: a busy core slows it down when it lands there)
+    rows = [bench.Row("g", "a", "(a) a", lambda: work, lambda out: 0),
+            bench.Row("g", "b", "(b) b", lambda: (lambda: 1 / 0), lambda out: 0)]
+    results = bench.run(rows, warmup=1, repeat=2, progress=False, busy=1)
+    a, b = results
+    assert a.busy_ms is not None and a.busy_ms > 0 and a.runs == 2
+    assert b.busy_ms is None and "ZeroDivisionError" in b.error
+    assert "slowdown" in bench.table(results) and "slowdown" not in bench.table(bench.run(rows[:1], warmup=1,
+                                                                                          repeat=1, progress=False))
+    assert len(_spinners()) == before
+    with pytest.raises(ValueError, match="CPU rows only"):
+        bench.run(rows, device="cuda", busy=1, progress=False)
 
 
 def test_bench_suites_of_the_ops(tmp_path):

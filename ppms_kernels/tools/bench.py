@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,7 @@ class Result:
     ratio: Optional[float] = None    # median of the group's first row / this row's median: its speed-up over (a)
     label_flips: int = 0             # near-tie pixels that differ from the row's reference
     peak_mb: Optional[float] = None  # growth of the process's peak RSS during one warm call (CPU, Linux: _peak_growth)
+    busy_ms: Optional[float] = None  # median per call in the rounds run beside busy processes (run(busy=N))
     error: str = ""                  # why the row could not run (missing package, failed export or compile, mismatch)
 
 
@@ -499,43 +501,99 @@ TIMERS = {"cpu": _cpu_seconds, "cuda": _cuda_seconds}  # seconds per call of fn,
 ROUND_S = {"cpu": 0.05, "cuda": 0.01}  # a row's share of a round: enough calls to dwarf the timer's own cost
 
 
-def run(rows, device="cpu", warmup=2, repeat=10, progress=True):
+def run(rows, device="cpu", warmup=2, repeat=10, progress=True, busy=0):
     """Check, then time ``rows`` (consecutive rows of one group form the group). Each row of a group is built,
     checked (its first call) and warmed up (``warmup`` calls in all, at least 2: the last ones, timed, pick its calls
-    per round); then ``repeat`` rounds each run every row of the group for its calls. Returns one Result per row, in
-    order; a row that cannot run has its error instead of times."""
+    per round); then ``repeat`` rounds each run every row of the group for its calls. With ``busy`` (CPU only),
+    ``busy`` processes spinning on a core each run beside a second round after each one (``Result.busy_ms``): how a
+    row shares a machine, measured side by side with its quiet time. Returns one Result per row, in order; a row that
+    cannot run has its error instead of times."""
     from tqdm import tqdm
 
     if repeat < 1 or warmup < 0:
         raise ValueError(f"repeat must be at least 1 and warmup at least 0, got repeat={repeat}, warmup={warmup}")
+    if busy and device != "cpu":
+        raise ValueError(f"busy: processes that keep cores busy compete with CPU rows only, not {device} ones")
     seconds = TIMERS[device]
     results = []
     total = len(rows) * repeat if hasattr(rows, "__len__") else None
-    with tqdm(total=total, disable=not progress, desc="ppms bench", unit="round") as bar:
+    with tqdm(total=total, disable=not progress, desc="ppms bench", unit="round") as bar, _Busy(busy) as hogs:
         for group, members in itertools.groupby(rows, key=lambda r: r.group):
-            timed = []  # (Result, callable, seconds of each round)
+            timed = []  # (Result, callable, seconds of each round, of each busy round)
             for row in members:
                 bar.set_postfix_str(f"{group}: checking {row.name}")
                 r = Result(group, row.key, row.name, torch.get_num_threads())
                 results.append(r)
                 fn = _prepare(row, r, device, warmup, repeat)
                 if fn:
-                    timed.append((r, fn, []))
+                    timed.append((r, fn, [], []))
                 else:
                     bar.update(repeat)
-            bar.set_postfix_str(f"{group}: timing")
+            bar.set_postfix_str(f"{group}: timing" + (f", every other round beside {busy} busy core(s)" if busy else ""))
             with torch.inference_mode():
                 for _ in range(repeat):
-                    for r, fn, times in timed:
+                    for r, fn, times, _ in timed:
+                        if busy:
+                            _settle(fn)  # after the last busy round, as that one after the quiet one
                         times.append(seconds(fn, r.calls))
+                    if busy and timed:
+                        with hogs.running():
+                            for r, fn, _, busy_times in timed:
+                                _settle(fn)
+                                busy_times.append(seconds(fn, r.calls))
                     bar.update(len(timed))
-            for r, _, times in timed:
+            for r, _, times, busy_times in timed:
                 _summarise(r, times)
+                r.busy_ms = statistics.median(busy_times) * 1e3 if busy_times else None
     for _, rs in itertools.groupby(results, key=lambda r: r.group):
         rs = list(rs)
         for r in rs:  # none where (a) or the row has no time: nothing to compare
             r.ratio = rs[0].median_ms / r.median_ms if rs[0].median_ms and r.median_ms else None
     return results
+
+
+def _settle(fn, seconds=0.2):
+    """Untimed calls for ``seconds`` after the load changed: what the row meets in steady state beside it is timed,
+    not its first calls while it (the engine's pool) and the scheduler adapt."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        fn()
+
+
+class _Busy:
+    """``n`` processes that each spin on a core while ``running()`` and are stopped (SIGSTOP) otherwise: the other
+    load a phone's or a server's cores carry, switched on for every other round."""
+
+    def __init__(self, n):
+        if n and not hasattr(signal, "SIGSTOP"):
+            raise ValueError("busy: needs POSIX signals to pause the busy processes between rounds")
+        self.n, self.procs = n, []
+
+    def __enter__(self):
+        try:
+            for _ in range(self.n):
+                self.procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+                os.kill(self.procs[-1].pid, signal.SIGSTOP)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    @contextlib.contextmanager
+    def running(self):
+        for p in self.procs:
+            os.kill(p.pid, signal.SIGCONT)
+        time.sleep(0.1)  # the scheduler has placed them before the round starts
+        try:
+            yield
+        finally:
+            for p in self.procs:
+                os.kill(p.pid, signal.SIGSTOP)
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+            p.wait()
 
 
 def _prepare(row, r, device, warmup, repeat):
@@ -604,18 +662,23 @@ def _summarise(r, times):
 
 def table(results):
     """One block per group: median and min per call, the speed-up over the group's first row, the peak memory a call
-    adds (``_peak_growth``), near-tie flips."""
+    adds (``_peak_growth``), near-tie flips; after ``run(busy=N)`` also the median beside busy cores and the slowdown
+    it makes."""
     def cell(value, width, form):  # "-" where nothing was measured
         return format(value, f">{width}{form}") if value is not None else f"{'-':>{width}}"
 
-    lines = [f"  {'row':56} {'median ms':>10} {'min ms':>9} {'vs (a)':>7} {'peak MB':>8}  note"]
+    busy = any(r.busy_ms is not None for r in results)  # run(busy=N): busy ms and the slowdown it makes
+    lines = [f"  {'row':56} {'median ms':>10} {'min ms':>9} {'vs (a)':>7} {'peak MB':>8}"
+             + (f" {'busy ms':>9} {'slowdown':>8}" if busy else "") + "  note"]
     for group, rs in itertools.groupby(results, key=lambda r: r.group):
         lines.append(group)
         for r in rs:
             note = r.error or (f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else "")
             ratio = f"{r.ratio:>6.1f}x" if r.ratio is not None else f"{'-':>7}"
+            slow = r.busy_ms / r.median_ms if r.busy_ms is not None and r.median_ms else None
+            extra = f" {cell(r.busy_ms, 9, '.3f')} {cell(slow, 7, '.2f')}{'x' if slow is not None else ' '}" if busy else ""
             lines.append(f"  {r.label:56} {cell(r.median_ms, 10, '.3f')} {cell(r.min_ms, 9, '.3f')} {ratio} "
-                         f"{cell(r.peak_mb, 8, '.1f')}  {note}".rstrip())
+                         f"{cell(r.peak_mb, 8, '.1f')}{extra}  {note}".rstrip())
     return "\n".join(lines)
 
 

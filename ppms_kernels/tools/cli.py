@@ -22,7 +22,8 @@ def _bench(args):
     threads = torch.get_num_threads()
     print(f"ppms bench: {', '.join(args.suite)} on {args.device}, {threads} threads; median of {args.repeat} "
           f"interleaved rounds after {args.warmup} warm-up call(s)")
-    meta = {"suites": args.suite, "device": args.device, "warmup": args.warmup, "repeat": args.repeat}
+    meta = {"suites": args.suite, "device": args.device, "warmup": args.warmup, "repeat": args.repeat,
+            "busy": args.busy}
     rows = []
     for suite in args.suite:
         if suite != "e2e":
@@ -39,7 +40,10 @@ def _bench(args):
         print(f"e2e: PP-MobileSeg {'/'.join(models)}, {src}; input {args.batch}x3x{args.size}x{args.size}, "
               f"label map out")
         meta.update(size=args.size, batch=args.batch, weights=src)
-    results = bench.run(rows, args.device, args.warmup, args.repeat)
+    if args.busy:
+        print(f"every other round beside {args.busy} process(es) spinning on a core each: the slowdown column is that "
+              f"round's median over the quiet one's")
+    results = bench.run(rows, args.device, args.warmup, args.repeat, busy=args.busy)
     print(bench.table(results))
     bench.save_json(results, args.json, **meta)
     print(f"wrote {args.json}")
@@ -174,6 +178,9 @@ def main(argv=None):
     b.add_argument("--threads", type=_count(0), default=0, help="torch and ORT threads (0: torch's default, all cores)")
     b.add_argument("--warmup", type=_count(0), default=2, help="calls before timing (at least 2 are made)")
     b.add_argument("--repeat", type=_count(1), default=10, help="timed rounds")
+    b.add_argument("--busy", type=_count(0), default=0, metavar="N",
+                   help="CPU: also time every row beside N processes that keep a core busy each, in a round after "
+                        "each quiet one (the table adds busy ms and the slowdown)")
     b.add_argument("--json", default="ppms_bench.json", help="where to write the results")
     b.add_argument("--plot", help="also write a PNG bar chart here")
     b.set_defaults(func=_bench)
