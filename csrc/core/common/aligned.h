@@ -1,5 +1,5 @@
-// Float arrays that start on a 64-byte cache line. A 64-byte AVX-512 load from an array that does not straddles two
-// lines; on the network's activations that cost 3-4.5% of a whole call (base and tiny, 1 and 2 threads).
+// Float arrays that start on a 64-byte cache line. A 64-byte AVX-512 load from an array that does not start on one
+// straddles two lines; on the network's activations that cost 3-4.5% of a whole call (base and tiny, 1 and 2 threads).
 #pragma once
 
 #include <cstdint>

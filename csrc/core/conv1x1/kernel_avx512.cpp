@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "core/common/activate_avx512.h"
 #include "core/conv1x1/kernels.h"
 #include "core/cpu.h"
 
@@ -18,18 +19,6 @@ namespace {
 
 constexpr int kRows = 12;
 constexpr int64_t kAhead = 8;
-
-template <Activation A>
-PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {
-  const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-  if constexpr (A == Activation::relu) return _mm512_max_ps(v, zero);
-  if constexpr (A == Activation::relu6) return _mm512_min_ps(_mm512_max_ps(v, zero), six);
-  if constexpr (A == Activation::hardswish) {
-    const __m512 g = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero), six);
-    return _mm512_mul_ps(_mm512_mul_ps(v, g), _mm512_set1_ps(1.0f / 6.0f));
-  }
-  return v;
-}
 
 inline __mmask16 first(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 

@@ -6,27 +6,13 @@
 
 #include <algorithm>
 
+#include "core/common/activate_avx512.h"
 #include "core/cpu.h"
 #include "core/image_conv/kernels.h"
 
 namespace ppms {
 namespace image_conv_detail {
 namespace {
-
-// The maskz forms of max and min: the plain ones start from _mm512_undefined_ps(), which GCC 12 reports as maybe
-// uninitialised once inlined here.
-template <Activation A>
-PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {
-  const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-  const __mmask16 all = 0xffff;
-  if constexpr (A == Activation::relu) return _mm512_maskz_max_ps(all, v, zero);
-  if constexpr (A == Activation::relu6) return _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, v, zero), six);
-  if constexpr (A == Activation::hardswish) {
-    const __m512 g = _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, _mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero), six);
-    return _mm512_mul_ps(_mm512_mul_ps(v, g), _mm512_set1_ps(1.0f / 6.0f));
-  }
-  return v;
-}
 
 // P pixels from output column wo on, all of whose taps are inside the row (rows[r] null: a padding row).
 template <int P, Activation A>

@@ -10,12 +10,10 @@
 namespace ppms {
 namespace image_conv_detail {
 
-// Output rows [ho0, ho1) of the 3x3 / stride 2 / padding 1 convolution of x [3][H][W] into y [Ho][Wo][cout], cout <= 16:
-// taps [27][16] in the weight's (c, ky, kx) order (a conv1x1 panel of the weight read as [cout, 27]), bias [16].
-using StemRowsFn = void (*)(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
-                            int64_t ho0, int64_t ho1, float* y, Activation act);
-
 #if defined(__x86_64__) || defined(_M_X64)
+// Output rows [ho0, ho1) of the 3x3 / stride 2 / padding 1 convolution of x [3][H][W] into y [Ho][Wo][cout],
+// cout <= 16: taps [27][16] in the weight's (c, ky, kx) order (a conv1x1 panel of the weight read as [cout, 27]),
+// bias [16].
 void stem_rows_avx512(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
                       int64_t ho0, int64_t ho1, float* y, Activation act);
 #endif

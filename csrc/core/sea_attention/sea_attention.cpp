@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/aligned.h"
 #include "core/common/transpose.h"
 #include "core/sea_attention/stages.h"
 
@@ -24,7 +25,6 @@ std::string n(int64_t v) { return std::to_string(v); }
 
 // A grain of 8 channels: enough work per task to pay for the hand-off, and 16+ tasks at every real shape.
 constexpr int64_t kGrain = 8;
-constexpr int64_t kLine = 16;  // floats in a 64-byte cache line
 
 }  // namespace
 
@@ -87,11 +87,11 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   for (int64_t b = 0; b < B; ++b) {
     const float* xb = x + b * dim * P0;
     float* yb = y + b * dim * P0;
-    // The stages that read or write x and y channels-last take whole 64-byte lines of channels (kLine): threads
+    // The stages that read or write x and y channels-last take whole 64-byte lines of channels (kLineFloats): threads
     // writing halves of one line take it from each other in turns (tiny's last stage ran slower on 2 threads than
     // on 1 in ranges of 8 channels).
-    par.for_range((dim + kLine - 1) / kLine, 1, [&](int64_t g0, int64_t g1) {
-      const int64_t c0 = g0 * kLine, c1 = std::min(dim, g1 * kLine);
+    par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
+      const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
       if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * P0, P0);
       stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
     });
@@ -117,8 +117,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
       mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
     });
-    par.for_range((dim + kLine - 1) / kLine, 1, [&](int64_t g0, int64_t g1) {
-      const int64_t c0 = g0 * kLine, c1 = std::min(dim, g1 * kLine);
+    par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
+      const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
       wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
       wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
       std::vector<float> g(gate_scratch(H, W, W0));
