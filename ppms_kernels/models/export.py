@@ -1,4 +1,5 @@
-"""The model through ``torch.export`` and ONNX for every input size it takes, in one graph.
+"""The model through ``torch.export`` and ONNX for every input size it takes, in one graph; and as a ``.ppms`` model
+file, which the C++ API and ``ppms_run`` load without PyTorch.
 
 Without help, ``torch.export`` specialises the graph on whether the 1/16, 1/32 and 1/64 maps are one pixel wide
 (PyTorch's contiguity checks ask), which some sizes make them: a dynamic height or width then has to start at 33 or
@@ -6,14 +7,16 @@ Without help, ``torch.export`` specialises the graph on whether the 1/16, 1/32 a
 from ``MIN_INPUT_SIZE`` (16) to ``MAX_INPUT_SIZE``, one-pixel maps included (tests/models/test_exits.py).
 """
 import copy
+import os
 
 import torch
 from torch.export import Dim
 from torch.fx.experimental import _config as fx_config
 
 from .._extras import require
-from ..ops import UPSAMPLE_ARGMAX_MAX_SIDE
-from .pp_mobileseg import MIN_INPUT_SIZE
+from ..ops import UPSAMPLE_ARGMAX_MAX_SIDE, model_file, model_file_info, network_pack
+from .engine import pack_network
+from .pp_mobileseg import INPUT_MEAN, INPUT_STD, MIN_INPUT_SIZE
 
 MAX_INPUT_SIZE = UPSAMPLE_ARGMAX_MAX_SIDE  # the label map's side, which upsample_argmax bounds
 
@@ -57,3 +60,37 @@ def export_onnx(module, x, path, dynamic=True):
         torch.onnx.export(_contiguous(module), (x,), path, dynamo=True, external_data=False, verbose=False,
                           dynamic_shapes=dynamic_shapes() if dynamic else None)
     return path
+
+
+def export_ppms(model, path):
+    """Write ``model`` (a ``PPMobileSeg``, plain or after ``optimize()`` on the CPU) to the ``.ppms`` model file
+    ``path``: its BatchNorm folded and every weight packed as the native engine runs them (``model.engine`` where
+    ``optimize()`` packed them), with its variant, class count and input normalisation (``INPUT_MEAN``,
+    ``INPUT_STD``). The file is written whole or not at all. Returns ``path``."""
+    if model.engine is not None:
+        packed = model.engine
+    elif model.is_fused():
+        raise ValueError("export_ppms: this model was fused (fuse() or optimize(engine=False)), which leaves no "
+                         "BatchNorm to fold; export the model before, or after optimize() on the CPU")
+    else:
+        packed, _ = network_pack(*pack_network(model))
+    data = model_file(packed, model.variant, model.num_classes, INPUT_MEAN, INPUT_STD).numpy()
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.tobytes())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def read_ppms(path):
+    """``{"variant", "classes", "mean", "std", "bytes"}`` of the ``.ppms`` file ``path``, checked whole as the C++
+    loader checks it (``ValueError`` says what is wrong with a damaged or foreign file)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data:
+        raise ValueError(f"{path} is empty, not a .ppms model file")
+    return {**model_file_info(torch.frombuffer(bytearray(data), dtype=torch.uint8)), "bytes": len(data)}

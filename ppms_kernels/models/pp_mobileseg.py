@@ -29,6 +29,9 @@ _CONFIGS = {
 VARIANTS = tuple(_CONFIGS)
 UPSAMPLE_MODES = ("vim", "interpolate")
 MIN_INPUT_SIZE = 16
+# The input normalisation of PaddleSeg's ADE20K configs, which the official weights expect: (RGB / 255 - MEAN) / STD.
+INPUT_MEAN = (0.485, 0.456, 0.406)
+INPUT_STD = (0.229, 0.224, 0.225)
 LOAD_AFTER_FUSE = ("weights cannot be loaded into a model after optimize() or fuse(): its BatchNorm is folded into "
                    "the convolutions, so no state dict fits it; load first, then optimize: "
                    "optimize(load_weights(pp_mobileseg(...), path))")

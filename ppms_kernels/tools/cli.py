@@ -95,6 +95,8 @@ def _model(args, consequence=""):
 
     from ..models import load_model, pp_mobileseg
 
+    if args.weights and args.weights.lower() == "ade20k":
+        return pp_mobileseg(args.variant, weights="ade20k").eval()
     if args.weights:
         return load_model(args.weights)
     print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights{consequence} (official weights: see "
@@ -133,6 +135,19 @@ def _export_onnx(args):
     labels = "full upsample + argmax" if args.vim_mode == "exact" else "PaddleSeg's VIM"
     print(f"wrote {args.out}: PP-MobileSeg-{model.variant}, {model.num_classes} classes; float32 image [batch, 3, "
           f"height, width] normalised as `ppms segment` does ({sizes}) -> int64 labels ({labels})")
+
+
+def _export(args):
+    import os
+
+    from ..models import export_ppms, read_ppms
+
+    model = _model(args)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    export_ppms(model, args.out)
+    info = read_ppms(args.out)
+    print(f"wrote {args.out} ({info['bytes'] / 1e6:.1f} MB): PP-MobileSeg-{info['variant']}, {info['classes']} "
+          f"classes, weights folded and packed for the native engine; run it with ppms_run (C++, no PyTorch)")
 
 
 def _count(least, why=""):
@@ -214,6 +229,13 @@ def main(argv=None):
     e.add_argument("--size", type=int, default=512, help="side of the example image the export traces")
     e.add_argument("--static", action="store_true", help="take only --size x --size images, batch 1")
     e.set_defaults(func=_export_onnx)
+
+    x = sub.add_parser("export", help="write the model as a .ppms file, which ppms_run and the C++ API load")
+    x.add_argument("out", help="output .ppms")
+    x.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file), or ade20k (the official "
+                                     "weights of --variant, downloaded once)")
+    x.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights, or with ade20k")
+    x.set_defaults(func=_export)
 
     args = p.parse_args(argv)
     if getattr(args, "rows", 0) is None:

@@ -8,12 +8,9 @@ import numpy as np
 import torch
 
 from .._extras import require
-from ..models import MIN_INPUT_SIZE
+from ..models import INPUT_MEAN, INPUT_STD, MIN_INPUT_SIZE
 from ..models.classes import ADE20K_CLASSES
 
-# ADE20K configs of PaddleSeg: RGB / 255, then these.
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
 IMAGE_WEIGHT = 0.6  # PaddleSeg's overlay (utils.visualize.visualize): image * 0.6 + class colours * 0.4
 LEGEND_ROWS = 20    # classes listed by name; the rest are summed up in one line
 
@@ -114,7 +111,7 @@ def load_image(path):
     """RGB uint8 ``[H, W, 3]`` (``read_image``) and the normalised float input ``[1, 3, H, W]``."""
     rgb = read_image(path)
     x = torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255)
-    x = (x - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None]
+    x = (x - torch.tensor(INPUT_MEAN)[:, None, None]) / torch.tensor(INPUT_STD)[:, None, None]
     return rgb, x[None].contiguous()
 
 

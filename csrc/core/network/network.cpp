@@ -193,16 +193,22 @@ Status network_memory_floats(const Network& n, int64_t H, int64_t W, const Paral
   return s;
 }
 
+Status network_buffer_floats(const Network& n, int64_t H, int64_t W, const Parallel& par, int64_t* floats) {
+  const Status s = plan(n, H, W, par, floats);
+  if (!s.ok()) *floats = 0;
+  return s;
+}
+
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits, const Parallel& par,
-                      NetworkProfile* profile) {
+                      NetworkProfile* profile, float* buffer) {
   if (image == nullptr || logits == nullptr) return Status::invalid("network: image and logits must not be null");
   if (H < 1 || W < 1) return Status::invalid("network: H and W must be >= 1");
   int64_t S;
   Status s = plan(n, H, W, par, &S);
   if (!s.ok()) return s;
   if (profile) profile->layers.clear();
-  const AlignedFloats buffer(S);  // uninitialised: every layer writes before it reads
-  float* const space = buffer.get();
+  const AlignedFloats own = buffer ? AlignedFloats() : AlignedFloats(S);  // uninitialised: each layer writes first
+  float* const space = buffer ? buffer : own.get();
   Feature f8, f16, cur{image, H, W, 3};
   Cursor c;
   Timer timer(profile);

@@ -68,10 +68,13 @@ struct NetworkProfile {
 // output share the room of the largest layer, and the transformers' and AAM's scratch), plus the most a block
 // allocates for itself (rings of k rows per lane): 8.5 MB (tiny) and 9.7 MB (base) at 512x512, 2 threads.
 Status network_memory_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
+// The floats of that one buffer, which a caller may hold across calls (network_logits' buffer).
+Status network_buffer_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
 
-// image [3][H][W] -> logits [classes][h][w] (network_logits_size); profile (optional) gets a line per layer.
+// image [3][H][W] -> logits [classes][h][w] (network_logits_size); profile (optional) gets a line per layer. buffer:
+// network_buffer_floats floats (best on a 64-byte line) for the activations, or null to allocate them for the call.
 Status network_logits(const Network& n, const float* image, int64_t H, int64_t W, float* logits,
-                      const Parallel& parallel = {}, NetworkProfile* profile = nullptr);
+                      const Parallel& parallel = {}, NetworkProfile* profile = nullptr, float* buffer = nullptr);
 
 // images [B][3][H][W] -> logits [B][classes][h][w]. Whole images per thread, as many as make equal shares (no thread
 // waits on another inside an image: the most images per second), then the rest one after another, each on every

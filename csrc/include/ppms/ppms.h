@@ -7,6 +7,7 @@
 #include "ppms/gemm.h"
 #include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
+#include "ppms/model.h"
 #include "ppms/network.h"
 #include "ppms/parallel.h"
 #include "ppms/sea_attention.h"

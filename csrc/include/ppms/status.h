@@ -10,7 +10,8 @@ namespace ppms {
 enum class Code : int {
   ok = 0,
   invalid_argument = 1,  // a shape, size or option the operator does not accept
-  unsupported = 2,       // a kernel this build or CPU cannot run
+  unsupported = 2,       // a kernel this build or CPU cannot run, a model file of another version
+  io_error = 3,          // a file that cannot be opened, read or written
 };
 
 class Status {
@@ -18,6 +19,9 @@ class Status {
   Status() = default;
   static Status invalid(std::string message) { return Status(Code::invalid_argument, std::move(message)); }
   static Status unsupported(std::string message) { return Status(Code::unsupported, std::move(message)); }
+  static Status io(std::string message) { return Status(Code::io_error, std::move(message)); }
+  // The same error with `context` before its message (ok stays ok).
+  Status prefixed(const std::string& context) const { return ok() ? *this : Status(code_, context + message_); }
 
   bool ok() const { return code_ == Code::ok; }
   Code code() const { return code_; }

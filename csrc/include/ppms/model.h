@@ -1,0 +1,107 @@
+// What an app needs to segment images without PyTorch: a model file (.ppms), loaded and checked once, and a
+// Segmenter that turns images into label maps with its scratch memory kept across calls.
+//
+//   std::shared_ptr<const ppms::Model> model;
+//   ppms::Status s = ppms::Model::load("pp_mobileseg_tiny.ppms", &model);
+//   std::unique_ptr<ppms::Segmenter> seg;
+//   if (s.ok()) s = ppms::Segmenter::create(model, {/*threads=*/2}, &seg);
+//   std::vector<uint8_t> labels(H * W);
+//   if (s.ok()) s = seg->segment(rgb, H, W, /*stride=*/3 * W, labels.data());   // class ids, H x W
+//   if (!s.ok()) std::fprintf(stderr, "%s\n", s.message().c_str());
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ppms/network.h"
+#include "ppms/parallel.h"
+#include "ppms/status.h"
+
+namespace ppms {
+
+// The .ppms file, little-endian, version kModelFileVersion:
+//   char magic[8] "PPMSMODL"; uint32 version; uint32 header bytes (128)
+//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 0
+//   float mean[3], std[3]: the input normalisation, (rgb / 255 - mean) / std per channel
+//   uint64 network offset (128), uint64 network bytes; uint64 checksum; zeros up to 128 bytes
+//   the packed network (network.h's blob, format kNetworkFormat), which ends the file
+// The checksum is FNV-1a over the file's 64-bit little-endian words (the last one zero-padded), with the checksum
+// field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped file is used in place.
+constexpr uint32_t kModelFileVersion = 1;
+constexpr int64_t kModelFileMaxBytes = int64_t{1} << 30;  // ten times base's 24 MB: anything larger is not a model
+
+struct ModelInfo {
+  std::string variant;  // "tiny" or "base"
+  int64_t classes = 0;
+  float mean[3] = {0, 0, 0}, std[3] = {0, 0, 0};  // `ppms export` writes those the weights were trained with
+};
+
+// The bytes of a .ppms file for a packed network (network_pack) and its description, checked against each other.
+Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo& info, std::vector<uint8_t>* file);
+
+// The checksum the header of a file of `bytes` bytes (at least 128) should hold.
+uint64_t model_file_checksum(const void* file, int64_t bytes);
+
+// Checks the bytes of a .ppms file (from anywhere: every field, size, offset and the checksum) and points *net into
+// them; they must stay alive, unchanged and 4-byte aligned while net is used.
+Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net);
+
+class Model {
+ public:
+  // Maps the file read-only (POSIX; elsewhere reads it) and checks it whole (model_bind).
+  static Status load(const std::string& path, std::shared_ptr<const Model>* model);
+  // From bytes in memory, copied.
+  static Status from_memory(const void* bytes, int64_t size, std::shared_ptr<const Model>* model);
+
+  const ModelInfo& info() const { return info_; }
+  const Network& network() const { return net_; }
+  ~Model();
+
+ private:
+  Model() = default;
+  ModelInfo info_;
+  Network net_;
+  std::shared_ptr<const void> bytes_;  // the file's bytes, mapped or copied
+};
+
+struct SegmenterOptions {
+  int threads = 1;                     // threads of the segmenter's own pool, the calling one included
+  const Parallel* parallel = nullptr;  // the caller's pool instead (threads is then ignored); must outlive the segmenter
+  // The network's input size: images are resized to it (bilinear, half-pixel centres, as cv2.INTER_LINEAR and
+  // torch's align_corners=False). 0 x 0: each image at its own size. The labels always come at the image's size.
+  int64_t height = 0, width = 0;
+};
+
+// image -> labels, one call at a time per Segmenter (one per thread of an app that segments concurrently; they may
+// share the Model). Scratch memory (input planes, activations, logits) is allocated by the first call of a size and
+// reused by the next ones; a larger image grows it.
+class Segmenter {
+ public:
+  static Status create(std::shared_ptr<const Model> model, const SegmenterOptions& options,
+                       std::unique_ptr<Segmenter>* segmenter);
+  ~Segmenter();
+
+  // rgb: H x W pixels of 3 bytes (R, G, B), rows `stride` bytes apart (0: 3 * W), normalised by the model's
+  // ModelInfo. labels: H x W class ids (uint8: models of at most 256 classes).
+  Status segment(const uint8_t* rgb, int64_t H, int64_t W, int64_t stride, uint8_t* labels);
+  Status segment(const uint8_t* rgb, int64_t H, int64_t W, int64_t stride, int32_t* labels);
+  // image: float [3][H][W], the network's input (normalised already), resized only when the options say so.
+  Status segment(const float* image, int64_t H, int64_t W, uint8_t* labels);
+  Status segment(const float* image, int64_t H, int64_t W, int32_t* labels);
+
+  // The low-resolution logits of the last call, [classes][h][w] (network_logits_size of the network's input).
+  const float* logits(int64_t* h, int64_t* w) const;
+  const Model& model() const { return *model_; }
+
+ private:
+  struct State;
+  Segmenter() = default;
+  template <typename In, typename Label>
+  Status run(const In* in, int64_t H, int64_t W, int64_t stride, Label* labels);
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ppms
