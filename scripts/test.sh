@@ -10,10 +10,12 @@ export PATH="$PWD/.venv/bin:$PATH"
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import pytest, hypothesis, pytest_benchmark, triton" 2>/dev/null || pip_install pytest hypothesis pytest-benchmark triton
 bash scripts/paddle.sh
-# Cross toolchain and emulator for the NEON kernels (Debian packages).
-if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+# Cross toolchain and emulator for the NEON kernels, PNG and JPEG libraries for ppms_run (Debian packages).
+if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null ||
+   ! dpkg -s libpng-dev libjpeg62-turbo-dev >/dev/null 2>&1; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user libpng-dev \
+    libjpeg62-turbo-dev >/dev/null
 fi
 
 echo "== C++ core tests: native (no Torch in CMake's view) =="
@@ -27,20 +29,23 @@ cmake -S tests/cpp/consumer -B build/consumer -DCMAKE_PREFIX_PATH="$PWD/build/in
 cmake --build build/consumer >/dev/null
 build/consumer/consumer
 echo "== C++ core tests: AddressSanitizer + UndefinedBehaviorSanitizer =="
-cmake -S . -B build/asan -DPPMS_BUILD_TORCH_OPS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B build/asan -DPPMS_BUILD_TORCH_OPS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPPMS_FUZZ_ITERATIONS=50000 \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
 cmake --build build/asan -j "$(nproc)" >/dev/null
 ctest --test-dir build/asan --output-on-failure
 for arch in armv8.2-a+fp16 armv8-a; do
   echo "== C++ core tests: aarch64 -march=$arch under qemu =="
   cmake -S . -B "build/arm-$arch" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
-    -DPPMS_ARM_ARCH="$arch" -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
+    -DPPMS_ARM_ARCH="$arch" -DPPMS_BUILD_TORCH_OPS=OFF -DPPMS_FUZZ_ITERATIONS=3000 >/dev/null
   cmake --build "build/arm-$arch" -j "$(nproc)" >/dev/null
   ctest --test-dir "build/arm-$arch" --output-on-failure
 done
 echo "== op tests (tests/ops): aarch64 PyTorch under qemu =="
 bash scripts/test_aarch64.sh
+echo "== ARM instruction counts: image -> labels, tiny 256x256, ppms_run beside ncnn, onnxruntime, PyTorch =="
+bash bench/arm/image_to_labels.sh 256 tiny
 
 echo "== pytest =="
 export PPMS_REQUIRE_PADDLE=1  # a missing Paddle fails the parity tests instead of skipping them
+export PPMS_REQUIRE_AARCH64=1  # and a missing aarch64 ppms_run its test under qemu
 exec "$PY" -m pytest tests "$@"

@@ -1,7 +1,7 @@
 """Executed aarch64 instructions of the engine's 1x1 convolution against the GEMM of the aarch64 PyTorch wheel
 (``torch.addmm``), at the network's shapes, 1 thread: a deterministic proxy for their cost on a Cortex-A76.
-Run by ``bench/arm/icount.sh`` under qemu with the arm-icount plugin (``../shared/tools/arm-icount``); prints the
-LABEL lines that its ``parse.py`` pairs with the plugin's counts."""
+Run by ``bench/arm/icount.sh`` under qemu with the counting plugin (``bench/arm/icount/``); prints the
+LABEL lines that ``icount.py`` pairs with the plugin's counts."""
 import sys
 
 import torch
@@ -9,7 +9,7 @@ import torch
 import ppms_kernels  # noqa: F401  (loads PPMS_OPS_LIBRARY: the cross-built op library)
 from ppms_kernels.tools.bench import CONV1X1_SHAPES
 
-sys.path.insert(0, sys.argv[1])  # the arm-icount folder, for icount.py
+sys.path.insert(0, sys.argv[1])  # bench/arm/icount, for icount.py
 from icount import counted  # noqa: E402
 
 torch.set_num_threads(1)

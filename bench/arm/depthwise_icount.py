@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import ppms_kernels  # noqa: F401  (loads PPMS_OPS_LIBRARY: the cross-built op library)
 from ppms_kernels.tools.bench import DEPTHWISE_SHAPES
 
-sys.path.insert(0, sys.argv[1])  # the arm-icount folder, for icount.py
+sys.path.insert(0, sys.argv[1])  # bench/arm/icount, for icount.py
 from icount import counted  # noqa: E402
 
 torch.set_num_threads(1)

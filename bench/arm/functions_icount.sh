@@ -4,11 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 A=$PWD/.cache/aarch64
-TOOL=${ARM_ICOUNT:-$PWD/../shared/tools/arm-icount}
 LIB=${PPMS_OPS_LIBRARY:-$PWD/build/arm-marks/libppms_ops.so}
-[ -f .cache/icount/libinsncount.so ] || bash "$TOOL/build.sh" "$PWD/.cache/icount" >/dev/null  # fetches the header
-[ -f .cache/icount/libtb_profile.so ] || gcc -O2 -Wall -shared -fPIC -I"$(ls -d .cache/icount/src/qemu-*/include/qemu | head -1)" \
-  bench/arm/tb_profile.c -o .cache/icount/libtb_profile.so
+bash bench/arm/icount/build.sh .cache/icount >&2  # fetches qemu's plugin header
+[ -f .cache/icount/libtb_profile.so ] || gcc -O2 -Wall -shared -fPIC \
+  -I"$(dirname "$(find .cache/icount/qemu-src -name qemu-plugin.h | head -1)")" bench/arm/tb_profile.c -o .cache/icount/libtb_profile.so
 out=$(mktemp -d)
 PYTHONPATH="$A/site:$PWD" PYTHONHOME="$A/root/usr" PPMS_OPS_LIBRARY="$LIB" OMP_NUM_THREADS=1 \
   qemu-aarch64 -cpu cortex-a76 -L "$A/root" -plugin "$PWD/.cache/icount/libtb_profile.so,outfile=$out/blocks.txt" \

@@ -24,5 +24,5 @@ with torch.inference_mode():
     names, _, flops = torch.ops.ppms._network_profile(x, model.engine)
     model.logits(x)  # warm: the marks of this call are the ones counted
 for i, (name, f) in enumerate(zip(names, flops)):
-    # parse.py pairs LABEL i with marks i and i + 1
+    # icount.py pairs LABEL i with marks i and i + 1
     print(f"LABEL {FIRST_MARK + i} {variant} {name} (floor {f / 8 / 1e6:.1f}M)", flush=True)

@@ -3,8 +3,8 @@ for tiny and base (argv[3:], default both): image -> labels (``optimize()``'s ``
 and image -> logits (the network alone), the figures the issue compares with ncnn's 275M / 737M for the network.
 Random weights, seeded: the network's count does not depend on their values, but VIM's (its candidate pixels) does,
 by 1-2M between draws. Run by
-``bench/arm/icount.sh network_icount.py [size] [variants]`` under qemu with the arm-icount plugin
-(``../shared/tools/arm-icount``); prints the LABEL lines that its ``parse.py`` pairs with the plugin's counts."""
+``bench/arm/icount.sh network_icount.py [size] [variants]`` under qemu with the counting plugin
+(``bench/arm/icount/``); prints the LABEL lines that ``icount.py`` pairs with the plugin's counts."""
 import sys
 
 import torch
@@ -12,7 +12,7 @@ import torch
 import ppms_kernels
 from ppms_kernels.models import pp_mobileseg
 
-sys.path.insert(0, sys.argv[1])  # the arm-icount folder, for icount.py
+sys.path.insert(0, sys.argv[1])  # bench/arm/icount, for icount.py
 from icount import counted  # noqa: E402
 
 size = int(sys.argv[2]) if len(sys.argv) > 2 else 512

@@ -1,4 +1,4 @@
-/* tb_profile: a QEMU user-mode TCG plugin (plugin API v1, as ../shared/tools/arm-icount's insncount) that counts,
+/* tb_profile: a QEMU user-mode TCG plugin (plugin API v1, as bench/arm/icount/insncount.c) that counts,
  * per translation block, how often it ran while armed: a marker syscall (0x5050) with id START (default 10000, the
  * first layer mark of a -DPPMS_ICOUNT_MARKS=ON build) arms it, id STOP (default 1) disarms it. At exit it writes
  * "tb <guest address, hex> <instructions> <executions>" per block that ran armed. One guest thread only.

@@ -137,6 +137,10 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
   Status s = network_buffer_floats(net, h, w, par, &floats);
   if (!s.ok()) return s.prefixed("segment: ");
   network_logits_size(net, h, w, &lh, &lw);
+  if (lh < 1 || lw < 1)
+    return Status::invalid("segment: a network input of " + std::to_string(h) + " x " + std::to_string(w) +
+                           " is too small for this network (its logits would be " + std::to_string(lh) + " x " +
+                           std::to_string(lw) + ")");
   try {
     float* planes = nullptr;
     const ModelInfo& info = model_->info();

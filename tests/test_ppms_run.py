@@ -1,0 +1,187 @@
+"""``ppms export`` + ``ppms_run`` (the C++ API, no PyTorch): the label map equals ``optimize()``'s on the same image
+and weights, natively and on aarch64 under qemu, at the image's own size and resized; damaged files and bad
+arguments are refused with a message. ppms_run comes from the CMake build (build/core, or the aarch64 cross build
+that scripts/test.sh makes); the native one is built here if missing."""
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from helpers import randomise
+from ppms_kernels.models import INPUT_MEAN, INPUT_STD, export_ppms, optimize, pp_mobileseg, read_ppms
+from ppms_kernels.testing import assert_labels_match
+from ppms_kernels.tools.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARM_BUILD = os.path.join(ROOT, "build", "arm-armv8.2-a+fp16")
+SYSROOT = "/usr/aarch64-linux-gnu"
+
+
+@pytest.fixture(scope="module")
+def native():
+    path = os.path.join(ROOT, "build", "core", "ppms_run")
+    if not os.path.exists(path):
+        subprocess.run(["cmake", "-S", ROOT, "-B", os.path.join(ROOT, "build", "core")], check=True,
+                       capture_output=True)
+        subprocess.run(["cmake", "--build", os.path.join(ROOT, "build", "core"), "--target", "ppms_run", "-j2"],
+                       check=True, capture_output=True)
+    return [path]
+
+
+@pytest.fixture(scope="module")
+def aarch64():
+    path = os.path.join(ARM_BUILD, "ppms_run")
+    if not (os.path.exists(path) and shutil.which("qemu-aarch64")):
+        if os.environ.get("PPMS_REQUIRE_AARCH64"):
+            pytest.fail(f"{path} or qemu-aarch64 is missing (scripts/test.sh builds it)")
+        pytest.skip("no aarch64 ppms_run (scripts/test.sh cross-builds it) or no qemu-aarch64")
+    return ["qemu-aarch64", "-cpu", "cortex-a76", "-L", SYSROOT, path]
+
+
+@pytest.fixture(scope="module", params=["tiny", "base"])
+def exported(request, tmp_path_factory):
+    torch.manual_seed(0)
+    model = randomise(pp_mobileseg(request.param).eval(), seed=3)
+    path = str(tmp_path_factory.mktemp("models") / f"{request.param}.ppms")
+    export_ppms(model, path)
+    return optimize(model), path
+
+
+def _rgb(h, w, seed=0):
+    """An image with regions and edges (smooth colour fields plus noise), uint8 [h, w, 3]."""
+    g = torch.Generator().manual_seed(seed)
+    fields = F.interpolate(torch.rand(1, 3, 5, 7, generator=g), size=(h, w), mode="bicubic", align_corners=False)
+    img = fields[0].permute(1, 2, 0) * 255 + torch.randn(h, w, 3, generator=g) * 12
+    return img.clamp(0, 255).round().to(torch.uint8).numpy()
+
+
+def _input(rgb):
+    x = torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255)
+    return ((x - torch.tensor(INPUT_MEAN)[:, None, None]) / torch.tensor(INPUT_STD)[:, None, None])[None]
+
+
+def _reference(model, rgb, size=None):
+    """optimize()'s labels of ``rgb`` at its own size, or run at ``size`` and resized back (as ppms_run --size), and
+    the upsampled logits that decide near-ties."""
+    x = _input(rgb)
+    if size:
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    with torch.inference_mode():
+        logits = model.logits(x)
+    H, W = rgb.shape[:2]
+    labels = torch.ops.ppms.upsample_argmax(logits, (H, W))
+    return labels, F.interpolate(logits, size=(H, W), mode="bilinear", align_corners=False)
+
+
+def _run(cmd, model_path, image, out, *args):
+    r = subprocess.run([*cmd, model_path, image, "-o", out, *args], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return torch.from_numpy(np.array(Image.open(out))).long()[None]
+
+
+def _write_ppm(path, rgb):
+    with open(path, "wb") as f:
+        f.write(b"P6\n# a comment\n%d %d\n255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
+    return path
+
+
+@pytest.mark.parametrize("size", [None, (64, 96)], ids=["own size", "resized"])
+def test_native_labels_equal_optimize(native, exported, tmp_path, size):
+    model, path = exported
+    rgb = _rgb(97, 130)
+    image = _write_ppm(str(tmp_path / "image.ppm"), rgb)
+    args = ["--size", f"{size[0]}x{size[1]}"] if size else []
+    ours = _run(native, path, image, str(tmp_path / "labels.pgm"), "--threads", "2", *args)
+    ref, ref_logits = _reference(model, rgb, size)
+    assert ref.unique().numel() > 1, "a test image of one class would check little"
+    assert_labels_match(ours, ref, ref_logits, rtol=1e-4, max_fraction=1e-3)
+
+
+def test_native_reads_png_and_raw(native, exported, tmp_path):
+    model, path = exported
+    rgb = _rgb(61, 45, seed=1)
+    ppm = _run(native, path, _write_ppm(str(tmp_path / "a.ppm"), rgb), str(tmp_path / "a.pgm"))
+    raw = tmp_path / "a.rgb"
+    raw.write_bytes(rgb.tobytes())
+    assert torch.equal(_run(native, path, str(raw), str(tmp_path / "b.pgm"), "--raw", "45x61"), ppm)
+    formats = subprocess.run([*native, "--help"], capture_output=True, text=True).stdout
+    if "png" in formats.split("(")[-1]:
+        Image.fromarray(rgb).save(tmp_path / "a.png")
+        assert torch.equal(_run(native, path, str(tmp_path / "a.png"), str(tmp_path / "c.png")), ppm)
+    grey = rgb[..., 1]
+    (tmp_path / "g.pgm").write_bytes(b"P5\n45 61\n255\n" + grey.tobytes())
+    as_rgb = _run(native, path, _write_ppm(str(tmp_path / "g3.ppm"), np.repeat(grey[..., None], 3, 2)),
+                  str(tmp_path / "g3.pgm"))
+    assert torch.equal(_run(native, path, str(tmp_path / "g.pgm"), str(tmp_path / "g.out.pgm")), as_rgb)
+
+
+def test_aarch64_labels_equal_optimize(aarch64, exported, tmp_path):
+    model, path = exported
+    rgb = _rgb(40, 57, seed=2)
+    ours = _run(aarch64, path, _write_ppm(str(tmp_path / "image.ppm"), rgb), str(tmp_path / "labels.pgm"))
+    ref, ref_logits = _reference(model, rgb)
+    assert_labels_match(ours, ref, ref_logits, rtol=1e-4, max_fraction=1e-3)
+
+
+def test_refusals(native, exported, tmp_path):
+    _, path = exported
+    image = _write_ppm(str(tmp_path / "image.ppm"), _rgb(32, 32))
+
+    def refused(model, img, *args):
+        r = subprocess.run([*native, model, img, *args], capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and r.returncode < 128, (r.returncode, r.stderr)  # an error, not a signal
+        return r.stderr
+
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 2] ^= 1
+    damaged = tmp_path / "damaged.ppms"
+    damaged.write_bytes(data)
+    assert "checksum" in refused(str(damaged), image)
+    cut = tmp_path / "cut.ppms"
+    cut.write_bytes(open(path, "rb").read()[:-4])
+    assert "truncated" in refused(str(cut), image)
+    assert "bad magic" in refused(image, image)
+    assert "cannot open" in refused(str(tmp_path / "none.ppms"), image)
+    (tmp_path / "short.ppm").write_bytes(b"P6\n32 32\n255\n" + bytes(100))
+    assert "truncated PPM" in refused(path, str(tmp_path / "short.ppm"))
+    (tmp_path / "huge.ppm").write_bytes(b"P6\n99999999 99999999\n255\n")
+    assert "outside what ppms_run reads" in refused(path, str(tmp_path / "huge.ppm"))
+    if path.endswith("tiny.ppms"):  # tiny's logits at 1/16 (floored): none for a 4 x 4 image; base runs it
+        (tmp_path / "small.ppm").write_bytes(b"P6\n4 4\n255\n" + bytes(48))
+        assert "too small" in refused(path, str(tmp_path / "small.ppm"))
+    assert "--threads" in refused(path, image, "--threads", "0")
+    assert "--size" in refused(path, image, "--size", "12")
+    assert "unknown option" in refused(path, image, "--frobnicate")
+
+
+def test_export_cli_and_read_back(tmp_path, capsys):
+    out = str(tmp_path / "sub" / "tiny.ppms")
+    assert main(["export", out, "--variant", "tiny"]) == 0
+    info = read_ppms(out)
+    assert info["variant"] == "tiny" and info["classes"] == 150 and info["bytes"] == os.path.getsize(out)
+    assert info["mean"] == pytest.approx(INPUT_MEAN) and info["std"] == pytest.approx(INPUT_STD)
+    assert "wrote" in capsys.readouterr().out
+    data = bytearray(open(out, "rb").read())
+    data[8] = 99  # the format version
+    bad = tmp_path / "v99.ppms"
+    bad.write_bytes(data)
+    with pytest.raises(NotImplementedError, match="version 99"):
+        read_ppms(str(bad))
+    with pytest.raises(ValueError, match="empty"):
+        (tmp_path / "empty.ppms").write_bytes(b"")
+        read_ppms(str(tmp_path / "empty.ppms"))
+    with pytest.raises(ValueError, match="fused"):
+        export_ppms(pp_mobileseg("tiny").eval().fuse(), str(tmp_path / "fused.ppms"))
+
+
+def test_export_of_optimized_model_is_the_same_file(tmp_path):
+    torch.manual_seed(0)
+    model = pp_mobileseg("tiny").eval()
+    export_ppms(model, str(tmp_path / "a.ppms"))
+    export_ppms(optimize(model), str(tmp_path / "b.ppms"))
+    assert (tmp_path / "a.ppms").read_bytes() == (tmp_path / "b.ppms").read_bytes()
