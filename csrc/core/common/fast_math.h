@@ -25,7 +25,7 @@ constexpr float kC[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
 inline float fast_exp(float x) {
   using namespace exp_poly;
   x = x < kMin ? kMin : (x > kMax ? kMax : x);  // selects, not branches: the loop stays vectorisable
-  const float t = x * kLog2e;
+  const float t = (x == x ? x : 0.0f) * kLog2e;  // n of a NaN would be undefined behaviour; r carries the NaN
   const float n = static_cast<float>(static_cast<int32_t>(t + (t < 0.0f ? -0.5f : 0.5f)));  // round(t), SSE2 only
   const float r = (x - n * kLn2Hi) - n * kLn2Lo;
   float p = kC[0];

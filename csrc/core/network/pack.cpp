@@ -356,8 +356,9 @@ Status network_bind(const void* blob, int64_t bytes, Network* net) {
   // config and entries are 8-byte values at 8-byte offsets, but the blob may be only 4-byte aligned: copy them
   std::vector<int64_t> config(h.config);
   std::vector<Entry> entries(h.tensors);
-  std::memcpy(config.data(), p + sizeof(h), 8 * config.size());
-  std::memcpy(entries.data(), p + sizeof(h) + 8 * config.size(), sizeof(Entry) * entries.size());
+  if (!config.empty()) std::memcpy(config.data(), p + sizeof(h), 8 * config.size());  // memcpy(nullptr, ...): UB
+  if (!entries.empty())
+    std::memcpy(entries.data(), p + sizeof(h) + 8 * config.size(), sizeof(Entry) * entries.size());
   BindSource src(entries.data(), h.tensors, reinterpret_cast<const float*>(p + start), (bytes - start) / 4);
   PPMS_TRY(walk(config.data(), h.config, src, net));
   if (src.used() != static_cast<int64_t>(h.tensors))
