@@ -46,7 +46,7 @@ class CMakeBuild(build_ext):
             raise RuntimeError("building ppms_kernels needs CMake >= 3.21: pip install cmake")
         subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
                         f"-DTorch_DIR={torch_dir}", "-DPPMS_BUILD_TESTS=OFF", "-DPPMS_BUILD_LATENCY=OFF",
-                        "-DPPMS_INSTALL=OFF", "-DPPMS_BUILD_TORCH_OPS=ON"], check=True)
+                        "-DPPMS_BUILD_RUN=OFF", "-DPPMS_INSTALL=OFF", "-DPPMS_BUILD_TORCH_OPS=ON"], check=True)
         jobs = os.environ.get("MAX_JOBS") or str(os.cpu_count() or 2)  # MAX_JOBS: as torch's own extension builds
         subprocess.run(["cmake", "--build", str(build), "--target", "ppms_ops", "-j", jobs], check=True)
         built = build / "libppms_ops.so"

@@ -138,7 +138,7 @@ def test_sdist_builds_a_wheel_that_installs_and_runs(sdist, tmp_path):
         return subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True, text=True).stdout
 
     assert run(venv / "bin" / "ppms", "--version").startswith(f"ppms_kernels {VERSION} (torch ")
-    assert "{bench,segment,convert,export-onnx}" in run(python, "-m", "ppms_kernels", "--help")
+    assert "{bench,segment,convert,export-onnx,export}" in run(python, "-m", "ppms_kernels", "--help")
     out = run(python, "-c", "import torch, ppms_kernels, ppms_kernels.models, ppms_kernels.ops.triton\n"
                             "m = ppms_kernels.optimize(ppms_kernels.pp_mobileseg('tiny').eval())\n"
                             "print(ppms_kernels.__file__, tuple(m(torch.rand(1, 3, 64, 48)).shape))")
