@@ -177,6 +177,18 @@ def test_export_cli_and_read_back(tmp_path, capsys):
         read_ppms(str(tmp_path / "empty.ppms"))
     with pytest.raises(ValueError, match="fused"):
         export_ppms(pp_mobileseg("tiny").eval().fuse(), str(tmp_path / "fused.ppms"))
+    with pytest.raises(TypeError, match="uint8"):
+        torch.ops.ppms._model_file_info(torch.zeros(200))
+    with pytest.raises(ValueError, match="too short"):
+        torch.ops.ppms._model_file_info(torch.zeros(100, dtype=torch.uint8))
+    packed = torch.frombuffer(bytearray(open(out, "rb").read()[128:]), dtype=torch.uint8)
+    for variant, classes, mean, std, says in [("huge", 150, INPUT_MEAN, INPUT_STD, "variant"),
+                                              ("base", 150, INPUT_MEAN, INPUT_STD, "head"),
+                                              ("tiny", 19, INPUT_MEAN, INPUT_STD, "classes"),
+                                              ("tiny", 150, INPUT_MEAN, (0.2, 0.0, 0.2), "normalisation"),
+                                              ("tiny", 150, (float("nan"), 0, 0), INPUT_STD, "normalisation")]:
+        with pytest.raises(ValueError, match=says):
+            torch.ops.ppms._model_file(packed, variant, classes, list(mean), list(std))
 
 
 def test_export_of_optimized_model_is_the_same_file(tmp_path):

@@ -67,6 +67,8 @@ def export_ppms(model, path):
     ``path``: its BatchNorm folded and every weight packed as the native engine runs them (``model.engine`` where
     ``optimize()`` packed them), with its variant, class count and input normalisation (``INPUT_MEAN``,
     ``INPUT_STD``). The file is written whole or not at all. Returns ``path``."""
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        raise ValueError("export_ppms: the model must be on the CPU (model.cpu()), as the engine that packs it is")
     if model.engine is not None:
         packed = model.engine
     elif model.is_fused():

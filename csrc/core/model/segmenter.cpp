@@ -125,6 +125,8 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
     return Status::invalid("segment: the image is " + std::to_string(H) + " x " + std::to_string(W) +
                            "; each side must be in [1, " + std::to_string(kUpsampleArgmaxMaxSide) + "]");
   if (bytes && stride == 0) stride = 3 * W;
+  if (bytes && stride > (int64_t{1} << 40) / H)
+    return Status::invalid("segment: a row stride of " + std::to_string(stride) + " bytes is not an image's");
   if (bytes && stride < 3 * W)
     return Status::invalid("segment: a row of " + std::to_string(W) + " RGB pixels needs a stride of at least " +
                            std::to_string(3 * W) + " bytes, got " + std::to_string(stride));
