@@ -128,6 +128,12 @@ def test_aarch64_labels_equal_optimize(aarch64, exported, tmp_path):
     assert_labels_match(ours, ref, ref_logits, rtol=1e-4, max_fraction=1e-3)
 
 
+def test_aarch64_binary_needs_only_libc_and_libstdcxx(aarch64):
+    out = subprocess.run(["readelf", "-d", aarch64[-1]], capture_output=True, text=True, check=True).stdout
+    needed = {line.split("[")[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line}
+    assert needed and needed <= {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libpthread.so.0"}, needed
+
+
 def test_refusals(native, exported, tmp_path):
     _, path = exported
     image = _write_ppm(str(tmp_path / "image.ppm"), _rgb(32, 32))
