@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from helpers import randomise
+from helpers import paddle_state, randomise, write_pdparams
 from ppms_kernels.models import INPUT_MEAN, INPUT_STD, export_ppms, optimize, pp_mobileseg, read_ppms
 from ppms_kernels.testing import assert_labels_match
 from ppms_kernels.tools.cli import main
@@ -203,3 +203,15 @@ def test_export_of_optimized_model_is_the_same_file(tmp_path):
     export_ppms(model, str(tmp_path / "a.ppms"))
     export_ppms(optimize(model), str(tmp_path / "b.ppms"))
     assert (tmp_path / "a.ppms").read_bytes() == (tmp_path / "b.ppms").read_bytes()
+
+
+def test_export_from_pdparams_and_pt_is_the_models_file(tmp_path):
+    model = randomise(pp_mobileseg("tiny", num_classes=19).eval(), seed=5)
+    write_pdparams(tmp_path / "m.pdparams", paddle_state(model))
+    torch.save(model.state_dict(), tmp_path / "m.pth")
+    export_ppms(model, str(tmp_path / "want.ppms"))
+    want = (tmp_path / "want.ppms").read_bytes()
+    for src in ("m.pdparams", "m.pth"):
+        assert main(["export", str(tmp_path / f"{src}.ppms"), "--weights", str(tmp_path / src)]) == 0
+        assert (tmp_path / f"{src}.ppms").read_bytes() == want, src
+    assert read_ppms(str(tmp_path / "want.ppms"))["classes"] == 19
