@@ -8,26 +8,14 @@ import sys
 
 import torch
 
-from ppms_kernels.models import SeaAttention, pp_mobileseg
-
-
-class Logits(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model.logits(x)
+from ppms_kernels.models import pp_mobileseg
+from ppms_kernels.tools.bench import Logits, reference_model
 
 
 def plain(variant):
-    """Seed 0's model with every ppms kernel off: what another engine can read."""
+    """Seed 0's model with every ppms kernel off (what another engine can read), returning logits."""
     torch.manual_seed(0)
-    model = pp_mobileseg(variant).eval()
-    for m in model.modules():
-        if isinstance(m, SeaAttention):
-            m.use_kernel = False
-    return Logits(model).eval()
+    return Logits(reference_model(pp_mobileseg(variant))).eval()
 
 
 def main(out, size, variants):

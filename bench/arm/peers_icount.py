@@ -9,7 +9,8 @@ import sys
 import torch
 
 import ppms_kernels
-from ppms_kernels.models import SeaAttention, pp_mobileseg
+from ppms_kernels.models import pp_mobileseg
+from ppms_kernels.tools.bench import reference_model
 
 sys.path.insert(0, sys.argv[1])  # bench/arm/icount, for icount.py
 from icount import counted  # noqa: E402
@@ -21,11 +22,9 @@ x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
 for v in variants:
     torch.manual_seed(0)
     model = pp_mobileseg(v).eval()
-    for m in model.modules():
-        if isinstance(m, SeaAttention):
-            m.use_kernel = False
+    plain = reference_model(model)
     with torch.inference_mode():
-        counted(f"{v} PyTorch eager, network", lambda: model.logits(x))
+        counted(f"{v} PyTorch eager, network", lambda: plain.logits(x))
         ppms_kernels.optimize(model)
         counted(f"{v} PyTorch optimize(), image -> labels", lambda: model(x))
     stem = os.path.join(models, f"{v}_{size}")

@@ -300,7 +300,7 @@ def _e2e_row(group, row, model, x, ref):
     if row == "paddle":
         make = functools.partial(paddle, model, x)
     elif row in ("executorch", "executorch_net"):
-        make = functools.partial(executorch, (_Labels if row == "executorch" else _Logits)(reference_model(model)), x)
+        make = functools.partial(executorch, (_Labels if row == "executorch" else Logits)(reference_model(model)), x)
     else:
         make = functools.partial(build, row, model, x)
     return Row(group, row, ROWS[row][0], make, lambda out: check(row, out, ref()), times_itself=row in SELF_TIMED)
@@ -326,7 +326,9 @@ class _Labels(torch.nn.Module):
         return full_upsample_argmax(self.model.logits(x), x.shape[-2:])
 
 
-class _Logits(torch.nn.Module):
+class Logits(torch.nn.Module):
+    """The network alone: image -> low-resolution logits (what the peers' rows and files run)."""
+
     def __init__(self, model):
         super().__init__()
         self.model = model
@@ -457,9 +459,9 @@ def build(row, model, x):
     if row == "ort":
         return _ort(_Labels(reference_model(model)), x)
     if row == "ort_net":
-        return _ort(_Logits(reference_model(model)), x)
+        return _ort(Logits(reference_model(model)), x)
     if row in ("openvino", "openvino_net"):
-        return _openvino((_Labels if row == "openvino" else _Logits)(reference_model(model)), x)
+        return _openvino((_Labels if row == "openvino" else Logits)(reference_model(model)), x)
     raise ValueError(f"unknown row {row!r}; rows: {', '.join(ROWS)}")
 
 
