@@ -6,6 +6,7 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
+#include "core/common/activate_neon.h"
 #include "core/common/neon_block.h"
 #include "core/conv1x1/kernels.h"
 #include "core/cpu.h"
@@ -15,18 +16,6 @@ namespace pw {
 namespace {
 
 constexpr int kRows = 4;
-
-template <Activation A>
-inline float32x4_t activate4(float32x4_t v) {
-  const float32x4_t zero = vdupq_n_f32(0.0f), six = vdupq_n_f32(6.0f);
-  if constexpr (A == Activation::relu) return vmaxq_f32(v, zero);
-  if constexpr (A == Activation::relu6) return vminq_f32(vmaxq_f32(v, zero), six);
-  if constexpr (A == Activation::hardswish) {  // v * clamp(v / 6 + 1 / 2, 0, 1): 4 instructions, not 5
-    const float32x4_t g = vfmaq_f32(vdupq_n_f32(0.5f), v, vdupq_n_f32(1.0f / 6.0f));
-    return vmulq_f32(v, vminq_f32(vmaxq_f32(g, zero), vdupq_n_f32(1.0f)));
-  }
-  return v;
-}
 
 // One k step: the first 4V columns of the panel row q times lane L of each row's four inputs.
 template <int R, int V, int L>

@@ -49,6 +49,9 @@ std::vector<std::string> image_conv_kernels() {
 #if defined(__x86_64__) || defined(_M_X64)
   if (cpu::supports(cpu::Isa::avx512f)) out.push_back("stem_avx512");
 #endif
+#if defined(__aarch64__)
+  out.push_back("stem_neon");
+#endif
   return out;
 }
 
@@ -65,13 +68,22 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, kc = k * cin, K = k * kc;
   const std::string want = kernel ? kernel : "";
   const bool stem = cin == 3 && k == 3 && stride == 2 && cout <= kConv1x1Panel;
-  if (!want.empty() && want != "columns" && !(want == "stem_avx512" && stem))
+  const std::vector<std::string> names = image_conv_kernels();
+  if (!want.empty() && (std::find(names.begin(), names.end(), want) == names.end() || (want != "columns" && !stem)))
     return Status::invalid("image_conv: no kernel '" + want + "' for cin " + n(cin) + ", k " + n(k) + ", stride " +
                            n(stride) + ", cout " + n(cout) + " on this CPU");
 #if defined(__x86_64__) || defined(_M_X64)
   if (stem && want != "columns" && cpu::supports(cpu::Isa::avx512f)) {
     parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
       image_conv_detail::stem_rows_avx512(x, H, W, w.panels, w.bias, cout, h0, h1, y, act);
+    });
+    return Status();
+  }
+#endif
+#if defined(__aarch64__)
+  if (stem && want != "columns") {
+    parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
+      image_conv_detail::stem_rows_neon(x, H, W, w.panels, w.bias, cout, h0, h1, y, act);
     });
     return Status();
   }

@@ -17,6 +17,11 @@ namespace image_conv_detail {
 void stem_rows_avx512(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
                       int64_t ho0, int64_t ho1, float* y, Activation act);
 #endif
+#if defined(__aarch64__)
+// The same on NEON.
+void stem_rows_neon(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
+                    int64_t ho0, int64_t ho1, float* y, Activation act);
+#endif
 
 }  // namespace image_conv_detail
 }  // namespace ppms

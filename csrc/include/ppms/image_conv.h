@@ -3,8 +3,9 @@
 // layout on the way. The k input rows of an output row are laid out as one row of columns ([ky][c] per input
 // column), so each output pixel's k * k * cin taps are contiguous and the windows of neighbouring pixels overlap
 // (stride * k * cin floats apart): one GEMM per output row on the conv1x1 kernels, no patch gathered, the
-// accumulators in registers (2.4x the direct convolution through memory it replaced). On AVX-512 the stem's shape
-// has a direct kernel instead (core/image_conv/kernel_avx512.cpp), with the columns path as its reference.
+// accumulators in registers (2.4x the direct convolution through memory it replaced). On AVX-512 and NEON the stem's
+// shape has a direct kernel instead (core/image_conv/kernel_avx512.cpp, kernel_neon.cpp), with the columns path as
+// its reference.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +18,8 @@
 
 namespace ppms {
 
-// The kernels this CPU has: "columns" (every shape), "stem_avx512" (3 input channels, 3x3, stride 2, at most 16
-// outputs: the stem, directly, a vector of output channels per pixel).
+// The kernels this CPU has: "columns" (every shape), "stem_avx512" or "stem_neon" (3 input channels, 3x3, stride 2,
+// at most 16 outputs: the stem, directly, output channels in vectors per pixel).
 std::vector<std::string> image_conv_kernels();
 
 // w: conv1x1 weights packed from the convolution's [cout, cin, k, k] weight read as [cout, cin * k * k].
