@@ -16,6 +16,7 @@ from helpers import paddle_state, randomise, write_pdparams
 from ppms_kernels.models import INPUT_MEAN, INPUT_STD, export_ppms, optimize, pp_mobileseg, read_ppms
 from ppms_kernels.testing import assert_labels_match
 from ppms_kernels.tools.cli import main
+from ppms_kernels.tools.segment import read_image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARM_BUILD = os.path.join(ROOT, "build", "arm-armv8.2-a+fp16")
@@ -106,6 +107,7 @@ def test_native_reads_png_and_raw(native, exported, tmp_path):
     model, path = exported
     rgb = _rgb(61, 45, seed=1)
     ppm = _run(native, path, _write_ppm(str(tmp_path / "a.ppm"), rgb), str(tmp_path / "a.pgm"))
+    assert ppm.unique().numel() > 1, "labels of one class would not tell the readers apart"
     raw = tmp_path / "a.rgb"
     raw.write_bytes(rgb.tobytes())
     assert torch.equal(_run(native, path, str(raw), str(tmp_path / "b.pgm"), "--raw", "45x61"), ppm)
@@ -113,6 +115,14 @@ def test_native_reads_png_and_raw(native, exported, tmp_path):
     if "png" in formats.split("(")[-1]:
         Image.fromarray(rgb).save(tmp_path / "a.png")
         assert torch.equal(_run(native, path, str(tmp_path / "a.png"), str(tmp_path / "c.png")), ppm)
+        # palette, grey + alpha, RGBA and 16-bit grey PNGs read as `ppms segment` reads them
+        images = {m: Image.fromarray(rgb).convert(m) for m in ("P", "LA", "RGBA")}
+        images["I;16"] = Image.fromarray((rgb[..., 0].astype(np.uint16) * 257 + 3).astype(np.uint16))
+        for mode, im in images.items():
+            png = tmp_path / f"{mode.replace(';', '')}.png"
+            im.save(png)
+            want = _run(native, path, _write_ppm(str(tmp_path / "m.ppm"), read_image(str(png))), str(tmp_path / "m.pgm"))
+            assert torch.equal(_run(native, path, str(png), str(tmp_path / "m2.pgm")), want), mode
     grey = rgb[..., 1]
     (tmp_path / "g.pgm").write_bytes(b"P5\n45 61\n255\n" + grey.tobytes())
     as_rgb = _run(native, path, _write_ppm(str(tmp_path / "g3.ppm"), np.repeat(grey[..., None], 3, 2)),
