@@ -28,6 +28,7 @@ PPMS_TARGET_AVX2_FMA inline __m256 activate8(__m256 v) {
 
 template <int R, Activation A, bool RES>
 struct Rows {
+  static constexpr bool kManyBlocks = false;
   PPMS_TARGET_AVX2_FMA static void run(const Tile& t) {
     // Locals: the stores through y may alias t, so every field read after one would be reloaded (nor may acc spill).
     const float *x = t.x, *residual = t.residual;

@@ -98,6 +98,7 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
 
 template <int R, Activation A, bool RES>
 struct Rows {
+  static constexpr bool kManyBlocks = false;
   PPMS_TARGET_AVX512F static void run(const Tile& t) {
     int64_t j = 0;
     for (; j + kConv1x1Panel < t.n; j += 2 * kConv1x1Panel) panels<R, A, RES, 2>(t, j);

@@ -157,23 +157,27 @@ inline void block4(const float* bias, const float* x, int64_t ldx, const float* 
 
 template <int R, Activation A, bool RES>
 struct Rows {
-  static void run(const Tile& t) {
+  static constexpr bool kManyBlocks = true;
+  static void run(const Tile& t) {  // t.m / R blocks of R rows
     // Locals: the stores through y may alias t, so every field read after one would be reloaded (nor may acc spill).
-    const float *x = t.x, *bias = t.bias, *residual = t.residual;
-    const int64_t ldx = t.ldx, K = t.k, ldy = t.ldy, ldr = t.ldr, n = t.n;
+    const float *bias = t.bias, *panel = t.panel;
+    const int64_t ldx = t.ldx, K = t.k, ldy = t.ldy, ldr = t.ldr, n = t.n, stride = t.panel_stride, m = t.m;
+    const float *x = t.x, *residual = t.residual;
     float* y = t.y;
-    for (int64_t j = 0; j < n; j += kConv1x1Panel) {
-      const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride;
-      if (R == 4 && n - j >= kConv1x1Panel) {
-        block4<A, RES>(bias + j, x, ldx, p, K, y + j, ldy, RES ? residual + j : nullptr, ldr);
-        continue;
+    for (int64_t i = 0; i + R <= m; i += R, x += R * ldx, y += R * ldy, residual += RES ? R * ldr : 0) {
+      const float* p = panel;
+      for (int64_t j = 0; j < n; j += kConv1x1Panel, p += stride) {
+        if (R == 4 && n - j >= kConv1x1Panel) {
+          block4<A, RES>(bias + j, x, ldx, p, K, y + j, ldy, RES ? residual + j : nullptr, ldr);
+          continue;
+        }
+        const int64_t w = std::min<int64_t>(n - j, kConv1x1Panel);
+        const float* r = RES ? residual + j : nullptr;
+        if (w <= 8)
+          columns<R, 2, A, RES>(x, ldx, p, K, bias + j, y + j, ldy, r, ldr, w);
+        else
+          columns<R, 4, A, RES>(x, ldx, p, K, bias + j, y + j, ldy, r, ldr, w);
       }
-      const int64_t w = std::min<int64_t>(n - j, kConv1x1Panel);
-      const float* r = RES ? residual + j : nullptr;
-      if (w <= 8)
-        columns<R, 2, A, RES>(x, ldx, p, K, bias + j, y + j, ldy, r, ldr, w);
-      else
-        columns<R, 4, A, RES>(x, ldx, p, K, bias + j, y + j, ldy, r, ldr, w);
     }
   }
 };
