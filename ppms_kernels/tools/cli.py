@@ -204,8 +204,9 @@ def main(argv=None):
                                        "them) and overlays with a legend of the classes, latency")
     s.add_argument("images", nargs="+", metavar="IMAGE",
                    help=f"image files Pillow reads, or folders of them (at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE})")
-    s.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
-    s.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights")
+    s.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file), or ade20k (the official "
+                                     "weights of --variant, downloaded once)")
+    s.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights, or with ade20k")
     s.add_argument("--out", default=".", help="folder for <name>_labels.png and <name>_overlay.png (created; default: "
                                                "the current folder)")
     s.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=True,
@@ -222,8 +223,9 @@ def main(argv=None):
     e = sub.add_parser("export-onnx", help="write the model as an ONNX file (image in, label map out) that ONNX "
                                            "Runtime runs, for any input size")
     e.add_argument("out", help="output .onnx (weights inside)")
-    e.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
-    e.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights")
+    e.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file), or ade20k (the official "
+                                     "weights of --variant, downloaded once)")
+    e.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights, or with ade20k")
     e.add_argument("--vim-mode", default="exact", choices=VIM_MODES,
                    help="labels: exact (those of the full upsample + argmax) or paper (PaddleSeg's VIM)")
     e.add_argument("--size", type=int, default=512, help="side of the example image the export traces")

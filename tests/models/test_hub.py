@@ -155,3 +155,14 @@ def test_bad_names_and_arguments():
     with pytest.raises(ValueError, match="give weights= too"):
         pp_mobileseg("tiny", sha256="0" * 64)
     assert pp_mobileseg("tiny").num_classes == 150
+
+
+def test_cli_takes_the_official_weights_by_name(server, monkeypatch, hub_dir, tiny_file, tmp_path):
+    from ppms_kernels.models import export_ppms, read_ppms
+    from ppms_kernels.tools.cli import main
+
+    model, body = tiny_file
+    _serve(server, monkeypatch, body)
+    assert main(["export", str(tmp_path / "a.ppms"), "--variant", "tiny", "--weights", "ade20k"]) == 0
+    assert read_ppms(str(tmp_path / "a.ppms"))["classes"] == 7
+    assert (tmp_path / "a.ppms").read_bytes() == open(export_ppms(model, str(tmp_path / "b.ppms")), "rb").read()
