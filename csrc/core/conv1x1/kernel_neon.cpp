@@ -95,7 +95,7 @@ inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, cons
   "ld1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[bias]]\n\t"                                                        \
   "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]]\n\t" PPMS_NEON_K_LOOP(PPMS_PANEL_ROW)
 #define PPMS_ADD_ROW(r, d0, d1, d2, d3)                               \
-  "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[r" #r "]]\n\t"          \
+  "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[r]], %[ldrb]\n\t"      \
   "fadd v" #d0 ".4s, v" #d0 ".4s, v16.4s\n\tfadd v" #d1 ".4s, v" #d1 ".4s, v17.4s\n\t" \
   "fadd v" #d2 ".4s, v" #d2 ".4s, v18.4s\n\tfadd v" #d3 ".4s, v" #d3 ".4s, v19.4s\n\t"
 #define PPMS_RESIDUAL \
@@ -113,15 +113,14 @@ inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, cons
 #define PPMS_RELU6 "movi v24.4s, #0\n\tfmov v25.4s, #6.0\n\t" PPMS_ALL(PPMS_MAX0) PPMS_ALL(PPMS_MIN6)
 #define PPMS_HARDSWISH \
   "movi v24.4s, #0\n\tfmov v26.4s, #0.5\n\tfmov v27.4s, #1.0\n\tdup v29.4s, %w[sixth]\n\t" PPMS_ALL(PPMS_HSWISH)
-#define PPMS_STORE                                                                               \
-  "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[y0]]\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[y1]]\n\t"     \
-  "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y2]]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y3]]\n\t"
+#define PPMS_STORE                                                                                           \
+  "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[y]], %[ldyb]\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[y]], %[ldyb]\n\t"     \
+  "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y]], %[ldyb]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y]], %[ldyb]\n\t"
 #define PPMS_BLOCK(epilogue)                                                                                        \
   asm volatile(PPMS_LOOP epilogue PPMS_STORE                                                                      \
-               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n8), [kr] "+r"(kr) \
-               : [bias] "r"(bias), [y0] "r"(y), [y1] "r"(y + ldy), [y2] "r"(y + 2 * ldy), [y3] "r"(y + 3 * ldy), \
-                 [r0] "r"(res), [r1] "r"(res + ldr), [r2] "r"(res + 2 * ldr), [r3] "r"(res + 3 * ldr),           \
-                 [sixth] "r"(kSixthBits)                                                                                \
+               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n8), [kr] "+r"(kr), \
+                 [y] "+r"(y), [r] "+r"(res)                                                                      \
+               : [bias] "r"(bias), [ldyb] "r"(4 * ldy), [ldrb] "r"(4 * ldr), [sixth] "r"(kSixthBits)                \
                : PPMS_NEON_CLOBBERS)
 constexpr uint32_t kSixthBits = 0x3e2aaaab;  // 1.0f / 6.0f
 template <Activation A, bool RES>
