@@ -60,12 +60,8 @@ PPMS_TARGET_AVX512F void run(const float* x, int64_t H, int64_t W, const float* 
   const __mmask16 out = static_cast<__mmask16>((1u << cout) - 1);
   const __m512 b = _mm512_maskz_loadu_ps(out, bias);
   for (int64_t ho = ho0; ho < ho1; ++ho) {
-    const float* rows[9];  // [c][ky]
-    for (int64_t c = 0; c < 3; ++c)
-      for (int64_t ky = 0; ky < 3; ++ky) {
-        const int64_t iy = 2 * ho - 1 + ky;
-        rows[c * 3 + ky] = iy >= 0 && iy < H ? x + (c * H + iy) * W : nullptr;
-      }
+    const float* rows[9];
+    stem_input_rows(x, H, W, ho, rows);
     float* yr = y + ho * Wo * cout;
     edge<A>(rows, W, 0, taps, b, out, yr, cout);
     int64_t wo = 1;

@@ -82,12 +82,8 @@ void run(const float* x, int64_t H, int64_t W, const float* taps, const float* b
          int64_t ho1, float* y) {
   const int64_t Wo = (W - 1) / 2 + 1;
   for (int64_t ho = ho0; ho < ho1; ++ho) {
-    const float* rows[9];  // [c][ky]
-    for (int64_t c = 0; c < 3; ++c)
-      for (int64_t ky = 0; ky < 3; ++ky) {
-        const int64_t iy = 2 * ho - 1 + ky;
-        rows[c * 3 + ky] = iy >= 0 && iy < H ? x + (c * H + iy) * W : nullptr;
-      }
+    const float* rows[9];
+    stem_input_rows(x, H, W, ho, rows);
     float* yr = y + ho * Wo * cout;
     one<A>(rows, W, 0, taps, bias, yr, cout);
     int64_t wo = 1;

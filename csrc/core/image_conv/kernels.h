@@ -10,6 +10,15 @@
 namespace ppms {
 namespace image_conv_detail {
 
+// The 9 input rows [c][ky] that output row ho of the stem reads (null: a padding row).
+inline void stem_input_rows(const float* x, int64_t H, int64_t W, int64_t ho, const float* rows[9]) {
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t ky = 0; ky < 3; ++ky) {
+      const int64_t iy = 2 * ho - 1 + ky;
+      rows[c * 3 + ky] = iy >= 0 && iy < H ? x + (c * H + iy) * W : nullptr;
+    }
+}
+
 #if defined(__x86_64__) || defined(_M_X64)
 // Output rows [ho0, ho1) of the 3x3 / stride 2 / padding 1 convolution of x [3][H][W] into y [Ho][Wo][cout],
 // cout <= 16: taps [27][16] in the weight's (c, ky, kx) order (a conv1x1 panel of the weight read as [cout, 27]),

@@ -40,13 +40,8 @@ void planes_from_rgb(const uint8_t* rgb, int64_t H, int64_t W, int64_t stride, c
     for (int64_t y = y0; y < y1; ++y) {
       const uint8_t* p = rgb + y * stride;
       float *r = out + y * W, *g = r + H * W, *b = g + H * W;
-      const float m0 = f.mean[0], m1 = f.mean[1], m2 = f.mean[2], s0 = f.std[0], s1 = f.std[1], s2 = f.std[2];
       // the three channels of a pixel in one iteration: compilers turn the stride-3 loads into ld3 (NEON)
-      for (int64_t x = 0; x < W; ++x) {
-        r[x] = (static_cast<float>(p[3 * x]) / 255.0f - m0) / s0;
-        g[x] = (static_cast<float>(p[3 * x + 1]) / 255.0f - m1) / s1;
-        b[x] = (static_cast<float>(p[3 * x + 2]) / 255.0f - m2) / s2;
-      }
+      for (int64_t x = 0; x < W; ++x) r[x] = f(p[3 * x], 0), g[x] = f(p[3 * x + 1], 1), b[x] = f(p[3 * x + 2], 2);
     }
   });
 }
@@ -82,7 +77,8 @@ struct Segmenter::State {
   Parallel par;
   int64_t height = 0, width = 0;
   Scratch planes, buffer, logits;
-  int64_t h = 0, w = 0;  // the last call's logits
+  int64_t h = 0, w = 0;                               // the last call's logits
+  int64_t planned_h = 0, planned_w = 0, floats = 0;  // network_buffer_floats of the last network input size
 };
 
 Segmenter::~Segmenter() = default;
@@ -137,9 +133,13 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
   State& st = *state_;
   const Parallel& par = st.par;
   const int64_t h = st.height ? st.height : H, w = st.width ? st.width : W;
-  int64_t lh, lw, floats;
-  Status s = network_buffer_floats(net, h, w, par, &floats);
-  if (!s.ok()) return s.prefixed("segment: ");
+  Status s;
+  if (h != st.planned_h || w != st.planned_w) {  // the plan walks every layer: once per size, not per call
+    s = network_buffer_floats(net, h, w, par, &st.floats);
+    if (!s.ok()) return s.prefixed("segment: ");
+    st.planned_h = h, st.planned_w = w;
+  }
+  int64_t lh, lw;
   network_logits_size(net, h, w, &lh, &lw);
   if (lh < 1 || lw < 1)
     return Status::invalid("segment: a network input of " + std::to_string(h) + " x " + std::to_string(w) +
@@ -170,7 +170,7 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
     }
     float* logits = st.logits.get(C * lh * lw);
     st.h = 0;
-    s = network_logits(net, planes, h, w, logits, par, nullptr, st.buffer.get(floats));
+    s = network_logits(net, planes, h, w, logits, par, nullptr, st.buffer.get(st.floats));
     if (!s.ok()) return s.prefixed("segment: ");
     st.h = lh, st.w = lw;
     return upsample_argmax(logits, 1, C, lh, lw, H, W, VimMode::exact, label_type<Label>(), labels, par)
