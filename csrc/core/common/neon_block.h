@@ -40,6 +40,7 @@
   "subs %[n], %[n], #1\n\t"                                                      \
   "b.ne 1b\n\t"                                                                  \
   "2:\n\t"                                                                       \
+  "cbz %[kr], 3f\n\t" /* K % 8 == 0 (every layer of the network): one branch */  \
   "tbz %[kr], #2, 5f\n\t"                                                        \
   "ldr q20, [%[x0]], #16\n\t"                                                    \
   "ldr q21, [%[x1]], #16\n\t"                                                    \

@@ -1,7 +1,7 @@
 // NEON kernel (aarch64): tiles of 4 rows x 16 columns in 16 accumulators; each row's inputs four k steps to a
-// register and multiplied by lane (fmla by element), each panel row loaded by one 4-register ld1. A full panel of 4
-// rows runs as one block of assembly (block4; eight k steps per iteration: 4 ldp of inputs, 8 panel loads, 128
-// FMAs); partial panels and the last rows of a tile (fewer than 4) run the intrinsics below, four k steps at a time.
+// register and multiplied by lane (fmla by element), each panel row loaded by one 4-register ld1. The full panels of
+// 4 rows run as one asm statement (panels4; eight k steps per iteration: 4 ldp of inputs, 8 panel loads, 128 FMAs);
+// partial panels and the last rows of a tile (fewer than 4) run the intrinsics below, four k steps at a time.
 // (5 rows would need more than the 32 vector registers with two panel rows in flight.)
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -86,20 +86,27 @@ inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, cons
     for (int64_t c = 0; c < w; ++c) y[r * ldy + c] = activate(RES ? tile[r][c] + residual[r * ldr + c] : tile[r][c], A);
 }
 
-// A whole 4 x 16 block of a full panel, in assembly (core/common/neon_block.h has the k loop and its registers):
-// bias, k loop, residual, activation, and one st1 per row of 16 outputs.
+// All full panels of 4 rows in one asm statement (core/common/neon_block.h has the k loop and its registers): per
+// panel the bias, k loop, residual, activation and one st1 per row of 16 outputs, then the next panel with no return
+// to C++ (a call per 4 x 16 block cost 47 instructions outside the k loop, a third of the FMAs at K = 16; here 20).
+// The panels lie one after another (K rows of 16 each), so p walks on through them; y and the residual rows step
+// back by 4 rows less 16 columns after each panel.
 #define PPMS_PANEL_ROW(a, b, c, d) "ld1 {v" a ".4s, v" b ".4s, v" c ".4s, v" d ".4s}, [%[p]], #64\n\t"
-#define PPMS_LOOP                                                                                             \
+#define PPMS_LOOP                                                                                              \
+  "0:\n\t"                                                                                                     \
+  "mov %[x0], %[x]\n\tadd %[x1], %[x], %[ldxb]\n\tadd %[x2], %[x1], %[ldxb]\n\tadd %[x3], %[x2], %[ldxb]\n\t"     \
+  "mov %[n], %[n8]\n\tmov %[kr], %[kr0]\n\t"                                                                    \
   "ld1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[bias]]\n\t" /* the bias into each row: 4 loads, not 1 load + 12 movs */ \
-  "ld1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[bias]]\n\t"                                                          \
-  "ld1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[bias]]\n\t"                                                        \
-  "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]]\n\t" PPMS_NEON_K_LOOP(PPMS_PANEL_ROW)
+  "ld1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[bias]]\n\t"                                                           \
+  "ld1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[bias]]\n\t"                                                         \
+  "ld1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[bias]], #64\n\t" PPMS_NEON_K_LOOP(PPMS_PANEL_ROW)
 #define PPMS_ADD_ROW(r, d0, d1, d2, d3)                               \
   "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[r]], %[ldrb]\n\t"      \
   "fadd v" #d0 ".4s, v" #d0 ".4s, v16.4s\n\tfadd v" #d1 ".4s, v" #d1 ".4s, v17.4s\n\t" \
   "fadd v" #d2 ".4s, v" #d2 ".4s, v18.4s\n\tfadd v" #d3 ".4s, v" #d3 ".4s, v19.4s\n\t"
-#define PPMS_RESIDUAL \
-  PPMS_ADD_ROW(0, 0, 1, 2, 3) PPMS_ADD_ROW(1, 4, 5, 6, 7) PPMS_ADD_ROW(2, 8, 9, 10, 11) PPMS_ADD_ROW(3, 12, 13, 14, 15)
+#define PPMS_RESIDUAL                                                                                              \
+  PPMS_ADD_ROW(0, 0, 1, 2, 3) PPMS_ADD_ROW(1, 4, 5, 6, 7) PPMS_ADD_ROW(2, 8, 9, 10, 11) PPMS_ADD_ROW(3, 12, 13, 14, 15) \
+  "sub %[r], %[r], %[rback]\n\t"
 // op applied to all 16 accumulators: op(d) expands to the instructions for register vd
 #define PPMS_ALL(op) \
   op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
@@ -115,19 +122,23 @@ inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, cons
   "movi v24.4s, #0\n\tfmov v26.4s, #0.5\n\tfmov v27.4s, #1.0\n\tdup v29.4s, %w[sixth]\n\t" PPMS_ALL(PPMS_HSWISH)
 #define PPMS_STORE                                                                                           \
   "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[y]], %[ldyb]\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[y]], %[ldyb]\n\t"     \
-  "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y]], %[ldyb]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y]], %[ldyb]\n\t"
-#define PPMS_BLOCK(epilogue)                                                                                        \
-  asm volatile(PPMS_LOOP epilogue PPMS_STORE                                                                      \
-               : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n8), [kr] "+r"(kr), \
-                 [y] "+r"(y), [r] "+r"(res)                                                                      \
-               : [bias] "r"(bias), [ldyb] "r"(4 * ldy), [ldrb] "r"(4 * ldr), [sixth] "r"(kSixthBits)                \
+  "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[y]], %[ldyb]\n\tst1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[y]], %[ldyb]\n\t" \
+  "sub %[y], %[y], %[yback]\n\tsubs %[panels], %[panels], #1\n\tb.ne 0b\n\t"
+#define PPMS_BLOCK(epilogue)                                                                                      \
+  asm volatile(PPMS_LOOP epilogue PPMS_STORE                                                                    \
+               : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [n] "=&r"(n), [kr] "=&r"(kr),   \
+                 [p] "+r"(p), [bias] "+r"(bias), [y] "+r"(y), [r] "+r"(res), [panels] "+r"(panels)               \
+               : [x] "r"(x), [ldxb] "r"(4 * ldx), [n8] "r"(K / 8), [kr0] "r"(K % 8), [ldyb] "r"(4 * ldy),         \
+                 [yback] "r"(16 * ldy - 64), [ldrb] "r"(4 * ldr), [rback] "r"(16 * ldr - 64),                   \
+                 [sixth] "r"(kSixthBits)                                                                        \
                : PPMS_NEON_CLOBBERS)
 constexpr uint32_t kSixthBits = 0x3e2aaaab;  // 1.0f / 6.0f
+// The first `panels` (>= 1) full panels of 4 rows.
 template <Activation A, bool RES>
-inline void block4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t K, float* y, int64_t ldy,
-                   const float* res, int64_t ldr) {
-  int64_t n8 = K / 8, kr = K % 8;
-  const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
+inline void panels4(const float* bias, const float* x, int64_t ldx, const float* p, int64_t K, float* y, int64_t ldy,
+                    const float* res, int64_t ldr, int64_t panels) {
+  const float *x0, *x1, *x2, *x3;
+  int64_t n, kr;
   if constexpr (RES) {
     if constexpr (A == Activation::none) PPMS_BLOCK(PPMS_RESIDUAL);
     if constexpr (A == Activation::relu) PPMS_BLOCK(PPMS_RESIDUAL PPMS_RELU);
@@ -161,15 +172,13 @@ struct Rows {
     // Locals: the stores through y may alias t, so every field read after one would be reloaded (nor may acc spill).
     const float *bias = t.bias, *panel = t.panel;
     const int64_t ldx = t.ldx, K = t.k, ldy = t.ldy, ldr = t.ldr, n = t.n, stride = t.panel_stride, m = t.m;
+    const int64_t full = R == 4 ? n / kConv1x1Panel : 0;  // the panels of panels4
     const float *x = t.x, *residual = t.residual;
     float* y = t.y;
     for (int64_t i = 0; i + R <= m; i += R, x += R * ldx, y += R * ldy, residual += RES ? R * ldr : 0) {
-      const float* p = panel;
-      for (int64_t j = 0; j < n; j += kConv1x1Panel, p += stride) {
-        if (R == 4 && n - j >= kConv1x1Panel) {
-          block4<A, RES>(bias + j, x, ldx, p, K, y + j, ldy, RES ? residual + j : nullptr, ldr);
-          continue;
-        }
+      if (full > 0) panels4<A, RES>(bias, x, ldx, panel, K, y, ldy, residual, ldr, full);
+      for (int64_t j = full * kConv1x1Panel; j < n; j += kConv1x1Panel) {
+        const float* p = panel + j / kConv1x1Panel * stride;
         const int64_t w = std::min<int64_t>(n - j, kConv1x1Panel);
         const float* r = RES ? residual + j : nullptr;
         if (w <= 8)
