@@ -28,44 +28,73 @@ struct Neon {
 // Interior blocks of 3 x 3 and 5 x 5 rows in assembly: GCC kept a pointer per (kernel row, input column) across
 // blocks for offset_blocks' 5 x 5 case and spilled them. Here one pointer walks a kernel row's input columns by ld1
 // post-incremented by the channel stride (no offset registers), 5 x 5 taps the same way, and the outputs are stored
-// so. Per block: 5 x 5, 8 columns at stride 1 (5 x (12 + 5) loads, 200 FMAs) or 4 at stride 2 (5 x (11 + 5), 100);
-// 3 x 3, 8 columns (3 x 10 or 3 x 17 loads, 72 FMAs), its 9 taps held for the row. Registers: accumulators v0-v7;
-// 5 x 5: a kernel row's taps v8-v12, its inputs v16-v27; 3 x 3: the taps v16-v24, the inputs rotating through v8-v12;
-// the bias v31, the activation's constants v28-v30 and v15, its temporary v13.
+// so. Per block: 5 x 5, 16 columns (5 x (5 + 20) loads for 400 FMAs at stride 1, 5 x (5 + 35) for 400 at stride 2:
+// with 8 or 4 columns the taps' loads and each row's setup were a quarter of the FMAs); 3 x 3, 8 columns (3 x 10
+// or 3 x 17 loads, 72 FMAs), its 9 taps held for the row. Registers: 5 x 5: accumulators v0-v15, a kernel row's taps
+// v16-v20, its inputs rotating through v21-v23; 3 x 3: accumulators v0-v7, the taps v16-v24, the inputs rotating
+// through v8-v12; the bias v31, the activation's constants v27-v30, its temporary v26.
 #define PPMS_DW_IN(v) "ld1 {v" #v ".4s}, [%[p]], %[cb]\n\t"
 #define PPMS_DW_FMA(acc, x, w) "fmla v" #acc ".4s, v" #x ".4s, v" #w ".4s\n\t"
 #define PPMS_DW_TAP(v) "ld1 {v" #v ".4s}, [%[t]], %[cb]\n\t"
-// one kernel row at stride 1: input column j feeds output i through tap j - i
-#define PPMS_DW_S1                                                                                      \
-  PPMS_DW_IN(16) PPMS_DW_FMA(0, 16, 8)                                                                  \
-  PPMS_DW_IN(17) PPMS_DW_FMA(0, 17, 9) PPMS_DW_FMA(1, 17, 8)                                            \
-  PPMS_DW_IN(18) PPMS_DW_FMA(0, 18, 10) PPMS_DW_FMA(1, 18, 9) PPMS_DW_FMA(2, 18, 8)                     \
-  PPMS_DW_IN(19) PPMS_DW_FMA(0, 19, 11) PPMS_DW_FMA(1, 19, 10) PPMS_DW_FMA(2, 19, 9) PPMS_DW_FMA(3, 19, 8) \
-  PPMS_DW_IN(20) PPMS_DW_FMA(0, 20, 12) PPMS_DW_FMA(1, 20, 11) PPMS_DW_FMA(2, 20, 10) PPMS_DW_FMA(3, 20, 9) \
-      PPMS_DW_FMA(4, 20, 8)                                                                             \
-  PPMS_DW_IN(21) PPMS_DW_FMA(1, 21, 12) PPMS_DW_FMA(2, 21, 11) PPMS_DW_FMA(3, 21, 10) PPMS_DW_FMA(4, 21, 9) \
-      PPMS_DW_FMA(5, 21, 8)                                                                             \
-  PPMS_DW_IN(22) PPMS_DW_FMA(2, 22, 12) PPMS_DW_FMA(3, 22, 11) PPMS_DW_FMA(4, 22, 10) PPMS_DW_FMA(5, 22, 9) \
-      PPMS_DW_FMA(6, 22, 8)                                                                             \
-  PPMS_DW_IN(23) PPMS_DW_FMA(3, 23, 12) PPMS_DW_FMA(4, 23, 11) PPMS_DW_FMA(5, 23, 10) PPMS_DW_FMA(6, 23, 9) \
-      PPMS_DW_FMA(7, 23, 8)                                                                             \
-  PPMS_DW_IN(24) PPMS_DW_FMA(4, 24, 12) PPMS_DW_FMA(5, 24, 11) PPMS_DW_FMA(6, 24, 10) PPMS_DW_FMA(7, 24, 9) \
-  PPMS_DW_IN(25) PPMS_DW_FMA(5, 25, 12) PPMS_DW_FMA(6, 25, 11) PPMS_DW_FMA(7, 25, 10)                   \
-  PPMS_DW_IN(26) PPMS_DW_FMA(6, 26, 12) PPMS_DW_FMA(7, 26, 11)                                          \
-  PPMS_DW_IN(27) PPMS_DW_FMA(7, 27, 12)
-// one kernel row at stride 2: input column j feeds output i through tap j - 2i
-#define PPMS_DW_S2                                                                \
-  PPMS_DW_IN(16) PPMS_DW_FMA(0, 16, 8)                                            \
-  PPMS_DW_IN(17) PPMS_DW_FMA(0, 17, 9)                                            \
-  PPMS_DW_IN(18) PPMS_DW_FMA(0, 18, 10) PPMS_DW_FMA(1, 18, 8)                     \
-  PPMS_DW_IN(19) PPMS_DW_FMA(0, 19, 11) PPMS_DW_FMA(1, 19, 9)                     \
-  PPMS_DW_IN(20) PPMS_DW_FMA(0, 20, 12) PPMS_DW_FMA(1, 20, 10) PPMS_DW_FMA(2, 20, 8) \
-  PPMS_DW_IN(21) PPMS_DW_FMA(1, 21, 11) PPMS_DW_FMA(2, 21, 9)                     \
-  PPMS_DW_IN(22) PPMS_DW_FMA(1, 22, 12) PPMS_DW_FMA(2, 22, 10) PPMS_DW_FMA(3, 22, 8) \
-  PPMS_DW_IN(23) PPMS_DW_FMA(2, 23, 11) PPMS_DW_FMA(3, 23, 9)                     \
-  PPMS_DW_IN(24) PPMS_DW_FMA(2, 24, 12) PPMS_DW_FMA(3, 24, 10)                    \
-  PPMS_DW_IN(25) PPMS_DW_FMA(3, 25, 11)                                           \
-  PPMS_DW_IN(26) PPMS_DW_FMA(3, 26, 12)
+// one kernel row of 5 taps at stride 1: input column j feeds output i through tap j - i
+#define PPMS_DW_S1                                                                                                                       \
+  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 16)                                                                                                  \
+  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 17) PPMS_DW_FMA(1, 22, 16)                                                                           \
+  PPMS_DW_IN(23) PPMS_DW_FMA(0, 23, 18) PPMS_DW_FMA(1, 23, 17) PPMS_DW_FMA(2, 23, 16)                                                    \
+  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 19) PPMS_DW_FMA(1, 21, 18) PPMS_DW_FMA(2, 21, 17) PPMS_DW_FMA(3, 21, 16)                             \
+  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 20) PPMS_DW_FMA(1, 22, 19) PPMS_DW_FMA(2, 22, 18) PPMS_DW_FMA(3, 22, 17) PPMS_DW_FMA(4, 22, 16)      \
+  PPMS_DW_IN(23) PPMS_DW_FMA(1, 23, 20) PPMS_DW_FMA(2, 23, 19) PPMS_DW_FMA(3, 23, 18) PPMS_DW_FMA(4, 23, 17) PPMS_DW_FMA(5, 23, 16)      \
+  PPMS_DW_IN(21) PPMS_DW_FMA(2, 21, 20) PPMS_DW_FMA(3, 21, 19) PPMS_DW_FMA(4, 21, 18) PPMS_DW_FMA(5, 21, 17) PPMS_DW_FMA(6, 21, 16)      \
+  PPMS_DW_IN(22) PPMS_DW_FMA(3, 22, 20) PPMS_DW_FMA(4, 22, 19) PPMS_DW_FMA(5, 22, 18) PPMS_DW_FMA(6, 22, 17) PPMS_DW_FMA(7, 22, 16)      \
+  PPMS_DW_IN(23) PPMS_DW_FMA(4, 23, 20) PPMS_DW_FMA(5, 23, 19) PPMS_DW_FMA(6, 23, 18) PPMS_DW_FMA(7, 23, 17) PPMS_DW_FMA(8, 23, 16)      \
+  PPMS_DW_IN(21) PPMS_DW_FMA(5, 21, 20) PPMS_DW_FMA(6, 21, 19) PPMS_DW_FMA(7, 21, 18) PPMS_DW_FMA(8, 21, 17) PPMS_DW_FMA(9, 21, 16)      \
+  PPMS_DW_IN(22) PPMS_DW_FMA(6, 22, 20) PPMS_DW_FMA(7, 22, 19) PPMS_DW_FMA(8, 22, 18) PPMS_DW_FMA(9, 22, 17) PPMS_DW_FMA(10, 22, 16)     \
+  PPMS_DW_IN(23) PPMS_DW_FMA(7, 23, 20) PPMS_DW_FMA(8, 23, 19) PPMS_DW_FMA(9, 23, 18) PPMS_DW_FMA(10, 23, 17) PPMS_DW_FMA(11, 23, 16)    \
+  PPMS_DW_IN(21) PPMS_DW_FMA(8, 21, 20) PPMS_DW_FMA(9, 21, 19) PPMS_DW_FMA(10, 21, 18) PPMS_DW_FMA(11, 21, 17) PPMS_DW_FMA(12, 21, 16)   \
+  PPMS_DW_IN(22) PPMS_DW_FMA(9, 22, 20) PPMS_DW_FMA(10, 22, 19) PPMS_DW_FMA(11, 22, 18) PPMS_DW_FMA(12, 22, 17) PPMS_DW_FMA(13, 22, 16)  \
+  PPMS_DW_IN(23) PPMS_DW_FMA(10, 23, 20) PPMS_DW_FMA(11, 23, 19) PPMS_DW_FMA(12, 23, 18) PPMS_DW_FMA(13, 23, 17) PPMS_DW_FMA(14, 23, 16) \
+  PPMS_DW_IN(21) PPMS_DW_FMA(11, 21, 20) PPMS_DW_FMA(12, 21, 19) PPMS_DW_FMA(13, 21, 18) PPMS_DW_FMA(14, 21, 17) PPMS_DW_FMA(15, 21, 16) \
+  PPMS_DW_IN(22) PPMS_DW_FMA(12, 22, 20) PPMS_DW_FMA(13, 22, 19) PPMS_DW_FMA(14, 22, 18) PPMS_DW_FMA(15, 22, 17)                         \
+  PPMS_DW_IN(23) PPMS_DW_FMA(13, 23, 20) PPMS_DW_FMA(14, 23, 19) PPMS_DW_FMA(15, 23, 18)                                                 \
+  PPMS_DW_IN(21) PPMS_DW_FMA(14, 21, 20) PPMS_DW_FMA(15, 21, 19)                                                                         \
+  PPMS_DW_IN(22) PPMS_DW_FMA(15, 22, 20)
+// the same at stride 2: input column j feeds output i through tap j - 2i
+#define PPMS_DW_S2                                                                       \
+  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 16)                                                  \
+  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 17)                                                  \
+  PPMS_DW_IN(23) PPMS_DW_FMA(0, 23, 18) PPMS_DW_FMA(1, 23, 16)                           \
+  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 19) PPMS_DW_FMA(1, 21, 17)                           \
+  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 20) PPMS_DW_FMA(1, 22, 18) PPMS_DW_FMA(2, 22, 16)    \
+  PPMS_DW_IN(23) PPMS_DW_FMA(1, 23, 19) PPMS_DW_FMA(2, 23, 17)                           \
+  PPMS_DW_IN(21) PPMS_DW_FMA(1, 21, 20) PPMS_DW_FMA(2, 21, 18) PPMS_DW_FMA(3, 21, 16)    \
+  PPMS_DW_IN(22) PPMS_DW_FMA(2, 22, 19) PPMS_DW_FMA(3, 22, 17)                           \
+  PPMS_DW_IN(23) PPMS_DW_FMA(2, 23, 20) PPMS_DW_FMA(3, 23, 18) PPMS_DW_FMA(4, 23, 16)    \
+  PPMS_DW_IN(21) PPMS_DW_FMA(3, 21, 19) PPMS_DW_FMA(4, 21, 17)                           \
+  PPMS_DW_IN(22) PPMS_DW_FMA(3, 22, 20) PPMS_DW_FMA(4, 22, 18) PPMS_DW_FMA(5, 22, 16)    \
+  PPMS_DW_IN(23) PPMS_DW_FMA(4, 23, 19) PPMS_DW_FMA(5, 23, 17)                           \
+  PPMS_DW_IN(21) PPMS_DW_FMA(4, 21, 20) PPMS_DW_FMA(5, 21, 18) PPMS_DW_FMA(6, 21, 16)    \
+  PPMS_DW_IN(22) PPMS_DW_FMA(5, 22, 19) PPMS_DW_FMA(6, 22, 17)                           \
+  PPMS_DW_IN(23) PPMS_DW_FMA(5, 23, 20) PPMS_DW_FMA(6, 23, 18) PPMS_DW_FMA(7, 23, 16)    \
+  PPMS_DW_IN(21) PPMS_DW_FMA(6, 21, 19) PPMS_DW_FMA(7, 21, 17)                           \
+  PPMS_DW_IN(22) PPMS_DW_FMA(6, 22, 20) PPMS_DW_FMA(7, 22, 18) PPMS_DW_FMA(8, 22, 16)    \
+  PPMS_DW_IN(23) PPMS_DW_FMA(7, 23, 19) PPMS_DW_FMA(8, 23, 17)                           \
+  PPMS_DW_IN(21) PPMS_DW_FMA(7, 21, 20) PPMS_DW_FMA(8, 21, 18) PPMS_DW_FMA(9, 21, 16)    \
+  PPMS_DW_IN(22) PPMS_DW_FMA(8, 22, 19) PPMS_DW_FMA(9, 22, 17)                           \
+  PPMS_DW_IN(23) PPMS_DW_FMA(8, 23, 20) PPMS_DW_FMA(9, 23, 18) PPMS_DW_FMA(10, 23, 16)   \
+  PPMS_DW_IN(21) PPMS_DW_FMA(9, 21, 19) PPMS_DW_FMA(10, 21, 17)                          \
+  PPMS_DW_IN(22) PPMS_DW_FMA(9, 22, 20) PPMS_DW_FMA(10, 22, 18) PPMS_DW_FMA(11, 22, 16)  \
+  PPMS_DW_IN(23) PPMS_DW_FMA(10, 23, 19) PPMS_DW_FMA(11, 23, 17)                         \
+  PPMS_DW_IN(21) PPMS_DW_FMA(10, 21, 20) PPMS_DW_FMA(11, 21, 18) PPMS_DW_FMA(12, 21, 16) \
+  PPMS_DW_IN(22) PPMS_DW_FMA(11, 22, 19) PPMS_DW_FMA(12, 22, 17)                         \
+  PPMS_DW_IN(23) PPMS_DW_FMA(11, 23, 20) PPMS_DW_FMA(12, 23, 18) PPMS_DW_FMA(13, 23, 16) \
+  PPMS_DW_IN(21) PPMS_DW_FMA(12, 21, 19) PPMS_DW_FMA(13, 21, 17)                         \
+  PPMS_DW_IN(22) PPMS_DW_FMA(12, 22, 20) PPMS_DW_FMA(13, 22, 18) PPMS_DW_FMA(14, 22, 16) \
+  PPMS_DW_IN(23) PPMS_DW_FMA(13, 23, 19) PPMS_DW_FMA(14, 23, 17)                         \
+  PPMS_DW_IN(21) PPMS_DW_FMA(13, 21, 20) PPMS_DW_FMA(14, 21, 18) PPMS_DW_FMA(15, 21, 16) \
+  PPMS_DW_IN(22) PPMS_DW_FMA(14, 22, 19) PPMS_DW_FMA(15, 22, 17)                         \
+  PPMS_DW_IN(23) PPMS_DW_FMA(14, 23, 20) PPMS_DW_FMA(15, 23, 18)                         \
+  PPMS_DW_IN(21) PPMS_DW_FMA(15, 21, 19)                                                 \
+  PPMS_DW_IN(22) PPMS_DW_FMA(15, 22, 20)
 // one kernel row of 3 taps (in v(w0..w2)) at stride 1; its inputs rotate through v8-v12
 #define PPMS_DW3_S1(w0, w1, w2)                                                        \
   PPMS_DW_IN(8) PPMS_DW_FMA(0, 8, w0)                                                  \
@@ -101,7 +130,7 @@ struct Neon {
 #define PPMS_DW5_ROW(ky, body)                                                                                  \
   "cbz %[r" #ky "], 2" #ky "f\n\t"                                                                             \
   "mov %[t], %[t" #ky "]\n\t"                                                                                  \
-  "add %[p], %[r" #ky "], %[at]\n\t" PPMS_DW_TAP(8) PPMS_DW_TAP(9) PPMS_DW_TAP(10) PPMS_DW_TAP(11) PPMS_DW_TAP(12) \
+  "add %[p], %[r" #ky "], %[at]\n\t" PPMS_DW_TAP(16) PPMS_DW_TAP(17) PPMS_DW_TAP(18) PPMS_DW_TAP(19) PPMS_DW_TAP(20) \
   body "2" #ky ":\n\t"
 #define PPMS_DW5_ROWS(body) \
   PPMS_DW5_ROW(0, body) PPMS_DW5_ROW(1, body) PPMS_DW5_ROW(2, body) PPMS_DW5_ROW(3, body) PPMS_DW5_ROW(4, body)
@@ -114,21 +143,21 @@ struct Neon {
   "mov %[t], %[t0]\n\t" PPMS_DW_TAP(16) PPMS_DW_TAP(17) PPMS_DW_TAP(18) PPMS_DW_TAP(19) PPMS_DW_TAP(20)          \
       PPMS_DW_TAP(21) PPMS_DW_TAP(22) PPMS_DW_TAP(23) PPMS_DW_TAP(24)
 #define PPMS_DW_ALL8(op) op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7)
-#define PPMS_DW_ALL4(op) op(0) op(1) op(2) op(3)
+#define PPMS_DW_ALL16(op) PPMS_DW_ALL8(op) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
 #define PPMS_DW_INIT(d) "mov v" #d ".16b, v31.16b\n\t"
 #define PPMS_DW_STORE(d) "st1 {v" #d ".4s}, [%[y]], %[cb]\n\t"
 #define PPMS_DW_MAX0(d) "fmax v" #d ".4s, v" #d ".4s, v28.4s\n\t"
 #define PPMS_DW_MAX0_MIN6(d) PPMS_DW_MAX0(d) "fmin v" #d ".4s, v" #d ".4s, v30.4s\n\t"
 // hardswish as kernel_impl.h's activate computes it: (v * clamp(v + 3, 0, 6)) * (1 / 6)
 #define PPMS_DW_HSWISH(d)                                                                                   \
-  "fadd v13.4s, v" #d ".4s, v29.4s\n\tfmax v13.4s, v13.4s, v28.4s\n\tfmin v13.4s, v13.4s, v30.4s\n\t" \
-  "fmul v" #d ".4s, v" #d ".4s, v13.4s\n\tfmul v" #d ".4s, v" #d ".4s, v15.4s\n\t"
+  "fadd v26.4s, v" #d ".4s, v29.4s\n\tfmax v26.4s, v26.4s, v28.4s\n\tfmin v26.4s, v26.4s, v30.4s\n\t" \
+  "fmul v" #d ".4s, v" #d ".4s, v26.4s\n\tfmul v" #d ".4s, v" #d ".4s, v27.4s\n\t"
 #define PPMS_DW_NONE(d)
 // all blocks: the prologue (held taps), then per block each kernel row (rows), op (the activation) and the store on
 // each of the block's accumulators (ALL)
 #define PPMS_DW_BLOCKS(prologue, body, ALL, op)                                                                  \
   asm volatile("ld1 {v31.4s}, [%[bias]]\n\tmovi v28.4s, #0\n\tfmov v29.4s, #3.0\n\tfmov v30.4s, #6.0\n\t"         \
-               "dup v15.4s, %w[sixth]\n\t" prologue                                                              \
+               "dup v27.4s, %w[sixth]\n\t" prologue                                                              \
                "1:\n\t" ALL(PPMS_DW_INIT) body ALL(op) ALL(PPMS_DW_STORE)                                        \
                "add %[at], %[at], %[step]\n\tsubs %[n], %[n], #1\n\tb.ne 1b\n\t"                                 \
                : [at] "+r"(at), [y] "+r"(y), [n] "+r"(n), [p] "=&r"(p), [t] "=&r"(t)                              \
@@ -137,7 +166,7 @@ struct Neon {
                  [t4] "r"(tap_rows[4]), [bias] "r"(r.w->bias + c), [cb] "r"(cb), [step] "r"(B * S * cb),       \
                  [sixth] "r"(0x3e2aaaabu) /* 1.0f / 6.0f */                                                      \
                : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", \
-                 "v13", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", \
+                 "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v26", "v27",   \
                  "v28", "v29", "v30", "v31")
 #define PPMS_DW_ACTIVATED(prologue, body, ALL)                                                  \
   if constexpr (A == Activation::none) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_NONE);       \
@@ -150,7 +179,7 @@ struct Neon {
 template <Activation A, int K, int S>
 int64_t Neon::blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c) {
   static_assert(K == 3 || K == 5, "assembly for 3 x 3 and 5 x 5 taps");
-  constexpr int B = K == 5 ? 8 / S : 8;  // a block reads (B - 1) * S + K input columns: 12 / 11 (5 x 5), 10 / 17
+  constexpr int B = K == 5 ? 16 : 8;  // a block reads (B - 1) * S + K input columns: 20 / 35 (5 x 5), 10 / 17
   const int64_t C = r.w->channels, cb = 4 * C, blocks = (hi - wo) / B;
   if (blocks <= 0) return wo;
   const char* rows[5] = {};
@@ -163,9 +192,9 @@ int64_t Neon::blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c) {
   char* y = reinterpret_cast<char*>(r.y + wo * C + c);
   const char *p, *t;
   if constexpr (K == 5 && S == 1) {
-    PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S1), PPMS_DW_ALL8)
+    PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S1), PPMS_DW_ALL16)
   } else if constexpr (K == 5) {
-    PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S2), PPMS_DW_ALL4)
+    PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S2), PPMS_DW_ALL16)
   } else if constexpr (K == 3 && S == 1) {
     PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S1), PPMS_DW_ALL8)
   } else if constexpr (K == 3) {
@@ -175,7 +204,7 @@ int64_t Neon::blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c) {
 }
 #undef PPMS_DW_ACTIVATED
 #undef PPMS_DW_NONE
-#undef PPMS_DW_ALL4
+#undef PPMS_DW_ALL16
 #undef PPMS_DW_ALL8
 #undef PPMS_DW_S1
 #undef PPMS_DW_S2
