@@ -86,6 +86,9 @@ PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* 
 #if defined(__x86_64__) || defined(_M_X64)
   if (W <= 16 && cpu::supports(cpu::Isa::avx512f)) return dw3x3_relu6_avx512(x, H, W, w, b, out, c0, c1, mr, mc);
 #endif
+#if defined(__aarch64__)
+  if (W % 4 == 0) return dw3x3_relu6_neon(x, H, W, w, b, out, c0, c1, mr, mc);
+#endif
   // The plane is copied into a zero border once, so each output row is one branch-free loop over all nine taps
   // that vectorises over the whole width (W = 8 or 16 here: one or two vectors, no scalar tail).
   const int64_t P = W + 2;

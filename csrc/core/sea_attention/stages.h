@@ -23,6 +23,11 @@ void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const flo
 void dw3x3_relu6_avx512(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
                         int64_t c1, float* mr, float* mc);
 #endif
+#if defined(__aarch64__)
+// The same for W a multiple of 4 on NEON (kernel_neon.cpp); dw3x3_relu6 calls it where it can.
+void dw3x3_relu6_neon(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
+                      int64_t c1, float* mr, float* mc);
+#endif
 // Squeeze-axial attention on qkv [qkv, H, W] (q, k, v channels stacked): row [dh, H] (attention over rows of
 // the W-means) and col [dh, W]. pos: [4, nh_kd, pos_len]. scratch: axial_scratch() values. T: float or double.
 // Composed of the two stages below, which callers may parallelise instead.
