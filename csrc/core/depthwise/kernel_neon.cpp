@@ -28,35 +28,47 @@ struct Neon {
 // Interior blocks of 3 x 3 and 5 x 5 rows in assembly: GCC kept a pointer per (kernel row, input column) across
 // blocks for offset_blocks' 5 x 5 case and spilled them. Here one pointer walks a kernel row's input columns by ld1
 // post-incremented by the channel stride (no offset registers), 5 x 5 taps the same way, and the outputs are stored
-// so. Per block: 5 x 5, 16 columns (5 x (5 + 20) loads for 400 FMAs at stride 1, 5 x (5 + 35) for 400 at stride 2:
-// with 8 or 4 columns the taps' loads and each row's setup were a quarter of the FMAs); 3 x 3, 8 columns (3 x 10
-// or 3 x 17 loads, 72 FMAs), its 9 taps held for the row. Registers: 5 x 5: accumulators v0-v15, a kernel row's taps
-// v16-v20, its inputs rotating through v21-v23; 3 x 3: accumulators v0-v7, the taps v16-v24, the inputs rotating
-// through v8-v12; the bias v31, the activation's constants v27-v30, its temporary v26.
+// so. Blocks of 16 columns: 5 x 5, 5 x (5 + 20) loads for 400 FMAs at stride 1, 5 x (5 + 35) at stride 2 (with 8 or
+// 4 columns the taps' loads and each row's setup were a quarter of the FMAs); 3 x 3, 3 x 18 or 3 x 33 loads for 144
+// FMAs, its 9 taps held for the row. Registers: accumulators v0-v15; 5 x 5: a kernel row's taps v16-v20, its inputs
+// rotating through v21-v23; 3 x 3: the taps v16-v24, the inputs alternating between v25 and v26; the bias v31, the
+// activation's constants v27-v30, its temporary v26 (after the FMAs).
 #define PPMS_DW_IN(v) "ld1 {v" #v ".4s}, [%[p]], %[cb]\n\t"
 #define PPMS_DW_FMA(acc, x, w) "fmla v" #acc ".4s, v" #x ".4s, v" #w ".4s\n\t"
 #define PPMS_DW_TAP(v) "ld1 {v" #v ".4s}, [%[t]], %[cb]\n\t"
 // one kernel row of 5 taps at stride 1: input column j feeds output i through tap j - i
-#define PPMS_DW_S1                                                                                                                       \
-  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 16)                                                                                                  \
-  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 17) PPMS_DW_FMA(1, 22, 16)                                                                           \
-  PPMS_DW_IN(23) PPMS_DW_FMA(0, 23, 18) PPMS_DW_FMA(1, 23, 17) PPMS_DW_FMA(2, 23, 16)                                                    \
-  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 19) PPMS_DW_FMA(1, 21, 18) PPMS_DW_FMA(2, 21, 17) PPMS_DW_FMA(3, 21, 16)                             \
-  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 20) PPMS_DW_FMA(1, 22, 19) PPMS_DW_FMA(2, 22, 18) PPMS_DW_FMA(3, 22, 17) PPMS_DW_FMA(4, 22, 16)      \
-  PPMS_DW_IN(23) PPMS_DW_FMA(1, 23, 20) PPMS_DW_FMA(2, 23, 19) PPMS_DW_FMA(3, 23, 18) PPMS_DW_FMA(4, 23, 17) PPMS_DW_FMA(5, 23, 16)      \
-  PPMS_DW_IN(21) PPMS_DW_FMA(2, 21, 20) PPMS_DW_FMA(3, 21, 19) PPMS_DW_FMA(4, 21, 18) PPMS_DW_FMA(5, 21, 17) PPMS_DW_FMA(6, 21, 16)      \
-  PPMS_DW_IN(22) PPMS_DW_FMA(3, 22, 20) PPMS_DW_FMA(4, 22, 19) PPMS_DW_FMA(5, 22, 18) PPMS_DW_FMA(6, 22, 17) PPMS_DW_FMA(7, 22, 16)      \
-  PPMS_DW_IN(23) PPMS_DW_FMA(4, 23, 20) PPMS_DW_FMA(5, 23, 19) PPMS_DW_FMA(6, 23, 18) PPMS_DW_FMA(7, 23, 17) PPMS_DW_FMA(8, 23, 16)      \
-  PPMS_DW_IN(21) PPMS_DW_FMA(5, 21, 20) PPMS_DW_FMA(6, 21, 19) PPMS_DW_FMA(7, 21, 18) PPMS_DW_FMA(8, 21, 17) PPMS_DW_FMA(9, 21, 16)      \
-  PPMS_DW_IN(22) PPMS_DW_FMA(6, 22, 20) PPMS_DW_FMA(7, 22, 19) PPMS_DW_FMA(8, 22, 18) PPMS_DW_FMA(9, 22, 17) PPMS_DW_FMA(10, 22, 16)     \
-  PPMS_DW_IN(23) PPMS_DW_FMA(7, 23, 20) PPMS_DW_FMA(8, 23, 19) PPMS_DW_FMA(9, 23, 18) PPMS_DW_FMA(10, 23, 17) PPMS_DW_FMA(11, 23, 16)    \
-  PPMS_DW_IN(21) PPMS_DW_FMA(8, 21, 20) PPMS_DW_FMA(9, 21, 19) PPMS_DW_FMA(10, 21, 18) PPMS_DW_FMA(11, 21, 17) PPMS_DW_FMA(12, 21, 16)   \
-  PPMS_DW_IN(22) PPMS_DW_FMA(9, 22, 20) PPMS_DW_FMA(10, 22, 19) PPMS_DW_FMA(11, 22, 18) PPMS_DW_FMA(12, 22, 17) PPMS_DW_FMA(13, 22, 16)  \
-  PPMS_DW_IN(23) PPMS_DW_FMA(10, 23, 20) PPMS_DW_FMA(11, 23, 19) PPMS_DW_FMA(12, 23, 18) PPMS_DW_FMA(13, 23, 17) PPMS_DW_FMA(14, 23, 16) \
-  PPMS_DW_IN(21) PPMS_DW_FMA(11, 21, 20) PPMS_DW_FMA(12, 21, 19) PPMS_DW_FMA(13, 21, 18) PPMS_DW_FMA(14, 21, 17) PPMS_DW_FMA(15, 21, 16) \
-  PPMS_DW_IN(22) PPMS_DW_FMA(12, 22, 20) PPMS_DW_FMA(13, 22, 19) PPMS_DW_FMA(14, 22, 18) PPMS_DW_FMA(15, 22, 17)                         \
-  PPMS_DW_IN(23) PPMS_DW_FMA(13, 23, 20) PPMS_DW_FMA(14, 23, 19) PPMS_DW_FMA(15, 23, 18)                                                 \
-  PPMS_DW_IN(21) PPMS_DW_FMA(14, 21, 20) PPMS_DW_FMA(15, 21, 19)                                                                         \
+#define PPMS_DW_S1                                                                                               \
+  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 16)                                                                          \
+  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 17) PPMS_DW_FMA(1, 22, 16)                                                   \
+  PPMS_DW_IN(23) PPMS_DW_FMA(0, 23, 18) PPMS_DW_FMA(1, 23, 17) PPMS_DW_FMA(2, 23, 16)                            \
+  PPMS_DW_IN(21) PPMS_DW_FMA(0, 21, 19) PPMS_DW_FMA(1, 21, 18) PPMS_DW_FMA(2, 21, 17) PPMS_DW_FMA(3, 21, 16)     \
+  PPMS_DW_IN(22) PPMS_DW_FMA(0, 22, 20) PPMS_DW_FMA(1, 22, 19) PPMS_DW_FMA(2, 22, 18) PPMS_DW_FMA(3, 22, 17)     \
+      PPMS_DW_FMA(4, 22, 16)                                                                                     \
+  PPMS_DW_IN(23) PPMS_DW_FMA(1, 23, 20) PPMS_DW_FMA(2, 23, 19) PPMS_DW_FMA(3, 23, 18) PPMS_DW_FMA(4, 23, 17)     \
+      PPMS_DW_FMA(5, 23, 16)                                                                                     \
+  PPMS_DW_IN(21) PPMS_DW_FMA(2, 21, 20) PPMS_DW_FMA(3, 21, 19) PPMS_DW_FMA(4, 21, 18) PPMS_DW_FMA(5, 21, 17)     \
+      PPMS_DW_FMA(6, 21, 16)                                                                                     \
+  PPMS_DW_IN(22) PPMS_DW_FMA(3, 22, 20) PPMS_DW_FMA(4, 22, 19) PPMS_DW_FMA(5, 22, 18) PPMS_DW_FMA(6, 22, 17)     \
+      PPMS_DW_FMA(7, 22, 16)                                                                                     \
+  PPMS_DW_IN(23) PPMS_DW_FMA(4, 23, 20) PPMS_DW_FMA(5, 23, 19) PPMS_DW_FMA(6, 23, 18) PPMS_DW_FMA(7, 23, 17)     \
+      PPMS_DW_FMA(8, 23, 16)                                                                                     \
+  PPMS_DW_IN(21) PPMS_DW_FMA(5, 21, 20) PPMS_DW_FMA(6, 21, 19) PPMS_DW_FMA(7, 21, 18) PPMS_DW_FMA(8, 21, 17)     \
+      PPMS_DW_FMA(9, 21, 16)                                                                                     \
+  PPMS_DW_IN(22) PPMS_DW_FMA(6, 22, 20) PPMS_DW_FMA(7, 22, 19) PPMS_DW_FMA(8, 22, 18) PPMS_DW_FMA(9, 22, 17)     \
+      PPMS_DW_FMA(10, 22, 16)                                                                                    \
+  PPMS_DW_IN(23) PPMS_DW_FMA(7, 23, 20) PPMS_DW_FMA(8, 23, 19) PPMS_DW_FMA(9, 23, 18) PPMS_DW_FMA(10, 23, 17)    \
+      PPMS_DW_FMA(11, 23, 16)                                                                                    \
+  PPMS_DW_IN(21) PPMS_DW_FMA(8, 21, 20) PPMS_DW_FMA(9, 21, 19) PPMS_DW_FMA(10, 21, 18) PPMS_DW_FMA(11, 21, 17)   \
+      PPMS_DW_FMA(12, 21, 16)                                                                                    \
+  PPMS_DW_IN(22) PPMS_DW_FMA(9, 22, 20) PPMS_DW_FMA(10, 22, 19) PPMS_DW_FMA(11, 22, 18) PPMS_DW_FMA(12, 22, 17)  \
+      PPMS_DW_FMA(13, 22, 16)                                                                                    \
+  PPMS_DW_IN(23) PPMS_DW_FMA(10, 23, 20) PPMS_DW_FMA(11, 23, 19) PPMS_DW_FMA(12, 23, 18) PPMS_DW_FMA(13, 23, 17) \
+      PPMS_DW_FMA(14, 23, 16)                                                                                    \
+  PPMS_DW_IN(21) PPMS_DW_FMA(11, 21, 20) PPMS_DW_FMA(12, 21, 19) PPMS_DW_FMA(13, 21, 18) PPMS_DW_FMA(14, 21, 17) \
+      PPMS_DW_FMA(15, 21, 16)                                                                                    \
+  PPMS_DW_IN(22) PPMS_DW_FMA(12, 22, 20) PPMS_DW_FMA(13, 22, 19) PPMS_DW_FMA(14, 22, 18) PPMS_DW_FMA(15, 22, 17) \
+  PPMS_DW_IN(23) PPMS_DW_FMA(13, 23, 20) PPMS_DW_FMA(14, 23, 19) PPMS_DW_FMA(15, 23, 18)                         \
+  PPMS_DW_IN(21) PPMS_DW_FMA(14, 21, 20) PPMS_DW_FMA(15, 21, 19)                                                 \
   PPMS_DW_IN(22) PPMS_DW_FMA(15, 22, 20)
 // the same at stride 2: input column j feeds output i through tap j - 2i
 #define PPMS_DW_S2                                                                       \
@@ -95,37 +107,61 @@ struct Neon {
   PPMS_DW_IN(23) PPMS_DW_FMA(14, 23, 20) PPMS_DW_FMA(15, 23, 18)                         \
   PPMS_DW_IN(21) PPMS_DW_FMA(15, 21, 19)                                                 \
   PPMS_DW_IN(22) PPMS_DW_FMA(15, 22, 20)
-// one kernel row of 3 taps (in v(w0..w2)) at stride 1; its inputs rotate through v8-v12
-#define PPMS_DW3_S1(w0, w1, w2)                                                        \
-  PPMS_DW_IN(8) PPMS_DW_FMA(0, 8, w0)                                                  \
-  PPMS_DW_IN(9) PPMS_DW_FMA(0, 9, w1) PPMS_DW_FMA(1, 9, w0)                            \
-  PPMS_DW_IN(10) PPMS_DW_FMA(0, 10, w2) PPMS_DW_FMA(1, 10, w1) PPMS_DW_FMA(2, 10, w0)  \
-  PPMS_DW_IN(11) PPMS_DW_FMA(1, 11, w2) PPMS_DW_FMA(2, 11, w1) PPMS_DW_FMA(3, 11, w0)  \
-  PPMS_DW_IN(12) PPMS_DW_FMA(2, 12, w2) PPMS_DW_FMA(3, 12, w1) PPMS_DW_FMA(4, 12, w0)  \
-  PPMS_DW_IN(8) PPMS_DW_FMA(3, 8, w2) PPMS_DW_FMA(4, 8, w1) PPMS_DW_FMA(5, 8, w0)      \
-  PPMS_DW_IN(9) PPMS_DW_FMA(4, 9, w2) PPMS_DW_FMA(5, 9, w1) PPMS_DW_FMA(6, 9, w0)      \
-  PPMS_DW_IN(10) PPMS_DW_FMA(5, 10, w2) PPMS_DW_FMA(6, 10, w1) PPMS_DW_FMA(7, 10, w0)  \
-  PPMS_DW_IN(11) PPMS_DW_FMA(6, 11, w2) PPMS_DW_FMA(7, 11, w1)                         \
-  PPMS_DW_IN(12) PPMS_DW_FMA(7, 12, w2)
+// one kernel row of 3 taps (in v(w0..w2)) at stride 1; its inputs alternate between v25 and v26
+#define PPMS_DW3_S1(w0, w1, w2)                                                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(0, 25, w0)                                                  \
+  PPMS_DW_IN(26) PPMS_DW_FMA(0, 26, w1) PPMS_DW_FMA(1, 26, w0)                           \
+  PPMS_DW_IN(25) PPMS_DW_FMA(0, 25, w2) PPMS_DW_FMA(1, 25, w1) PPMS_DW_FMA(2, 25, w0)    \
+  PPMS_DW_IN(26) PPMS_DW_FMA(1, 26, w2) PPMS_DW_FMA(2, 26, w1) PPMS_DW_FMA(3, 26, w0)    \
+  PPMS_DW_IN(25) PPMS_DW_FMA(2, 25, w2) PPMS_DW_FMA(3, 25, w1) PPMS_DW_FMA(4, 25, w0)    \
+  PPMS_DW_IN(26) PPMS_DW_FMA(3, 26, w2) PPMS_DW_FMA(4, 26, w1) PPMS_DW_FMA(5, 26, w0)    \
+  PPMS_DW_IN(25) PPMS_DW_FMA(4, 25, w2) PPMS_DW_FMA(5, 25, w1) PPMS_DW_FMA(6, 25, w0)    \
+  PPMS_DW_IN(26) PPMS_DW_FMA(5, 26, w2) PPMS_DW_FMA(6, 26, w1) PPMS_DW_FMA(7, 26, w0)    \
+  PPMS_DW_IN(25) PPMS_DW_FMA(6, 25, w2) PPMS_DW_FMA(7, 25, w1) PPMS_DW_FMA(8, 25, w0)    \
+  PPMS_DW_IN(26) PPMS_DW_FMA(7, 26, w2) PPMS_DW_FMA(8, 26, w1) PPMS_DW_FMA(9, 26, w0)    \
+  PPMS_DW_IN(25) PPMS_DW_FMA(8, 25, w2) PPMS_DW_FMA(9, 25, w1) PPMS_DW_FMA(10, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(9, 26, w2) PPMS_DW_FMA(10, 26, w1) PPMS_DW_FMA(11, 26, w0)  \
+  PPMS_DW_IN(25) PPMS_DW_FMA(10, 25, w2) PPMS_DW_FMA(11, 25, w1) PPMS_DW_FMA(12, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(11, 26, w2) PPMS_DW_FMA(12, 26, w1) PPMS_DW_FMA(13, 26, w0) \
+  PPMS_DW_IN(25) PPMS_DW_FMA(12, 25, w2) PPMS_DW_FMA(13, 25, w1) PPMS_DW_FMA(14, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(13, 26, w2) PPMS_DW_FMA(14, 26, w1) PPMS_DW_FMA(15, 26, w0) \
+  PPMS_DW_IN(25) PPMS_DW_FMA(14, 25, w2) PPMS_DW_FMA(15, 25, w1)                         \
+  PPMS_DW_IN(26) PPMS_DW_FMA(15, 26, w2)
 // the same at stride 2: input column j feeds output i through tap j - 2i
-#define PPMS_DW3_S2(w0, w1, w2)                                 \
-  PPMS_DW_IN(8) PPMS_DW_FMA(0, 8, w0)                           \
-  PPMS_DW_IN(9) PPMS_DW_FMA(0, 9, w1)                           \
-  PPMS_DW_IN(10) PPMS_DW_FMA(0, 10, w2) PPMS_DW_FMA(1, 10, w0)  \
-  PPMS_DW_IN(11) PPMS_DW_FMA(1, 11, w1)                         \
-  PPMS_DW_IN(12) PPMS_DW_FMA(1, 12, w2) PPMS_DW_FMA(2, 12, w0)  \
-  PPMS_DW_IN(8) PPMS_DW_FMA(2, 8, w1)                           \
-  PPMS_DW_IN(9) PPMS_DW_FMA(2, 9, w2) PPMS_DW_FMA(3, 9, w0)     \
-  PPMS_DW_IN(10) PPMS_DW_FMA(3, 10, w1)                         \
-  PPMS_DW_IN(11) PPMS_DW_FMA(3, 11, w2) PPMS_DW_FMA(4, 11, w0)  \
-  PPMS_DW_IN(12) PPMS_DW_FMA(4, 12, w1)                         \
-  PPMS_DW_IN(8) PPMS_DW_FMA(4, 8, w2) PPMS_DW_FMA(5, 8, w0)     \
-  PPMS_DW_IN(9) PPMS_DW_FMA(5, 9, w1)                           \
-  PPMS_DW_IN(10) PPMS_DW_FMA(5, 10, w2) PPMS_DW_FMA(6, 10, w0)  \
-  PPMS_DW_IN(11) PPMS_DW_FMA(6, 11, w1)                         \
-  PPMS_DW_IN(12) PPMS_DW_FMA(6, 12, w2) PPMS_DW_FMA(7, 12, w0)  \
-  PPMS_DW_IN(8) PPMS_DW_FMA(7, 8, w1)                           \
-  PPMS_DW_IN(9) PPMS_DW_FMA(7, 9, w2)
+#define PPMS_DW3_S2(w0, w1, w2)                                  \
+  PPMS_DW_IN(25) PPMS_DW_FMA(0, 25, w0)                          \
+  PPMS_DW_IN(26) PPMS_DW_FMA(0, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(0, 25, w2) PPMS_DW_FMA(1, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(1, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(1, 25, w2) PPMS_DW_FMA(2, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(2, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(2, 25, w2) PPMS_DW_FMA(3, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(3, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(3, 25, w2) PPMS_DW_FMA(4, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(4, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(4, 25, w2) PPMS_DW_FMA(5, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(5, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(5, 25, w2) PPMS_DW_FMA(6, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(6, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(6, 25, w2) PPMS_DW_FMA(7, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(7, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(7, 25, w2) PPMS_DW_FMA(8, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(8, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(8, 25, w2) PPMS_DW_FMA(9, 25, w0)   \
+  PPMS_DW_IN(26) PPMS_DW_FMA(9, 26, w1)                          \
+  PPMS_DW_IN(25) PPMS_DW_FMA(9, 25, w2) PPMS_DW_FMA(10, 25, w0)  \
+  PPMS_DW_IN(26) PPMS_DW_FMA(10, 26, w1)                         \
+  PPMS_DW_IN(25) PPMS_DW_FMA(10, 25, w2) PPMS_DW_FMA(11, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(11, 26, w1)                         \
+  PPMS_DW_IN(25) PPMS_DW_FMA(11, 25, w2) PPMS_DW_FMA(12, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(12, 26, w1)                         \
+  PPMS_DW_IN(25) PPMS_DW_FMA(12, 25, w2) PPMS_DW_FMA(13, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(13, 26, w1)                         \
+  PPMS_DW_IN(25) PPMS_DW_FMA(13, 25, w2) PPMS_DW_FMA(14, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(14, 26, w1)                         \
+  PPMS_DW_IN(25) PPMS_DW_FMA(14, 25, w2) PPMS_DW_FMA(15, 25, w0) \
+  PPMS_DW_IN(26) PPMS_DW_FMA(15, 26, w1)                         \
+  PPMS_DW_IN(25) PPMS_DW_FMA(15, 25, w2)
 // kernel row ky of 5 (input row r<ky>, taps t<ky>), skipped when its input row is padding (null)
 #define PPMS_DW5_ROW(ky, body)                                                                                  \
   "cbz %[r" #ky "], 2" #ky "f\n\t"                                                                             \
@@ -166,8 +202,8 @@ struct Neon {
                  [t4] "r"(tap_rows[4]), [bias] "r"(r.w->bias + c), [cb] "r"(cb), [step] "r"(B * S * cb),       \
                  [sixth] "r"(0x3e2aaaabu) /* 1.0f / 6.0f */                                                      \
                : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", \
-                 "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v26", "v27",   \
-                 "v28", "v29", "v30", "v31")
+                 "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", \
+                 "v27", "v28", "v29", "v30", "v31")
 #define PPMS_DW_ACTIVATED(prologue, body, ALL)                                                  \
   if constexpr (A == Activation::none) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_NONE);       \
   if constexpr (A == Activation::relu) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0);       \
@@ -179,7 +215,7 @@ struct Neon {
 template <Activation A, int K, int S>
 int64_t Neon::blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c) {
   static_assert(K == 3 || K == 5, "assembly for 3 x 3 and 5 x 5 taps");
-  constexpr int B = K == 5 ? 16 : 8;  // a block reads (B - 1) * S + K input columns: 20 / 35 (5 x 5), 10 / 17
+  constexpr int B = 16;  // a block reads (B - 1) * S + K input columns: 20 / 35 (5 x 5), 18 / 33 (3 x 3)
   const int64_t C = r.w->channels, cb = 4 * C, blocks = (hi - wo) / B;
   if (blocks <= 0) return wo;
   const char* rows[5] = {};
@@ -196,9 +232,9 @@ int64_t Neon::blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c) {
   } else if constexpr (K == 5) {
     PPMS_DW_ACTIVATED("", PPMS_DW5_ROWS(PPMS_DW_S2), PPMS_DW_ALL16)
   } else if constexpr (K == 3 && S == 1) {
-    PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S1), PPMS_DW_ALL8)
+    PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S1), PPMS_DW_ALL16)
   } else if constexpr (K == 3) {
-    PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S2), PPMS_DW_ALL8)
+    PPMS_DW_ACTIVATED(PPMS_DW3_TAPS, PPMS_DW3_ROWS(PPMS_DW3_S2), PPMS_DW_ALL16)
   }
   return wo + B * blocks;
 }
