@@ -40,45 +40,61 @@ PPMS_CLONES void sigmoid_range(float* x, int64_t i0, int64_t i1) {
   for (int64_t i = i0; i < i1; ++i) x[i] = fast_sigmoid(x[i]);
 }
 
-// Band rows [Y0, Y1) of AAM's output and the head's ReLU, in one pass: out = relu(bilinear(low_e) + g * e) with
-// g = sig(a0) * bilinear(low_a) and e = e0 (base), g = sig(a0) * sig(a1) * bilinear(low_a) and e = e0 + e1 (tiny):
-// the x32 terms are read at 1/32 (low_a already through its sigmoid), so their full-size resizes never exist.
+// Row Y of bilinear(x [h][w][C]) along the vertical axis only: out [w][C] = l0 * x[i0] + l1 * x[i1].
+PPMS_CLONES void vertical(const float* x, int64_t w, int64_t C, const LinearAxis& ys, int64_t Y, float* __restrict out) {
+  const float *r0 = x + ys.i0[Y] * w * C, *r1 = x + ys.i1[Y] * w * C;
+  const float a = ys.l0[Y], b = ys.l1[Y];
+#pragma omp simd
+  for (int64_t i = 0; i < w * C; ++i) out[i] = a * r0[i] + b * r1[i];
+}
+
+// One row of AAM's output and the head's ReLU: out = relu(bilinear(low_e) + g * e) with g = sig(a0) * bilinear(low_a)
+// and e = e0 (base), g = sig(a0) * bilinear(low_a) * sig(a1) and e = e0 + e1 (tiny). The low-resolution terms come
+// as their rows interpolated vertically for this output row (ve, va [w][C]; base's a0 too, as v16 on x16's grid), so
+// each output pixel blends two neighbours of a row: 4 loads and 4 operations per vector and term, where the whole
+// bilinear took 8 and 6, and base's a0 went through a band of its own first. Tiny: a0, a1, e0, e1 are this row's
+// [W][C]; base: e0.
 template <bool Tiny>
-PPMS_CLONES void fuse_rows(const float* low_e, const float* low_a, int64_t w32, int64_t C, const LinearAxis& ys,
-                           const LinearAxis& xs, int64_t W, int64_t Y0, int64_t Y1, const float* a0, const float* a1,
-                           const float* e0, const float* e1, float* __restrict out) {
-  for (int64_t Y = Y0; Y < Y1; ++Y) {
-    const int64_t r0 = ys.i0[Y] * w32 * C, r1 = ys.i1[Y] * w32 * C;
-    const float a = ys.l0[Y], b = ys.l1[Y];
-    for (int64_t X = 0; X < W; ++X) {
-      const int64_t p00 = r0 + xs.i0[X] * C, p01 = r0 + xs.i1[X] * C, p10 = r1 + xs.i0[X] * C, p11 = r1 + xs.i1[X] * C;
-      const float c0 = xs.l0[X], c1 = xs.l1[X];
-      const int64_t o = ((Y - Y0) * W + X) * C;
-      int64_t first = 0;  // the channels left to the loop below
+PPMS_CLONES void fuse_row(const float* ve, const float* va, const float* v16, const LinearAxis& xs,
+                          const LinearAxis& x16s, int64_t C, int64_t W, const float* a0, const float* a1,
+                          const float* e0, const float* e1, float* __restrict out) {
+  for (int64_t X = 0; X < W; ++X) {
+    const int64_t p0 = xs.i0[X] * C, p1 = xs.i1[X] * C;
+    const int64_t q0 = Tiny ? 0 : x16s.i0[X] * C, q1 = Tiny ? 0 : x16s.i1[X] * C;
+    const float c0 = xs.l0[X], c1 = xs.l1[X], d0 = Tiny ? 0.0f : x16s.l0[X], d1 = Tiny ? 0.0f : x16s.l1[X];
+    const int64_t o = X * C;
+    int64_t first = 0;  // the channels left to the loop below
 #if defined(__aarch64__)
-      // NEON: the sigmoids on registers (fast_math.h), with FMAs: a third of the loop's instructions below
-      for (; first + 4 <= C; first += 4) {
-        const int64_t c = first;
-        const auto lerp = [&](const float* t) {
-          const float32x4_t top = vfmaq_n_f32(vmulq_n_f32(vld1q_f32(t + p00 + c), c0), vld1q_f32(t + p01 + c), c1);
-          const float32x4_t bottom = vfmaq_n_f32(vmulq_n_f32(vld1q_f32(t + p10 + c), c0), vld1q_f32(t + p11 + c), c1);
-          return vfmaq_n_f32(vmulq_n_f32(top, a), bottom, b);
-        };
-        const float32x4_t h = lerp(low_e);
-        float32x4_t g = vmulq_f32(fast_sigmoid(vld1q_f32(a0 + o + c)), lerp(low_a)), e = vld1q_f32(e0 + o + c);
-        if (Tiny) g = vmulq_f32(g, fast_sigmoid(vld1q_f32(a1 + o + c))), e = vaddq_f32(e, vld1q_f32(e1 + o + c));
-        vst1q_f32(out + o + c, vmaxq_f32(vfmaq_f32(h, g, e), vdupq_n_f32(0.0f)));  // a NaN stays NaN
+    // NEON: the sigmoids on registers (fast_math.h), with FMAs: a third of the loop's instructions below
+    for (; first + 4 <= C; first += 4) {
+      const int64_t c = first;
+      const auto blend = [&](const float* r, int64_t i0, int64_t i1, float l0, float l1) {
+        return vfmaq_n_f32(vmulq_n_f32(vld1q_f32(r + i0 + c), l0), vld1q_f32(r + i1 + c), l1);
+      };
+      const float32x4_t h = blend(ve, p0, p1, c0, c1);
+      float32x4_t g, e = vld1q_f32(e0 + o + c);
+      if (Tiny) {
+        g = vmulq_f32(vmulq_f32(fast_sigmoid(vld1q_f32(a0 + o + c)), blend(va, p0, p1, c0, c1)),
+                      fast_sigmoid(vld1q_f32(a1 + o + c)));
+        e = vaddq_f32(e, vld1q_f32(e1 + o + c));
+      } else {
+        g = vmulq_f32(fast_sigmoid(blend(v16, q0, q1, d0, d1)), blend(va, p0, p1, c0, c1));
       }
+      vst1q_f32(out + o + c, vmaxq_f32(vfmaq_f32(h, g, e), vdupq_n_f32(0.0f)));  // a NaN stays NaN
+    }
 #endif
 #pragma omp simd
-      for (int64_t c = first; c < C; ++c) {
-        const float h = a * (c0 * low_e[p00 + c] + c1 * low_e[p01 + c]) + b * (c0 * low_e[p10 + c] + c1 * low_e[p11 + c]);
-        const float ha = a * (c0 * low_a[p00 + c] + c1 * low_a[p01 + c]) + b * (c0 * low_a[p10 + c] + c1 * low_a[p11 + c]);
-        float g = fast_sigmoid(a0[o + c]) * ha, e = e0[o + c];
-        if (Tiny) g *= fast_sigmoid(a1[o + c]), e += e1[o + c];
-        const float v = h + g * e;
-        out[o + c] = v < 0.0f ? 0.0f : v;
+    for (int64_t c = first; c < C; ++c) {
+      const float h = c0 * ve[p0 + c] + c1 * ve[p1 + c], ga = c0 * va[p0 + c] + c1 * va[p1 + c];
+      float g, e = e0[o + c];
+      if (Tiny) {
+        g = fast_sigmoid(a0[o + c]) * ga * fast_sigmoid(a1[o + c]);
+        e += e1[o + c];
+      } else {
+        g = fast_sigmoid(d0 * v16[q0 + c] + d1 * v16[q1 + c]) * ga;
       }
+      const float v = h + g * e;
+      out[o + c] = v < 0.0f ? 0.0f : v;
     }
   }
 }
@@ -91,10 +107,11 @@ Status conv(const Conv1x1Weights& w, const float* x, int64_t P, float* y, const 
 // kBand output rows at a time: every step after the resizes is per pixel, so a band's temporaries stay in cache.
 constexpr int64_t kBand = 4;
 
-// A band's temporaries, in order: out, t, t2, cls, then for tiny l2, l1, t3, t4.
-int64_t band_floats(const AamHead& m, int64_t c8, int64_t c16, int64_t W) {
+// A lane's temporaries, in order: out, t2, cls, the rows ve, va (and base's v16), then for tiny t, l2, l1, t3, t4.
+int64_t band_floats(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, int64_t W) {
   const int64_t B = kBand * W, C = m.classifier.cin;
-  return B * (3 * C + m.classifier.cout + (m.x8_output ? 0 : c16 + c8 + 2 * C));
+  return B * (2 * C + m.classifier.cout) + (2 * x32.w + (m.x8_output ? x16.w : 0)) * C +
+         (m.x8_output ? 0 : B * (3 * C + x16.c + x8.c));
 }
 
 // The terms computed whole at low resolution before the bands: E and sig(A) of x32, and for base A0 x16.
@@ -115,7 +132,7 @@ int64_t aam_head_scratch_floats(const AamHead& m, const Feature& x8, const Featu
                                 const Parallel& par) {
   int64_t H, W;
   aam_head_size(m, x8.h, x8.w, &H, &W);
-  return low_floats(m, x16, x32) + par.lanes(bands(H)) * band_floats(m, x8.c, x16.c, W);
+  return low_floats(m, x16, x32) + par.lanes(bands(H)) * band_floats(m, x8, x16, x32, W);
 }
 
 Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const Feature& x32, float* logits,
@@ -174,27 +191,40 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   // Then bands of output rows, each lane of them with its temporaries: the full-size ones never exist.
   const LinearAxis y32(x32.h, H), x32s(x32.w, W), y16(x16.h, H), x16s(x16.w, W);
   const LinearAxis y8(x8.h, H, m.x8_output ? 0.0 : 2.0), x8s(x8.w, W, m.x8_output ? 0.0 : 2.0);
-  const int64_t B = kBand * W, per_lane = band_floats(m, x8.c, x16.c, W);
+  const int64_t B = kBand * W, per_lane = band_floats(m, x8, x16, x32, W);
+  // tiny's x16 is at the output's size (1/16): its resize would be a copy
+  const bool x16_as_is = !m.x8_output && x16.h == H && x16.w == W;
   std::atomic<bool> failed{false};
   par.for_rows(bands(H), [&](int64_t lane, int64_t band) {
     float* out = lanes + lane * per_lane;
-    float *t = out + B * C, *t2 = t + B * C, *cls = t2 + B * C;
-    float *l2 = cls + B * classes, *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny only
+    float *t2 = out + B * C, *cls = t2 + B * C, *ve = cls + B * classes, *va = ve + x32.w * C, *v16 = va + x32.w * C;
+    float *t = va + x32.w * C, *l2 = t + B * C, *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny
     const int64_t Y0 = band * kBand, Y1 = std::min(H, Y0 + kBand), Pb = (Y1 - Y0) * W;
     Status st;
     if (m.x8_output) {
       // base: sig(bilinear(A0 x16)) gates E0 x8 (x8 is at the output's size)
-      resize_rows(low_a16, x16.w, C, y16, x16s, W, Y0, Y1, t);
       if (!(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2)).ok()) return void(failed = true);
-      fuse_rows<false>(low_e, low_a, x32.w, C, y32, x32s, W, Y0, Y1, t, nullptr, t2, nullptr, out);
+      for (int64_t Y = Y0; Y < Y1; ++Y) {
+        vertical(low_e, x32.w, C, y32, Y, ve);
+        vertical(low_a, x32.w, C, y32, Y, va);
+        vertical(low_a16, x16.w, C, y16, Y, v16);
+        const int64_t o = (Y - Y0) * W * C;
+        fuse_row<false>(ve, va, v16, x32s, x16s, C, W, nullptr, nullptr, t2 + o, nullptr, out + o);
+      }
     } else {
       // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); sig(A0 l1) * sig(A1 l2) gates E0 l1 + E1 l2
       resize_rows(x8.data, x8.w, x8.c, y8, x8s, W, Y0, Y1, l1);
-      resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2);
+      const float* x16_rows = x16.data + Y0 * W * x16.c;
+      if (!x16_as_is) resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2), x16_rows = l2;
       if (!(st = conv(m.a[0], l1, Pb, t)).ok() || !(st = conv(m.e[0], l1, Pb, t2)).ok() ||
-          !(st = conv(m.a[1], l2, Pb, t3)).ok() || !(st = conv(m.e[1], l2, Pb, t4)).ok())
+          !(st = conv(m.a[1], x16_rows, Pb, t3)).ok() || !(st = conv(m.e[1], x16_rows, Pb, t4)).ok())
         return void(failed = true);
-      fuse_rows<true>(low_e, low_a, x32.w, C, y32, x32s, W, Y0, Y1, t, t3, t2, t4, out);
+      for (int64_t Y = Y0; Y < Y1; ++Y) {
+        vertical(low_e, x32.w, C, y32, Y, ve);
+        vertical(low_a, x32.w, C, y32, Y, va);
+        const int64_t o = (Y - Y0) * W * C;
+        fuse_row<true>(ve, va, nullptr, x32s, x32s, C, W, t + o, t3 + o, t2 + o, t4 + o, out + o);
+      }
     }
     if (!conv(m.classifier, out, Pb, cls).ok()) return void(failed = true);
     // Into the planes while the band is in cache, 16 classes at a time: the stores run along 16 planes (all 150
