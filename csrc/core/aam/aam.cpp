@@ -41,7 +41,8 @@ PPMS_CLONES void sigmoid_range(float* x, int64_t i0, int64_t i1) {
 }
 
 // Row Y of bilinear(x [h][w][C]) along the vertical axis only: out [w][C] = l0 * x[i0] + l1 * x[i1].
-PPMS_CLONES void vertical(const float* x, int64_t w, int64_t C, const LinearAxis& ys, int64_t Y, float* __restrict out) {
+PPMS_CLONES void vertical(const float* x, int64_t w, int64_t C, const LinearAxis& ys, int64_t Y,
+                          float* __restrict out) {
   const float *r0 = x + ys.i0[Y] * w * C, *r1 = x + ys.i1[Y] * w * C;
   const float a = ys.l0[Y], b = ys.l1[Y];
 #pragma omp simd

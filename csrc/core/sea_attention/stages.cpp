@@ -8,11 +8,20 @@
 #include "core/common/linear_axis.h"
 #include "core/cpu.h"
 
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
 namespace ppms {
 namespace sea {
 
 namespace {
 inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
+#if defined(__aarch64__)
+// clamp6 on NEON by fmax / fmin, which keep a NaN as it does; the compiler spends 13 instructions per vector on the
+// scalar one, whose -0 it must keep (fmax(-0, 0) is +0 where std::max keeps -0: equal values for what follows).
+inline float32x4_t clamp6(float32x4_t v) { return vminq_f32(vmaxq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f)); }
+#endif
 
 // Sum of n values with four independent accumulators: the compiler turns them into one vector register, where an
 // `omp simd` reduction spilled its lanes to the stack.
@@ -195,18 +204,27 @@ PPMS_AXIAL(double)
 #undef PPMS_AXIAL
 
 void relu6(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = clamp6(x[i]);
+  int64_t i = 0;
+#if defined(__aarch64__)
+  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, clamp6(vld1q_f32(x + i)));
+#endif
+  for (; i < n; ++i) x[i] = clamp6(x[i]);
 }
 
-PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
-               int64_t c1) {
+PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out,
+                           int64_t c0, int64_t c1) {
   for (int64_t c = c0; c < c1; ++c) {
     const float* cc = col + c * W;
     for (int64_t i = 0; i < H; ++i) {
       const float r = row[c * H + i];
       const float* vi = v + (c * H + i) * W;
       float* o = out + (c * H + i) * W;
-      for (int64_t j = 0; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
+      int64_t j = 0;
+#if defined(__aarch64__)
+      for (; j + 4 <= W; j += 4)
+        vst1q_f32(o + j, clamp6(vaddq_f32(vld1q_f32(vi + j), vaddq_f32(vdupq_n_f32(r), vld1q_f32(cc + j)))));
+#endif
+      for (; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
     }
   }
 }
@@ -231,7 +249,13 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
     float* __restrict wide = gate + H * W;  // [H, W0] rows upsampled horizontally
     const float* __restrict pc = p + c * H * W;
     const float* __restrict dc = detail + c * H * W;
-    for (int64_t q = 0; q < H * W; ++q) gate[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
+    int64_t q = 0;
+#if defined(__aarch64__)
+    for (; q + 4 <= H * W; q += 4)
+      vst1q_f32(gate + q, vmulq_f32(vmulq_n_f32(clamp6(vaddq_f32(vld1q_f32(pc + q), vdupq_n_f32(3.0f))), 1.0f / 6.0f),
+                                    vld1q_f32(dc + q)));
+#endif
+    for (; q < H * W; ++q) gate[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
     for (int64_t i = 0; i < H; ++i) {
       const float* __restrict g = gate + i * W;
       float* __restrict r = wide + i * W0;
