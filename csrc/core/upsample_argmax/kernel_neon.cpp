@@ -17,17 +17,23 @@ void stats(const Args& a, const float* row0, const float* row1, int64_t plane, f
     const float* p0 = row0 + off;
     const float* p1 = row1 + off;
     float* m = mx + k * w;
-    int64_t j = 0;
-    for (; j + 4 < w; j += 4) {  // j + 4 <= w - 1: every lane's right neighbour is j + 1
-      const float32x4_t x00 = vld1q_f32(p0 + j), x01 = vld1q_f32(p0 + j + 1);
-      const float32x4_t x10 = vld1q_f32(p1 + j), x11 = vld1q_f32(p1 + j + 1);
-      // FMIN / FMAX give a (quiet) NaN when any corner is one: such a class is a candidate (m NaN), and FMAXNM, which
-      // takes the number over a quiet NaN, leaves L and M alone (a mask per corner cost 10 instructions here)
+    // FMIN / FMAX give a (quiet) NaN when any corner is one: such a class is a candidate (m NaN), and FMAXNM, which
+    // takes the number over a quiet NaN, leaves L and M alone (a mask per corner cost 10 instructions here)
+    const auto cells = [&](int64_t j, float32x4_t x00, float32x4_t x01, float32x4_t x10, float32x4_t x11) {
       const float32x4_t mn = vminq_f32(vminq_f32(x00, x01), vminq_f32(x10, x11));
       const float32x4_t mxv = vmaxq_f32(vmaxq_f32(x00, x01), vmaxq_f32(x10, x11));
       vst1q_f32(L + j, vmaxnmq_f32(vld1q_f32(L + j), mn));
       vst1q_f32(M + j, vmaxnmq_f32(vld1q_f32(M + j), vmaxq_f32(vabsq_f32(mn), vabsq_f32(mxv))));
       vst1q_f32(m + j, mxv);
+    };
+    int64_t j = 0;
+    for (; j + 4 < w; j += 4)  // j + 4 <= w - 1: every lane's right neighbour is j + 1
+      cells(j, vld1q_f32(p0 + j), vld1q_f32(p0 + j + 1), vld1q_f32(p1 + j), vld1q_f32(p1 + j + 1));
+    if (w - j == 4) {  // the last four cells (w = 32, 64 in the network): the last one is its own right neighbour
+      const auto right = [](float32x4_t x) { return vcopyq_laneq_f32(vextq_f32(x, x, 1), 3, x, 3); };
+      const float32x4_t x0 = vld1q_f32(p0 + j), x1 = vld1q_f32(p1 + j);
+      cells(j, x0, right(x0), x1, right(x1));
+      j = w;
     }
     detail::stats_class(p0, p1, w, j, m, L, M);
   }
