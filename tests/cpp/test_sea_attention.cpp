@@ -151,6 +151,33 @@ int main() {
       ++failures;
     }
   }
+  // The strided depthwise stage (3x3, stride 2, padding 1; NEON takes W0 a multiple of 8) against a double-precision
+  // direct convolution.
+  for (int t = 0; t < 40; ++t) {
+    const int64_t C = 1 + rng() % 5, H0 = 1 + rng() % 20, W0 = t % 2 ? 8 * (1 + rng() % 4) : 1 + rng() % 33;
+    const int64_t H = (H0 + 1) / 2, W = (W0 + 1) / 2;
+    const auto x = ppms::synthetic::normal(C * H0 * W0, 2.f, rng), w = ppms::synthetic::normal(C * 9, 1.f, rng),
+               b = ppms::synthetic::normal(C, 1.f, rng);
+    std::vector<float> out(C * H * W, NAN);
+    stride_dw(x.data(), H0, W0, w.data(), b.data(), out.data(), 0, C);
+    double err = 0;
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < H; ++i)
+        for (int64_t j = 0; j < W; ++j) {
+          double v = b[c];
+          for (int64_t ky = 0; ky < 3; ++ky)
+            for (int64_t kx = 0; kx < 3; ++kx) {
+              const int64_t iy = 2 * i + ky - 1, ix = 2 * j + kx - 1;
+              if (iy >= 0 && iy < H0 && ix >= 0 && ix < W0) v += x[(c * H0 + iy) * W0 + ix] * w[c * 9 + ky * 3 + kx];
+            }
+          err = std::max(err, std::fabs(out[(c * H + i) * W + j] - v));
+        }
+    ++cases;
+    if (!(err <= 1e-5)) {
+      std::printf("FAIL stride_dw C=%ld %ldx%ld: error %.3g\n", (long)C, (long)H0, (long)W0, err);
+      ++failures;
+    }
+  }
   std::printf("sea_attention: %d cases, %d failures\n", cases, failures);
   return failures ? 1 : 0;
 }

@@ -38,6 +38,9 @@ inline T row_sum(const T* __restrict x, int64_t n) {
 
 PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out,
                            int64_t c0, int64_t c1) {
+#if defined(__aarch64__)
+  if (W0 % 8 == 0) return stride_dw_neon(x, H0, W0, w, b, out, c0, c1);
+#endif
   const int64_t H = half_up(H0), W = half_up(W0), P = W + 1;
   // Input row y is split into even taps e[j] = x[y][2j - 1] and odd taps o[j] = x[y][2j] (zero outside), so output
   // column j reads e[j], o[j], e[j + 1]: contiguous loads instead of stride-2 ones. Buffer rows 0 and H0 + 1 (and

@@ -14,6 +14,11 @@ inline int64_t half_up(int64_t n) { return (n + 1) / 2; }
 // out[c] = depthwise 3x3 / stride 2 / padding 1 of x[c] (+ bias), channels [c0, c1). x: [*, H0, W0].
 void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
                int64_t c1);
+#if defined(__aarch64__)
+// The same for W0 a multiple of 8 on NEON (kernel_neon.cpp); stride_dw calls it where it can.
+void stride_dw_neon(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
+                    int64_t c1);
+#endif
 // out[c] = ReLU6(depthwise 3x3 / stride 1 / padding 1 of x[c] + bias), channels [c0, c1). Given mr and mc (both),
 // it also runs axial_means on each channel while the plane is in cache.
 void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
