@@ -1,7 +1,8 @@
 // NEON kernel (aarch64): tiles of 4 rows x 16 columns in 16 accumulators; each row's inputs four k steps to a
 // register and multiplied by lane (fmla by element), each panel row loaded by one 4-register ld1. The full panels of
-// 4 rows run as one asm statement (panels4; eight k steps per iteration: 4 ldp of inputs, 8 panel loads, 128 FMAs);
-// partial panels and the last rows of a tile (fewer than 4) run the intrinsics below, four k steps at a time.
+// 4 rows run as one asm statement (panels4; eight k steps per iteration: 4 ldp of inputs, 8 panel loads, 128 FMAs),
+// a last panel of at most 8 columns its k loop in assembly too (k_loop8); wider partial panels and the last rows of a
+// tile (fewer than 4) run the intrinsics below, four k steps at a time.
 // (5 rows would need more than the 32 vector registers with two panel rows in flight.)
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -122,8 +123,8 @@ inline void accumulate(const float* x, int64_t ldx, const float* p, int64_t K, c
   }
 }
 
-// Columns [j, j + w) of R rows, w <= 4V, by intrinsics: the last rows of a tile, or a partial panel (w < 16, with
-// V = 2 when w <= 8: no FMAs on the panel's zero columns past 8).
+// Columns [j, j + w) of R rows, w <= 4V: the last rows of a tile, or a partial panel (w < 16, with V = 2 when w <= 8:
+// no FMAs on the panel's zero columns past 8; its k loop by k_loop8 for 4 rows).
 template <int R, int V, Activation A, bool RES>
 inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, const float* bias, float* y, int64_t ldy,
                     const float* residual, int64_t ldr, int64_t w) {
