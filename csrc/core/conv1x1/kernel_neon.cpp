@@ -38,16 +38,16 @@ inline void step(float32x4_t (&acc)[R][V], const float32x4_t (&a)[R], const floa
 
 // The first 8 columns of a panel for 4 rows (a last panel of at most 8 columns: N = 24, the classifier's 150), bias
 // and k loop in assembly, into tile [4][8]: neon_block.h's loop on 8 accumulators (row r in v(2r), v(2r + 1)), each
-// panel row's first 8 columns by one 2-register ld1 that steps over the whole row. 78 instructions per 64 FMAs
-// where the intrinsics below took 94.
+// panel row's first 8 columns by one 2-register ld1 that steps over the whole row (of B's four registers per row, the
+// first two). 78 instructions per 64 FMAs where the intrinsics below took 94.
 #define PPMS_FMLA2(d0, d1, w0, w1, a, L) \
   "fmla v" #d0 ".4s, v" #w0 ".4s, v" #a ".s[" #L "]\n\tfmla v" #d1 ".4s, v" #w1 ".4s, v" #a ".s[" #L "]\n\t"
 #define PPMS_STEP8_A(a0, a1, a2, a3, L, w0, w1)                         \
   PPMS_FMLA2(0, 1, w0, w1, a0, L) PPMS_FMLA2(2, 3, w0, w1, a1, L) \
       PPMS_FMLA2(4, 5, w0, w1, a2, L) PPMS_FMLA2(6, 7, w0, w1, a3, L)
-#define PPMS_STEP8(L, w0, w1) PPMS_STEP8_A(20, 21, 22, 23, L, w0, w1)
-#define PPMS_STEP8_HI(L, w0, w1) PPMS_STEP8_A(16, 17, 18, 19, L, w0, w1)
-#define PPMS_ROW8(a, b) "ld1 {v" #a ".4s, v" #b ".4s}, [%[p]], %[row]\n\t" /* an immediate step must be 32 */
+#define PPMS_STEP8(L, w0, w1, w2, w3) PPMS_STEP8_A(20, 21, 22, 23, L, w0, w1)
+#define PPMS_STEP8_HI(L, w0, w1, w2, w3) PPMS_STEP8_A(16, 17, 18, 19, L, w0, w1)
+#define PPMS_ROW8(a, b, c, d) "ld1 {v" a ".4s, v" b ".4s}, [%[p]], %[row]\n\t" /* an immediate step must be 32 */
 inline void k_loop8(const float* bias, const float* x, int64_t ldx, const float* p, int64_t K, float (&tile)[4][8]) {
   int64_t n = K / 8, kr = K % 8;
   const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
@@ -55,36 +55,12 @@ inline void k_loop8(const float* bias, const float* x, int64_t ldx, const float*
   asm volatile(
       "ld1 {v0.4s, v1.4s}, [%[bias]]\n\tld1 {v2.4s, v3.4s}, [%[bias]]\n\t"
       "ld1 {v4.4s, v5.4s}, [%[bias]]\n\tld1 {v6.4s, v7.4s}, [%[bias]]\n\t"
-      "cbz %[n], 2f\n\t"
-      "1:\n\t"
-      "ldp q20, q16, [%[x0]], #32\n\tldp q21, q17, [%[x1]], #32\n\t"
-      "ldp q22, q18, [%[x2]], #32\n\tldp q23, q19, [%[x3]], #32\n\t"
-      PPMS_ROW8(24, 25) PPMS_ROW8(26, 27)
-      PPMS_STEP8(0, 24, 25) PPMS_ROW8(24, 25) PPMS_STEP8(1, 26, 27) PPMS_ROW8(26, 27)
-      PPMS_STEP8(2, 24, 25) PPMS_ROW8(24, 25) PPMS_STEP8(3, 26, 27) PPMS_ROW8(26, 27)
-      PPMS_STEP8_HI(0, 24, 25) PPMS_ROW8(24, 25) PPMS_STEP8_HI(1, 26, 27) PPMS_ROW8(26, 27)
-      PPMS_STEP8_HI(2, 24, 25) PPMS_STEP8_HI(3, 26, 27)
-      "subs %[n], %[n], #1\n\tb.ne 1b\n\t"
-      "2:\n\t"
-      "cbz %[kr], 3f\n\t"
-      "tbz %[kr], #2, 5f\n\t"
-      "ldr q20, [%[x0]], #16\n\tldr q21, [%[x1]], #16\n\tldr q22, [%[x2]], #16\n\tldr q23, [%[x3]], #16\n\t"
-      PPMS_ROW8(24, 25) PPMS_ROW8(26, 27)
-      PPMS_STEP8(0, 24, 25) PPMS_ROW8(24, 25) PPMS_STEP8(1, 26, 27) PPMS_ROW8(26, 27)
-      PPMS_STEP8(2, 24, 25) PPMS_STEP8(3, 26, 27)
-      "5:\n\t"
-      "ands %[kr], %[kr], #3\n\tb.eq 3f\n\t"
-      "4:\n\t"
-      "ldr s20, [%[x0]], #4\n\tldr s21, [%[x1]], #4\n\tldr s22, [%[x2]], #4\n\tldr s23, [%[x3]], #4\n\t"
-      PPMS_ROW8(24, 25) PPMS_STEP8(0, 24, 25)
-      "subs %[kr], %[kr], #1\n\tb.ne 4b\n\t"
-      "3:\n\t"
+      PPMS_NEON_K_LOOP_WITH(PPMS_ROW8, PPMS_STEP8, PPMS_STEP8_HI)
       "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[t]], #64\n\tst1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[t]]\n\t"
       : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [p] "+r"(p), [n] "+r"(n), [kr] "+r"(kr),
         [t] "+r"(t)
       : [bias] "r"(bias), [row] "r"(int64_t{4 * kConv1x1Panel})
-      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21",
-        "v22", "v23", "v24", "v25", "v26", "v27");
+      : PPMS_NEON_CLOBBERS);
 }
 #undef PPMS_ROW8
 #undef PPMS_STEP8_HI
