@@ -1,8 +1,7 @@
 // SEA's depthwise 3x3 + ReLU6 (with the axial means) on NEON for planes a whole number of vectors wide (W = 8 or 16
 // at 512x512): from a zero-bordered copy of the plane, every tap is one unaligned load and one FMA, and the ReLU6 is
-// fmax / fmin. The
-// portable loop in stages.cpp (built without FMA contraction) took a multiply and an add per tap, and its clamp, kept
-// NaN-propagating and exact for -0, 13 instructions: 45 instructions per 4 outputs, here 23.
+// fmax / fmin. The portable loop in stages.cpp (built without FMA contraction) took a multiply and an add per tap,
+// and its clamp, kept NaN-propagating and exact for -0, 13 instructions: 45 instructions per 4 outputs, here 23.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
