@@ -1,10 +1,6 @@
 #include "core/cpu.h"
 
-#include <string>
-
-#include "ppms/gemm.h"
 #include "ppms/ppms.h"
-#include "ppms/upsample_argmax.h"
 
 namespace ppms {
 namespace cpu {
@@ -38,31 +34,5 @@ bool supports(Isa isa) {
 }  // namespace cpu
 
 const char* version() { return PPMS_VERSION; }
-
-std::string build_info() {
-  std::string s = std::string("ppms ") + version() + ", compiler: ";
-#if defined(__clang__)
-  s += "clang " __clang_version__;
-#elif defined(__GNUC__)
-  s += "gcc " __VERSION__;
-#else
-  s += "unknown";
-#endif
-#if defined(__aarch64__)
-  s += ", aarch64";
-#elif defined(__x86_64__)
-  s += ", x86-64";
-#endif
-  auto join = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& k : v) out += (out.empty() ? "" : "/") + k;
-    return out;
-  };
-  s += ", upsample_argmax kernels: " + join(upsample_argmax_kernels());
-  s += ", gemm kernels: " + join(gemm_kernels());
-  s += ", conv1x1 kernels: " + join(conv1x1_kernels());
-  s += ", depthwise kernels: " + join(depthwise_kernels());
-  return s;
-}
 
 }  // namespace ppms

@@ -1,10 +1,7 @@
-// The one place that knows about CPU features: which instruction sets this CPU runs, and the kernel tables of the
-// operators pick from it. A table lists an operator's kernels, the scalar reference first and the fastest last;
-// every kernel a table lists is compiled into every build for its architecture and chosen at run time.
+// The one place that knows about CPU features: which instruction sets this CPU runs. The kernel configs
+// (core/config/) ask it once, when the fastest config is first wanted or a config is chosen by name; every kernel a
+// config names is compiled into every build for its architecture.
 #pragma once
-
-#include <string>
-#include <vector>
 
 namespace ppms {
 namespace cpu {
@@ -12,30 +9,6 @@ namespace cpu {
 enum class Isa { scalar, avx2_fma, avx512f, neon };
 
 bool supports(Isa isa);
-
-template <typename Fn>
-struct Kernel {
-  const char* name;
-  Isa isa;
-  Fn fn;
-};
-
-// The kernel called `name` (nullptr: the last, i.e. fastest, that this CPU supports); nullptr when there is none.
-template <typename Fn, size_t N>
-const Kernel<Fn>* pick(const Kernel<Fn> (&table)[N], const char* name) {
-  const Kernel<Fn>* found = nullptr;
-  for (const auto& k : table)
-    if (supports(k.isa) && (name == nullptr || std::string(name) == k.name)) found = &k;
-  return found;
-}
-
-template <typename Fn, size_t N>
-std::vector<std::string> names(const Kernel<Fn> (&table)[N]) {
-  std::vector<std::string> out;
-  for (const auto& k : table)
-    if (supports(k.isa)) out.push_back(k.name);
-  return out;
-}
 
 }  // namespace cpu
 }  // namespace ppms

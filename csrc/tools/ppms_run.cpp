@@ -1,7 +1,7 @@
 // ppms_run: a model file and an image in, the label map out, on the core's C++ API alone (model.h): what an app on a
 // phone does, and its timing.
 //
-//   ppms_run MODEL.ppms IMAGE [-o labels.png|.pgm] [--threads N] [--size HxW] [--bench N] [--raw WxH]
+//   ppms_run MODEL.ppms IMAGE [-o labels.png|.pgm] [--threads N] [--size HxW] [--bench N] [--raw WxH] [--kernels NAME]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,7 +22,16 @@ const char kUsage[] =
     "  --threads N      threads (default 1)\n"
     "  --size HxW       run the network at H x W (the image resized, bilinear); default: the image's own size\n"
     "  --bench N        after the first call, time N more and print their median and minimum\n"
-    "  --raw WxH        IMAGE holds W x H raw RGB pixels\n";
+    "  --raw WxH        IMAGE holds W x H raw RGB pixels\n"
+    "  --kernels NAME   the kernel config to run (%s; default the last, the fastest)\n";
+
+std::string usage() {
+  std::string configs;
+  for (const std::string& c : ppms::kernel_configs()) configs += (configs.empty() ? "" : ", ") + c;
+  std::vector<char> buf(sizeof(kUsage) + 512);
+  std::snprintf(buf.data(), buf.size(), kUsage, ppms_tools::image_formats().c_str(), configs.c_str());
+  return buf.data();
+}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "ppms_run: %s\n", message.c_str());
@@ -47,13 +56,13 @@ bool parse_size(const std::string& s, int64_t* a, int64_t* b) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  std::string out;
+  std::string out, kernels;
   int64_t threads = 1, bench = 0, size_h = 0, size_w = 0, raw_w = 0, raw_h = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
     if (a == "-h" || a == "--help") {
-      std::printf(kUsage, ppms_tools::image_formats().c_str());
+      std::printf("%s", usage().c_str());
       return 0;
     } else if ((a == "-o" || a == "--out") && has_value) {
       out = argv[++i];
@@ -61,18 +70,20 @@ int main(int argc, char** argv) {
       if (!parse_int(argv[++i], 1, 1024, &threads)) return fail("--threads takes a number in [1, 1024]");
     } else if (a == "--bench" && has_value) {
       if (!parse_int(argv[++i], 0, 1000000, &bench)) return fail("--bench takes a number in [0, 1000000]");
+    } else if (a == "--kernels" && has_value) {
+      kernels = argv[++i];
     } else if (a == "--size" && has_value) {
       if (!parse_size(argv[++i], &size_h, &size_w)) return fail("--size takes HxW, e.g. 512x512");
     } else if (a == "--raw" && has_value) {
       if (!parse_size(argv[++i], &raw_w, &raw_h)) return fail("--raw takes WxH, e.g. 640x480");
     } else if (!a.empty() && a[0] == '-') {
-      return fail("unknown option or missing value: " + a + "\n" + kUsage);
+      return fail("unknown option or missing value: " + a + "\n" + usage());
     } else {
       positional.push_back(a);
     }
   }
   if (positional.size() != 2) {
-    std::fprintf(stderr, kUsage, ppms_tools::image_formats().c_str());
+    std::fprintf(stderr, "%s", usage().c_str());
     return 2;
   }
 
@@ -88,6 +99,7 @@ int main(int argc, char** argv) {
   ppms::SegmenterOptions options;
   options.threads = static_cast<int>(threads);
   options.height = size_h, options.width = size_w;
+  options.kernels = kernels;
   std::unique_ptr<ppms::Segmenter> seg;
   s = ppms::Segmenter::create(model, options, &seg);
   if (!s.ok()) return fail(s.message());

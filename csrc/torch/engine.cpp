@@ -16,6 +16,7 @@
 #include "ppms/depthwise.h"
 #include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
+#include "ppms/kernels.h"
 #include "ppms/network.h"
 #include "ppms/sea_attention.h"
 #include "ppms/transformer_block.h"
@@ -323,23 +324,25 @@ at::Tensor image(const at::Tensor& x, const char* op) {
   return x.contiguous();
 }
 
-Network bind(const at::Tensor& packed, const char* op) {
+Network bound(const at::Tensor& packed, const char* op, const std::string& kernels = "") {
+  const KernelConfig* config;
+  throw_if_error(kernel_config(kernels.c_str(), DataType::f32, &config), op);
   TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, op, ": packed must be the uint8 blob of network_pack, got ",
                    packed.scalar_type());
   TORCH_CHECK_VALUE(packed.device().is_cpu() && packed.dim() == 1 && packed.is_contiguous(), op,
                     ": packed must be the 1-d CPU blob of network_pack");
   Network net;
-  throw_if_error(network_bind(packed.const_data_ptr<uint8_t>(), packed.numel(), &net), op);
+  throw_if_error(network_bind(packed.const_data_ptr<uint8_t>(), packed.numel(), &net, config), op);
   return net;
 }
 
 std::vector<int64_t> network_signature_cpu(const at::Tensor& packed) {
-  return network_signature(bind(packed, "_network_signature"));
+  return network_signature(bound(packed, "_network_signature"));
 }
 
 std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> network_profile_cpu(
     const at::Tensor& x_, const at::Tensor& packed) {
-  Network net = bind(packed, "_network_profile");
+  Network net = bound(packed, "_network_profile");
   const auto x = image(x_, "_network_profile");
   TORCH_CHECK_VALUE(x.size(0) == 1, "_network_profile: x must be one image [1, 3, H, W]");
   int64_t h, w;
@@ -361,7 +364,7 @@ std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> n
 
 int64_t network_memory_cpu(const at::Tensor& packed, int64_t H, int64_t W) {
   const char* op = "_network_memory";
-  Network net = bind(packed, op);
+  Network net = bound(packed, op);
   int64_t h, w;
   network_logits_size(net, H, W, &h, &w);
   TORCH_CHECK_VALUE(H >= 1 && W >= 1 && h >= 1 && w >= 1, op, ": a ", num(H), "x", num(W),
@@ -371,12 +374,8 @@ int64_t network_memory_cpu(const at::Tensor& packed, int64_t H, int64_t W) {
   return floats * static_cast<int64_t>(sizeof(float));
 }
 
-at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntArrayRef signature) {
-  const char* op = "network";
+at::Tensor logits(const at::Tensor& x_, const Network& net, const char* op) {
   const auto x = image(x_, op);
-  Network net = bind(packed, op);
-  TORCH_CHECK_VALUE(signature.vec() == network_signature(net), op, ": the blob is for a network with signature ",
-                    shape_str(network_signature(net)), ", the caller expects ", shape_str(signature.vec()));
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   int64_t h, w;
   network_logits_size(net, H, W, &h, &w);
@@ -388,12 +387,27 @@ at::Tensor network_cpu(const at::Tensor& x_, const at::Tensor& packed, at::IntAr
   return y;
 }
 
+at::Tensor network_cpu(const at::Tensor& x, const at::Tensor& packed, at::IntArrayRef signature) {
+  const char* op = "network";
+  image(x, op);
+  Network net = bound(packed, op);
+  TORCH_CHECK_VALUE(signature.vec() == network_signature(net), op, ": the blob is for a network with signature ",
+                    shape_str(network_signature(net)), ", the caller expects ", shape_str(signature.vec()));
+  return logits(x, net, op);
+}
+
+at::Tensor network_with_kernels_cpu(const at::Tensor& x, const at::Tensor& packed, c10::string_view kernels) {
+  const char* op = "_network_with_kernels";
+  return logits(x, bound(packed, op, std::string(kernels)), op);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(ppms, CPU, m) {
   m.impl("_aam_head", &aam_head_cpu);
   m.impl("network_pack", &network_pack_cpu);
   m.impl("network", &network_cpu);
+  m.impl("_network_with_kernels", &network_with_kernels_cpu);
   m.impl("_network_signature", &network_signature_cpu);
   m.impl("_network_profile", &network_profile_cpu);
   m.impl("_network_memory", &network_memory_cpu);

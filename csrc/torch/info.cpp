@@ -14,11 +14,13 @@ namespace {
 
 std::vector<std::string> kernels(c10::string_view op) {
   const std::string o(op);
-  if (o == "upsample_argmax") return upsample_argmax_kernels();
-  if (o == "gemm") return gemm_kernels();
-  if (o == "conv1x1") return conv1x1_kernels();
-  if (o == "depthwise") return depthwise_kernels();
-  TORCH_CHECK_VALUE(false, "_kernels: op must be upsample_argmax, gemm, conv1x1 or depthwise, got \"", o, "\"");
+  if (o == "configs") return kernel_configs();
+  std::string ops;
+  for (const char* k : kKernelOps) {
+    if (o == k) return op_kernels(o);
+    ops += std::string(ops.empty() ? "" : ", ") + k;
+  }
+  TORCH_CHECK_VALUE(false, "_kernels: op must be configs, ", ops, "; got \"", o, "\"");
 }
 
 std::string info() {

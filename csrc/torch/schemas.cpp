@@ -22,7 +22,8 @@ TORCH_LIBRARY(ppms, m) {
   m.def("axial_attention(Tensor q, Tensor k, Tensor v, Tensor pos_rowq, Tensor pos_rowk, Tensor pos_colq, "
         "Tensor pos_colk, int num_heads) -> (Tensor, Tensor)");
 
-  // Private: each CPU kernel by name (the names of _kernels(op)), so tests hold every SIMD kernel to the scalar one.
+  // Private: each CPU kernel by name (the names of _kernels(op); _kernels("configs"): the kernel configs, which pick
+  // every op's kernels for one ISA), so tests hold every SIMD kernel to the scalar one.
   m.def("_kernels(str op) -> str[]");
   m.def("_upsample_argmax_with_kernel(Tensor logits, SymInt[2] size, str mode, str kernel) -> Tensor");
   m.def("_gemm(Tensor a, Tensor b, Tensor? bias, str kernel) -> Tensor");
@@ -55,6 +56,8 @@ TORCH_LIBRARY(ppms, m) {
   m.def("network_pack(Tensor[] weights, int[] config) -> Tensor");
   m.def("network(Tensor x, Tensor packed, int[] signature) -> Tensor");
   m.def("_network_signature(Tensor packed) -> int[]");
+  // network on the kernel config `kernels` (a name of _kernels("configs"); "scalar": every op's reference kernels).
+  m.def("_network_with_kernels(Tensor x, Tensor packed, str kernels) -> Tensor");
   // One image through network, timed layer by layer: names, seconds, FLOPs (core NetworkProfile).
   m.def("_network_profile(Tensor x, Tensor packed) -> (str[], float[], float[])");
   // The most bytes one H x W image holds in network beside its input and logits, on the current thread count.

@@ -15,8 +15,9 @@ VIM_MODES = ("exact", "paper")
 
 
 def kernels(op):
-    """The CPU kernels of ``op`` ("upsample_argmax" or "gemm") this machine runs, the scalar reference first and the
-    fastest last."""
+    """The CPU kernels of ``op`` this machine runs, the scalar reference first and the fastest last. ``op``: conv1x1,
+    depthwise, gemm, image_conv, sea_attention, aam_head, upsample_argmax; or "configs": the kernel configs, each of
+    which picks every op's kernels for one instruction set when a network is bound ("scalar": every reference)."""
     return list(torch.ops.ppms._kernels(op))
 
 

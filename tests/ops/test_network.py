@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from ppms_kernels import upsample_argmax
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.engine import pack_network
-from ppms_kernels.ops import logits_size, network, network_memory, network_pack
+from ppms_kernels.ops import kernels, logits_size, network, network_memory, network_pack
 from ppms_kernels.testing import assert_labels_match
 
 from helpers import randomise
@@ -36,6 +36,21 @@ def test_logits_and_labels_match_the_model(variant, B, H, W):
     assert ((got - want).abs().max() / want.abs().max()).item() <= 1e-4
     up = F.interpolate(want, (H, W), mode="bilinear", align_corners=False)
     assert_labels_match(upsample_argmax(got, (H, W)), up.argmax(1), up)
+
+
+@pytest.mark.parametrize("config", kernels("configs"))
+@pytest.mark.parametrize("variant,B,H,W", [("tiny", 2, 97, 131), ("base", 1, 70, 45)])
+def test_every_kernel_config_matches_the_model(config, variant, B, H, W):
+    # each config runs its own kernels for every op of the network, "scalar" every op's reference
+    model = randomise(pp_mobileseg(variant, num_classes=19), seed=5).eval()
+    x = torch.randn(B, 3, H, W)
+    with torch.no_grad():
+        want = model.logits(x)
+    packed, _ = network_pack(*pack_network(model))
+    got = torch.ops.ppms._network_with_kernels(x, packed, config)
+    assert ((got - want).abs().max() / want.abs().max()).item() <= 1e-4
+    with pytest.raises(NotImplementedError, match="no kernel config"):
+        torch.ops.ppms._network_with_kernels(x, packed, "sse9")
 
 
 def test_refuses_weights_that_do_not_fit(tiny):

@@ -1,7 +1,6 @@
 #include "ppms/aam.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 #include "core/common/fast_math.h"
 #include "core/common/transpose.h"
 #include "core/common/linear_axis.h"
+#include "core/config/config.h"
 #include "core/cpu.h"
 
 namespace ppms {
@@ -49,60 +49,40 @@ PPMS_CLONES void vertical(const float* x, int64_t w, int64_t C, const LinearAxis
   for (int64_t i = 0; i < w * C; ++i) out[i] = a * r0[i] + b * r1[i];
 }
 
-// One row of AAM's output and the head's ReLU: out = relu(bilinear(low_e) + g * e) with g = sig(a0) * bilinear(low_a)
-// and e = e0 (base), g = sig(a0) * bilinear(low_a) * sig(a1) and e = e0 + e1 (tiny). The low-resolution terms come
-// as their rows interpolated vertically for this output row (ve, va [w][C]; base's a0 too, as v16 on x16's grid), so
-// each output pixel blends two neighbours of a row: 4 loads and 4 operations per vector and term, where the whole
-// bilinear took 8 and 6, and base's a0 went through a band of its own first. Tiny: a0, a1, e0, e1 are this row's
-// [W][C]; base: e0.
+}  // namespace
+
+namespace aam {
+
+namespace {
 template <bool Tiny>
-PPMS_CLONES void fuse_row(const float* ve, const float* va, const float* v16, const LinearAxis& xs,
-                          const LinearAxis& x16s, int64_t C, int64_t W, const float* a0, const float* a1,
-                          const float* e0, const float* e1, float* __restrict out) {
-  for (int64_t X = 0; X < W; ++X) {
-    const int64_t p0 = xs.i0[X] * C, p1 = xs.i1[X] * C;
-    const int64_t q0 = Tiny ? 0 : x16s.i0[X] * C, q1 = Tiny ? 0 : x16s.i1[X] * C;
-    const float c0 = xs.l0[X], c1 = xs.l1[X], d0 = Tiny ? 0.0f : x16s.l0[X], d1 = Tiny ? 0.0f : x16s.l1[X];
-    const int64_t o = X * C;
-    int64_t first = 0;  // the channels left to the loop below
-#if defined(__aarch64__)
-    // NEON: the sigmoids on registers (fast_math.h), with FMAs: a third of the loop's instructions below
-    for (; first + 4 <= C; first += 4) {
-      const int64_t c = first;
-      const auto blend = [&](const float* r, int64_t i0, int64_t i1, float l0, float l1) {
-        return vfmaq_n_f32(vmulq_n_f32(vld1q_f32(r + i0 + c), l0), vld1q_f32(r + i1 + c), l1);
-      };
-      const float32x4_t h = blend(ve, p0, p1, c0, c1);
-      float32x4_t g, e = vld1q_f32(e0 + o + c);
-      if (Tiny) {
-        g = vmulq_f32(vmulq_f32(fast_sigmoid(vld1q_f32(a0 + o + c)), blend(va, p0, p1, c0, c1)),
-                      fast_sigmoid(vld1q_f32(a1 + o + c)));
-        e = vaddq_f32(e, vld1q_f32(e1 + o + c));
-      } else {
-        g = vmulq_f32(fast_sigmoid(blend(v16, q0, q1, d0, d1)), blend(va, p0, p1, c0, c1));
-      }
-      vst1q_f32(out + o + c, vmaxq_f32(vfmaq_f32(h, g, e), vdupq_n_f32(0.0f)));  // a NaN stays NaN
-    }
-#endif
-#pragma omp simd
-    for (int64_t c = first; c < C; ++c) {
-      const float h = c0 * ve[p0 + c] + c1 * ve[p1 + c], ga = c0 * va[p0 + c] + c1 * va[p1 + c];
-      float g, e = e0[o + c];
-      if (Tiny) {
-        g = fast_sigmoid(a0[o + c]) * ga * fast_sigmoid(a1[o + c]);
-        e += e1[o + c];
-      } else {
-        g = fast_sigmoid(d0 * v16[q0 + c] + d1 * v16[q1 + c]) * ga;
-      }
-      const float v = h + g * e;
-      out[o + c] = v < 0.0f ? 0.0f : v;
-    }
-  }
+__attribute__((always_inline)) inline void fuse(const float* ve, const float* va, const float* v16,
+                                                const LinearAxis& xs, const LinearAxis& x16s, int64_t C, int64_t W,
+                                                const float* a0, const float* a1, const float* e0, const float* e1,
+                                                float* __restrict out) {
+  for (int64_t X = 0; X < W; ++X)
+    fuse_channels<Tiny>(ve, va, v16, taps<Tiny>(xs, x16s, C, X), a0, a1, e0, e1, out, X * C, 0, C);
+}
+}  // namespace
+
+PPMS_CLONES void fuse_tiny(const float* ve, const float* va, const float* v16, const LinearAxis& xs,
+                           const LinearAxis& x16s, int64_t C, int64_t W, const float* a0, const float* a1,
+                           const float* e0, const float* e1, float* out) {
+  fuse<true>(ve, va, v16, xs, x16s, C, W, a0, a1, e0, e1, out);
 }
 
-// y [P][cout] = conv(x [P][cin]).
-Status conv(const Conv1x1Weights& w, const float* x, int64_t P, float* y, const Parallel& par = {}) {
-  return conv1x1(w, x, w.cin, P, y, w.cout, Activation::none, nullptr, 0, par);
+PPMS_CLONES void fuse_base(const float* ve, const float* va, const float* v16, const LinearAxis& xs,
+                           const LinearAxis& x16s, int64_t C, int64_t W, const float* a0, const float* a1,
+                           const float* e0, const float* e1, float* out) {
+  fuse<false>(ve, va, v16, xs, x16s, C, W, a0, a1, e0, e1, out);
+}
+
+}  // namespace aam
+
+namespace {
+
+// y [P][cout] = conv(x [P][cin]) on kernel k.
+void conv(const pw::Config& k, const Conv1x1Weights& w, const float* x, int64_t P, float* y) {
+  pw::run(k, w, x, w.cin, P, y, w.cout, Activation::none);
 }
 
 // kBand output rows at a time: every step after the resizes is per pixel, so a band's temporaries stay in cache.
@@ -148,6 +128,8 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   for (int i = 0; i < n; ++i)
     if (m.e[i].cout != C || m.a[i].cout != C) return Status::invalid("aam_head: the embeddings must all give " +
                                                                      std::to_string(C) + " channels");
+  for (const Conv1x1Weights* w : {&m.e[0], &m.e[1], &m.e[n - 1], &m.a[0], &m.a[1], &m.a[n - 1], &m.classifier})
+    if (w->cin < 1 || w->cout < 1 || !w->panels || !w->bias) return Status::invalid("aam_head: empty convolution weights");
   auto at = [&](const Feature& f, int64_t cin) -> Status {
     return f.c == cin ? Status() : Status::invalid("aam_head: a feature has " + std::to_string(f.c) +
                                                    " channels, its embedding expects " + std::to_string(cin));
@@ -179,62 +161,59 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   };
   const Low low[3] = {{&e32, x32.data, P32, low_e, false}, {&a32, x32.data, P32, low_a, true},
                       {&m.a[0], x16.data, P16, low_a16, false}};
-  std::atomic<bool> low_failed{false};
+  const KernelConfig& ks = config::or_fastest(m.kernels);
   par.for_range((m.x8_output ? 3 : 2) * kParts, 1, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const Low& l = low[i / kParts];
       const int64_t p0 = l.P * (i % kParts) / kParts, p1 = l.P * (i % kParts + 1) / kParts;
-      if (!conv(*l.w, l.x + p0 * l.w->cin, p1 - p0, l.y + p0 * C).ok()) low_failed = true;
+      conv(ks.conv1x1, *l.w, l.x + p0 * l.w->cin, p1 - p0, l.y + p0 * C);
       if (l.sigmoid) sigmoid_range(l.y, p0 * C, p1 * C);
     }
   });
-  if (low_failed) return Status::invalid("aam_head: a convolution refused its arguments");
   // Then bands of output rows, each lane of them with its temporaries: the full-size ones never exist.
   const LinearAxis y32(x32.h, H), x32s(x32.w, W), y16(x16.h, H), x16s(x16.w, W);
   const LinearAxis y8(x8.h, H, m.x8_output ? 0.0 : 2.0), x8s(x8.w, W, m.x8_output ? 0.0 : 2.0);
   const int64_t B = kBand * W, per_lane = band_floats(m, x8, x16, x32, W);
   // tiny's x16 is at the output's size (1/16): its resize would be a copy
   const bool x16_as_is = !m.x8_output && x16.h == H && x16.w == W;
-  std::atomic<bool> failed{false};
   par.for_rows(bands(H), [&](int64_t lane, int64_t band) {
     float* out = lanes + lane * per_lane;
     float *t2 = out + B * C, *cls = t2 + B * C, *ve = cls + B * classes, *va = ve + x32.w * C, *v16 = va + x32.w * C;
     float *t = va + x32.w * C, *l2 = t + B * C, *l1 = l2 + B * x16.c, *t3 = l1 + B * x8.c, *t4 = t3 + B * C;  // tiny
     const int64_t Y0 = band * kBand, Y1 = std::min(H, Y0 + kBand), Pb = (Y1 - Y0) * W;
-    Status st;
     if (m.x8_output) {
       // base: sig(bilinear(A0 x16)) gates E0 x8 (x8 is at the output's size)
-      if (!(st = conv(m.e[0], x8.data + Y0 * W * x8.c, Pb, t2)).ok()) return void(failed = true);
+      conv(ks.conv1x1, m.e[0], x8.data + Y0 * W * x8.c, Pb, t2);
       for (int64_t Y = Y0; Y < Y1; ++Y) {
         vertical(low_e, x32.w, C, y32, Y, ve);
         vertical(low_a, x32.w, C, y32, Y, va);
         vertical(low_a16, x16.w, C, y16, Y, v16);
         const int64_t o = (Y - Y0) * W * C;
-        fuse_row<false>(ve, va, v16, x32s, x16s, C, W, nullptr, nullptr, t2 + o, nullptr, out + o);
+        ks.aam.base(ve, va, v16, x32s, x16s, C, W, nullptr, nullptr, t2 + o, nullptr, out + o);
       }
     } else {
       // tiny: l1 = bilinear(x8, 1/2), l2 = bilinear(x16); sig(A0 l1) * sig(A1 l2) gates E0 l1 + E1 l2
       resize_rows(x8.data, x8.w, x8.c, y8, x8s, W, Y0, Y1, l1);
       const float* x16_rows = x16.data + Y0 * W * x16.c;
       if (!x16_as_is) resize_rows(x16.data, x16.w, x16.c, y16, x16s, W, Y0, Y1, l2), x16_rows = l2;
-      if (!(st = conv(m.a[0], l1, Pb, t)).ok() || !(st = conv(m.e[0], l1, Pb, t2)).ok() ||
-          !(st = conv(m.a[1], x16_rows, Pb, t3)).ok() || !(st = conv(m.e[1], x16_rows, Pb, t4)).ok())
-        return void(failed = true);
+      conv(ks.conv1x1, m.a[0], l1, Pb, t);
+      conv(ks.conv1x1, m.e[0], l1, Pb, t2);
+      conv(ks.conv1x1, m.a[1], x16_rows, Pb, t3);
+      conv(ks.conv1x1, m.e[1], x16_rows, Pb, t4);
       for (int64_t Y = Y0; Y < Y1; ++Y) {
         vertical(low_e, x32.w, C, y32, Y, ve);
         vertical(low_a, x32.w, C, y32, Y, va);
         const int64_t o = (Y - Y0) * W * C;
-        fuse_row<true>(ve, va, nullptr, x32s, x32s, C, W, t + o, t3 + o, t2 + o, t4 + o, out + o);
+        ks.aam.tiny(ve, va, nullptr, x32s, x32s, C, W, t + o, t3 + o, t2 + o, t4 + o, out + o);
       }
     }
-    if (!conv(m.classifier, out, Pb, cls).ok()) return void(failed = true);
+    conv(ks.conv1x1, m.classifier, out, Pb, cls);
     // Into the planes while the band is in cache, 16 classes at a time: the stores run along 16 planes (all 150
     // at once touched a page per plane for every 16 pixels, and was slower than element by element).
     for (int64_t k0 = 0; k0 < classes; k0 += 16)
       transpose<false>(cls + k0, classes, Pb, std::min<int64_t>(16, classes - k0), logits + k0 * H * W + Y0 * W, H * W);
   });
-  // the shapes were all checked above, so a conv can only fail on a bug
-  return failed ? Status::invalid("aam_head: a convolution refused its arguments") : Status();
+  return Status();
 }
 
 }  // namespace ppms

@@ -3,30 +3,18 @@
 #include <algorithm>
 #include <string>
 
+#include "core/config/config.h"
 #include "core/conv1x1/kernels.h"
-#include "core/cpu.h"
 
 namespace ppms {
 
 namespace {
 
-using KernelFn = pw::Kernel (*)();
-const cpu::Kernel<KernelFn> kTable[] = {
-    {"scalar", cpu::Isa::scalar, pw::kernel_scalar},
-#if defined(__x86_64__) || defined(_M_X64)
-    {"avx2", cpu::Isa::avx2_fma, pw::kernel_avx2},
-    {"avx512", cpu::Isa::avx512f, pw::kernel_avx512},
-#endif
-#if defined(__aarch64__)
-    {"neon", cpu::Isa::neon, pw::kernel_neon},
-#endif
-};
-
 std::string n(int64_t v) { return std::to_string(v); }
 
 }  // namespace
 
-std::vector<std::string> conv1x1_kernels() { return cpu::names(kTable); }
+std::vector<std::string> conv1x1_kernels() { return op_kernels("conv1x1"); }
 
 Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_t cin, float* out) {
   if (cout < 1 || cin < 1) return Status::invalid("conv1x1 weights must be non-empty, got [" + n(cout) + ", " + n(cin) + "]");
@@ -73,20 +61,27 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
     return Status::invalid("conv1x1: row strides must be >= 1 for x and cover cout " + n(w.cout) +
                            " for y and residual, got ldx " + n(ldx) + ", ldy " + n(ldy) + ", ldr " + n(ldr));
   if (pixels > 0 && (x == nullptr || y == nullptr)) return Status::invalid("conv1x1: x and y must not be null");
-  const auto* k = cpu::pick(kTable, kernel);
-  if (k == nullptr)
+  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.conv1x1.name; });
+  if (c == nullptr)
     return Status::unsupported("no conv1x1 kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
-  const pw::Kernel tk = k->fn();
-  const int64_t R = tk.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
+  pw::run(c->conv1x1, w, x, ldx, pixels, y, ldy, act, residual, ldr, parallel);
+  return Status();
+}
+
+namespace pw {
+
+void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
+         Activation act, const float* residual, int64_t ldr, const Parallel& parallel) {
+  const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
   const int64_t blocks = (pixels + R - 1) / R;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * R;
-    tk.fn(pw::Tile{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
-                   residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout});
+    k.tile(Tile{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
+                residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout});
   });
-  return Status();
 }
 
+}  // namespace pw
 }  // namespace ppms

@@ -86,7 +86,7 @@ void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Kernel kernel_avx2() { return {tile, kRows}; }
+Config kernel_avx2() { return {"avx2", tile, kRows}; }
 
 }  // namespace pw
 }  // namespace ppms

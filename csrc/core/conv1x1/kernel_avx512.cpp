@@ -110,7 +110,7 @@ void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Kernel kernel_avx512() { return {tile, kRows}; }
+Config kernel_avx512() { return {"avx512", tile, kRows}; }
 
 }  // namespace pw
 }  // namespace ppms

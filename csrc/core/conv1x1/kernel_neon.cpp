@@ -241,7 +241,7 @@ void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Kernel kernel_neon() { return {tile, kRows}; }
+Config kernel_neon() { return {"neon", tile, kRows}; }
 
 }  // namespace pw
 }  // namespace ppms

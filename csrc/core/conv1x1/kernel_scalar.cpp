@@ -17,7 +17,7 @@ void tile(const Tile& t) {
 }
 }  // namespace
 
-Kernel kernel_scalar() { return {tile, 4}; }
+Config kernel_scalar() { return {"scalar", tile, 4}; }
 
 }  // namespace pw
 }  // namespace ppms

@@ -1,6 +1,6 @@
 // The kernels of conv1x1 (ppms/conv1x1.h has the contract): each computes rows [0, m) of all n output columns, a row
-// block at a time and each block panel after panel, while the block's input rows stay in L1. kernel_scalar.cpp is the reference the
-// SIMD kernels are tested against; conv1x1.cpp lists them in the table cpu::pick() chooses from.
+// block at a time and each block panel after panel, while the block's input rows stay in L1. kernel_scalar.cpp is the
+// reference the SIMD kernels are tested against; core/config/config.cpp puts each in the configs of its ISA.
 #pragma once
 
 #include <algorithm>
@@ -27,19 +27,24 @@ struct Tile {
 
 using TileFn = void (*)(const Tile& t);
 
-struct Kernel {
-  TileFn fn;
+struct Config {
+  const char* name;
+  TileFn tile;
   int64_t rows;  // the row block the kernel computes at once
 };
 
-Kernel kernel_scalar();
+Config kernel_scalar();
 #if defined(__x86_64__) || defined(_M_X64)
-Kernel kernel_avx2();
-Kernel kernel_avx512();
+Config kernel_avx2();
+Config kernel_avx512();
 #endif
 #if defined(__aarch64__)
-Kernel kernel_neon();
+Config kernel_neon();
 #endif
+
+// conv1x1() on kernel k, its arguments already checked (the engine's layers, whose shapes network_bind checked).
+void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
+         Activation act, const float* residual = nullptr, int64_t ldr = 0, const Parallel& parallel = {});
 
 // Runs t's rows in blocks of R through F<R, a, residual>::run (the activation and whether there is a residual as
 // compile-time constants, so that the loops over k and over panels carry no branch on them), the last rows through a

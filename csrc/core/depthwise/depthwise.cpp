@@ -4,23 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "core/cpu.h"
+#include "core/config/config.h"
 #include "core/depthwise/kernels.h"
 
 namespace ppms {
 
 namespace {
-
-const cpu::Kernel<dw::RowFn> kTable[] = {
-    {"scalar", cpu::Isa::scalar, dw::kernel_scalar},
-#if defined(__x86_64__) || defined(_M_X64)
-    {"avx2", cpu::Isa::avx2_fma, dw::kernel_avx2},
-    {"avx512", cpu::Isa::avx512f, dw::kernel_avx512},
-#endif
-#if defined(__aarch64__)
-    {"neon", cpu::Isa::neon, dw::kernel_neon},
-#endif
-};
 
 std::string n(int64_t v) { return std::to_string(v); }
 
@@ -36,13 +25,13 @@ Status check(const DepthwiseWeights& w, int64_t W, int64_t stride, dw::RowFn fn,
 }
 
 dw::RowFn pick(const char* kernel) {
-  const auto* k = cpu::pick(kTable, kernel);
-  return k ? k->fn : nullptr;
+  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.depthwise.name; });
+  return c ? c->depthwise.row : nullptr;
 }
 
 }  // namespace
 
-std::vector<std::string> depthwise_kernels() { return cpu::names(kTable); }
+std::vector<std::string> depthwise_kernels() { return op_kernels("depthwise"); }
 
 Status depthwise_pack(const float* weight, const float* bias, int64_t channels, int64_t k, float* out) {
   if (channels < 1 || k < 1 || weight == nullptr || out == nullptr)

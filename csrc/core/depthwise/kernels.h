@@ -1,5 +1,5 @@
 // The row kernels of depthwise (ppms/depthwise.h has the contract). kernel_scalar.cpp is the reference the SIMD
-// kernels are tested against; depthwise.cpp lists them in the table cpu::pick() chooses from.
+// kernels are tested against; core/config/config.cpp puts each in the configs of its ISA.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,11 @@ struct Row {
 };
 
 using RowFn = void (*)(const Row& r);
+
+struct Config {
+  const char* name;
+  RowFn row;
+};
 
 void kernel_scalar(const Row& r);
 #if defined(__x86_64__) || defined(_M_X64)

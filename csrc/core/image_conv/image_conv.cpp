@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cpu.h"
+#include "core/config/config.h"
 #include "core/image_conv/kernels.h"
 
 namespace ppms {
@@ -44,19 +44,24 @@ void column_row(const float* x, int64_t cin, int64_t H, int64_t W, int64_t k, in
 
 }  // namespace
 
-std::vector<std::string> image_conv_kernels() {
-  std::vector<std::string> out = {"columns"};
-#if defined(__x86_64__) || defined(_M_X64)
-  if (cpu::supports(cpu::Isa::avx512f)) out.push_back("stem_avx512");
-#endif
-#if defined(__aarch64__)
-  out.push_back("stem_neon");
-#endif
-  return out;
-}
+std::vector<std::string> image_conv_kernels() { return op_kernels("image_conv"); }
 
 Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t H, int64_t W, int64_t k,
                   int64_t stride, float* y, Activation act, const Parallel& parallel, const char* kernel) {
+  const std::string want = kernel ? kernel : "";
+  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.image_conv.name; });
+  // a direct kernel asked for by name must take the shape; the fastest falls back to the columns path
+  if (c == nullptr || (!want.empty() && c->image_conv.stem && !image_conv_detail::is_stem(cin, k, stride, w.cout)))
+    return Status::invalid("image_conv: no kernel '" + want + "' for cin " + std::to_string(cin) + ", k " +
+                           std::to_string(k) + ", stride " + std::to_string(stride) + ", cout " +
+                           std::to_string(w.cout) + " on this CPU");
+  return image_conv_detail::run(c->image_conv.stem, c->conv1x1, w, x, cin, H, W, k, stride, y, act, parallel);
+}
+
+namespace image_conv_detail {
+
+Status run(StemFn stem, const pw::Config& conv, const Conv1x1Weights& w, const float* x, int64_t cin, int64_t H,
+           int64_t W, int64_t k, int64_t stride, float* y, Activation act, const Parallel& parallel) {
   auto n = [](int64_t v) { return std::to_string(v); };
   if (cin < 1 || k < 1 || k % 2 == 0 || w.cin != cin * k * k)
     return Status::invalid("image_conv: weights for " + n(w.cin) + " inputs do not fit cin " + n(cin) + " x k " + n(k) +
@@ -66,28 +71,10 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
   if (x == nullptr || y == nullptr) return Status::invalid("image_conv: x and y must not be null");
   if (w.cout < 1 || w.panels == nullptr || w.bias == nullptr) return Status::invalid("image_conv: the packed weights are empty");
   const int64_t Ho = (H - 1) / stride + 1, Wo = (W - 1) / stride + 1, cout = w.cout, kc = k * cin, K = k * kc;
-  const std::string want = kernel ? kernel : "";
-  const bool stem = cin == 3 && k == 3 && stride == 2 && cout <= kConv1x1Panel;
-  const std::vector<std::string> names = image_conv_kernels();
-  if (!want.empty() && (std::find(names.begin(), names.end(), want) == names.end() || (want != "columns" && !stem)))
-    return Status::invalid("image_conv: no kernel '" + want + "' for cin " + n(cin) + ", k " + n(k) + ", stride " +
-                           n(stride) + ", cout " + n(cout) + " on this CPU");
-#if defined(__x86_64__) || defined(_M_X64)
-  if (stem && want != "columns" && cpu::supports(cpu::Isa::avx512f)) {
-    parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
-      image_conv_detail::stem_rows_avx512(x, H, W, w.panels, w.bias, cout, h0, h1, y, act);
-    });
+  if (stem && is_stem(cin, k, stride, cout)) {
+    parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) { stem(x, H, W, w.panels, w.bias, cout, h0, h1, y, act); });
     return Status();
   }
-#endif
-#if defined(__aarch64__)
-  if (stem && want != "columns") {
-    parallel.for_range(Ho, 1, [&](int64_t h0, int64_t h1) {
-      image_conv_detail::stem_rows_neon(x, H, W, w.panels, w.bias, cout, h0, h1, y, act);
-    });
-    return Status();
-  }
-#endif
   // The weights with their taps in the column rows' order (kx, ky, c) instead of (c, ky, kx).
   const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P;
   std::vector<float> packed(conv1x1_packed_floats(cout, K));
@@ -106,10 +93,11 @@ Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t 
     for (int64_t ho = h0; ho < h1; ++ho) {
       column_row(x, cin, H, W, k, stride, ho, columns, src.data(), zeros.data(), row.get());
       // the pixels' windows overlap: x rows stride * kc floats apart, K long
-      conv1x1(taps, row.get(), stride * kc, Wo, y + ho * Wo * cout, cout, act);
+      pw::run(conv, taps, row.get(), stride * kc, Wo, y + ho * Wo * cout, cout, act);
     }
   });
   return Status();
 }
 
+}  // namespace image_conv_detail
 }  // namespace ppms

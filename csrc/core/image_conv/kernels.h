@@ -1,10 +1,11 @@
 // image_conv's direct kernels (ppms/image_conv.h has the contract). The reference for every shape is the columns
 // path in image_conv.cpp (each output row one GEMM on the conv1x1 kernels); a direct kernel takes the stem's shape
-// only, where that path spent half its time laying out columns.
+// only, where that path spent half its time laying out columns. core/config/config.cpp puts each in its ISA's configs.
 #pragma once
 
 #include <cstdint>
 
+#include "core/conv1x1/kernels.h"
 #include "ppms/conv1x1.h"
 
 namespace ppms {
@@ -19,15 +20,32 @@ inline void stem_input_rows(const float* x, int64_t H, int64_t W, int64_t ho, co
     }
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
 // Output rows [ho0, ho1) of the 3x3 / stride 2 / padding 1 convolution of x [3][H][W] into y [Ho][Wo][cout],
 // cout <= 16: taps [27][16] in the weight's (c, ky, kx) order (a conv1x1 panel of the weight read as [cout, 27]),
 // bias [16].
+using StemFn = void (*)(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
+                        int64_t ho0, int64_t ho1, float* y, Activation act);
+
+// Its kernels: the stem's direct one, or none (every shape on the columns path, named "columns").
+struct Config {
+  const char* name;
+  StemFn stem;
+};
+
+// Whether a convolution has the stem's shape, which Config::stem takes.
+inline bool is_stem(int64_t cin, int64_t k, int64_t stride, int64_t cout) {
+  return cin == 3 && k == 3 && stride == 2 && cout <= kConv1x1Panel;
+}
+
+// image_conv() with the stem on stem (or the columns path when null), the columns path on conv.
+Status run(StemFn stem, const pw::Config& conv, const Conv1x1Weights& w, const float* x, int64_t cin, int64_t H,
+           int64_t W, int64_t k, int64_t stride, float* y, Activation act, const Parallel& parallel);
+
+#if defined(__x86_64__) || defined(_M_X64)
 void stem_rows_avx512(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
                       int64_t ho0, int64_t ho1, float* y, Activation act);
 #endif
 #if defined(__aarch64__)
-// The same on NEON.
 void stem_rows_neon(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,
                     int64_t ho0, int64_t ho1, float* y, Activation act);
 #endif

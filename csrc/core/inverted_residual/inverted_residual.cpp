@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/common/aligned.h"
+#include "core/config/config.h"
 #include "core/cpu.h"
 
 namespace ppms {
@@ -19,8 +20,8 @@ std::string n(int64_t v) { return std::to_string(v); }
 // Each slot has k / 2 columns of zeros either side (depthwise_row's padded rows: no border path).
 class Ring {
  public:
-  Ring(const InvertedResidual& b, const float* x, int64_t H, int64_t W)
-      : b_(b), x_(x), H_(H), W_(W), row_(floats(b, W) / b.k), rows_(floats(b, W)), have_(b.k, -1) {
+  Ring(const InvertedResidual& b, const pw::Config& conv, const float* x, int64_t H, int64_t W)
+      : b_(b), conv_(conv), x_(x), H_(H), W_(W), row_(floats(b, W) / b.k), rows_(floats(b, W)), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
     for (int64_t s = 0; s < b.k; ++s) {
       std::fill(slot(s) - edge, slot(s), 0.0f);
@@ -42,7 +43,7 @@ class Ring {
       }
       float* row = slot(iy % b_.k);
       if (have_[iy % b_.k] != iy) {
-        conv1x1(b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
+        pw::run(conv_, b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[iy % b_.k] = iy;
       }
       out[ky] = row;
@@ -53,6 +54,7 @@ class Ring {
   float* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
 
   const InvertedResidual& b_;
+  const pw::Config& conv_;
   const float* x_;
   int64_t H_, W_, row_;
   AlignedFloats rows_;  // a row's columns are written before they are read; the padding is zero
@@ -122,6 +124,12 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     return Status::invalid("inverted_residual: SE's depthwise output can share y only when cout == cmid, got " +
                            n(b.cout) + " and " + n(b.cmid));
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
+  const KernelConfig& ks = config::or_fastest(b.kernels);
+  const pw::Config& conv = ks.conv1x1;
+  // one output row of the depthwise, from its k input rows
+  const auto depthwise = [&](const float* const* rows, float* out) {
+    ks.depthwise.row(dw::Row{&b.depthwise, rows, W, Wo, b.stride, out, b.depthwise_act, true});
+  };
   const float* shortcut = b.has_shortcut() ? x : nullptr;
 
   // Per lane of rows (Parallel::for_rows): its ring, so that the expanded rows neighbouring output rows share are
@@ -135,7 +143,7 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   std::vector<Lane> lanes(parallel.lanes(Ho));
   auto lane = [&](int64_t l) -> Lane& {
     Lane& s = lanes[l];
-    if (!s.ring) s.ring.reset(new Ring(b, x, H, W)), s.row = AlignedFloats(Wo * C), s.part.assign(C, 0.0);
+    if (!s.ring) s.ring.reset(new Ring(b, conv, x, H, W)), s.row = AlignedFloats(Wo * C), s.part.assign(C, 0.0);
     return s;
   };
   if (!b.has_se()) {
@@ -143,8 +151,8 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
       Lane& s = lane(l);
       const float* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
-      depthwise_row(b.depthwise, rows, W, b.stride, s.row.get(), b.depthwise_act, true);
-      conv1x1(b.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+      depthwise(rows, s.row.get());
+      pw::run(conv, b.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
               shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
     return Status();
@@ -158,7 +166,7 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     float* out = mid + ho * Wo * C;
     const float* rows[kDepthwiseMaxK];
     s.ring->rows(ho, rows);
-    depthwise_row(b.depthwise, rows, W, b.stride, out, b.depthwise_act, true);
+    depthwise(rows, out);
     pool_row(out, Wo, C, s.part.data());  // while the row is in cache
   });
   std::vector<double> sums(C, 0.0);
@@ -178,12 +186,15 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
     conv1x1_scale_inputs(b.project, scale.data(), folded.get(), c0, c1);
   });
   const Conv1x1Weights project = conv1x1_weights(folded.get(), b.cout, C);
-  if (mid != y) return conv1x1(project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+  if (mid != y) {
+    pw::run(conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+    return Status();
+  }
   // In place: a row is projected into the lane's scratch row, then copied over its own depthwise row (rows have the
   // same length, as cout == cmid), which no other row reads.
   parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
     float* row = lane(l).row.get();
-    conv1x1(project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
+    pw::run(conv, project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
             shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     std::copy(row, row + Wo * C, y + ho * Wo * C);
   });

@@ -6,6 +6,8 @@
 
 #include "core/common/aligned.h"
 #include "core/common/linear_axis.h"
+#include "core/config/config.h"
+#include "core/upsample_argmax/kernels.h"
 #include "ppms/model.h"
 #include "ppms/upsample_argmax.h"
 
@@ -79,6 +81,7 @@ struct Segmenter::State {
   Scratch planes, buffer, logits;
   int64_t h = 0, w = 0;                               // the last call's logits
   int64_t planned_h = 0, planned_w = 0, floats = 0;  // network_buffer_floats of the last network input size
+  Network net;  // the model's, on the options' kernels
 };
 
 Segmenter::~Segmenter() = default;
@@ -93,10 +96,15 @@ Status Segmenter::create(std::shared_ptr<const Model> model, const SegmenterOpti
     return Status::invalid("segmenter: the input size must be 0 x 0 (each image's own) or both sides in [1, " +
                            std::to_string(kUpsampleArgmaxMaxSide) + "], got " + std::to_string(o.height) + " x " +
                            std::to_string(o.width));
+  const KernelConfig* kernels;
+  const Status found = kernel_config(o.kernels.c_str(), DataType::f32, &kernels);
+  if (!found.ok()) return found.prefixed("segmenter: ");
   std::unique_ptr<Segmenter> s(new Segmenter());
   s->model_ = std::move(model);
   s->state_.reset(new State());
   State& st = *s->state_;
+  st.net = s->model_->network();
+  network_set_kernels(&st.net, *kernels);
   if (o.parallel) {
     st.par = *o.parallel;
   } else if (o.threads > 1) {
@@ -126,7 +134,7 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
   if (bytes && stride < 3 * W)
     return Status::invalid("segment: a row of " + std::to_string(W) + " RGB pixels needs a stride of at least " +
                            std::to_string(3 * W) + " bytes, got " + std::to_string(stride));
-  const Network& net = model_->network();
+  const Network& net = state_->net;
   const int64_t C = net.head.classifier.cout;
   if (label_type<Label>() == LabelType::u8 && C > 256)
     return Status::invalid("segment: the model has " + std::to_string(C) + " classes, too many for uint8 labels");
@@ -173,7 +181,8 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
     s = network_logits(net, planes, h, w, logits, par, nullptr, st.buffer.get(st.floats));
     if (!s.ok()) return s.prefixed("segment: ");
     st.h = lh, st.w = lw;
-    return upsample_argmax(logits, 1, C, lh, lw, H, W, VimMode::exact, label_type<Label>(), labels, par)
+    return vim::run(net.kernels->upsample_argmax, logits, 1, C, lh, lw, H, W, VimMode::exact,
+                    label_type<Label>(), labels, par)
         .prefixed("segment: ");
   } catch (const std::bad_alloc&) {
     return Status::invalid("segment: out of memory for a " + std::to_string(H) + " x " + std::to_string(W) +

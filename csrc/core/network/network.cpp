@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/common/aligned.h"
-#include "ppms/image_conv.h"
+#include "core/config/config.h"
 
 #ifdef PPMS_ICOUNT_MARKS
 #include <unistd.h>
@@ -219,7 +219,9 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     std::string name;
     double flops;
     if (t.stage < 0) {
-      r = image_conv(n.stem, image, 3, H, W, 3, 2, y, Activation::hardswish, par);
+      const KernelConfig& ks = config::or_fastest(n.kernels);
+      r = image_conv_detail::run(ks.image_conv.stem, ks.conv1x1, n.stem, image, 3, H, W, 3, 2, y, Activation::hardswish,
+                                 par);
       name = "stem", flops = 2.0 * t.ho * t.wo * t.cout * 27;
     } else if (t.block) {
       float* mid = t.mid() == 0 ? nullptr : at.need + t.mid() <= S ? gap : y;

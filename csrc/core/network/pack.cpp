@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/config/config.h"
 #include "ppms/network.h"
 
 namespace ppms {
@@ -336,7 +337,16 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
   return network_bind(blob->data(), static_cast<int64_t>(blob->size()), &net);  // what was written reads back
 }
 
-Status network_bind(const void* blob, int64_t bytes, Network* net) {
+void network_set_kernels(Network* net, const KernelConfig& kernels) {
+  net->kernels = &kernels;
+  for (auto& stage : net->stages)
+    for (auto& b : stage) b.kernels = &kernels;
+  for (auto& stage : net->transformers)
+    for (auto& t : stage) t.attention_options.kernels = t.mlp.kernels = &kernels;
+  net->head.kernels = &kernels;
+}
+
+Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelConfig* kernels) {
   if (blob == nullptr || net == nullptr) return Status::invalid("network: null blob");
   if (reinterpret_cast<uintptr_t>(blob) % alignof(float) != 0)
     return Status::invalid("network: the blob must be 4-byte aligned");
@@ -363,6 +373,7 @@ Status network_bind(const void* blob, int64_t bytes, Network* net) {
   PPMS_TRY(walk(config.data(), h.config, src, net));
   if (src.used() != static_cast<int64_t>(h.tensors))
     return Status::invalid("network: the blob has " + n(h.tensors - src.used()) + " tensors left over");
+  network_set_kernels(net, config::or_fastest(kernels));
   return Status();
 }
 

@@ -36,10 +36,8 @@ PPMS_TARGET_AVX512F inline float lane_sum(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
 }
 
-}  // namespace
-
-PPMS_TARGET_AVX512F void dw3x3_relu6_avx512(const float* x, int64_t H, int64_t W, const float* w, const float* b,
-                                            float* out, int64_t c0, int64_t c1, float* mr, float* mc) {
+PPMS_TARGET_AVX512F void dw3x3(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out,
+                               int64_t c0, int64_t c1, float* mr, float* mc) {
   const __mmask16 row = static_cast<__mmask16>((1u << W) - 1);
   const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
   const float iw = 1.0f / static_cast<float>(W), ih = 1.0f / static_cast<float>(H);
@@ -73,6 +71,14 @@ PPMS_TARGET_AVX512F void dw3x3_relu6_avx512(const float* x, int64_t H, int64_t W
     }
     if (mr) _mm512_mask_storeu_ps(mc + c * W, row, _mm512_mul_ps(cols, _mm512_set1_ps(ih)));
   }
+}
+
+}  // namespace
+
+void dw3x3_relu6_avx512(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
+                        int64_t c1, float* mr, float* mc) {
+  if (W > 16) return dw3x3_relu6(x, H, W, w, b, out, c0, c1, mr, mc);
+  dw3x3(x, H, W, w, b, out, c0, c1, mr, mc);
 }
 
 }  // namespace sea

@@ -1,5 +1,5 @@
-// SEA's depthwise 3x3 + ReLU6 (with the axial means) on NEON for planes a whole number of vectors wide (W = 8 or 16
-// at 512x512): from a zero-bordered copy of the plane, every tap is one unaligned load and one FMA, and the ReLU6 is
+// SEA's stages on NEON. The depthwise 3x3 + ReLU6 (with the axial means), for planes a whole number of vectors wide
+// (W = 8 or 16 at 512x512): from a zero-bordered copy of the plane, every tap is one unaligned load and one FMA, and the ReLU6 is
 // fmax / fmin. The portable loop in stages.cpp (built without FMA contraction) took a multiply and an add per tap,
 // and its clamp, kept NaN-propagating and exact for -0, 13 instructions: 45 instructions per 4 outputs, here 23.
 #if defined(__aarch64__)
@@ -12,8 +12,15 @@
 namespace ppms {
 namespace sea {
 
+namespace {
+// clamp6 by fmax / fmin, which keep a NaN as it does; the compiler spends 13 instructions per vector on the scalar
+// one, whose -0 it must keep (fmax(-0, 0) is +0 where std::max keeps -0: equal values for what follows).
+inline float32x4_t clamp6(float32x4_t v) { return vminq_f32(vmaxq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f)); }
+}  // namespace
+
 void stride_dw_neon(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
                     int64_t c1) {
+  if (W0 % 8 != 0) return stride_dw(x, H0, W0, w, b, out, c0, c1);
   // stages.cpp's even / odd split, by ld2 (one load splits 8 inputs), and one FMA per tap
   const int64_t H = half_up(H0), W = W0 / 2, P = W + 1;
   std::vector<float> ev((H0 + 2) * P, 0.0f), od((H0 + 2) * P, 0.0f);
@@ -47,6 +54,7 @@ void stride_dw_neon(const float* x, int64_t H0, int64_t W0, const float* w, cons
 
 void dw3x3_relu6_neon(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
                       int64_t c1, float* mr, float* mc) {
+  if (W % 4 != 0) return dw3x3_relu6(x, H, W, w, b, out, c0, c1, mr, mc);
   const int64_t P = W + 2;
   std::vector<float> pad((H + 2) * P, 0.0f);  // the border stays zero: it is the padding
   const float32x4_t zero = vdupq_n_f32(0.0f), six = vdupq_n_f32(6.0f);
@@ -88,6 +96,40 @@ void dw3x3_relu6_neon(const float* x, int64_t H, int64_t W, const float* w, cons
       }
     }
   }
+}
+
+void relu6_neon(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, clamp6(vld1q_f32(x + i)));
+  for (; i < n; ++i) x[i] = clamp6(x[i]);
+}
+
+void mix_relu6_neon(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
+                    int64_t c1) {
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* cc = col + c * W;
+    for (int64_t i = 0; i < H; ++i) {
+      const float r = row[c * H + i];
+      const float* vi = v + (c * H + i) * W;
+      float* o = out + (c * H + i) * W;
+      int64_t j = 0;
+      for (; j + 4 <= W; j += 4)
+        vst1q_f32(o + j, clamp6(vaddq_f32(vld1q_f32(vi + j), vaddq_f32(vdupq_n_f32(r), vld1q_f32(cc + j)))));
+      for (; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
+    }
+  }
+}
+
+void gate_upsample_neon(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
+                        int64_t c0, int64_t c1, float* scratch) {
+  const auto gate = [](const float* pc, const float* dc, int64_t n, float* g) {
+    int64_t q = 0;
+    for (; q + 4 <= n; q += 4)
+      vst1q_f32(g + q, vmulq_f32(vmulq_n_f32(clamp6(vaddq_f32(vld1q_f32(pc + q), vdupq_n_f32(3.0f))), 1.0f / 6.0f),
+                                 vld1q_f32(dc + q)));
+    for (; q < n; ++q) g[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
+  };
+  gate_upsample_with(gate, p, detail, H, W, H0, W0, y, c0, c1, scratch);
 }
 
 }  // namespace sea

@@ -10,6 +10,7 @@
 
 #include "core/common/aligned.h"
 #include "core/common/transpose.h"
+#include "core/config/config.h"
 #include "core/sea_attention/stages.h"
 
 namespace ppms {
@@ -69,7 +70,9 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   if (B < 1 || H0 < 1 || W0 < 1) return Status::invalid("x must be non-empty, got B, H, W = " + n(B) + ", " + n(H0) + ", " + n(W0));
   if (H0 > kMaxSide || W0 > kMaxSide)
     return Status::invalid("x is " + n(H0) + "x" + n(W0) + "; H and W must be at most " + n(kMaxSide));
-  const GemmFn gemm = o.gemm ? o.gemm : gemm_kernel();
+  const KernelConfig& kc = config::or_fastest(o.kernels);
+  const Config& ks = kc.sea;
+  const GemmFn gemm = o.gemm ? o.gemm : kc.gemm.fn;
   const GemmFn wide = o.wide_gemm ? o.wide_gemm : gemm;
   const Parallel& par = o.parallel;
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
@@ -93,11 +96,11 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
     par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
       const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
       if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * P0, P0);
-      stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
+      ks.stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
     });
     par.for_range(Q, kGrain, [&](int64_t c0, int64_t c1) {
       wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
-      dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
+      ks.dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
     });
     // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
     par.for_range(2 * heads, 1, [&](int64_t t0, int64_t t1) {
@@ -110,19 +113,19 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
           axis_attention(d, mc, W, w.pos + 2 * nk * L, w.pos + 3 * nk * L, L, col, h, h + 1, s.data());
       }
     });
-    relu6(row, dh * H);
-    relu6(col, dh * W);
+    ks.relu6(row, dh * H);
+    ks.relu6(col, dh * W);
     par.for_range(dh, kGrain, [&](int64_t c0, int64_t c1) {
       gemm(c1 - c0, H, dh, w.row_w + c0 * dh, row, w.row_b + c0, row_e + c0 * H);
       gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
-      mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
+      ks.mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
     });
     par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
       const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
       wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
       wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
       std::vector<float> g(gate_scratch(H, W, W0));
-      gate_upsample(p, detail, H, W, H0, W0, cl ? planes : yb, c0, c1, g.data());
+      ks.gate_upsample(p, detail, H, W, H0, W0, cl ? planes : yb, c0, c1, g.data());
       if (cl) transpose<true>(planes + c0 * P0, P0, c1 - c0, P0, yb + c0, dim, xb + c0, dim);
     });
   }

@@ -5,24 +5,13 @@
 #include <limits>
 #include <vector>
 
-#include "core/common/linear_axis.h"
 #include "core/cpu.h"
 
-#if defined(__aarch64__)
-#include <arm_neon.h>
-#endif
 
 namespace ppms {
 namespace sea {
 
 namespace {
-inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
-#if defined(__aarch64__)
-// clamp6 on NEON by fmax / fmin, which keep a NaN as it does; the compiler spends 13 instructions per vector on the
-// scalar one, whose -0 it must keep (fmax(-0, 0) is +0 where std::max keeps -0: equal values for what follows).
-inline float32x4_t clamp6(float32x4_t v) { return vminq_f32(vmaxq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f)); }
-#endif
-
 // Sum of n values with four independent accumulators: the compiler turns them into one vector register, where an
 // `omp simd` reduction spilled its lanes to the stack.
 template <typename T>
@@ -38,9 +27,6 @@ inline T row_sum(const T* __restrict x, int64_t n) {
 
 PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out,
                            int64_t c0, int64_t c1) {
-#if defined(__aarch64__)
-  if (W0 % 8 == 0) return stride_dw_neon(x, H0, W0, w, b, out, c0, c1);
-#endif
   const int64_t H = half_up(H0), W = half_up(W0), P = W + 1;
   // Input row y is split into even taps e[j] = x[y][2j - 1] and odd taps o[j] = x[y][2j] (zero outside), so output
   // column j reads e[j], o[j], e[j + 1]: contiguous loads instead of stride-2 ones. Buffer rows 0 and H0 + 1 (and
@@ -95,12 +81,6 @@ PPMS_CLONES void axial_means(const T* qkv, int64_t H, int64_t W, T* mr, T* mc, i
 
 PPMS_CLONES void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out,
                              int64_t c0, int64_t c1, float* mr, float* mc) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (W <= 16 && cpu::supports(cpu::Isa::avx512f)) return dw3x3_relu6_avx512(x, H, W, w, b, out, c0, c1, mr, mc);
-#endif
-#if defined(__aarch64__)
-  if (W % 4 == 0) return dw3x3_relu6_neon(x, H, W, w, b, out, c0, c1, mr, mc);
-#endif
   // The plane is copied into a zero border once, so each output row is one branch-free loop over all nine taps
   // that vectorises over the whole width (W = 8 or 16 here: one or two vectors, no scalar tail).
   const int64_t P = W + 2;
@@ -207,11 +187,7 @@ PPMS_AXIAL(double)
 #undef PPMS_AXIAL
 
 void relu6(float* x, int64_t n) {
-  int64_t i = 0;
-#if defined(__aarch64__)
-  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, clamp6(vld1q_f32(x + i)));
-#endif
-  for (; i < n; ++i) x[i] = clamp6(x[i]);
+  for (int64_t i = 0; i < n; ++i) x[i] = clamp6(x[i]);
 }
 
 PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out,
@@ -222,68 +198,17 @@ PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, i
       const float r = row[c * H + i];
       const float* vi = v + (c * H + i) * W;
       float* o = out + (c * H + i) * W;
-      int64_t j = 0;
-#if defined(__aarch64__)
-      for (; j + 4 <= W; j += 4)
-        vst1q_f32(o + j, clamp6(vaddq_f32(vld1q_f32(vi + j), vaddq_f32(vdupq_n_f32(r), vld1q_f32(cc + j)))));
-#endif
-      for (; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
+      for (int64_t j = 0; j < W; ++j) o[j] = clamp6(vi[j] + (r + cc[j]));
     }
   }
 }
 
 PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0,
                                float* y, int64_t c0, int64_t c1, float* scratch) {
-  const LinearAxis ys(H, H0), xs(W, W0);
-  // At exactly twice the width (every real shape), outputs 2m + 1 and 2m + 2 both sit between inputs m and m + 1:
-  // with the weights split by parity, the horizontal pass needs no gathers.
-  bool twice = W0 == 2 * W && W >= 2;
-  for (int64_t X = 1; twice && X < W0 - 1; ++X) twice = xs.i0[X] == (X - 1) / 2 && xs.i1[X] == xs.i0[X] + 1;
-  const int64_t M = W - 1;
-  std::vector<float> wt(twice ? 4 * M : 0);
-  for (int64_t m = 0; m < (twice ? M : 0); ++m) {
-    wt[m] = xs.l0[2 * m + 1];
-    wt[M + m] = xs.l1[2 * m + 1];
-    wt[2 * M + m] = xs.l0[2 * m + 2];
-    wt[3 * M + m] = xs.l1[2 * m + 2];
-  }
-  for (int64_t c = c0; c < c1; ++c) {
-    float* __restrict gate = scratch;       // [H, W] gated plane
-    float* __restrict wide = gate + H * W;  // [H, W0] rows upsampled horizontally
-    const float* __restrict pc = p + c * H * W;
-    const float* __restrict dc = detail + c * H * W;
-    int64_t q = 0;
-#if defined(__aarch64__)
-    for (; q + 4 <= H * W; q += 4)
-      vst1q_f32(gate + q, vmulq_f32(vmulq_n_f32(clamp6(vaddq_f32(vld1q_f32(pc + q), vdupq_n_f32(3.0f))), 1.0f / 6.0f),
-                                    vld1q_f32(dc + q)));
-#endif
-    for (; q < H * W; ++q) gate[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
-    for (int64_t i = 0; i < H; ++i) {
-      const float* __restrict g = gate + i * W;
-      float* __restrict r = wide + i * W0;
-      if (twice) {
-        const float *__restrict a0 = wt.data(), *__restrict a1 = a0 + M, *__restrict b0 = a1 + M,
-                    *__restrict b1 = b0 + M;
-        r[0] = g[xs.i0[0]] * xs.l0[0] + g[xs.i1[0]] * xs.l1[0];
-        for (int64_t m = 0; m < M; ++m) {
-          r[2 * m + 1] = g[m] * a0[m] + g[m + 1] * a1[m];
-          r[2 * m + 2] = g[m] * b0[m] + g[m + 1] * b1[m];
-        }
-        r[W0 - 1] = g[xs.i0[W0 - 1]] * xs.l0[W0 - 1] + g[xs.i1[W0 - 1]] * xs.l1[W0 - 1];
-      } else {
-        for (int64_t X = 0; X < W0; ++X) r[X] = g[xs.i0[X]] * xs.l0[X] + g[xs.i1[X]] * xs.l1[X];
-      }
-    }
-    float* yc = y + c * H0 * W0;
-    for (int64_t Y = 0; Y < H0; ++Y) {
-      const float* __restrict r0 = wide + ys.i0[Y] * W0;
-      const float* __restrict r1 = wide + ys.i1[Y] * W0;
-      const float a = ys.l0[Y], b = ys.l1[Y];
-      float* __restrict o = yc + Y * W0;
-      for (int64_t X = 0; X < W0; ++X) o[X] = r0[X] * a + r1[X] * b;
-    }
-  }
+  const auto gate = [](const float* __restrict pc, const float* __restrict dc, int64_t n, float* __restrict g) {
+    for (int64_t q = 0; q < n; ++q) g[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
+  };
+  gate_upsample_with(gate, p, detail, H, W, H0, W0, y, c0, c1, scratch);
 }
 
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }

@@ -1,5 +1,6 @@
 // The kernels of upsample_argmax (ppms/upsample_argmax.h has the contract). kernel_scalar.cpp is the reference:
-// every SIMD kernel gives its labels bit for bit. upsample_argmax.cpp lists them in the table cpu::pick() chooses from.
+// every SIMD kernel gives its labels bit for bit. core/config/config.cpp puts each in the
+// configs of its ISA.
 //
 // Every output pixel is a convex combination of the same <= 4 low-res neighbours as the other pixels of its
 // cell, so class c can win anywhere in the cell only if max over the 4 corners of c >= L = max over classes
@@ -44,8 +45,17 @@ void kernel_avx2(const Args& a, int64_t begin, int64_t end, float* fscratch, int
 void kernel_neon(const Args& a, int64_t begin, int64_t end, float* fscratch, int32_t* iscratch);
 #endif
 
-// The kernel called `name` (nullptr: the fastest this CPU runs); nullptr if there is none.
+struct Config {
+  const char* name;
+  RowsFn rows;
+};
+
+// The kernel called `name` (of upsample_argmax_kernels(); nullptr: the fastest config's); nullptr if there is none.
 RowsFn kernel(const char* name);
+
+// upsample_argmax() on kernel k.
+Status run(const Config& k, const float* logits, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H, int64_t W,
+           VimMode mode, LabelType label_type, void* labels, const Parallel& parallel);
 
 // present[c] = 1 if class c is the argmax (first maximum; NaN counts as the maximum, as torch.argmax) of some
 // low-res pixel of any batch element: PaddleSeg's VIM label set.

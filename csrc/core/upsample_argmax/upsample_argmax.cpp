@@ -6,28 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "core/cpu.h"
+#include "core/config/config.h"
 #include "core/upsample_argmax/kernels.h"
 
 namespace ppms {
 
 namespace vim {
 
-namespace {
-const cpu::Kernel<RowsFn> kTable[] = {
-    {"scalar", cpu::Isa::scalar, kernel_scalar},
-#if defined(__x86_64__) || defined(_M_X64)
-    {"avx2", cpu::Isa::avx2_fma, kernel_avx2},
-#endif
-#if defined(__aarch64__)
-    {"neon", cpu::Isa::neon, kernel_neon},
-#endif
-};
-}  // namespace
-
 RowsFn kernel(const char* name) {
-  const auto* k = cpu::pick(kTable, name);
-  return k ? k->fn : nullptr;
+  const KernelConfig* c = config::with_op(name, [](const KernelConfig& c) { return c.upsample_argmax.name; });
+  return c ? c->upsample_argmax.rows : nullptr;
 }
 
 int64_t scratch_floats(const Args& a) { return (a.num_classes + 2) * a.w + 16; }
@@ -54,13 +42,8 @@ void present_classes(const float* logits, int64_t B, int64_t C, int64_t hw, uint
   }
 }
 
-}  // namespace vim
-
-std::vector<std::string> upsample_argmax_kernels() { return cpu::names(vim::kTable); }
-
-Status upsample_argmax(const float* logits, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H, int64_t W,
-                       VimMode mode, LabelType label_type, void* labels, const Parallel& parallel,
-                       const char* kernel) {
+Status run(const Config& k, const float* logits, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H, int64_t W,
+           VimMode mode, LabelType label_type, void* labels, const Parallel& parallel) {
   auto n = [](int64_t v) { return std::to_string(v); };
   if (B < 1 || C < 1 || h < 1 || w < 1)
     return Status::invalid("logits must be non-empty [B, C, h, w], got [" + n(B) + ", " + n(C) + ", " + n(h) + ", " +
@@ -72,29 +55,40 @@ Status upsample_argmax(const float* logits, int64_t B, int64_t C, int64_t h, int
   if (label_type == LabelType::u8 && C > 256)
     return Status::invalid("uint8 labels hold at most 256 classes, logits have " + n(C));
   if (logits == nullptr || labels == nullptr) return Status::invalid("logits and labels must not be null");
-  const vim::RowsFn fn = vim::kernel(kernel);
-  if (fn == nullptr) return Status::unsupported("no upsample_argmax kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
 
   std::vector<int32_t> classes;
   classes.reserve(C);
   if (mode == VimMode::paper) {
     std::vector<uint8_t> present(C);
-    vim::present_classes(logits, B, C, h * w, present.data());
+    present_classes(logits, B, C, h * w, present.data());
     for (int64_t c = 0; c < C; ++c)
       if (present[c]) classes.push_back(static_cast<int32_t>(c));
   } else {
     for (int64_t c = 0; c < C; ++c) classes.push_back(static_cast<int32_t>(c));
   }
-  const vim::Axis ys(h, H), xs(w, W);
-  const vim::Args args{logits, B, C, h, w, classes.data(), static_cast<int64_t>(classes.size()), &ys, &xs, labels,
-                       label_type};
+  const Axis ys(h, H), xs(w, W);
+  const Args args{logits, B, C, h, w, classes.data(), static_cast<int64_t>(classes.size()), &ys, &xs, labels,
+                  label_type};
   // One work item is one low-res row of cells and ~H/h output rows: grain 1 balances well.
   parallel.for_range(B * h, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> fs(vim::scratch_floats(args));
-    std::vector<int32_t> is(vim::scratch_ints(args));
-    fn(args, begin, end, fs.data(), is.data());
+    std::vector<float> fs(scratch_floats(args));
+    std::vector<int32_t> is(scratch_ints(args));
+    k.rows(args, begin, end, fs.data(), is.data());
   });
   return Status();
+}
+
+}  // namespace vim
+
+std::vector<std::string> upsample_argmax_kernels() { return op_kernels("upsample_argmax"); }
+
+Status upsample_argmax(const float* logits, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H, int64_t W,
+                       VimMode mode, LabelType label_type, void* labels, const Parallel& parallel,
+                       const char* kernel) {
+  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.upsample_argmax.name; });
+  if (c == nullptr)
+    return Status::unsupported("no upsample_argmax kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
+  return vim::run(c->upsample_argmax, logits, B, C, h, w, H, W, mode, label_type, labels, parallel);
 }
 
 }  // namespace ppms

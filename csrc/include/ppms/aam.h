@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "ppms/conv1x1.h"
+#include "ppms/kernels.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
 
@@ -28,6 +29,7 @@ struct AamHead {
   // tiny: e = {E0 (c8), E1 (c16), E2 (c32)}, a = {A0, A1, A2}; base: e = {E0 (c8), E1 (c32)}, a = {A0 (c16), A1 (c32)}
   Conv1x1Weights e[3], a[3];
   Conv1x1Weights classifier;          // conv_seg: channels -> classes
+  const KernelConfig* kernels = nullptr;  // ppms/kernels.h; null: the fastest config
 };
 
 // The logits' height and width for x8 [h8][w8].

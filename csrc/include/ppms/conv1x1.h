@@ -10,10 +10,9 @@
 
 #include "ppms/parallel.h"
 #include "ppms/status.h"
+#include "ppms/types.h"
 
 namespace ppms {
-
-enum class Activation { none, relu, relu6, hardswish };
 
 // The weights in column panels of kConv1x1Panel output channels, K rows each (zero-padded past cout), and the
 // bias padded the same way.

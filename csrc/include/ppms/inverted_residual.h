@@ -11,6 +11,7 @@
 
 #include "ppms/conv1x1.h"
 #include "ppms/depthwise.h"
+#include "ppms/kernels.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
 
@@ -25,6 +26,7 @@ struct InvertedResidual {
   // SE (optional, cmid -> cmid / 4 -> cmid, Paddle's hardsigmoid 0.2 x + 0.5): [cse, cmid], [cse], [cmid, cse], [cmid]
   int64_t cse = 0;
   const float *se1_w = nullptr, *se1_b = nullptr, *se2_w = nullptr, *se2_b = nullptr;
+  const KernelConfig* kernels = nullptr;  // ppms/kernels.h; null: the fastest config
 
   bool has_se() const { return cse > 0; }
   bool has_shortcut() const { return stride == 1 && cin == cout; }

@@ -72,6 +72,7 @@ struct SegmenterOptions {
   // The network's input size: images are resized to it (bilinear, half-pixel centres, as cv2.INTER_LINEAR and
   // torch's align_corners=False). 0 x 0: each image at its own size. The labels always come at the image's size.
   int64_t height = 0, width = 0;
+  std::string kernels;  // a name of kernel_configs() (ppms/kernels.h): "scalar" runs the reference of every op; "": the fastest
 };
 
 // image -> labels, one call at a time per Segmenter (one per thread of an app that segments concurrently; they may

@@ -9,6 +9,7 @@
 #include "ppms/aam.h"
 #include "ppms/conv1x1.h"
 #include "ppms/inverted_residual.h"
+#include "ppms/kernels.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
 #include "ppms/tensor.h"
@@ -21,6 +22,7 @@ struct Network {
   std::vector<InvertedResidual> stages[4];
   std::vector<TransformerBlock> transformers[2];
   AamHead head;
+  const KernelConfig* kernels = nullptr;  // what every layer runs on (network_bind sets it in each)
 };
 
 // The packed network: one versioned blob with the architecture and every weight, BatchNorm folded and packed for the
@@ -43,8 +45,11 @@ constexpr uint32_t kNetworkFormat = 2;  // 2: SE blocks' projections packed, lin
 Status network_pack(const int64_t* config, int64_t config_size, const View* weights, int64_t num_weights,
                     std::vector<uint8_t>* blob);
 // Checks a blob (from anywhere: every count, shape and offset is verified against its size) and points *net into it;
-// the blob must stay alive and 4-byte aligned while net is used.
-Status network_bind(const void* blob, int64_t bytes, Network* net);
+// the blob must stay alive and 4-byte aligned while net is used. kernels: what its layers run on (ppms/kernels.h);
+// null: the fastest config.
+Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelConfig* kernels = nullptr);
+// net's layers on other kernels.
+void network_set_kernels(Network* net, const KernelConfig& kernels);
 
 // What a caller must know of a network to size its output without running it: {classes, x8_output, then the
 // stride of every layer before the x8 feature (the stem, stages 1 and 2)}. Logits are h x w with h = H passed

@@ -7,6 +7,7 @@
 #include "ppms/gemm.h"
 #include "ppms/image_conv.h"
 #include "ppms/inverted_residual.h"
+#include "ppms/kernels.h"
 #include "ppms/model.h"
 #include "ppms/network.h"
 #include "ppms/parallel.h"
@@ -14,13 +15,14 @@
 #include "ppms/status.h"
 #include "ppms/tensor.h"
 #include "ppms/transformer_block.h"
+#include "ppms/types.h"
 #include "ppms/upsample_argmax.h"
 
 namespace ppms {
 
 // The version of the core (CMake's project version).
 const char* version();
-// Compiler, target and the kernels this CPU runs, one line.
+// Compiler, target, the kernel configs and every op's kernels this CPU runs, one line.
 std::string build_info();
 
 }  // namespace ppms

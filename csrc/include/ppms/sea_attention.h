@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "ppms/gemm.h"
+#include "ppms/kernels.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
 #include "ppms/tensor.h"
@@ -48,7 +49,8 @@ Status bind(const View* weights, int64_t num_weights, int64_t heads, int64_t key
 
 struct Options {
   Parallel parallel;         // default: serial
-  GemmFn gemm = nullptr;     // every 1x1 convolution; default: the fastest core kernel
+  const KernelConfig* kernels = nullptr;  // the stages' kernels (ppms/kernels.h); default: the fastest config
+  GemmFn gemm = nullptr;     // every 1x1 convolution; default: the config's
   GemmFn wide_gemm = nullptr;  // the convolutions over all H/2 x W/2 pixels (most of the work); default: gemm
   float* scratch = nullptr;    // scratch_floats(dims, H, W, channels_last) floats, or null: allocated for the call
   // x and y channels-last, [B, H, W, dim] (the engine's layout), and y = x + attention(x) (a transformer block's

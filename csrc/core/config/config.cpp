@@ -1,0 +1,125 @@
+// The kernel configs: one per (data type, ISA), each naming every op's microkernels. A fast path enters the engine
+// here and nowhere else: an op runs what its config says, and the configs are chosen when a network is bound.
+#include "core/config/config.h"
+
+#include "ppms/ppms.h"
+
+namespace ppms {
+namespace config {
+
+namespace {
+
+constexpr dw::Config kDepthwiseScalar = {"scalar", dw::kernel_scalar};
+constexpr gemm::Config kGemmScalar = {"scalar", gemm::kernel_scalar};
+constexpr image_conv_detail::Config kColumns = {"columns", nullptr};
+constexpr sea::Config kSeaScalar = {"scalar", sea::stride_dw, sea::dw3x3_relu6, sea::relu6, sea::mix_relu6,
+                                    sea::gate_upsample};
+constexpr aam::Config kAamScalar = {"scalar", aam::fuse_tiny, aam::fuse_base};
+constexpr vim::Config kVimScalar = {"scalar", vim::kernel_scalar};
+
+std::vector<KernelConfig> f32() {
+  std::vector<KernelConfig> out = {{"scalar", DataType::f32, cpu::Isa::scalar, pw::kernel_scalar(), kDepthwiseScalar,
+                                    kGemmScalar, kColumns, kSeaScalar, kAamScalar, kVimScalar}};
+#if defined(__x86_64__) || defined(_M_X64)
+  const vim::Config vim_avx2 = {"avx2", vim::kernel_avx2};
+  out.push_back({"avx2", DataType::f32, cpu::Isa::avx2_fma, pw::kernel_avx2(), {"avx2", dw::kernel_avx2},
+                 {"avx2", gemm::kernel_avx2}, kColumns, kSeaScalar, kAamScalar, vim_avx2});
+  out.push_back({"avx512", DataType::f32, cpu::Isa::avx512f, pw::kernel_avx512(), {"avx512", dw::kernel_avx512},
+                 {"avx512", gemm::kernel_avx512}, {"stem_avx512", image_conv_detail::stem_rows_avx512},
+                 {"avx512", sea::stride_dw, sea::dw3x3_relu6_avx512, sea::relu6, sea::mix_relu6, sea::gate_upsample},
+                 kAamScalar, vim_avx2});
+#endif
+#if defined(__aarch64__)
+  out.push_back({"neon", DataType::f32, cpu::Isa::neon, pw::kernel_neon(), {"neon", dw::kernel_neon},
+                 {"neon", gemm::kernel_neon}, {"stem_neon", image_conv_detail::stem_rows_neon},
+                 {"neon", sea::stride_dw_neon, sea::dw3x3_relu6_neon, sea::relu6_neon, sea::mix_relu6_neon,
+                  sea::gate_upsample_neon},
+                 {"neon", aam::fuse_tiny_neon, aam::fuse_base_neon}, {"neon", vim::kernel_neon}});
+#endif
+  return out;
+}
+
+}  // namespace
+
+const std::vector<KernelConfig>& all(DataType type) {
+  (void)type;  // f32 is the only type so far
+  static const std::vector<KernelConfig> configs = f32();
+  return configs;
+}
+
+const KernelConfig& fastest(DataType type) {
+  static const KernelConfig* const f32_fastest = [] {
+    const KernelConfig* best = nullptr;
+    for (const KernelConfig& c : all(DataType::f32))
+      if (cpu::supports(c.isa)) best = &c;
+    return best;  // at least the scalar one
+  }();
+  (void)type;
+  return *f32_fastest;
+}
+
+}  // namespace config
+
+std::vector<std::string> kernel_configs(DataType type) {
+  std::vector<std::string> out;
+  for (const KernelConfig& c : config::all(type))
+    if (cpu::supports(c.isa)) out.push_back(c.name);
+  return out;
+}
+
+Status kernel_config(const char* name, DataType type, const KernelConfig** config) {
+  if (config == nullptr) return Status::invalid("kernel_config: null output");
+  if (name == nullptr || *name == '\0') {
+    *config = &config::fastest(type);
+    return Status();
+  }
+  for (const KernelConfig& c : config::all(type))
+    if (cpu::supports(c.isa) && std::string(c.name) == name) {
+      *config = &c;
+      return Status();
+    }
+  std::string known;
+  for (const std::string& n : kernel_configs(type)) known += (known.empty() ? "" : ", ") + n;
+  return Status::unsupported("no kernel config \"" + std::string(name) + "\" on this CPU (it runs " + known + ")");
+}
+
+const char* kernel_config_name(const KernelConfig& config) { return config.name; }
+
+std::vector<std::string> op_kernels(const std::string& op) {
+  using C = const KernelConfig&;
+  if (op == "conv1x1") return config::op_names([](C c) { return c.conv1x1.name; });
+  if (op == "depthwise") return config::op_names([](C c) { return c.depthwise.name; });
+  if (op == "gemm") return config::op_names([](C c) { return c.gemm.name; });
+  if (op == "image_conv") return config::op_names([](C c) { return c.image_conv.name; });
+  if (op == "sea_attention") return config::op_names([](C c) { return c.sea.name; });
+  if (op == "aam_head") return config::op_names([](C c) { return c.aam.name; });
+  if (op == "upsample_argmax") return config::op_names([](C c) { return c.upsample_argmax.name; });
+  return {};
+}
+
+std::string build_info() {
+  std::string s = std::string("ppms ") + version() + ", compiler: ";
+#if defined(__clang__)
+  s += "clang " __clang_version__;
+#elif defined(__GNUC__)
+  s += "gcc " __VERSION__;
+#else
+  s += "unknown";
+#endif
+#if defined(__aarch64__)
+  s += ", aarch64";
+#elif defined(__x86_64__)
+  s += ", x86-64";
+#endif
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& k : v) out += (out.empty() ? "" : "/") + k;
+    return out;
+  };
+  s += ", f32 kernel configs: " + join(kernel_configs(DataType::f32)) + " (bound by default: " +
+       config::fastest().name + ")";
+  for (const char* op : kKernelOps) s += ", " + std::string(op) + " kernels: " + join(op_kernels(op));
+  return s;
+}
+
+}  // namespace ppms
