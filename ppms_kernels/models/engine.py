@@ -11,9 +11,9 @@ def _contiguous(ts):
 
 
 def _conv_bn(m):
-    """A ConvBN (c, bn): its folded weight in the convolution's shape ([cout, cin] for 1x1) and bias."""
-    w, b = fold(m.c.weight, None, m.bn)
-    return [w.reshape(m.c.weight.shape).flatten(1) if m.c.kernel_size == (1, 1) else w.reshape(m.c.weight.shape), b]
+    """A ConvBN (c, bn) folded: its weight [cout, cin] for 1x1, in the convolution's shape otherwise, and bias."""
+    w, b = fold(m.c, m.bn)
+    return [w if m.c.kernel_size == (1, 1) else w.view_as(m.c.weight), b]
 
 
 def block_weights(unit):
@@ -36,18 +36,14 @@ def aam_head_weights(model):
     its embedding (the others only gate it), so the scale goes into every embedding and the shift into the bias of
     the last one, whose bilinear resize keeps constants (its weights sum to 1)."""
     aam, head = model.backbone.inj_module, model.decode_head
-    scale, shift = fold(head.linear_fuse.conv.weight, None, head.linear_fuse.bn)
+    scale, shift = fold(head.linear_fuse.conv, head.linear_fuse.bn)
     scale = scale.flatten()
-
-    def cba(m):  # ConvBNAct, a 1x1 convolution without activation
-        return fold(m.conv.weight, None, m.bn)
-
     embeddings = []
     for i, m in enumerate(aam.embedding_list):
-        w, b = cba(m)
+        w, b = fold(m.conv, m.bn)  # ConvBNAct, a 1x1 convolution without activation
         last = i == len(aam.embedding_list) - 1
         embeddings += [w.flatten(1) * scale[:, None], b * scale + (shift if last else 0)]
-    gates = [t for m in aam.act_embedding_list for t in cba(m)]
+    gates = [t for m in aam.act_embedding_list for t in fold(m.conv, m.bn)]
     return _contiguous(embeddings + gates + [head.conv_seg.weight.flatten(1), head.conv_seg.bias])
 
 

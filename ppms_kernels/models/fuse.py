@@ -5,20 +5,22 @@ from torch import nn
 from ..ops import SEA_WEIGHTS, sea_attention
 
 
-def fold(conv_w, conv_b, bn):
-    """Conv (+ bias) followed by eval-mode BatchNorm, as one conv: weights flattened to [out, -1], float64 math."""
+def fold(conv, bn):
+    """``conv`` (and its bias, if any) followed by eval-mode ``bn`` as one biased convolution: its weight flattened to
+    [out, -1] and its bias, in float64, so that each caller rounds to float32 once. The one BatchNorm folding of the
+    package: the engine's weights (``engine.py``), ``pack`` and ``optimize()``'s convolutions all come from here."""
     s = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
-    w = conv_w.double().flatten(1) * s[:, None]
-    b = ((conv_b.double() if conv_b is not None else 0.0) - bn.running_mean.double()) * s + bn.bias.double()
+    w = conv.weight.double().flatten(1) * s[:, None]
+    b = ((conv.bias.double() if conv.bias is not None else 0.0) - bn.running_mean.double()) * s + bn.bias.double()
     return w, b
 
 
 def pack(attn):
     """The 15 packed float32 tensors of a ``SeaAttention`` module, in ``SEA_WEIGHTS`` order."""
     def cbn(m):  # a ConvBN (c, bn)
-        return fold(m.c.weight, None, m.bn)
+        return fold(m.c, m.bn)
 
-    stride = fold(attn.stride_conv[0].weight, attn.stride_conv[0].bias, attn.stride_conv[1])
+    stride = fold(attn.stride_conv[0], attn.stride_conv[1])
     q, k, v = cbn(attn.to_q), cbn(attn.to_k), cbn(attn.to_v)
     qkv = (torch.cat([q[0], k[0], v[0]]), torch.cat([q[1], k[1], v[1]]))
     pos = torch.cat([m.pos_embed.double() for m in (attn.pos_emb_rowq, attn.pos_emb_rowk,

@@ -10,7 +10,7 @@ from .layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
 
 def _folded(conv, bn):
     """``conv`` followed by eval-mode ``bn`` as one biased convolution (float64 folding, float32 result)."""
-    w, b = fold(conv.weight, conv.bias, bn)
+    w, b = fold(conv, bn)
     out = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                     conv.dilation, conv.groups, bias=True, padding_mode=conv.padding_mode)
     with torch.no_grad():

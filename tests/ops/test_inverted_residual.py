@@ -41,7 +41,7 @@ def test_matches_the_transformer_mlp(dim, ratio):
     x = torch.randn(2, dim, 9, 7)
     with torch.no_grad():
         want = x + mlp(x)
-    fc1, fc2 = fold(mlp.fc1.c.weight, None, mlp.fc1.bn), fold(mlp.fc2.c.weight, None, mlp.fc2.bn)
+    fc1, fc2 = fold(mlp.fc1.c, mlp.fc1.bn), fold(mlp.fc2.c, mlp.fc2.bn)
     w = [fc1[0].float(), fc1[1].float(), mlp.dwconv.weight.detach(), mlp.dwconv.bias.detach(), fc2[0].float(),
          fc2[1].float()]
     got = torch.ops.ppms._inverted_residual(x.permute(0, 2, 3, 1).contiguous(), [t.contiguous() for t in w], 1, "none",
