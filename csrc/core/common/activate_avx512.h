@@ -1,6 +1,5 @@
-// The fused activations on 16 floats in an AVX-512 register, for the kernels' epilogues (conv1x1, image_conv); torch's
-// hardswish, x * relu6(x + 3) / 6, as the scalar kernels compute it. Max and min in their maskz forms with every lane
-// set (the same instructions): the plain ones start from _mm512_undefined_ps(), which GCC 12 reports as maybe
+// activate.h's activations on 16 floats in an AVX-512 register. Max and min in their maskz forms with every lane set
+// (the same instructions): the plain ones start from _mm512_undefined_ps(), which GCC 12 reports as maybe
 // uninitialised wherever they are inlined.
 #pragma once
 
@@ -8,20 +7,20 @@
 #include <immintrin.h>
 
 #include "core/cpu.h"
-#include "ppms/conv1x1.h"
+#include "ppms/types.h"
 
 namespace ppms {
 
 template <Activation A>
 PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {
-  const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+  const __m512 zero = _mm512_setzero_ps();
   const __mmask16 all = 0xffff;
   if constexpr (A == Activation::relu) return _mm512_maskz_max_ps(all, v, zero);
-  if constexpr (A == Activation::relu6) return _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, v, zero), six);
+  if constexpr (A == Activation::relu6)
+    return _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, v, zero), _mm512_set1_ps(6.0f));
   if constexpr (A == Activation::hardswish) {
-    const __m512 g =
-        _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, _mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero), six);
-    return _mm512_mul_ps(_mm512_mul_ps(v, g), _mm512_set1_ps(1.0f / 6.0f));
+    const __m512 g = _mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
+    return _mm512_mul_ps(v, _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, g, zero), _mm512_set1_ps(1.0f)));
   }
   return v;
 }

@@ -1,19 +1,20 @@
-// The fused activations on 4 floats in a NEON register, for the kernels' epilogues (conv1x1, image_conv). hardswish as
-// v * clamp(v / 6 + 1 / 2, 0, 1): 4 instructions, not 5.
+// activate.h's activations on 4 floats in a NEON register, and the same steps as assembly text for the kernels whose
+// blocks are asm statements (conv1x1, depthwise): v<d> in place, with a scratch register t and constants in
+// registers (zero, six; half = 0.5, one = 1.0, sixth = 1 / 6).
 #pragma once
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
-#include "ppms/conv1x1.h"
+#include "ppms/types.h"
 
 namespace ppms {
 
 template <Activation A>
 inline float32x4_t activate4(float32x4_t v) {
-  const float32x4_t zero = vdupq_n_f32(0.0f), six = vdupq_n_f32(6.0f);
+  const float32x4_t zero = vdupq_n_f32(0.0f);
   if constexpr (A == Activation::relu) return vmaxq_f32(v, zero);
-  if constexpr (A == Activation::relu6) return vminq_f32(vmaxq_f32(v, zero), six);
+  if constexpr (A == Activation::relu6) return vminq_f32(vmaxq_f32(v, zero), vdupq_n_f32(6.0f));
   if constexpr (A == Activation::hardswish) {
     const float32x4_t g = vfmaq_f32(vdupq_n_f32(0.5f), v, vdupq_n_f32(1.0f / 6.0f));
     return vmulq_f32(v, vminq_f32(vmaxq_f32(g, zero), vdupq_n_f32(1.0f)));
@@ -22,4 +23,12 @@ inline float32x4_t activate4(float32x4_t v) {
 }
 
 }  // namespace ppms
+
+// relu is RELU_ASM, relu6 RELU_ASM then MIN_ASM with cap = six
+#define PPMS_NEON_RELU_ASM(d, zero) "fmax v" #d ".4s, v" #d ".4s, v" #zero ".4s\n\t"
+#define PPMS_NEON_MIN_ASM(d, cap) "fmin v" #d ".4s, v" #d ".4s, v" #cap ".4s\n\t"
+#define PPMS_NEON_HSWISH_ASM(d, t, zero, half, one, sixth)                                                   \
+  "mov v" #t ".16b, v" #half ".16b\n\tfmla v" #t ".4s, v" #d ".4s, v" #sixth ".4s\n\t"                      \
+  "fmax v" #t ".4s, v" #t ".4s, v" #zero ".4s\n\tfmin v" #t ".4s, v" #t ".4s, v" #one ".4s\n\t"             \
+  "fmul v" #d ".4s, v" #d ".4s, v" #t ".4s\n\t"
 #endif

@@ -4,6 +4,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
+#include "core/common/activate_avx2.h"
 #include "core/conv1x1/kernels.h"
 #include "core/cpu.h"
 
@@ -13,18 +14,6 @@ namespace {
 
 constexpr int kRows = 6;
 constexpr int64_t kAhead = 8;  // panel rows (one cache line each) prefetched ahead
-
-template <Activation A>
-PPMS_TARGET_AVX2_FMA inline __m256 activate8(__m256 v) {
-  const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
-  if constexpr (A == Activation::relu) return _mm256_max_ps(v, zero);
-  if constexpr (A == Activation::relu6) return _mm256_min_ps(_mm256_max_ps(v, zero), six);
-  if constexpr (A == Activation::hardswish) {
-    const __m256 g = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, _mm256_set1_ps(3.0f)), zero), six);
-    return _mm256_mul_ps(_mm256_mul_ps(v, g), _mm256_set1_ps(1.0f / 6.0f));
-  }
-  return v;
-}
 
 template <int R, Activation A, bool RES>
 struct Rows {

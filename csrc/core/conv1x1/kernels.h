@@ -3,9 +3,9 @@
 // reference the SIMD kernels are tested against; core/config/config.cpp puts each in the configs of its ISA.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 
+#include "core/common/activate.h"
 #include "ppms/conv1x1.h"
 
 namespace ppms {
@@ -93,17 +93,6 @@ inline void dispatch(const Tile& t) {
     case Activation::hardswish:
       return res ? blocks<F, R, Activation::hardswish, true>(t) : blocks<F, R, Activation::hardswish, false>(t);
   }
-}
-
-// torch's hardswish: x * relu6(x + 3) / 6.
-inline float activate(float v, Activation a) {
-  switch (a) {
-    case Activation::none: return v;
-    case Activation::relu: return std::max(v, 0.0f);
-    case Activation::relu6: return std::min(std::max(v, 0.0f), 6.0f);
-    case Activation::hardswish: return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) * (1.0f / 6.0f);
-  }
-  return v;
 }
 
 }  // namespace pw

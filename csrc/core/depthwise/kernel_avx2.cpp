@@ -7,6 +7,7 @@
 
 #include <immintrin.h>
 
+#include "core/common/activate_avx2.h"
 #include "core/depthwise/kernels.h"  // before the pragma: its inline functions are shared with the other files
 
 #pragma GCC push_options
@@ -24,12 +25,9 @@ struct Avx2 {
   static constexpr bool asm_blocks = false;
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
-  static reg set1(float v) { return _mm256_set1_ps(v); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
-  static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
-  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
-  static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
-  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  template <Activation A>
+  static reg activate(reg v) { return activate8<A>(v); }
 };
 }  // namespace
 

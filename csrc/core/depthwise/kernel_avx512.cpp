@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "core/common/activate_avx512.h"
 #include "core/depthwise/kernels.h"  // before the pragma: its inline functions are shared with the other files
 
 #pragma GCC push_options
@@ -27,12 +28,9 @@ struct Avx512 {
   static constexpr bool asm_blocks = false;
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
-  static reg set1(float v) { return _mm512_set1_ps(v); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
-  static reg min(reg a, reg b) { return _mm512_min_ps(a, b); }
-  static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
-  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
-  static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  template <Activation A>
+  static reg activate(reg v) { return activate16<A>(v); }
 };
 }  // namespace
 

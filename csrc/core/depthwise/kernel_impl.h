@@ -1,7 +1,7 @@
-// The depthwise row kernel, written once over a vector type V (V::N floats; load, store, set1, fma, min, max, add,
-// mul; asm_blocks: whether V brings its own blocks_asm): the kernel files include it inside their target pragma, and
-// everything here has internal linkage, so no function built for one instruction set can be shared with a file built
-// for another.
+// The depthwise row kernel, written once over a vector type V (V::N floats; load, store, fma, activate (its type's
+// common/activate_*.h); asm_blocks: whether V brings its own blocks_asm): the kernel files include it inside their
+// target pragma, and everything here has internal linkage, so no function built for one instruction set can be shared
+// with a file built for another.
 //
 // Per channel vector, a block of B interior output columns at a time: per kernel row, the K tap weights are loaded
 // once and each input column once, then multiplied into every output column it reaches, so a kernel row costs
@@ -16,17 +16,6 @@
 namespace ppms {
 namespace dw {
 namespace {
-
-template <class V, Activation A>
-inline typename V::reg activate(typename V::reg v) {
-  if constexpr (A == Activation::relu) return V::max(v, V::set1(0.0f));
-  if constexpr (A == Activation::relu6) return V::min(V::max(v, V::set1(0.0f)), V::set1(6.0f));
-  if constexpr (A == Activation::hardswish) {
-    const auto g = V::min(V::max(V::add(v, V::set1(3.0f)), V::set1(0.0f)), V::set1(6.0f));
-    return V::mul(V::mul(v, g), V::set1(1.0f / 6.0f));
-  }
-  return v;
-}
 
 // Output columns [wo, wo + B) of channels [c, c + V::N), all taps in range when Checked is false.
 template <class V, Activation A, int K, int B, bool Checked>
@@ -53,7 +42,7 @@ inline void columns(const Row& r, int64_t wo, int64_t c) {
       }
     }
   }
-  for (int i = 0; i < B; ++i) V::store(r.y + (wo + i) * C + c, activate<V, A>(acc[i]));
+  for (int i = 0; i < B; ++i) V::store(r.y + (wo + i) * C + c, V::template activate<A>(acc[i]));
 }
 
 // Interior output columns [lo, hi) in blocks of B, stride S, every full channel vector of a block before the next
@@ -91,7 +80,7 @@ inline int64_t sweep(const Row& r, int64_t lo, int64_t hi) {
       }
       float* out = r.y + wo * C + c;
       PPMS_UNROLL
-      for (int i = 0; i < B; ++i, out += C) V::store(out, activate<V, A>(acc[i]));
+      for (int i = 0; i < B; ++i, out += C) V::store(out, V::template activate<A>(acc[i]));
     }
   return wo;
 }
@@ -143,7 +132,7 @@ inline int64_t offset_blocks(const Row& r, int64_t wo, int64_t hi, int64_t c) {
       }
     }
     PPMS_UNROLL
-    for (int i = 0; i < B; ++i) V::store(reinterpret_cast<float*>(out + off[i]), activate<V, A>(acc[i]));
+    for (int i = 0; i < B; ++i) V::store(reinterpret_cast<float*>(out + off[i]), V::template activate<A>(acc[i]));
   }
   return wo;
 }
@@ -180,7 +169,7 @@ inline void row(const Row& r) {
           if (ix >= 0 && ix < r.W) sum += r.rows[ky][ix * C + c] * r.w->taps[(ky * K + kx) * C + c];
         }
       }
-      r.y[wo * C + c] = pw::activate(sum, A);
+      r.y[wo * C + c] = activate<A>(sum);
     }
 }
 

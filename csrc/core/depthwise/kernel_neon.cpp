@@ -2,6 +2,7 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
+#include "core/common/activate_neon.h"
 #include "core/depthwise/kernel_impl.h"
 
 namespace ppms {
@@ -14,12 +15,9 @@ struct Neon {
   static constexpr bool offset_loads = true;  // 31 general registers hold the offsets
   static reg load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, reg v) { vst1q_f32(p, v); }
-  static reg set1(float v) { return vdupq_n_f32(v); }
   static reg fma(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }
-  static reg min(reg a, reg b) { return vminq_f32(a, b); }
-  static reg max(reg a, reg b) { return vmaxq_f32(a, b); }
-  static reg add(reg a, reg b) { return vaddq_f32(a, b); }
-  static reg mul(reg a, reg b) { return vmulq_f32(a, b); }
+  template <Activation A>
+  static reg activate(reg v) { return activate4<A>(v); }
   static constexpr bool asm_blocks = true;
   template <Activation A, int K, int S>
   static int64_t blocks_asm(const Row& r, int64_t wo, int64_t hi, int64_t c);
@@ -182,17 +180,14 @@ struct Neon {
 #define PPMS_DW_ALL16(op) PPMS_DW_ALL8(op) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
 #define PPMS_DW_INIT(d) "mov v" #d ".16b, v31.16b\n\t"
 #define PPMS_DW_STORE(d) "st1 {v" #d ".4s}, [%[y]], %[cb]\n\t"
-#define PPMS_DW_MAX0(d) "fmax v" #d ".4s, v" #d ".4s, v28.4s\n\t"
-#define PPMS_DW_MAX0_MIN6(d) PPMS_DW_MAX0(d) "fmin v" #d ".4s, v" #d ".4s, v30.4s\n\t"
-// hardswish as kernel_impl.h's activate computes it: (v * clamp(v + 3, 0, 6)) * (1 / 6)
-#define PPMS_DW_HSWISH(d)                                                                                   \
-  "fadd v26.4s, v" #d ".4s, v29.4s\n\tfmax v26.4s, v26.4s, v28.4s\n\tfmin v26.4s, v26.4s, v30.4s\n\t" \
-  "fmul v" #d ".4s, v" #d ".4s, v26.4s\n\tfmul v" #d ".4s, v" #d ".4s, v27.4s\n\t"
+#define PPMS_DW_MAX0(d) PPMS_NEON_RELU_ASM(d, 28)
+#define PPMS_DW_MAX0_MIN6(d) PPMS_DW_MAX0(d) PPMS_NEON_MIN_ASM(d, 30)
+#define PPMS_DW_HSWISH(d) PPMS_NEON_HSWISH_ASM(d, 26, 28, 29, 30, 27)
 #define PPMS_DW_NONE(d)
 // all blocks: the prologue (held taps), then per block each kernel row (rows), op (the activation) and the store on
-// each of the block's accumulators (ALL)
-#define PPMS_DW_BLOCKS(prologue, body, ALL, op)                                                                  \
-  asm volatile("ld1 {v31.4s}, [%[bias]]\n\tmovi v28.4s, #0\n\tfmov v29.4s, #3.0\n\tfmov v30.4s, #6.0\n\t"         \
+// each of the block's accumulators (ALL). Constants: v28 0, v29 0.5, v30 cap (6 for relu6, 1 for hardswish), v27 1/6.
+#define PPMS_DW_BLOCKS(prologue, body, ALL, op, cap)                                                             \
+  asm volatile("ld1 {v31.4s}, [%[bias]]\n\tmovi v28.4s, #0\n\tfmov v29.4s, #0.5\n\tfmov v30.4s, #" cap "\n\t"      \
                "dup v27.4s, %w[sixth]\n\t" prologue                                                              \
                "1:\n\t" ALL(PPMS_DW_INIT) body ALL(op) ALL(PPMS_DW_STORE)                                        \
                "add %[at], %[at], %[step]\n\tsubs %[n], %[n], #1\n\tb.ne 1b\n\t"                                 \
@@ -205,10 +200,10 @@ struct Neon {
                  "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", \
                  "v27", "v28", "v29", "v30", "v31")
 #define PPMS_DW_ACTIVATED(prologue, body, ALL)                                                  \
-  if constexpr (A == Activation::none) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_NONE);       \
-  if constexpr (A == Activation::relu) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0);       \
-  if constexpr (A == Activation::relu6) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0_MIN6); \
-  if constexpr (A == Activation::hardswish) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_HSWISH);
+  if constexpr (A == Activation::none) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_NONE, "6.0");       \
+  if constexpr (A == Activation::relu) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0, "6.0");       \
+  if constexpr (A == Activation::relu6) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_MAX0_MIN6, "6.0"); \
+  if constexpr (A == Activation::hardswish) PPMS_DW_BLOCKS(prologue, body, ALL, PPMS_DW_HSWISH, "1.0");
 
 // Interior output columns from wo in blocks of B (every row padded or interior: no column check), channels
 // [c, c + 4). Returns the first column left.

@@ -17,7 +17,7 @@ void kernel_scalar(const Row& r) {
           if (ix >= 0 && ix < r.W) s += row[ix * C + c] * r.w->taps[(ky * k + kx) * C + c];
         }
       }
-      r.y[wo * C + c] = pw::activate(s, r.act);
+      r.y[wo * C + c] = activate(s, r.act);
     }
 }
 

@@ -1,0 +1,32 @@
+// The fused activations of the kernels' epilogues, written once per vector type: here the scalar one (the reference),
+// activate_neon.h (float32x4_t, and the same steps for the assembly blocks), activate_avx2.h (__m256),
+// activate_avx512.h (__m512). hardswish is torch's x * relu6(x + 3) / 6 computed as x * clamp(x / 6 + 1 / 2, 0, 1):
+// four operations with an FMA, where the other order takes five. The scalar one has no FMA (the build contracts
+// nothing), so a SIMD kernel's gate differs from it by at most its last bit. A NaN stays NaN in all of them.
+#pragma once
+
+#include <algorithm>
+
+#include "ppms/types.h"
+
+namespace ppms {
+
+template <Activation A>
+inline float activate(float v) {
+  if constexpr (A == Activation::relu) return std::max(v, 0.0f);
+  if constexpr (A == Activation::relu6) return std::min(std::max(v, 0.0f), 6.0f);
+  if constexpr (A == Activation::hardswish) return v * std::min(std::max(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+  return v;
+}
+
+inline float activate(float v, Activation a) {
+  switch (a) {
+    case Activation::none: return v;
+    case Activation::relu: return activate<Activation::relu>(v);
+    case Activation::relu6: return activate<Activation::relu6>(v);
+    case Activation::hardswish: return activate<Activation::hardswish>(v);
+  }
+  return v;
+}
+
+}  // namespace ppms
