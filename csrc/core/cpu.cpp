@@ -2,6 +2,11 @@
 
 #include "ppms/ppms.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace ppms {
 namespace cpu {
 
@@ -24,6 +29,14 @@ bool supports(Isa isa) {
     case Isa::neon:
 #if defined(__aarch64__)
       return true;  // part of the aarch64 baseline
+#else
+      return false;
+#endif
+    case Isa::neon_fp16:
+#if defined(__aarch64__) && defined(__linux__)
+      return (getauxval(AT_HWCAP) & HWCAP_ASIMDHP) != 0;
+#elif defined(__aarch64__) && defined(__APPLE__)
+      return true;  // every Apple arm64 CPU has it
 #else
       return false;
 #endif

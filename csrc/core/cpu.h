@@ -6,7 +6,8 @@
 namespace ppms {
 namespace cpu {
 
-enum class Isa { scalar, avx2_fma, avx512f, neon };
+// neon_fp16: NEON with FP16 arithmetic (Armv8.2-A's FEAT_FP16, Linux HWCAP asimdhp): Cortex-A55, A75 and later.
+enum class Isa { scalar, avx2_fma, avx512f, neon, neon_fp16 };
 
 bool supports(Isa isa);
 

@@ -1,4 +1,4 @@
-// activate.h's activations on 4 floats in a NEON register, and the same steps as assembly text for the kernels whose
+// activate.h's activations on 4 floats (and 8 halves) in a NEON register, and the same steps as assembly text for the kernels whose
 // blocks are asm statements (conv1x1, depthwise): v<d> in place, with a scratch register t and constants in
 // registers (zero, six; half = 0.5, one = 1.0, sixth = 1 / 6).
 #pragma once
@@ -18,6 +18,19 @@ inline float32x4_t activate4(float32x4_t v) {
   if constexpr (A == Activation::hardswish) {
     const float32x4_t g = vfmaq_f32(vdupq_n_f32(0.5f), v, vdupq_n_f32(1.0f / 6.0f));
     return vmulq_f32(v, vminq_f32(vmaxq_f32(g, zero), vdupq_n_f32(1.0f)));
+  }
+  return v;
+}
+
+// On 8 halves, in half arithmetic (FP16 CPUs only: the caller's function carries the target too).
+template <Activation A>
+__attribute__((target("arch=armv8.2-a+fp16"))) inline float16x8_t activate8h(float16x8_t v) {
+  const float16x8_t zero = vdupq_n_f16(0.0f);
+  if constexpr (A == Activation::relu) return vmaxq_f16(v, zero);
+  if constexpr (A == Activation::relu6) return vminq_f16(vmaxq_f16(v, zero), vdupq_n_f16(6.0f));
+  if constexpr (A == Activation::hardswish) {
+    const float16x8_t g = vfmaq_f16(vdupq_n_f16(0.5f), v, vdupq_n_f16(1.0f / 6.0f));
+    return vmulq_f16(v, vminq_f16(vmaxq_f16(g, zero), vdupq_n_f16(1.0f)));
   }
   return v;
 }

@@ -16,19 +16,32 @@ std::string n(int64_t v) { return std::to_string(v); }
 
 std::vector<std::string> conv1x1_kernels() { return op_kernels("conv1x1"); }
 
-Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_t cin, float* out) {
+namespace {
+template <class T, class Convert>
+Status pack(const float* weight, const float* bias, int64_t cout, int64_t cin, T* out, Convert convert) {
   if (cout < 1 || cin < 1) return Status::invalid("conv1x1 weights must be non-empty, got [" + n(cout) + ", " + n(cin) + "]");
   if (weight == nullptr || out == nullptr) return Status::invalid("conv1x1 weight or output is null");
   const int64_t P = kConv1x1Panel, panels = (cout + P - 1) / P;
-  std::fill(out, out + conv1x1_packed_floats(cout, cin), 0.0f);
-  float* packed_bias = out + panels * cin * P;
+  std::fill(out, out + conv1x1_packed_floats(cout, cin), convert(0.0f));
+  T* packed_bias = out + panels * cin * P;
   for (int64_t o = 0; o < cout; ++o) {
-    float* dst = out + (o / P) * cin * P + o % P;
-    for (int64_t k = 0; k < cin; ++k) dst[k * P] = weight[o * cin + k];
-    if (bias) packed_bias[o] = bias[o];
+    T* dst = out + (o / P) * cin * P + o % P;
+    for (int64_t k = 0; k < cin; ++k) dst[k * P] = convert(weight[o * cin + k]);
+    if (bias) packed_bias[o] = convert(bias[o]);
   }
   return Status();
 }
+}  // namespace
+
+Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_t cin, float* out) {
+  return pack(weight, bias, cout, cin, out, [](float v) { return v; });
+}
+
+namespace pw {
+Status pack_f16(const float* weight, const float* bias, int64_t cout, int64_t cin, half* out) {
+  return pack(weight, bias, cout, cin, out, half_from_float);
+}
+}  // namespace pw
 
 Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin) {
   const int64_t panels = (cout + kConv1x1Panel - 1) / kConv1x1Panel;

@@ -15,9 +15,21 @@ void tile(const Tile& t) {
       t.y[i * t.ldy + j] = activate(s, t.act);
     }
 }
+// f16: the same sums in float from the half values, each output rounded to half once.
+void tile_f16(const TileT<half>& t) {
+  for (int64_t i = 0; i < t.m; ++i)
+    for (int64_t j = 0; j < t.n; ++j) {
+      float s = half_to_float(t.bias[j]);
+      const half* p = t.panel + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
+      for (int64_t k = 0; k < t.k; ++k) s += half_to_float(t.x[i * t.ldx + k]) * half_to_float(p[k * kConv1x1Panel]);
+      if (t.residual) s += half_to_float(t.residual[i * t.ldr + j]);
+      t.y[i * t.ldy + j] = half_from_float(activate(s, t.act));
+    }
+}
 }  // namespace
 
 Config kernel_scalar() { return {"scalar", tile, 4}; }
+ConfigT<half> kernel_f16_scalar() { return {"scalar", tile_f16, 4}; }
 
 }  // namespace pw
 }  // namespace ppms

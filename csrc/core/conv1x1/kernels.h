@@ -6,32 +6,55 @@
 #include <cstdint>
 
 #include "core/common/activate.h"
+#include "core/common/half.h"
 #include "ppms/conv1x1.h"
 
 namespace ppms {
 namespace pw {
 
-struct Tile {
-  const float* x;  // row 0 of the tile, rows ldx apart
+// T: float, or half (common/half.h) for the f16 kernels.
+template <class T>
+struct TileT {
+  const T* x;  // row 0 of the tile, rows ldx apart
   int64_t ldx, k;
-  const float* panel;  // [k][kConv1x1Panel] per panel, panel_stride floats apart
+  const T* panel;  // [k][kConv1x1Panel] per panel, panel_stride values apart
   int64_t panel_stride;
-  const float* bias;   // [panels * kConv1x1Panel]
-  float* y;            // rows ldy apart
+  const T* bias;  // [panels * kConv1x1Panel]
+  T* y;           // rows ldy apart
   int64_t ldy;
-  const float* residual;  // or null; rows ldr apart
+  const T* residual;  // or null; rows ldr apart
   int64_t ldr;
   Activation act;
   int64_t m, n;  // rows and columns to store: n is all the output channels
 };
+using Tile = TileT<float>;
 
-using TileFn = void (*)(const Tile& t);
-
-struct Config {
+template <class T>
+struct ConfigT {
   const char* name;
-  TileFn tile;
+  void (*tile)(const TileT<T>& t);
   int64_t rows;  // the row block the kernel computes at once
 };
+using Config = ConfigT<float>;
+using TileFn = void (*)(const Tile& t);
+
+// f16: weights and activations in half, packed as the f32 ones (pack_f16). The scalar kernel computes in float and
+// rounds each output once; the NEON one accumulates in half (FMLA on .8h), its blocks the generated microkernels
+// (csrc/gen/conv1x1_neon.py), each R x 16 for R = 8, 4, 2, 1.
+ConfigT<half> kernel_f16_scalar();
+#if defined(__aarch64__)
+ConfigT<half> kernel_f16_neonfp16arith();
+#define PPMS_F16_UKERNEL(R)                                                                                      \
+  void f16_conv1x1_ukernel_##R##x16__neonfp16arith(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p,     \
+                                                   const __fp16* bias, __fp16* y, int64_t ldy);
+PPMS_F16_UKERNEL(1)
+PPMS_F16_UKERNEL(2)
+PPMS_F16_UKERNEL(4)
+PPMS_F16_UKERNEL(8)
+#undef PPMS_F16_UKERNEL
+#endif
+// conv1x1_pack's layout in half: out takes conv1x1_packed_floats(cout, cin) values.
+Status pack_f16(const float* weight, const float* bias, int64_t cout, int64_t cin, half* out);
 
 Config kernel_scalar();
 #if defined(__x86_64__) || defined(_M_X64)

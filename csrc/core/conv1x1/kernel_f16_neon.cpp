@@ -1,0 +1,81 @@
+// The f16 kernel on NEON with FP16 arithmetic (Armv8.2-A; chosen only where the CPU reports it): rows in blocks of 8,
+// then 4, 2 and 1, each block panel after panel through the generated R x 16 microkernels (gen/), then the residual
+// and the activation on the block's rows while they are in L1. A last partial panel goes through a 16-column scratch.
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+#include <algorithm>
+
+#include "core/common/activate_neon.h"
+#include "core/conv1x1/kernels.h"
+
+#define PPMS_F16 __attribute__((target("arch=armv8.2-a+fp16")))
+
+namespace ppms {
+namespace pw {
+namespace {
+
+using Ukernel = void (*)(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, __fp16* y,
+                         int64_t ldy);
+
+// rows [0, R) of y (16 columns, rows ldy apart) = act(y + residual)
+template <Activation A, bool RES>
+PPMS_F16 inline void epilogue(int R, __fp16* y, int64_t ldy, const __fp16* residual, int64_t ldr) {
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < 16; c += 8) {
+      float16x8_t v = vld1q_f16(y + r * ldy + c);
+      if constexpr (RES) v = vaddq_f16(v, vld1q_f16(residual + r * ldr + c));
+      vst1q_f16(y + r * ldy + c, activate8h<A>(v));
+    }
+}
+
+template <Activation A, bool RES>
+PPMS_F16 void block(Ukernel k, int R, const TileT<half>& t, int64_t i) {
+  const auto* x = reinterpret_cast<const __fp16*>(t.x) + i * t.ldx;
+  const auto* bias = reinterpret_cast<const __fp16*>(t.bias);
+  auto* y = reinterpret_cast<__fp16*>(t.y) + i * t.ldy;
+  const auto* res = RES ? reinterpret_cast<const __fp16*>(t.residual) + i * t.ldr : nullptr;
+  for (int64_t j = 0; j < t.n; j += kConv1x1Panel) {
+    const auto* p = reinterpret_cast<const __fp16*>(t.panel) + j / kConv1x1Panel * t.panel_stride;
+    const int64_t w = std::min<int64_t>(kConv1x1Panel, t.n - j);
+    if (w == kConv1x1Panel) {
+      k(t.k, x, t.ldx, p, bias + j, y + j, t.ldy);
+      if constexpr (RES || A != Activation::none) epilogue<A, RES>(R, y + j, t.ldy, RES ? res + j : nullptr, t.ldr);
+      continue;
+    }
+    __fp16 out[8][16], rows[8][16] = {};  // the partial panel, and its residual columns
+    k(t.k, x, t.ldx, p, bias + j, out[0], 16);
+    for (int r = 0; r < R && RES; ++r) std::copy_n(res + r * t.ldr + j, w, rows[r]);
+    epilogue<A, RES>(R, out[0], 16, rows[0], 16);
+    for (int r = 0; r < R; ++r) std::copy_n(out[r], w, y + r * t.ldy + j);
+  }
+}
+
+template <Activation A, bool RES>
+PPMS_F16 void rows(const TileT<half>& t) {
+  int64_t i = 0;
+  for (; i + 8 <= t.m; i += 8) block<A, RES>(f16_conv1x1_ukernel_8x16__neonfp16arith, 8, t, i);
+  if (i + 4 <= t.m) block<A, RES>(f16_conv1x1_ukernel_4x16__neonfp16arith, 4, t, i), i += 4;
+  if (i + 2 <= t.m) block<A, RES>(f16_conv1x1_ukernel_2x16__neonfp16arith, 2, t, i), i += 2;
+  if (i < t.m) block<A, RES>(f16_conv1x1_ukernel_1x16__neonfp16arith, 1, t, i);
+}
+
+template <bool RES>
+void act(const TileT<half>& t) {
+  switch (t.act) {
+    case Activation::none: return rows<Activation::none, RES>(t);
+    case Activation::relu: return rows<Activation::relu, RES>(t);
+    case Activation::relu6: return rows<Activation::relu6, RES>(t);
+    case Activation::hardswish: return rows<Activation::hardswish, RES>(t);
+  }
+}
+
+void tile(const TileT<half>& t) { return t.residual ? act<true>(t) : act<false>(t); }
+
+}  // namespace
+
+ConfigT<half> kernel_f16_neonfp16arith() { return {"neonfp16arith", tile, 8}; }
+
+}  // namespace pw
+}  // namespace ppms
+#endif
