@@ -10,12 +10,13 @@ export PATH="$PWD/.venv/bin:$PATH"
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import pytest, hypothesis, pytest_benchmark, triton" 2>/dev/null || pip_install pytest hypothesis pytest-benchmark triton
 bash scripts/paddle.sh
-# Cross toolchain and emulator for the NEON kernels, PNG and JPEG libraries for ppms_run (Debian packages).
+# Cross toolchain and emulator for the NEON kernels, PNG and JPEG libraries for ppms_run, doctest for the C++ tests
+# (Debian packages).
 if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null ||
-   ! dpkg -s libpng-dev libjpeg62-turbo-dev >/dev/null 2>&1; then
+   ! dpkg -s libpng-dev libjpeg62-turbo-dev doctest-dev >/dev/null 2>&1; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user libpng-dev \
-    libjpeg62-turbo-dev >/dev/null
+    libjpeg62-turbo-dev doctest-dev >/dev/null
 fi
 
 echo "== C++ core tests: native (no Torch in CMake's view) =="
