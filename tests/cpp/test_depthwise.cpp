@@ -3,17 +3,16 @@
 // activation), whole images on a thread pool and single rows with padding rows; and the argument checks.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "ppms/depthwise.h"
 #include "synthetic.h"
 
-int main() {
+TEST_CASE("depthwise: every kernel against a double-precision reference on random shapes") {
   std::mt19937 rng(5);
-  int failures = 0, cases = 0;
   ppms::ThreadPool pool(3);
   const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
                                    ppms::Activation::hardswish};
@@ -38,12 +37,14 @@ int main() {
           want[(ho * Wo + wo) * C + c] = ppms::synthetic::activate(v, a);
         }
     std::vector<float> packed(C * (k * k + 1));
-    if (!ppms::depthwise_pack(w.data(), b.data(), C, k, packed.data()).ok()) return 1;
+    REQUIRE(ppms::depthwise_pack(w.data(), b.data(), C, k, packed.data()).ok());
     const auto pw = ppms::depthwise_weights(packed.data(), C, k);
+    INFO("C=" << C << " " << H << "x" << W << " k=" << k << " s=" << s << " " << ppms::check::name(a));
     // rows with k / 2 columns of zeros either side (depthwise_row's padded)
     std::vector<float> xp(H * (W + 2 * pad) * C, 0.f), yp(Ho * Wo * C);
     for (int64_t i = 0; i < H; ++i) std::copy(&x[i * W * C], &x[(i + 1) * W * C], &xp[(i * (W + 2 * pad) + pad) * C]);
     for (const auto& name : ppms::depthwise_kernels()) {
+      INFO("depthwise_row, padded, " << name);
       std::fill(yp.begin(), yp.end(), NAN);
       for (int64_t ho = 0; ho < Ho; ++ho) {
         const float* rows[ppms::kDepthwiseMaxK];
@@ -53,36 +54,22 @@ int main() {
         }
         ppms::depthwise_row(pw, rows, W, s, &yp[ho * Wo * C], a, true, name.c_str());
       }
-      double err = 0;
-      for (size_t i = 0; i < yp.size(); ++i) {
-        const double d = std::fabs(yp[i] - want[i]);
-        err = std::max(err, d != d ? INFINITY : d);
-      }
-      ++cases;
-      if (!(err <= 1e-4))
-        std::printf("FAIL depthwise_row %s padded C=%ld %ldx%ld k=%ld s=%ld: error %.3g\n", name.c_str(), (long)C,
-                    (long)H, (long)W, (long)k, (long)s, err), ++failures;
+      CHECK(ppms::check::max_error(yp, want) <= 1e-4);
     }
     for (const auto& name : ppms::depthwise_kernels())
       for (const bool threaded : {false, true}) {
+        INFO("depthwise, " << name << " " << ppms::check::threading(threaded));
         std::vector<float> y(Ho * Wo * C, NAN);
         const auto st = ppms::depthwise(pw, x.data(), H, W, s, y.data(), a,
                                         threaded ? pool.parallel() : ppms::Parallel{}, name.c_str());
-        double err = 0;
-        for (size_t i = 0; i < y.size(); ++i) {
-          const double d = std::fabs(y[i] - want[i]);
-          err = std::max(err, d != d ? INFINITY : d);
-        }
-        ++cases;
-        if (!st.ok() || !(err <= 1e-4)) {
-          std::printf("FAIL depthwise %s (%s) C=%ld %ldx%ld k=%ld s=%ld act=%d: error %.3g %s\n", name.c_str(),
-                      threaded ? "3 threads" : "serial", (long)C, (long)H, (long)W, (long)k, (long)s, (int)a, err,
-                      st.message().c_str());
-          ++failures;
-        }
+        CHECK_MESSAGE(st.ok(), st.message());
+        CHECK(ppms::check::max_error(y, want) <= 1e-4);
       }
   }
-  // depthwise_row with a padding row in the middle: equal to an image whose row there is zero.
+}
+
+TEST_CASE("depthwise: depthwise_row with a padding row in the middle equals a zero row there") {
+  std::mt19937 rng(5);
   const int64_t C = 19, W = 11;
   const auto rowa = ppms::synthetic::normal(W * C, 1.f, rng), rowc = ppms::synthetic::normal(W * C, 1.f, rng);
   const auto w = ppms::synthetic::normal(C * 9, 0.3f, rng);
@@ -93,32 +80,25 @@ int main() {
   std::copy(rowa.begin(), rowa.end(), image.begin());
   std::copy(rowc.begin(), rowc.end(), image.begin() + 2 * W * C);
   ppms::depthwise(pw, image.data(), 3, W, 1, full.data(), ppms::Activation::none);
+  const std::vector<float> middle(full.begin() + W * C, full.begin() + 2 * W * C);
   const float* rows[3] = {rowa.data(), nullptr, rowc.data()};
   for (const auto& name : ppms::depthwise_kernels()) {
+    INFO(name);
     ppms::depthwise_row(pw, rows, W, 1, row.data(), ppms::Activation::none, false, name.c_str());
-    double err = 0;
-    for (int64_t i = 0; i < W * C; ++i) err = std::max(err, static_cast<double>(std::fabs(row[i] - full[W * C + i])));
-    ++cases;
-    if (!(err <= 1e-5)) {
-      std::printf("FAIL depthwise_row %s with a padding row: error %.3g\n", name.c_str(), err);
-      ++failures;
-    }
+    CHECK(ppms::check::max_error(row, middle) <= 1e-5);
   }
-  const bool refused[] = {
-      !ppms::depthwise(pw, image.data(), 3, W, 3, full.data(), ppms::Activation::none).ok(),  // stride 3
-      !ppms::depthwise(ppms::depthwise_weights(packed.data(), C, 4), image.data(), 3, W, 1, full.data(),
-                       ppms::Activation::none).ok(),  // even k
-      !ppms::depthwise(pw, image.data(), 0, W, 1, full.data(), ppms::Activation::none).ok(),
-      ppms::depthwise(pw, image.data(), 3, W, 1, full.data(), ppms::Activation::none, {}, "no-such").code() ==
-          ppms::Code::unsupported,
-  };
-  for (bool r : refused) {
-    ++cases;
-    if (!r) {
-      std::printf("FAIL a bad depthwise argument was accepted\n");
-      ++failures;
-    }
-  }
-  std::printf("depthwise: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
+}
+
+TEST_CASE("depthwise: bad arguments are refused") {
+  const int64_t C = 19, W = 11;
+  const std::vector<float> w(C * 9, 0.3f);
+  std::vector<float> packed(C * 10), image(3 * W * C), y(3 * W * C);
+  ppms::depthwise_pack(w.data(), nullptr, C, 3, packed.data());
+  const auto pw = ppms::depthwise_weights(packed.data(), C, 3);
+  const auto none = ppms::Activation::none;
+  CHECK_FALSE(ppms::depthwise(pw, image.data(), 3, W, 3, y.data(), none).ok());  // stride 3
+  const auto even_k = ppms::depthwise_weights(packed.data(), C, 4);
+  CHECK_FALSE(ppms::depthwise(even_k, image.data(), 3, W, 1, y.data(), none).ok());
+  CHECK_FALSE(ppms::depthwise(pw, image.data(), 0, W, 1, y.data(), none).ok());
+  CHECK(ppms::depthwise(pw, image.data(), 3, W, 1, y.data(), none, {}, "no-such").code() == ppms::Code::unsupported);
 }

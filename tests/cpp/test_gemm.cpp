@@ -1,19 +1,18 @@
 // Torch-free tests of the GEMM kernels: every kernel this CPU runs against the scalar reference, on random shapes
 // (tails of every register block included), with and without bias.
-#include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "ppms/gemm.h"
 #include "synthetic.h"
 
-int main() {
+TEST_CASE("gemm: every kernel against the scalar kernel on random shapes") {
   std::mt19937 rng(7);
-  int failures = 0, cases = 0;
   const ppms::GemmFn scalar = ppms::gemm_kernel("scalar");
+  REQUIRE((scalar != nullptr));  // parenthesised: doctest cannot print a function pointer
   for (const auto& name : ppms::gemm_kernels()) {
     const ppms::GemmFn fn = ppms::gemm_kernel(name.c_str());
     for (int t = 0; t < 200; ++t) {
@@ -24,24 +23,10 @@ int main() {
       std::vector<float> ref(M * N), out(M * N, NAN);
       scalar(M, N, K, A.data(), B.data(), b, ref.data());
       fn(M, N, K, A.data(), B.data(), b, out.data());
-      double err = 0, mag = 0;
-      for (size_t i = 0; i < ref.size(); ++i) {
-        err = std::max(err, static_cast<double>(std::fabs(out[i] - ref[i])));  // NaN (unwritten) fails below
-        if (!(out[i] == out[i])) err = INFINITY;
-        mag = std::max(mag, static_cast<double>(std::fabs(ref[i])));
-      }
-      ++cases;
-      if (!(err <= 1e-5 * std::max(mag, 1.0))) {
-        std::printf("FAIL gemm %s M=%ld N=%ld K=%ld bias=%d: error %.3g\n", name.c_str(), (long)M, (long)N, (long)K,
-                    b != nullptr, err);
-        ++failures;
-      }
+      INFO(name << " M=" << M << " N=" << N << " K=" << K << (b ? " with bias" : " without bias"));
+      CHECK(ppms::check::max_error(out, ref) <= 1e-5 * ppms::check::max_abs(ref, 1.0));
     }
   }
-  if (ppms::gemm_kernel("no-such-kernel") != nullptr) {
-    std::printf("FAIL an unknown gemm kernel name was accepted\n");
-    ++failures;
-  }
-  std::printf("gemm: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
 }
+
+TEST_CASE("gemm: an unknown kernel name is refused") { CHECK((ppms::gemm_kernel("no-such-kernel") == nullptr)); }

@@ -2,17 +2,16 @@
 // random sizes (odd, smaller than the kernel), k 1/3/5, stride 1/2, every activation, serial and on a thread pool.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "ppms/image_conv.h"
 #include "synthetic.h"
 
-int main() {
+TEST_CASE("image_conv: every kernel against a double-precision direct convolution on random shapes") {
   std::mt19937 rng(9);
-  int failures = 0, cases = 0;
   ppms::ThreadPool pool(3);
   const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
                                    ppms::Activation::hardswish};
@@ -43,45 +42,32 @@ int main() {
               }
           want[(ho * Wo + wo) * cout + o] = ppms::synthetic::activate(v, a);
         }
+    INFO("cin=" << cin << " cout=" << cout << " " << H << "x" << W << " k=" << k << " s=" << s << " "
+                << ppms::check::name(a));
     for (const std::string& kernel : ppms::image_conv_kernels())
     for (const bool threaded : {false, true}) {
       if (kernel != "columns" && !stem) continue;
+      INFO(kernel << " " << ppms::check::threading(threaded));
       std::vector<float> y(Ho * Wo * cout, NAN);
       const auto st = ppms::image_conv(packed.weights(), x.data(), cin, H, W, k, s, y.data(), a,
                                        threaded ? pool.parallel() : ppms::Parallel{}, kernel.c_str());
-      double err = 0;
-      for (size_t i = 0; i < y.size(); ++i) {
-        const double d = std::fabs(y[i] - want[i]);
-        err = std::max(err, d != d ? INFINITY : d);
-      }
-      ++cases;
-      if (!st.ok() || !(err <= 1e-4)) {
-        std::printf("FAIL image_conv %s cin=%ld cout=%ld %ldx%ld k=%ld s=%ld: error %.3g %s\n", kernel.c_str(),
-                    (long)cin, (long)cout, (long)H, (long)W, (long)k, (long)s, err, st.message().c_str());
-        ++failures;
-      }
+      CHECK_MESSAGE(st.ok(), st.message());
+      CHECK(ppms::check::max_error(y, want) <= 1e-4);
     }
   }
+}
+
+TEST_CASE("image_conv: bad arguments are refused") {
   ppms::PackedConv1x1 packed;
   const std::vector<float> w(16 * 27, 0.1f);
   packed.pack(w.data(), nullptr, 16, 27);
   std::vector<float> x(3 * 8 * 8), y(16 * 64);
-  const bool refused[] = {
-      !ppms::image_conv(packed.weights(), x.data(), 2, 8, 8, 3, 2, y.data(), ppms::Activation::none).ok(),  // cin
-      !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 3, y.data(), ppms::Activation::none).ok(),  // stride
-      !ppms::image_conv(packed.weights(), x.data(), 3, 0, 8, 3, 2, y.data(), ppms::Activation::none).ok(),
-      // a kernel that does not take the shape, or does not exist
-      !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 1, y.data(), ppms::Activation::none, {},
-                        "stem_avx512").ok(),
-      !ppms::image_conv(packed.weights(), x.data(), 3, 8, 8, 3, 2, y.data(), ppms::Activation::none, {}, "nope").ok(),
-  };
-  for (bool r : refused) {
-    ++cases;
-    if (!r) {
-      std::printf("FAIL a bad image_conv argument was accepted\n");
-      ++failures;
-    }
-  }
-  std::printf("image_conv: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
+  const auto pw = packed.weights();
+  const auto none = ppms::Activation::none;
+  CHECK_FALSE(ppms::image_conv(pw, x.data(), 2, 8, 8, 3, 2, y.data(), none).ok());  // cin
+  CHECK_FALSE(ppms::image_conv(pw, x.data(), 3, 8, 8, 3, 3, y.data(), none).ok());  // stride
+  CHECK_FALSE(ppms::image_conv(pw, x.data(), 3, 0, 8, 3, 2, y.data(), none).ok());
+  // a kernel that does not take the shape, or does not exist
+  CHECK_FALSE(ppms::image_conv(pw, x.data(), 3, 8, 8, 3, 1, y.data(), none, {}, "stem_avx512").ok());
+  CHECK_FALSE(ppms::image_conv(pw, x.data(), 3, 8, 8, 3, 2, y.data(), none, {}, "nope").ok());
 }

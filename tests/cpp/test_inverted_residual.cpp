@@ -4,16 +4,15 @@
 // the model's own PyTorch block.)
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <vector>
 
+#include "check.h"
 #include "ppms/inverted_residual.h"
 #include "synthetic.h"
 
-int main() {
+TEST_CASE("inverted_residual: the fused block equals its layers run one by one") {
   std::mt19937 rng(3);
-  int failures = 0, cases = 0;
   ppms::ThreadPool pool(3);
   struct Cfg {
     int64_t cin, cmid, cout, k, stride;
@@ -74,42 +73,31 @@ int main() {
       const bool shortcut = c.stride == 1 && c.cin == c.cout;
       ppms::conv1x1(b.project, d.data(), c.cmid, Ho * Wo, want.data(), c.cout, ppms::Activation::none,
                     shortcut ? x.data() : nullptr, c.cin);
+      INFO(c.cin << "-" << c.cmid << "-" << c.cout << " k" << c.k << " s" << c.stride << (c.se ? " with SE " : " ")
+               << ppms::check::name(c.act) << " " << H << "x" << W);
       // SE's depthwise output: allocated by the block, in the caller's buffer, or in y itself (cout == cmid)
       enum Mid { own, given, in_y };
+      const char* const mids[] = {"the block's own buffer", "the caller's buffer", "y"};
       for (const Mid where : {own, given, in_y})
       for (const bool threaded : {false, true}) {
         if (where != own && !c.se) continue;
+        INFO("SE's depthwise output in " << mids[where] << ", " << ppms::check::threading(threaded));
         std::vector<float> y(Ho * Wo * c.cout, NAN), room(where == given ? Ho * Wo * c.cmid : 0, NAN);
         float* mid = where == given ? room.data() : where == in_y ? y.data() : nullptr;
         const auto st =
             ppms::inverted_residual(b, x.data(), H, W, y.data(), threaded ? pool.parallel() : ppms::Parallel{}, mid);
         if (where == in_y && c.cout != c.cmid) {  // y has no room for the depthwise output
-          ++cases;
-          if (st.ok()) std::printf("FAIL SE's depthwise output in y was accepted with cout != cmid\n"), ++failures;
+          CHECK_FALSE(st.ok());
           continue;
         }
-        double err = 0, mag = 1e-6;
-        for (size_t i = 0; i < y.size(); ++i) {
-          const double dd = std::fabs(y[i] - want[i]);
-          err = std::max(err, dd != dd ? INFINITY : dd);
-          mag = std::max(mag, static_cast<double>(std::fabs(want[i])));
-        }
-        ++cases;
-        if (!st.ok() || !(err <= 1e-5 * mag)) {
-          std::printf("FAIL inverted_residual %ld-%ld-%ld k%ld s%ld se%d %ldx%ld (%s, mid %d): error %.3g of %.3g %s\n",
-                      (long)c.cin, (long)c.cmid, (long)c.cout, (long)c.k, (long)c.stride, c.se, (long)H, (long)W,
-                      threaded ? "3 threads" : "serial", where, err, mag, st.message().c_str());
-          ++failures;
-        }
+        CHECK_MESSAGE(st.ok(), st.message());
+        CHECK(ppms::check::max_error(y, want) <= 1e-5 * ppms::check::max_abs(want, 1e-6));
       }
     }
+}
+
+TEST_CASE("inverted_residual: an empty block is refused") {
   ppms::InvertedResidual bad;
   std::vector<float> x(64), y(64);
-  ++cases;
-  if (ppms::inverted_residual(bad, x.data(), 4, 4, y.data()).ok()) {
-    std::printf("FAIL an empty block was accepted\n");
-    ++failures;
-  }
-  std::printf("inverted_residual: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
+  CHECK_FALSE(ppms::inverted_residual(bad, x.data(), 4, 4, y.data()).ok());
 }

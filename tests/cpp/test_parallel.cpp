@@ -4,27 +4,30 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <thread>
 #include <vector>
 
+#include "check.h"
 #include "ppms/parallel.h"
 
 namespace {
 
-int check(ppms::Parallel par, int64_t n, int64_t grain) {
+const int kThreads[] = {1, 2, 3, 8};
+
+// Whether for_range ran each of n items once.
+bool once(ppms::Parallel par, int64_t n, int64_t grain) {
   std::vector<std::atomic<int>> hits(n);
   par.for_range(n, grain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
   });
   for (int64_t i = 0; i < n; ++i)
-    if (hits[i].load() != 1) return 1;
-  return 0;
+    if (hits[i].load() != 1) return false;
+  return true;
 }
 
-// for_rows: every row once, and a lane index reaches one thread only (its state is that thread's). `slow` makes the
-// first lane's first row slow, so that its rows are taken by the others.
-int check_rows(ppms::Parallel par, int64_t n, bool slow) {
+// Whether for_rows ran every row once, and a lane index reached one thread only (its state is that thread's). `slow`
+// makes the first lane's first row slow, so that its rows are taken by the others.
+bool rows_once(ppms::Parallel par, int64_t n, bool slow) {
   const int64_t L = par.lanes(n);
   std::vector<std::atomic<int>> hits(std::max<int64_t>(n, 1));
   std::vector<std::atomic<std::thread::id>> owner(L);
@@ -42,71 +45,89 @@ int check_rows(ppms::Parallel par, int64_t n, bool slow) {
   int64_t total = 0;
   for (const auto& rows : seen) total += static_cast<int64_t>(rows.size());
   bad += total != n;
-  return bad.load() != 0;
+  return bad.load() == 0;
 }
 
 }  // namespace
 
-int main() {
-  int failures = 0, cases = 0;
-  for (int threads : {1, 2, 3, 8}) {
+TEST_CASE("parallel: for_range runs every item once at any thread count and grain, loop after loop") {
+  for (const int threads : kThreads) {
     ppms::ThreadPool pool(threads);
-    for (int64_t n : {0, 1, 2, 7, 64, 1000})
-      for (int64_t grain : {1, 3, 100}) {
-        for (int rep = 0; rep < 20; ++rep, ++cases) failures += check(pool.parallel(), n, grain);
+    for (const int64_t n : {0, 1, 2, 7, 64, 1000})
+      for (const int64_t grain : {1, 3, 100}) {
+        INFO(threads << " threads, n=" << n << " grain=" << grain);
+        for (int rep = 0; rep < 20; ++rep) CHECK(once(pool.parallel(), n, grain));
       }
-    // A nested loop on the same pool runs serially inside the task, and still covers its range once.
+  }
+}
+
+TEST_CASE("parallel: a nested for_range on the same pool runs inside the task and covers its range once") {
+  for (const int threads : kThreads) {
+    INFO(threads << " threads");
+    ppms::ThreadPool pool(threads);
     std::atomic<int64_t> total{0};
     pool.parallel().for_range(16, 1, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i)
         pool.parallel().for_range(10, 1, [&](int64_t b2, int64_t e2) { total += e2 - b2; });
     });
-    ++cases;
-    failures += total.load() != 160;
-    // Loops from several threads at once take turns.
+    CHECK(total.load() == 160);
+  }
+}
+
+TEST_CASE("parallel: loops from several caller threads at once take turns") {
+  for (const int threads : kThreads) {
+    INFO(threads << " threads");
+    ppms::ThreadPool pool(threads);
     std::vector<std::thread> callers;
     std::atomic<int> bad{0};
     for (int c = 0; c < 4; ++c)
       callers.emplace_back([&] {
-        for (int rep = 0; rep < 50; ++rep) bad += check(pool.parallel(), 257, 1);
+        for (int rep = 0; rep < 50; ++rep) bad += !once(pool.parallel(), 257, 1);
       });
     for (auto& t : callers) t.join();
-    ++cases;
-    failures += bad.load() != 0;
+    CHECK(bad.load() == 0);
   }
-  for (int threads : {1, 2, 3, 8}) {
+}
+
+TEST_CASE("parallel: for_rows runs every row once, each lane on one thread") {
+  for (const int threads : kThreads) {
     ppms::ThreadPool pool(threads);
-    for (int64_t n : {0, 1, 2, 7, 64, 1000})
-      for (const bool slow : {false, true})
-        for (int rep = 0; rep < 10; ++rep, ++cases) failures += check_rows(pool.parallel(), n, slow);
-  }
-  {
-    ppms::ThreadPool a(3), b(2);
-    // Run inline (a nested call on the same pool), for_rows walks its lanes in order: rows 0..n-1, neighbours all.
-    std::atomic<int> out_of_order{0};
-    a.parallel().for_range(6, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t i = b0; i < b1; ++i) {
-        std::vector<int64_t> order;
-        a.parallel().for_rows(50, [&](int64_t, int64_t r) { order.push_back(r); });
-        for (int64_t j = 0; j < 50; ++j) out_of_order += order.size() != 50 || order[j] != j;
+    for (const int64_t n : {0, 1, 2, 7, 64, 1000})
+      for (const bool slow : {false, true}) {
+        INFO(threads << " threads, n=" << n << (slow ? ", the first lane slow" : ""));
+        for (int rep = 0; rep < 10; ++rep) CHECK(rows_once(pool.parallel(), n, slow));
       }
-    });
-    ++cases;
-    failures += out_of_order.load() != 0;
-    // A task of pool a that runs a loop on pool b, then one on a again: the second runs inline (no deadlock).
-    std::atomic<int64_t> total{0};
-    a.parallel().for_range(6, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t i = b0; i < b1; ++i) {
-        b.parallel().for_range(4, 1, [&](int64_t c0, int64_t c1) { total += c1 - c0; });
-        a.parallel().for_range(4, 1, [&](int64_t c0, int64_t c1) { total += c1 - c0; });
-      }
-    });
-    ++cases;
-    failures += total.load() != 48;
   }
-  cases += 2;
-  failures += check(ppms::Parallel{}, 33, 1);  // the default: serial
-  failures += check_rows(ppms::Parallel{}, 33, false);
-  std::printf("parallel: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
+}
+
+// Run inline (a nested call on the same pool), for_rows walks its lanes in order: rows 0..n-1, neighbours all.
+TEST_CASE("parallel: for_rows inside a task of its pool walks the rows in order") {
+  ppms::ThreadPool a(3);
+  std::atomic<int> out_of_order{0};
+  a.parallel().for_range(6, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t i = b0; i < b1; ++i) {
+      std::vector<int64_t> order;
+      a.parallel().for_rows(50, [&](int64_t, int64_t r) { order.push_back(r); });
+      for (int64_t j = 0; j < 50; ++j) out_of_order += order.size() != 50 || order[j] != j;
+    }
+  });
+  CHECK(out_of_order.load() == 0);
+}
+
+// The second loop runs inline: no deadlock.
+TEST_CASE("parallel: a task of one pool runs a loop on another, then one on its own") {
+  ppms::ThreadPool a(3), b(2);
+  std::atomic<int64_t> total{0};
+  a.parallel().for_range(6, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t i = b0; i < b1; ++i) {
+      b.parallel().for_range(4, 1, [&](int64_t c0, int64_t c1) { total += c1 - c0; });
+      a.parallel().for_range(4, 1, [&](int64_t c0, int64_t c1) { total += c1 - c0; });
+    }
+  });
+  CHECK(total.load() == 48);
+}
+
+TEST_CASE("parallel: the default Parallel runs serially") {
+  CHECK(once(ppms::Parallel{}, 33, 1));
+  CHECK(rows_once(ppms::Parallel{}, 33, false));
 }

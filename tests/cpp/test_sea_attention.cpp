@@ -3,11 +3,11 @@
 // weight checks.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "core/sea_attention/stages.h"
 #include "ppms/sea_attention.h"
 #include "synthetic.h"
@@ -28,9 +28,8 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-int main() {
+TEST_CASE("sea_attention: forward with every GEMM kernel equals the serial planar forward with the scalar GEMM") {
   std::mt19937 rng(7);
-  int failures = 0, cases = 0;
   ppms::ThreadPool pool(3);
   // (dim, heads, key_dim, H0, W0, B): the four real blocks at 512x512 and odd sizes.
   const int64_t shapes[][6] = {{128, 8, 16, 32, 32, 1}, {192, 8, 24, 16, 16, 1}, {64, 4, 16, 32, 32, 2},
@@ -54,26 +53,25 @@ int main() {
           x_cl[last] = x[planar];
           ref_cl[last] = x[planar] + ref[planar];
         }
+    INFO("dim=" << d.dim << " heads=" << d.heads << " " << H0 << "x" << W0 << " B=" << B);
     for (const auto& name : ppms::gemm_kernels())
       for (const bool threaded : {false, true})
         for (const bool cl : {false, true}) {
+          INFO(name << " gemm " << ppms::check::threading(threaded) << (cl ? ", channels_last" : ", planar"));
           std::vector<float> out(n, NAN);
           Options o;
           o.gemm = ppms::gemm_kernel(name.c_str());
           if (threaded) o.parallel = pool.parallel();
           o.channels_last = cl;
           const auto st = forward(d, sw.w, (cl ? x_cl : x).data(), B, H0, W0, out.data(), o);
-          const double err = rel_err(out, cl ? ref_cl : ref);
-          ++cases;
-          if (!st.ok() || err > 1e-5) {
-            std::printf("FAIL forward with %s gemm (%s%s), dim=%ld %ldx%ld: %.3g %s\n", name.c_str(),
-                        threaded ? "3 threads" : "serial", cl ? ", channels_last" : "", (long)d.dim, (long)H0,
-                        (long)W0, err, st.message().c_str());
-            ++failures;
-          }
+          CHECK_MESSAGE(st.ok(), st.message());
+          CHECK(rel_err(out, cl ? ref_cl : ref) <= 1e-5);
         }
   }
-  // bind(): the right views pass; a wrong shape, a wrong count and a bad head count are refused by name.
+}
+
+TEST_CASE("sea_attention: bind takes the right weights and names what is wrong") {
+  std::mt19937 rng(7);
   const Dims d{32, 2, 8, 32};
   const ppms::synthetic::SeaWeights sw(d, 16, rng);
   const int64_t Q = d.qkv(), dim = d.dim, dh = d.dh;
@@ -84,36 +82,43 @@ int main() {
                                {sw.w.proj_w, {dim, dh}},  {sw.w.proj_b, {dim}},     {sw.w.pos, {4, 16, 16}}};
   Dims bd;
   Weights bw;
-  ++cases;
-  if (!bind(v.data(), kNumWeights, 2, 8, &bd, &bw).ok() || bd.dim != dim || bd.dh != dh || bw.pos_len != 16) {
-    std::printf("FAIL bind refused the right weights\n");
-    ++failures;
+  SUBCASE("the right weights") {
+    const auto st = bind(v.data(), kNumWeights, 2, 8, &bd, &bw);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    CHECK(bd.dim == dim);
+    CHECK(bd.dh == dh);
+    CHECK(bw.pos_len == 16);
   }
-  auto refused = [&](std::vector<ppms::View> w, int64_t count, int64_t heads, const char* needle) {
-    ++cases;
+  auto refused = [&](const std::vector<ppms::View>& w, int64_t count, int64_t heads, const char* needle) {
     const auto st = bind(w.data(), count, heads, 8, &bd, &bw);
-    if (st.ok() || st.message().find(needle) == std::string::npos) {
-      std::printf("FAIL bind: expected an error naming \"%s\", got \"%s\"\n", needle, st.message().c_str());
-      ++failures;
-    }
+    CHECK_FALSE(st.ok());
+    CHECK_MESSAGE(st.message().find(needle) != std::string::npos,
+                  "\"" << st.message() << "\" does not name " << needle);
   };
-  auto wrong = v;
-  wrong[12] = {sw.w.proj_w, {dim, dh + 1}};
-  refused(wrong, kNumWeights, 2, "proj_w");
-  refused(v, kNumWeights - 1, 2, "15");
-  refused(v, kNumWeights, 3, "num_heads");
-  wrong = v;
-  wrong[14] = {sw.w.pos, {4, 15, 16}};
-  refused(wrong, kNumWeights, 2, "pos");
-  // forward(): sizes past the limit are refused before any work.
-  std::vector<float> tiny(dim);
-  ++cases;
-  if (forward(d, sw.w, tiny.data(), 1, 1, kMaxSide + 1, tiny.data()).ok()) {
-    std::printf("FAIL forward accepted W > kMaxSide\n");
-    ++failures;
+  SUBCASE("a wrong shape of proj_w") {
+    v[12] = {sw.w.proj_w, {dim, dh + 1}};
+    refused(v, kNumWeights, 2, "proj_w");
   }
-  // The depthwise stage with its axial means (the AVX-512 kernel takes W <= 16 where the CPU has it) against a
-  // double-precision direct convolution, at sizes 1-20 on both sides.
+  SUBCASE("a weight missing") { refused(v, kNumWeights - 1, 2, "15"); }
+  SUBCASE("a head count that does not divide the weights") { refused(v, kNumWeights, 3, "num_heads"); }
+  SUBCASE("positional embeddings of the wrong length") {
+    v[14] = {sw.w.pos, {4, 15, 16}};
+    refused(v, kNumWeights, 2, "pos");
+  }
+}
+
+TEST_CASE("sea_attention: forward refuses sizes past the limit before any work") {
+  std::mt19937 rng(7);
+  const Dims d{32, 2, 8, 32};
+  const ppms::synthetic::SeaWeights sw(d, 16, rng);
+  std::vector<float> tiny(d.dim);
+  CHECK_FALSE(forward(d, sw.w, tiny.data(), 1, 1, kMaxSide + 1, tiny.data()).ok());
+}
+
+// The depthwise stage with its axial means (the AVX-512 kernel takes W <= 16 where the CPU has it), at sizes 1-20 on
+// both sides.
+TEST_CASE("sea_attention: dw3x3_relu6 and its axial means against a double-precision direct convolution") {
+  std::mt19937 rng(7);
   for (int t = 0; t < 40; ++t) {
     const int64_t C = 1 + rng() % 5, H = 1 + rng() % 20, W = t < 30 ? 1 + rng() % 16 : 17 + rng() % 4;
     const auto x = ppms::synthetic::normal(C * H * W, 2.f, rng), w = ppms::synthetic::normal(C * 9, 1.f, rng),
@@ -145,14 +150,14 @@ int main() {
         err = std::max(err, std::fabs(mc[c * W + j] - m));
       }
     }
-    ++cases;
-    if (!(err <= 1e-5)) {
-      std::printf("FAIL dw3x3_relu6 C=%ld %ldx%ld: error %.3g\n", (long)C, (long)H, (long)W, err);
-      ++failures;
-    }
+    INFO("C=" << C << " " << H << "x" << W);
+    CHECK(err <= 1e-5);
   }
-  // The strided depthwise stage (3x3, stride 2, padding 1; NEON takes W0 a multiple of 8) against a double-precision
-  // direct convolution.
+}
+
+// The strided depthwise stage: 3x3, stride 2, padding 1 (NEON takes W0 a multiple of 8).
+TEST_CASE("sea_attention: stride_dw against a double-precision direct convolution") {
+  std::mt19937 rng(7);
   for (int t = 0; t < 40; ++t) {
     const int64_t C = 1 + rng() % 5, H0 = 1 + rng() % 20, W0 = t % 2 ? 8 * (1 + rng() % 4) : 1 + rng() % 33;
     const int64_t H = (H0 + 1) / 2, W = (W0 + 1) / 2;
@@ -172,12 +177,7 @@ int main() {
             }
           err = std::max(err, std::fabs(out[(c * H + i) * W + j] - v));
         }
-    ++cases;
-    if (!(err <= 1e-5)) {
-      std::printf("FAIL stride_dw C=%ld %ldx%ld: error %.3g\n", (long)C, (long)H0, (long)W0, err);
-      ++failures;
-    }
+    INFO("C=" << C << " " << H0 << "x" << W0);
+    CHECK(err <= 1e-5);
   }
-  std::printf("sea_attention: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
 }

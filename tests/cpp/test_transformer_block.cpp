@@ -3,16 +3,15 @@
 // shapes and odd sizes. (tests/ops/test_transformer_block.py holds it to the model's PyTorch Block.)
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <vector>
 
+#include "check.h"
 #include "ppms/transformer_block.h"
 #include "synthetic.h"
 
-int main() {
+TEST_CASE("transformer_block: on NHWC equals the block on channel planes") {
   std::mt19937 rng(13);
-  int failures = 0, cases = 0;
   ppms::ThreadPool pool(3);
   const int64_t shapes[][6] = {{128, 8, 16, 2, 16, 16}, {64, 4, 16, 2, 17, 9}, {32, 2, 8, 4, 1, 3}, {30, 2, 4, 2, 7, 5}};
   for (const auto& s : shapes) {
@@ -43,23 +42,13 @@ int main() {
     for (int64_t p = 0; p < P; ++p)
       for (int64_t c = 0; c < C; ++c) x1[p * C + c] = x[p * C + c] + attn[c * P + p];
     ppms::inverted_residual(m, x1.data(), H, W, want.data());
+    INFO("dim=" << C << " " << H << "x" << W);
     for (const bool threaded : {false, true}) {
+      INFO(ppms::check::threading(threaded));
       std::vector<float> y(P * C, NAN);
       const auto st = ppms::transformer_block(tb, x.data(), H, W, y.data(), threaded ? pool.parallel() : ppms::Parallel{});
-      double err = 0, mag = 1e-6;
-      for (int64_t i = 0; i < P * C; ++i) {
-        const double e = std::fabs(y[i] - want[i]);
-        err = std::max(err, e != e ? INFINITY : e);
-        mag = std::max(mag, static_cast<double>(std::fabs(want[i])));
-      }
-      ++cases;
-      if (!st.ok() || !(err <= 1e-5 * mag)) {
-        std::printf("FAIL transformer_block dim=%ld %ldx%ld (%s): error %.3g of %.3g %s\n", (long)C, (long)H, (long)W,
-                    threaded ? "3 threads" : "serial", err, mag, st.message().c_str());
-        ++failures;
-      }
+      CHECK_MESSAGE(st.ok(), st.message());
+      CHECK(ppms::check::max_error(y, want) <= 1e-5 * ppms::check::max_abs(want, 1e-6));
     }
   }
-  std::printf("transformer_block: %d cases, %d failures\n", cases, failures);
-  return failures ? 1 : 0;
 }

@@ -3,12 +3,12 @@
 // the same arithmetic (so candidate pruning never changes an answer), the public API on a thread pool must give the
 // serial labels, and bad arguments must come back as a Status.
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "core/upsample_argmax/kernel_impl.h"
 #include "ppms/upsample_argmax.h"
 #include "synthetic.h"
@@ -68,11 +68,10 @@ std::vector<int64_t> brute(const std::vector<float>& x, int64_t B, int64_t C, in
 
 }  // namespace
 
-int main() {
+TEST_CASE("upsample_argmax: every kernel gives the scalar kernel's labels, and the scalar kernel brute force's") {
   std::mt19937 rng(12345);
   std::normal_distribution<float> n(0.f, 1.f);
   const auto ks = kernels();
-  int failures = 0, cases = 0;
   for (int t = 0; t < 400; ++t) {
     const int64_t B = 1 + rng() % 3, C = 1 + rng() % 40, h = 1 + rng() % 14, w = 1 + rng() % 14;
     const int64_t H = 1 + rng() % 60, W = 1 + rng() % 60;
@@ -93,23 +92,20 @@ int main() {
       if (present[c]) paper.push_back(c);
     }
     for (const auto* classes : {&all, &paper}) {
-      ++cases;
+      INFO("B=" << B << " C=" << C << " h=" << h << " w=" << w << " H=" << H << " W=" << W
+                << " K=" << classes->size());
       const auto ref = run(kernel("scalar"), x, B, C, h, w, H, W, *classes, 1 + rng() % (B * h));
-      if (ref != brute(x, B, C, h, w, H, W, *classes)) {
-        std::printf("FAIL scalar vs brute force: B=%ld C=%ld h=%ld w=%ld H=%ld W=%ld K=%zu\n", (long)B, (long)C,
-                    (long)h, (long)w, (long)H, (long)W, classes->size());
-        ++failures;
-      }
+      CHECK_MESSAGE(ref == brute(x, B, C, h, w, H, W, *classes), "scalar against brute force");
       for (const auto& k : ks) {
-        if (run(k.fn, x, B, C, h, w, H, W, *classes, 1 + rng() % (B * h)) != ref) {
-          std::printf("FAIL %s vs scalar: B=%ld C=%ld h=%ld w=%ld H=%ld W=%ld K=%zu\n", k.name.c_str(), (long)B, (long)C,
-                      (long)h, (long)w, (long)H, (long)W, classes->size());
-          ++failures;
-        }
+        INFO(k.name << " against scalar");
+        CHECK(run(k.fn, x, B, C, h, w, H, W, *classes, 1 + rng() % (B * h)) == ref);
       }
     }
   }
-  // The public API, serial and on a pool of 3 threads, against the scalar kernel; and its argument checks.
+}
+
+TEST_CASE("upsample_argmax: the public API, serial and on 3 threads, gives the scalar kernel's labels") {
+  std::mt19937 rng(12345);
   ppms::ThreadPool pool(3);
   for (int t = 0; t < 50; ++t) {
     const int64_t B = 1 + rng() % 3, C = 1 + rng() % 30, h = 1 + rng() % 20, w = 1 + rng() % 20;
@@ -120,16 +116,18 @@ int main() {
     for (int32_t c = 0; c < C; ++c) all.push_back(c);
     const auto ref = run(kernel("scalar"), x, B, C, h, w, H, W, all, B * h);
     for (const bool threaded : {false, true}) {
+      INFO("B=" << B << " C=" << C << " h=" << h << " w=" << w << " H=" << H << " W=" << W << " "
+                << ppms::check::threading(threaded));
       std::vector<int64_t> out(B * H * W, -1);
       const auto s = ppms::upsample_argmax(x.data(), B, C, h, w, H, W, ppms::VimMode::exact, ppms::LabelType::i64,
                                            out.data(), threaded ? pool.parallel() : ppms::Parallel{});
-      ++cases;
-      if (!s.ok() || out != ref) {
-        std::printf("FAIL upsample_argmax (%s): %s\n", threaded ? "3 threads" : "serial", s.message().c_str());
-        ++failures;
-      }
+      CHECK_MESSAGE(s.ok(), s.message());
+      CHECK(out == ref);
     }
   }
+}
+
+TEST_CASE("upsample_argmax: bad arguments are refused with their code") {
   std::vector<float> x(2 * 3 * 4 * 5, 0.f);
   std::vector<int64_t> out(2 * 8 * 8);
   const struct {
@@ -143,16 +141,11 @@ int main() {
              {300, 8, ppms::LabelType::u8, nullptr, ppms::Code::invalid_argument},
              {3, 8, ppms::LabelType::i64, "no-such-kernel", ppms::Code::unsupported}};
   for (const auto& b : bad) {
+    INFO("C=" << b.C << " H=" << b.H << (b.lt == ppms::LabelType::u8 ? " u8" : " i64") << " kernel "
+              << (b.kernel ? b.kernel : "(any)"));
     const auto s = ppms::upsample_argmax(x.data(), 2, b.C, 4, 5, b.H, 8, ppms::VimMode::exact, b.lt, out.data(), {},
                                          b.kernel);
-    ++cases;
-    if (s.code() != b.code || s.message().empty()) {
-      std::printf("FAIL bad argument (C=%ld H=%ld) not refused: code %d\n", (long)b.C, (long)b.H, (int)s.code());
-      ++failures;
-    }
+    CHECK(s.code() == b.code);
+    CHECK_FALSE(s.message().empty());
   }
-  std::string names;
-  for (const auto& k : ks) names += " " + k.name;
-  std::printf("upsample_argmax: %d cases, kernels:%s, %d failures\n", cases, names.c_str(), failures);
-  return failures ? 1 : 0;
 }
