@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check.h"
+#include "core/conv1x1/kernels.h"
 #include "ppms/conv1x1.h"
 #include "synthetic.h"
 
@@ -54,6 +55,61 @@ TEST_CASE("conv1x1: every kernel against a double-precision reference on random 
           }
         CHECK(err <= 1e-4 * std::sqrt(static_cast<double>(cin)));
       }
+  }
+}
+
+// f16: inputs, weights, bias and residual in half; the reference sums their half values in double. Tolerance: the
+// output's rounding, plus fp16 accumulation (NEON: K sequential FMAs on halves) of sqrt(K) half-ulps of the sum of
+// the terms' magnitudes, doubled.
+TEST_CASE("conv1x1: every f16 kernel against a double-precision reference of the half inputs") {
+  std::mt19937 rng(17);
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  using ppms::half;
+  auto to_half = [](const std::vector<float>& v) {
+    std::vector<half> h(v.size());
+    for (size_t i = 0; i < v.size(); ++i) h[i] = ppms::half_from_float(v[i]);
+    return h;
+  };
+  const auto kernels = ppms::pw::f16_kernels();
+  CHECK(std::string(kernels[0].name) == "scalar");
+  for (int t = 0; t < 300; ++t) {
+    const int64_t P = rng() % 60, cin = 1 + rng() % 200, cout = 1 + rng() % 70, ldx = cin + rng() % 3;
+    const int64_t ldy = cout + rng() % 3;
+    const ppms::Activation a = acts[t % 4];
+    const bool residual = t % 3 != 0;
+    const auto x = to_half(ppms::synthetic::normal(std::max<int64_t>(P * ldx, 1), 1.f, rng));
+    const auto w = ppms::synthetic::normal(cout * cin, 1.f / std::sqrt(static_cast<float>(cin)), rng);
+    const auto b = ppms::synthetic::normal(cout, 1.f, rng);
+    const auto res = to_half(ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng));
+    std::vector<half> packed(ppms::conv1x1_packed_floats(cout, cin));
+    REQUIRE(ppms::pw::pack_f16(w.data(), b.data(), cout, cin, packed.data()).ok());
+    std::vector<double> want(P * cout), tol(P * cout);
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t o = 0; o < cout; ++o) {
+        double s = ppms::half_to_float(ppms::half_from_float(b[o])), mag = std::fabs(s);
+        for (int64_t k = 0; k < cin; ++k) {
+          const double term = static_cast<double>(ppms::half_to_float(x[p * ldx + k])) *
+                              ppms::half_to_float(ppms::half_from_float(w[o * cin + k]));
+          s += term, mag += std::fabs(term);
+        }
+        if (residual) s += ppms::half_to_float(res[p * ldy + o]), mag += std::fabs(ppms::half_to_float(res[p * ldy + o]));
+        want[p * cout + o] = ppms::synthetic::activate(s, a);
+        tol[p * cout + o] = std::ldexp(1.0, -11) * (std::fabs(want[p * cout + o]) + 2 * std::sqrt(cin + 2.0) * mag);
+      }
+    const int64_t P16 = ppms::kConv1x1Panel, panels = (cout + P16 - 1) / P16;
+    for (const auto& k : kernels) {
+      INFO(k.name << " P=" << P << " cin=" << cin << " cout=" << cout << " ldx=" << ldx << " ldy=" << ldy << " "
+                  << ppms::check::name(a) << (residual ? ", residual" : ""));
+      std::vector<half> y(std::max<int64_t>(P * ldy, 1), 0x7e00);  // NaN: an output never written fails
+      k.tile({x.data(), ldx, cin, packed.data(), cin * P16, packed.data() + panels * cin * P16, y.data(), ldy,
+              residual ? res.data() : nullptr, ldy, a, P, cout});
+      int64_t bad = 0;
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t o = 0; o < cout; ++o)
+          bad += !(std::fabs(ppms::half_to_float(y[p * ldy + o]) - want[p * cout + o]) <= tol[p * cout + o]);
+      CHECK(bad == 0);
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "ppms/image_conv.h"
+#include "ppms/kernels.h"
 #include "ppms/network.h"
 #include "synthetic_network.h"
 
@@ -102,6 +103,46 @@ TEST_CASE("network: network_bind of network_pack's blob gives the layers' logits
       CHECK(std::memcmp(got.data(), want.data(), 4 * want.size()) == 0);
     }
   }
+}
+
+// Each kernel config runs its own kernels in every layer (network_bind's choice, kept in each layer): the "scalar"
+// one every op's reference. Per data type its tolerance, relative to the largest logit.
+TEST_CASE("network: every kernel config gives the scalar config's logits") {
+  const struct {
+    ppms::DataType type;
+    double tolerance;
+  } types[] = {{ppms::DataType::f32, 1e-5}};
+  for (const auto& type : types) {
+    const ppms::KernelConfig* scalar;
+    REQUIRE(ppms::kernel_config("scalar", type.type, &scalar).ok());
+    for (const bool base : {false, true}) {
+      Net net(base);
+      for (const auto& hw : sizes) {
+        const int64_t H = hw.first, W = hw.second;
+        const auto image = ppms::synthetic::normal(3 * H * W, 1.f, net.st.rng);
+        ppms::Network n;
+        REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, scalar).ok());
+        int64_t lh, lw;
+        ppms::network_logits_size(n, H, W, &lh, &lw);
+        std::vector<float> want(n.head.classifier.cout * lh * lw, NAN);
+        REQUIRE(ppms::network_logits(n, image.data(), H, W, want.data()).ok());
+        for (const auto& name : ppms::kernel_configs(type.type)) {
+          INFO((base ? "base " : "tiny ") << H << "x" << W << " " << name);
+          const ppms::KernelConfig* config;
+          REQUIRE(ppms::kernel_config(name.c_str(), type.type, &config).ok());
+          REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, config).ok());
+          std::vector<float> got(want.size(), NAN);
+          const auto s = ppms::network_logits(n, image.data(), H, W, got.data());
+          CHECK_MESSAGE(s.ok(), s.message());
+          CHECK(ppms::check::max_error(got, want) <= type.tolerance * ppms::check::max_abs(want, 1.0));
+        }
+      }
+    }
+  }
+  const ppms::KernelConfig* none = nullptr;
+  const auto s = ppms::kernel_config("sse9", ppms::DataType::f32, &none);
+  CHECK(s.code() == ppms::Code::unsupported);
+  CHECK(none == nullptr);
 }
 
 // Fewer images than threads (one after another), as many (one per thread), and more (one per thread, then the rest

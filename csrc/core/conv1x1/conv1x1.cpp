@@ -5,6 +5,7 @@
 
 #include "core/config/config.h"
 #include "core/conv1x1/kernels.h"
+#include "core/cpu.h"
 
 namespace ppms {
 
@@ -38,6 +39,14 @@ Status conv1x1_pack(const float* weight, const float* bias, int64_t cout, int64_
 }
 
 namespace pw {
+std::vector<ConfigT<half>> f16_kernels() {
+  std::vector<ConfigT<half>> out = {kernel_f16_scalar()};
+#if defined(__aarch64__)
+  if (cpu::supports(cpu::Isa::neon_fp16)) out.push_back(kernel_f16_neonfp16arith());
+#endif
+  return out;
+}
+
 Status pack_f16(const float* weight, const float* bias, int64_t cout, int64_t cin, half* out) {
   return pack(weight, bias, cout, cin, out, half_from_float);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/common/activate.h"
 #include "core/common/half.h"
@@ -53,6 +54,8 @@ PPMS_F16_UKERNEL(4)
 PPMS_F16_UKERNEL(8)
 #undef PPMS_F16_UKERNEL
 #endif
+// The f16 kernels this CPU runs, the scalar one first.
+std::vector<ConfigT<half>> f16_kernels();
 // conv1x1_pack's layout in half: out takes conv1x1_packed_floats(cout, cin) values.
 Status pack_f16(const float* weight, const float* bias, int64_t cout, int64_t cin, half* out);
 

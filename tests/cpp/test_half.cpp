@@ -1,0 +1,72 @@
+// Torch-free tests of the half conversions (core/common/half.h) that fp16 weights and activations go through: every
+// half converts to a float and back to itself; floats round to the nearest half, ties to even, overflowing to
+// infinity; on aarch64 both directions equal the hardware's conversions.
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "check.h"
+#include "core/common/half.h"
+
+using ppms::half;
+
+TEST_CASE("half: every half converts to a float and back to itself") {
+  int64_t bad = 0;
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = ppms::half_to_float(half(h));
+    const bool nan = (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
+    bad += nan ? !std::isnan(f) : ppms::half_from_float(f) != h;
+  }
+  CHECK(bad == 0);
+}
+
+TEST_CASE("half: floats round to the nearest half, ties to even") {
+  CHECK(ppms::half_to_float(ppms::half_from_float(1.0f + std::ldexp(1.0f, -11))) == 1.0f);  // tie: to even
+  CHECK(ppms::half_to_float(ppms::half_from_float(1.0f + 3 * std::ldexp(1.0f, -11))) == 1.0f + std::ldexp(1.0f, -9));
+  CHECK(ppms::half_to_float(ppms::half_from_float(65504.0f)) == 65504.0f);
+  CHECK(std::isinf(ppms::half_to_float(ppms::half_from_float(65520.0f))));  // the first float that rounds past
+  CHECK(ppms::half_to_float(ppms::half_from_float(65519.99f)) == 65504.0f);
+  CHECK(ppms::half_to_float(ppms::half_from_float(std::ldexp(1.0f, -24))) == std::ldexp(1.0f, -24));  // subnormal
+  CHECK(ppms::half_from_float(std::ldexp(1.0f, -25)) == 0);  // a tie with zero: to even
+  CHECK(std::isnan(ppms::half_to_float(ppms::half_from_float(NAN))));
+  // any float: the half it gives is a nearest one (no half lies strictly closer)
+  std::mt19937 rng(3);
+  int64_t bad = 0;
+  for (int i = 0; i < 200000; ++i) {
+    uint32_t bits = rng();
+    float f;
+    std::memcpy(&f, &bits, 4);
+    if (std::isnan(f) || std::fabs(f) > 65504.0f) continue;
+    const half h = ppms::half_from_float(f);
+    const double d = std::fabs(static_cast<double>(ppms::half_to_float(h)) - f);
+    for (const int step : {-1, 1}) {
+      const half n = half(h + step);
+      if ((n & 0x7c00) == 0x7c00 || ((n ^ h) & 0x8000)) continue;  // past infinity or across zero
+      bad += std::fabs(static_cast<double>(ppms::half_to_float(n)) - f) < d;
+    }
+  }
+  CHECK(bad == 0);
+}
+
+#if defined(__aarch64__)
+TEST_CASE("half: equal to the hardware's conversions") {
+  int64_t bad = 0;
+  for (uint64_t b = 0; b < (uint64_t{1} << 32); b += 4093) {
+    const uint32_t u = static_cast<uint32_t>(b);
+    float f;
+    std::memcpy(&f, &u, 4);
+    const __fp16 hw = static_cast<__fp16>(f);
+    half bits;
+    std::memcpy(&bits, &hw, 2);
+    bad += !std::isnan(f) && ppms::half_from_float(f) != bits;
+  }
+  for (uint32_t h = 0; h < 65536; ++h) {
+    __fp16 v;
+    const half bits = half(h);
+    std::memcpy(&v, &bits, 2);
+    const float hw = static_cast<float>(v), mine = ppms::half_to_float(bits);
+    bad += !(std::isnan(hw) && std::isnan(mine)) && std::memcmp(&hw, &mine, 4) != 0;
+  }
+  CHECK(bad == 0);
+}
+#endif
