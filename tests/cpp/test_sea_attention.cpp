@@ -8,11 +8,24 @@
 #include <vector>
 
 #include "check.h"
+#include "core/config/config.h"
 #include "core/sea_attention/stages.h"
 #include "ppms/sea_attention.h"
 #include "synthetic.h"
 
 using namespace ppms::sea;
+
+namespace {
+// The SEA kernels of every f32 config this CPU runs (each once), by name.
+std::vector<Config> sea_kernels() {
+  std::vector<Config> out;
+  for (const auto& c : ppms::config::all(ppms::DataType::f32))
+    if (ppms::cpu::supports(c.isa) &&
+        std::none_of(out.begin(), out.end(), [&](const Config& k) { return std::string(k.name) == c.sea.name; }))
+      out.push_back(c.sea);
+  return out;
+}
+}  // namespace
 
 namespace {
 
@@ -115,57 +128,48 @@ TEST_CASE("sea_attention: forward refuses sizes past the limit before any work")
   CHECK_FALSE(forward(d, sw.w, tiny.data(), 1, 1, kMaxSide + 1, tiny.data()).ok());
 }
 
-// The depthwise stage with its axial means (the AVX-512 kernel takes W <= 16 where the CPU has it), at sizes 1-20 on
-// both sides.
-TEST_CASE("sea_attention: dw3x3_relu6 and its axial means against a double-precision direct convolution") {
+// The depthwise stage with its axial means, each config's kernel (AVX-512's takes W <= 16, NEON's W a multiple of 4,
+// both the portable stage otherwise), at sizes 1-20 on both sides.
+TEST_CASE("sea_attention: every dw3x3_relu6 and its axial means against a double-precision direct convolution") {
   std::mt19937 rng(7);
   for (int t = 0; t < 40; ++t) {
     const int64_t C = 1 + rng() % 5, H = 1 + rng() % 20, W = t < 30 ? 1 + rng() % 16 : 17 + rng() % 4;
     const auto x = ppms::synthetic::normal(C * H * W, 2.f, rng), w = ppms::synthetic::normal(C * 9, 1.f, rng),
                b = ppms::synthetic::normal(C, 1.f, rng);
-    std::vector<float> out(C * H * W, NAN), mr(C * H, NAN), mc(C * W, NAN);
-    dw3x3_relu6(x.data(), H, W, w.data(), b.data(), out.data(), 0, C, mr.data(), mc.data());
-    double err = 0;
     auto at = [&](int64_t c, int64_t i, int64_t j) -> double {
       return i < 0 || i >= H || j < 0 || j >= W ? 0.0 : x[(c * H + i) * W + j];
     };
+    std::vector<double> want(C * H * W), want_r(C * H, 0.0), want_c(C * W, 0.0);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < H; ++i)
         for (int64_t j = 0; j < W; ++j) {
           double v = b[c];
           for (int64_t ky = 0; ky < 3; ++ky)
             for (int64_t kx = 0; kx < 3; ++kx) v += at(c, i + ky - 1, j + kx - 1) * w[c * 9 + ky * 3 + kx];
-          v = std::min(std::max(v, 0.0), 6.0);
-          err = std::max(err, std::fabs(out[(c * H + i) * W + j] - v));
+          want[(c * H + i) * W + j] = std::min(std::max(v, 0.0), 6.0);
+          want_r[c * H + i] += at(c, i, j) / W;
+          want_c[c * W + j] += at(c, i, j) / H;
         }
-    for (int64_t c = 0; c < C; ++c) {
-      for (int64_t i = 0; i < H; ++i) {
-        double m = 0;
-        for (int64_t j = 0; j < W; ++j) m += at(c, i, j) / W;
-        err = std::max(err, std::fabs(mr[c * H + i] - m));
-      }
-      for (int64_t j = 0; j < W; ++j) {
-        double m = 0;
-        for (int64_t i = 0; i < H; ++i) m += at(c, i, j) / H;
-        err = std::max(err, std::fabs(mc[c * W + j] - m));
-      }
+    for (const Config& k : sea_kernels()) {
+      INFO(k.name << " C=" << C << " " << H << "x" << W);
+      std::vector<float> out(C * H * W, NAN), mr(C * H, NAN), mc(C * W, NAN);
+      k.dw3x3_relu6(x.data(), H, W, w.data(), b.data(), out.data(), 0, C, mr.data(), mc.data());
+      CHECK(ppms::check::max_error(out, want) <= 1e-5);
+      CHECK(ppms::check::max_error(mr, want_r) <= 1e-5);
+      CHECK(ppms::check::max_error(mc, want_c) <= 1e-5);
     }
-    INFO("C=" << C << " " << H << "x" << W);
-    CHECK(err <= 1e-5);
   }
 }
 
-// The strided depthwise stage: 3x3, stride 2, padding 1 (NEON takes W0 a multiple of 8).
-TEST_CASE("sea_attention: stride_dw against a double-precision direct convolution") {
+// The strided depthwise stage: 3x3, stride 2, padding 1, each config's kernel (NEON's takes W0 a multiple of 8).
+TEST_CASE("sea_attention: every stride_dw against a double-precision direct convolution") {
   std::mt19937 rng(7);
   for (int t = 0; t < 40; ++t) {
     const int64_t C = 1 + rng() % 5, H0 = 1 + rng() % 20, W0 = t % 2 ? 8 * (1 + rng() % 4) : 1 + rng() % 33;
     const int64_t H = (H0 + 1) / 2, W = (W0 + 1) / 2;
     const auto x = ppms::synthetic::normal(C * H0 * W0, 2.f, rng), w = ppms::synthetic::normal(C * 9, 1.f, rng),
                b = ppms::synthetic::normal(C, 1.f, rng);
-    std::vector<float> out(C * H * W, NAN);
-    stride_dw(x.data(), H0, W0, w.data(), b.data(), out.data(), 0, C);
-    double err = 0;
+    std::vector<double> want(C * H * W);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < H; ++i)
         for (int64_t j = 0; j < W; ++j) {
@@ -175,9 +179,13 @@ TEST_CASE("sea_attention: stride_dw against a double-precision direct convolutio
               const int64_t iy = 2 * i + ky - 1, ix = 2 * j + kx - 1;
               if (iy >= 0 && iy < H0 && ix >= 0 && ix < W0) v += x[(c * H0 + iy) * W0 + ix] * w[c * 9 + ky * 3 + kx];
             }
-          err = std::max(err, std::fabs(out[(c * H + i) * W + j] - v));
+          want[(c * H + i) * W + j] = v;
         }
-    INFO("C=" << C << " " << H0 << "x" << W0);
-    CHECK(err <= 1e-5);
+    for (const Config& k : sea_kernels()) {
+      INFO(k.name << " C=" << C << " " << H0 << "x" << W0);
+      std::vector<float> out(C * H * W, NAN);
+      k.stride_dw(x.data(), H0, W0, w.data(), b.data(), out.data(), 0, C);
+      CHECK(ppms::check::max_error(out, want) <= 1e-5);
+    }
   }
 }
