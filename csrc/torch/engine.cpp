@@ -374,8 +374,8 @@ int64_t network_memory_cpu(const at::Tensor& packed, int64_t H, int64_t W) {
   return floats * static_cast<int64_t>(sizeof(float));
 }
 
-at::Tensor logits(const at::Tensor& x_, const Network& net, const char* op) {
-  const auto x = image(x_, op);
+// x: an image batch already checked by image()
+at::Tensor logits(const at::Tensor& x, const Network& net, const char* op) {
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   int64_t h, w;
   network_logits_size(net, H, W, &h, &w);
@@ -389,16 +389,17 @@ at::Tensor logits(const at::Tensor& x_, const Network& net, const char* op) {
 
 at::Tensor network_cpu(const at::Tensor& x, const at::Tensor& packed, at::IntArrayRef signature) {
   const char* op = "network";
-  image(x, op);
+  const auto images = image(x, op);
   Network net = bound(packed, op);
   TORCH_CHECK_VALUE(signature.vec() == network_signature(net), op, ": the blob is for a network with signature ",
                     shape_str(network_signature(net)), ", the caller expects ", shape_str(signature.vec()));
-  return logits(x, net, op);
+  return logits(images, net, op);
 }
 
 at::Tensor network_with_kernels_cpu(const at::Tensor& x, const at::Tensor& packed, c10::string_view kernels) {
   const char* op = "_network_with_kernels";
-  return logits(x, bound(packed, op, std::string(kernels)), op);
+  const auto images = image(x, op);
+  return logits(images, bound(packed, op, std::string(kernels)), op);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // here and nowhere else: an op runs what its config says, and the configs are chosen when a network is bound.
 #include "core/config/config.h"
 
+#include <algorithm>
+
 #include "ppms/ppms.h"
 
 namespace ppms {
@@ -85,16 +87,42 @@ Status kernel_config(const char* name, DataType type, const KernelConfig** confi
 
 const char* kernel_config_name(const KernelConfig& config) { return config.name; }
 
+namespace config {
+namespace {
+// The name of op's kernel in c; null for an op not in kKernelOps.
+const char* op_kernel(const KernelConfig& c, const std::string& op) {
+  if (op == "conv1x1") return c.conv1x1.name;
+  if (op == "depthwise") return c.depthwise.name;
+  if (op == "gemm") return c.gemm.name;
+  if (op == "image_conv") return c.image_conv.name;
+  if (op == "sea_attention") return c.sea.name;
+  if (op == "aam_head") return c.aam.name;
+  if (op == "upsample_argmax") return c.upsample_argmax.name;
+  return nullptr;
+}
+}  // namespace
+
+const KernelConfig* with_op(const std::string& op, const char* name) {
+  const KernelConfig& f = fastest();
+  if (op_kernel(f, op) == nullptr) return nullptr;
+  if (name == nullptr || *name == '\0' || std::string(op_kernel(f, op)) == name) return &f;
+  const KernelConfig* found = nullptr;
+  for (const KernelConfig& c : all(DataType::f32))
+    if (cpu::supports(c.isa) && std::string(op_kernel(c, op)) == name) found = &c;
+  return found;
+}
+}  // namespace config
+
 std::vector<std::string> op_kernels(const std::string& op) {
-  using C = const KernelConfig&;
-  if (op == "conv1x1") return config::op_names([](C c) { return c.conv1x1.name; });
-  if (op == "depthwise") return config::op_names([](C c) { return c.depthwise.name; });
-  if (op == "gemm") return config::op_names([](C c) { return c.gemm.name; });
-  if (op == "image_conv") return config::op_names([](C c) { return c.image_conv.name; });
-  if (op == "sea_attention") return config::op_names([](C c) { return c.sea.name; });
-  if (op == "aam_head") return config::op_names([](C c) { return c.aam.name; });
-  if (op == "upsample_argmax") return config::op_names([](C c) { return c.upsample_argmax.name; });
-  return {};
+  std::vector<std::string> out;
+  for (const KernelConfig& c : config::all(DataType::f32)) {
+    const char* n = config::op_kernel(c, op);
+    if (n == nullptr) return {};
+    if (!cpu::supports(c.isa)) continue;
+    out.erase(std::remove(out.begin(), out.end(), n), out.end());  // each once, where its fastest config puts it
+    out.push_back(n);
+  }
+  return out;
 }
 
 std::string build_info() {

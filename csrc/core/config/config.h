@@ -39,34 +39,9 @@ const KernelConfig& fastest(DataType type = DataType::f32);
 // c, or the fastest when c is null: ops called without a bound config.
 inline const KernelConfig& or_fastest(const KernelConfig* c) { return c ? *c : fastest(); }
 
-// An op's kernel by its name (of op(config)) among the f32 configs this CPU runs: the fastest config when its kernel
-// has that name (or name is null or ""), else the last one that has it; null when none has.
-template <class Op>
-const KernelConfig* with_op(const char* name, Op op) {
-  const KernelConfig& f = fastest();
-  if (name == nullptr || *name == '\0' || std::string(op(f)) == name) return &f;
-  const KernelConfig* found = nullptr;
-  for (const KernelConfig& c : all(DataType::f32))
-    if (cpu::supports(c.isa) && std::string(op(c)) == name) found = &c;
-  return found;
-}
-
-// The names of an op's kernels in the f32 configs this CPU runs, each once: the reference first, the fastest last.
-template <class Op>
-std::vector<std::string> op_names(Op op) {
-  std::vector<std::string> out;
-  for (const KernelConfig& c : all(DataType::f32)) {
-    const std::string n = op(c);
-    if (!cpu::supports(c.isa)) continue;
-    for (auto it = out.begin(); it != out.end(); ++it)
-      if (*it == n) {
-        out.erase(it);
-        break;
-      }
-    out.push_back(n);
-  }
-  return out;
-}
+// An op's kernel by its name among the f32 configs this CPU runs (op: one of kKernelOps): the fastest config when
+// its kernel has that name (or name is null or ""), else the last one that has it; null when none has.
+const KernelConfig* with_op(const std::string& op, const char* name);
 
 }  // namespace config
 }  // namespace ppms

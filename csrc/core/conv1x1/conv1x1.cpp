@@ -83,7 +83,7 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
     return Status::invalid("conv1x1: row strides must be >= 1 for x and cover cout " + n(w.cout) +
                            " for y and residual, got ldx " + n(ldx) + ", ldy " + n(ldy) + ", ldr " + n(ldr));
   if (pixels > 0 && (x == nullptr || y == nullptr)) return Status::invalid("conv1x1: x and y must not be null");
-  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.conv1x1.name; });
+  const KernelConfig* c = config::with_op("conv1x1", kernel);
   if (c == nullptr)
     return Status::unsupported("no conv1x1 kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
   pw::run(c->conv1x1, w, x, ldx, pixels, y, ldy, act, residual, ldr, parallel);

@@ -25,7 +25,7 @@ Status check(const DepthwiseWeights& w, int64_t W, int64_t stride, dw::RowFn fn,
 }
 
 dw::RowFn pick(const char* kernel) {
-  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.depthwise.name; });
+  const KernelConfig* c = config::with_op("depthwise", kernel);
   return c ? c->depthwise.row : nullptr;
 }
 

@@ -7,7 +7,7 @@ namespace ppms {
 std::vector<std::string> gemm_kernels() { return op_kernels("gemm"); }
 
 GemmFn gemm_kernel(const char* name) {
-  const KernelConfig* c = config::with_op(name, [](const KernelConfig& c) { return c.gemm.name; });
+  const KernelConfig* c = config::with_op("gemm", name);
   return c ? c->gemm.fn : nullptr;
 }
 

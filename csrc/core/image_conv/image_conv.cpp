@@ -49,7 +49,7 @@ std::vector<std::string> image_conv_kernels() { return op_kernels("image_conv");
 Status image_conv(const Conv1x1Weights& w, const float* x, int64_t cin, int64_t H, int64_t W, int64_t k,
                   int64_t stride, float* y, Activation act, const Parallel& parallel, const char* kernel) {
   const std::string want = kernel ? kernel : "";
-  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.image_conv.name; });
+  const KernelConfig* c = config::with_op("image_conv", kernel);
   // a direct kernel asked for by name must take the shape; the fastest falls back to the columns path
   if (c == nullptr || (!want.empty() && c->image_conv.stem && !image_conv_detail::is_stem(cin, k, stride, w.cout)))
     return Status::invalid("image_conv: no kernel '" + want + "' for cin " + std::to_string(cin) + ", k " +

@@ -14,7 +14,7 @@ namespace ppms {
 namespace vim {
 
 RowsFn kernel(const char* name) {
-  const KernelConfig* c = config::with_op(name, [](const KernelConfig& c) { return c.upsample_argmax.name; });
+  const KernelConfig* c = config::with_op("upsample_argmax", name);
   return c ? c->upsample_argmax.rows : nullptr;
 }
 
@@ -85,7 +85,7 @@ std::vector<std::string> upsample_argmax_kernels() { return op_kernels("upsample
 Status upsample_argmax(const float* logits, int64_t B, int64_t C, int64_t h, int64_t w, int64_t H, int64_t W,
                        VimMode mode, LabelType label_type, void* labels, const Parallel& parallel,
                        const char* kernel) {
-  const KernelConfig* c = config::with_op(kernel, [](const KernelConfig& c) { return c.upsample_argmax.name; });
+  const KernelConfig* c = config::with_op("upsample_argmax", kernel);
   if (c == nullptr)
     return Status::unsupported("no upsample_argmax kernel \"" + std::string(kernel ? kernel : "") + "\" on this CPU");
   return vim::run(c->upsample_argmax, logits, B, C, h, w, H, W, mode, label_type, labels, parallel);
