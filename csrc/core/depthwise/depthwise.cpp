@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/config/config.h"
+#include "core/cpu.h"
 #include "core/depthwise/kernels.h"
 
 namespace ppms {
@@ -30,6 +31,16 @@ dw::RowFn pick(const char* kernel) {
 }
 
 }  // namespace
+
+namespace dw {
+std::vector<ConfigT<half>> f16_kernels() {
+  std::vector<ConfigT<half>> out = {kernel_f16_scalar()};
+#if defined(__aarch64__)
+  if (cpu::supports(cpu::Isa::neon_fp16)) out.push_back(kernel_f16_neonfp16arith());
+#endif
+  return out;
+}
+}  // namespace dw
 
 std::vector<std::string> depthwise_kernels() { return op_kernels("depthwise"); }
 

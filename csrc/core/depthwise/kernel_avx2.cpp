@@ -18,6 +18,8 @@ namespace ppms {
 namespace dw {
 namespace {
 struct Avx2 {
+  using T = float;
+  using lane = float;
   using reg = __m256;
   static constexpr int N = 8;
   static constexpr int regs = 16;

@@ -21,6 +21,8 @@ namespace ppms {
 namespace dw {
 namespace {
 struct Avx512 {
+  using T = float;
+  using lane = float;
   using reg = __m512;
   static constexpr int N = 16;
   static constexpr int regs = 32;

@@ -1,7 +1,8 @@
-// The depthwise row kernel, written once over a vector type V (V::N floats; load, store, fma, activate (its type's
-// common/activate_*.h); asm_blocks: whether V brings its own blocks_asm): the kernel files include it inside their
-// target pragma, and everything here has internal linkage, so no function built for one instruction set can be shared
-// with a file built for another.
+// The depthwise row kernel, written once over a vector type V (V::N lanes of V::T, the stored element: float, or half
+// for the f16 kernels; lane: the type the scalar channels read a V::T as (float, __fp16), summed in float; load,
+// store, fma, activate (its type's common/activate_*.h); asm_blocks: whether V brings its own blocks_asm): the kernel
+// files include it inside their target pragma, and everything here has internal linkage, so no function built for
+// one instruction set can be shared with a file built for another.
 //
 // Per channel vector, a block of B interior output columns at a time: per kernel row, the K tap weights are loaded
 // once and each input column once, then multiplied into every output column it reaches, so a kernel row costs
@@ -17,22 +18,25 @@ namespace ppms {
 namespace dw {
 namespace {
 
+template <class V>
+using RowV = RowT<typename V::T>;
+
 // Output columns [wo, wo + B) of channels [c, c + V::N), all taps in range when Checked is false.
 template <class V, Activation A, int K, int B, bool Checked>
-inline void columns(const Row& r, int64_t wo, int64_t c) {
+inline void columns(const RowV<V>& r, int64_t wo, int64_t c) {
   const int64_t C = r.w->channels, pad = K / 2, s = r.stride, step = s * C;
   typename V::reg acc[B];
   const auto b = V::load(r.w->bias + c);
   for (int i = 0; i < B; ++i) acc[i] = b;
   for (int ky = 0; ky < K; ++ky) {
-    const float* row = r.rows[ky];
+    const typename V::T* row = r.rows[ky];
     if (!row) continue;
     // Input column ix of output column wo + i at base + i * step + kx * C: one pointer and constant offsets.
-    const float* base = row + (wo * s - pad) * C + c;
-    const float* taps = r.w->taps + ky * K * C + c;
+    const typename V::T* base = row + (wo * s - pad) * C + c;
+    const typename V::T* taps = r.w->taps + ky * K * C + c;
     for (int kx = 0; kx < K; ++kx) {
       const auto w = V::load(taps + kx * C);
-      const float* p = base + kx * C;
+      const typename V::T* p = base + kx * C;
       for (int i = 0; i < B; ++i) {
         if (Checked) {
           const int64_t ix = (wo + i) * s - pad + kx;
@@ -48,11 +52,11 @@ inline void columns(const Row& r, int64_t wo, int64_t c) {
 // Interior output columns [lo, hi) in blocks of B, stride S, every full channel vector of a block before the next
 // block, for a V with few general registers (x86). Channels innermost: a block's loads of one kernel row and input
 // column then walk contiguous memory, which the prefetchers follow, where one channel vector at a time across the
-// columns (the other order) jumped C floats per column and waited on L2 (38 -> 43+ GFLOP/s from a ring in L2).
+// columns (the other order) jumped C values per column and waited on L2 (38 -> 43+ GFLOP/s from a ring in L2).
 // Input column j of the block (from the first one it reads) feeds output i through tap kx = j - S * i; the tap and
 // input pointers walk by the channel stride, so a load costs one add. Returns the first column left.
 template <class V, Activation A, int K, int B, int S>
-inline int64_t sweep(const Row& r, int64_t lo, int64_t hi) {
+inline int64_t sweep(const RowV<V>& r, int64_t lo, int64_t hi) {
   constexpr int J = (B - 1) * S + K;
   const int64_t C = r.w->channels, full = C - C % V::N;
   int64_t wo = lo;
@@ -64,10 +68,10 @@ inline int64_t sweep(const Row& r, int64_t lo, int64_t hi) {
       PPMS_UNROLL
       for (int ky = 0; ky < K; ++ky) {
         if (!r.rows[ky]) continue;
-        const float* t = r.w->taps + ky * K * C + c;
+        const typename V::T* t = r.w->taps + ky * K * C + c;
         PPMS_UNROLL
         for (int kx = 0; kx < K; ++kx, t += C) w[kx] = V::load(t);
-        const float* p = r.rows[ky] + (wo * S - K / 2) * C + c;
+        const typename V::T* p = r.rows[ky] + (wo * S - K / 2) * C + c;
         PPMS_UNROLL
         for (int j = 0; j < J; ++j, p += C) {
           const auto x = V::load(p);
@@ -78,7 +82,7 @@ inline int64_t sweep(const Row& r, int64_t lo, int64_t hi) {
           }
         }
       }
-      float* out = r.y + wo * C + c;
+      typename V::T* out = r.y + wo * C + c;
       PPMS_UNROLL
       for (int i = 0; i < B; ++i, out += C) V::store(out, V::template activate<A>(acc[i]));
     }
@@ -90,10 +94,10 @@ inline int64_t sweep(const Row& r, int64_t lo, int64_t hi) {
 // the channel stride known only at run time the compiler otherwise recomputes each offset per load (two more
 // instructions per load on aarch64). K = 3's taps stay in registers for the whole row. Returns the first column left.
 template <class V, Activation A, int K, int B, int S>
-inline int64_t offset_blocks(const Row& r, int64_t wo, int64_t hi, int64_t c) {
+inline int64_t offset_blocks(const RowV<V>& r, int64_t wo, int64_t hi, int64_t c) {
   constexpr int J = (B - 1) * S + K;
   constexpr bool held = K * K + B + 4 <= V::regs;
-  const int64_t C = r.w->channels, cb = 4 * C;
+  const int64_t C = r.w->channels, cb = sizeof(typename V::T) * C;
   int64_t off[J];
   for (int j = 0; j < J; ++j) off[j] = j * cb;
   const char* rows[K];
@@ -119,11 +123,11 @@ inline int64_t offset_blocks(const Row& r, int64_t wo, int64_t hi, int64_t c) {
         const char* t = taps + ky * K * cb;
         asm("" : "+r"(t));  // opaque: hoisted out of the block loop, the K * K tap addresses would spill
         PPMS_UNROLL
-        for (int kx = 0; kx < K; ++kx) w[kx] = V::load(reinterpret_cast<const float*>(t + off[kx]));
+        for (int kx = 0; kx < K; ++kx) w[kx] = V::load(reinterpret_cast<const typename V::T*>(t + off[kx]));
       }
       PPMS_UNROLL
       for (int j = 0; j < J; ++j) {
-        const auto x = V::load(reinterpret_cast<const float*>(p + off[j]));
+        const auto x = V::load(reinterpret_cast<const typename V::T*>(p + off[j]));
         PPMS_UNROLL
         for (int i = 0; i < B; ++i) {
           const int kx = j - S * i;
@@ -132,13 +136,13 @@ inline int64_t offset_blocks(const Row& r, int64_t wo, int64_t hi, int64_t c) {
       }
     }
     PPMS_UNROLL
-    for (int i = 0; i < B; ++i) V::store(reinterpret_cast<float*>(out + off[i]), V::template activate<A>(acc[i]));
+    for (int i = 0; i < B; ++i) V::store(reinterpret_cast<typename V::T*>(out + off[i]), V::template activate<A>(acc[i]));
   }
   return wo;
 }
 
 template <class V, Activation A, int K>
-inline void row(const Row& r) {
+inline void row(const RowV<V>& r) {
   int64_t lo, hi;
   interior(r, &lo, &hi);
   const int64_t C = r.w->channels, full = C - C % V::N;
@@ -158,24 +162,28 @@ inline void row(const Row& r) {
     for (; wo < r.Wo; ++wo) columns<V, A, K, 1, true>(r, wo, c);
   }
   if (full == C) return;
+  using L = typename V::lane;
   const int64_t pad = K / 2;  // the last channels, scalar
+  const auto* taps = reinterpret_cast<const L*>(r.w->taps);
+  auto* y = reinterpret_cast<L*>(r.y);
   for (int64_t wo = 0; wo < r.Wo; ++wo)
     for (int64_t c = full; c < C; ++c) {
-      float sum = r.w->bias[c];
+      float sum = reinterpret_cast<const L*>(r.w->bias)[c];
       for (int ky = 0; ky < K; ++ky) {
-        if (!r.rows[ky]) continue;
+        const auto* row = reinterpret_cast<const L*>(r.rows[ky]);
+        if (!row) continue;
         for (int kx = 0; kx < K; ++kx) {
           const int64_t ix = wo * r.stride - pad + kx;
-          if (ix >= 0 && ix < r.W) sum += r.rows[ky][ix * C + c] * r.w->taps[(ky * K + kx) * C + c];
+          if (ix >= 0 && ix < r.W) sum += float(row[ix * C + c]) * float(taps[(ky * K + kx) * C + c]);
         }
       }
-      r.y[wo * C + c] = activate<A>(sum);
+      y[wo * C + c] = L(activate<A>(sum));
     }
 }
 
 // The row kernel for any supported k (3, 5, 7) and activation, as compile-time constants.
 template <class V, int K>
-inline void row_k(const Row& r) {
+inline void row_k(const RowV<V>& r) {
   switch (r.act) {
     case Activation::none: return row<V, Activation::none, K>(r);
     case Activation::relu: return row<V, Activation::relu, K>(r);
@@ -185,7 +193,7 @@ inline void row_k(const Row& r) {
 }
 
 template <class V>
-inline void run(const Row& r) {
+inline void run(const RowV<V>& r) {
   switch (r.w->k) {
     case 1: return row_k<V, 1>(r);
     case 3: return row_k<V, 3>(r);

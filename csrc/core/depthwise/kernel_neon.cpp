@@ -9,6 +9,8 @@ namespace ppms {
 namespace dw {
 namespace {
 struct Neon {
+  using T = float;
+  using lane = float;
   using reg = float32x4_t;
   static constexpr int N = 4;
   static constexpr int regs = 32;

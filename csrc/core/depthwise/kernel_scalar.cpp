@@ -4,22 +4,35 @@
 namespace ppms {
 namespace dw {
 
-void kernel_scalar(const Row& r) {
+namespace {
+inline float in(float v) { return v; }
+inline float in(half v) { return half_to_float(v); }
+inline void put(float v, float* y) { *y = v; }
+inline void put(float v, half* y) { *y = half_from_float(v); }
+
+// Sum: float for f32; double for f16, so that each output's one rounding is its rounding to half (a half product is
+// exact in float, its sums are not).
+template <class T, class Sum>
+void row(const RowT<T>& r) {
   const int64_t C = r.w->channels, k = r.w->k, pad = k / 2;
   for (int64_t wo = 0; wo < r.Wo; ++wo)
     for (int64_t c = 0; c < C; ++c) {
-      float s = r.w->bias[c];
+      Sum s = in(r.w->bias[c]);
       for (int64_t ky = 0; ky < k; ++ky) {
-        const float* row = r.rows[ky];
+        const T* row = r.rows[ky];
         if (!row) continue;
         for (int64_t kx = 0; kx < k; ++kx) {
           const int64_t ix = wo * r.stride - pad + kx;
-          if (ix >= 0 && ix < r.W) s += row[ix * C + c] * r.w->taps[(ky * k + kx) * C + c];
+          if (ix >= 0 && ix < r.W) s += Sum(in(row[ix * C + c])) * in(r.w->taps[(ky * k + kx) * C + c]);
         }
       }
-      r.y[wo * C + c] = activate(s, r.act);
+      put(activate(float(s), r.act), &r.y[wo * C + c]);
     }
 }
+}  // namespace
+
+void kernel_scalar(const Row& r) { row<float, float>(r); }
+ConfigT<half> kernel_f16_scalar() { return {"scalar", row<half, double>}; }
 
 }  // namespace dw
 }  // namespace ppms

@@ -2,29 +2,37 @@
 // kernels are tested against; core/config/config.cpp puts each in the configs of its ISA.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
+#include "core/common/half.h"
 #include "core/conv1x1/kernels.h"
 #include "ppms/depthwise.h"
 
 namespace ppms {
 namespace dw {
 
-struct Row {
-  const DepthwiseWeights* w;
-  const float* const* rows;  // k input rows, null for padding
+// T: float, or half (common/half.h) for the f16 kernels.
+template <class T>
+struct RowT {
+  const DepthwiseWeightsT<T>* w;
+  const T* const* rows;  // k input rows, null for padding
   int64_t W, Wo, stride;
-  float* y;
+  T* y;
   Activation act;
   bool padded;  // every row readable (zero) for k / 2 columns either side
 };
+using Row = RowT<float>;
 
 using RowFn = void (*)(const Row& r);
 
-struct Config {
+template <class T>
+struct ConfigT {
   const char* name;
-  RowFn row;
+  void (*row)(const RowT<T>& r);
 };
+using Config = ConfigT<float>;
 
 void kernel_scalar(const Row& r);
 #if defined(__x86_64__) || defined(_M_X64)
@@ -35,8 +43,18 @@ void kernel_avx512(const Row& r);
 void kernel_neon(const Row& r);
 #endif
 
+// f16: weights and activations in half. The scalar kernel sums in double and rounds each output once; the NEON one
+// (kernel_impl.h over 8 halves) accumulates in half (FMLA on .8h) and activates in half.
+ConfigT<half> kernel_f16_scalar();
+#if defined(__aarch64__)
+ConfigT<half> kernel_f16_neonfp16arith();
+#endif
+// The f16 kernels this CPU runs, the scalar one first.
+std::vector<ConfigT<half>> f16_kernels();
+
 // Output columns [wo0, wo1) read only readable input columns: no column check in their tap loops.
-inline void interior(const Row& r, int64_t* wo0, int64_t* wo1) {
+template <class T>
+inline void interior(const RowT<T>& r, int64_t* wo0, int64_t* wo1) {
   if (r.padded) {
     *wo0 = 0, *wo1 = r.Wo;
     return;

@@ -14,12 +14,15 @@
 
 namespace ppms {
 
-// The weights tap-major, channels contiguous: [k * k][channels], then the bias [channels].
-struct DepthwiseWeights {
+// The weights tap-major, channels contiguous: [k * k][channels], then the bias [channels]. T: float, or half
+// (core/common/half.h) for the f16 kernels, in the same layout converted elementwise.
+template <class T>
+struct DepthwiseWeightsT {
   int64_t channels = 0, k = 0;
-  const float* taps = nullptr;
-  const float* bias = nullptr;
+  const T* taps = nullptr;
+  const T* bias = nullptr;
 };
+using DepthwiseWeights = DepthwiseWeightsT<float>;
 
 constexpr int64_t kDepthwiseMaxK = 7;
 
