@@ -1,7 +1,8 @@
 // ppms_run: a model file and an image in, the label map out, on the core's C++ API alone (model.h): what an app on a
 // phone does, and its timing.
 //
-//   ppms_run MODEL.ppms IMAGE [-o labels.png|.pgm] [--threads N] [--size HxW] [--bench N] [--raw WxH] [--kernels NAME]
+//   ppms_run MODEL.ppms IMAGE [-o labels.png|.pgm] [--threads N] [--size HxW] [--bench N] [--raw WxH] [--precision P]
+//            [--kernels NAME]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,13 +24,18 @@ const char kUsage[] =
     "  --size HxW       run the network at H x W (the image resized, bilinear); default: the image's own size\n"
     "  --bench N        after the first call, time N more and print their median and minimum\n"
     "  --raw WxH        IMAGE holds W x H raw RGB pixels\n"
-    "  --kernels NAME   the kernel config to run (%s; default the last, the fastest)\n";
+    "  --precision P    fp32 (default) or fp16 (half precision where the CPU has FP16 arithmetic, else fp32)\n"
+    "  --kernels NAME   the kernel config to run (fp32: %s; fp16: %s; default the fastest)\n";
 
 std::string usage() {
-  std::string configs;
-  for (const std::string& c : ppms::kernel_configs()) configs += (configs.empty() ? "" : ", ") + c;
+  auto configs = [](ppms::DataType t) {
+    std::string out;
+    for (const std::string& c : ppms::kernel_configs(t)) out += (out.empty() ? "" : ", ") + c;
+    return out;
+  };
   std::vector<char> buf(sizeof(kUsage) + 512);
-  std::snprintf(buf.data(), buf.size(), kUsage, ppms_tools::image_formats().c_str(), configs.c_str());
+  std::snprintf(buf.data(), buf.size(), kUsage, ppms_tools::image_formats().c_str(),
+                configs(ppms::DataType::f32).c_str(), configs(ppms::DataType::f16).c_str());
   return buf.data();
 }
 
@@ -56,7 +62,7 @@ bool parse_size(const std::string& s, int64_t* a, int64_t* b) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  std::string out, kernels;
+  std::string out, kernels, precision;
   int64_t threads = 1, bench = 0, size_h = 0, size_w = 0, raw_w = 0, raw_h = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -70,6 +76,11 @@ int main(int argc, char** argv) {
       if (!parse_int(argv[++i], 1, 1024, &threads)) return fail("--threads takes a number in [1, 1024]");
     } else if (a == "--bench" && has_value) {
       if (!parse_int(argv[++i], 0, 1000000, &bench)) return fail("--bench takes a number in [0, 1000000]");
+    } else if (a == "--precision" && has_value) {
+      precision = argv[++i];
+      ppms::DataType t;
+      const ppms::Status known = ppms::data_type(precision, &t);
+      if (!known.ok()) return fail("--precision: " + known.message());
     } else if (a == "--kernels" && has_value) {
       kernels = argv[++i];
     } else if (a == "--size" && has_value) {
@@ -100,6 +111,7 @@ int main(int argc, char** argv) {
   options.threads = static_cast<int>(threads);
   options.height = size_h, options.width = size_w;
   options.kernels = kernels;
+  options.precision = precision;
   std::unique_ptr<ppms::Segmenter> seg;
   s = ppms::Segmenter::create(model, options, &seg);
   if (!s.ok()) return fail(s.message());
@@ -114,7 +126,10 @@ int main(int argc, char** argv) {
   std::printf("model %s: PP-MobileSeg %s, %lld classes; image %lld x %lld", positional[0].c_str(), info.variant.c_str(),
               static_cast<long long>(info.classes), static_cast<long long>(W), static_cast<long long>(H));
   if (size_h) std::printf(" at %lld x %lld", static_cast<long long>(size_w), static_cast<long long>(size_h));
-  std::printf("; %lld thread(s)\nfirst call %.2f ms\n", static_cast<long long>(threads), first);
+  std::printf("; %lld thread(s), %s\nfirst call %.2f ms\n", static_cast<long long>(threads),
+              ppms::data_type_name(seg->precision()), first);
+  if (precision == "fp16" && seg->precision() != ppms::DataType::f16)
+    std::fprintf(stderr, "ppms_run: this CPU has no FP16 arithmetic (Armv8.2-A asimdhp): running fp32\n");
   if (bench > 0) {
     std::vector<double> t(bench);
     for (auto& v : t) {

@@ -324,9 +324,12 @@ at::Tensor image(const at::Tensor& x, const char* op) {
   return x.contiguous();
 }
 
-Network bound(const at::Tensor& packed, const char* op, const std::string& kernels = "") {
+Network bound(const at::Tensor& packed, const char* op, const std::string& kernels = "",
+              const std::string& precision = "fp32") {
+  DataType type;
+  throw_if_error(data_type(precision, &type), op);
   const KernelConfig* config;
-  throw_if_error(kernel_config(kernels.c_str(), DataType::f32, &config), op);
+  throw_if_error(kernel_config(kernels.c_str(), type, &config), op);
   TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, op, ": packed must be the uint8 blob of network_pack, got ",
                    packed.scalar_type());
   TORCH_CHECK_VALUE(packed.device().is_cpu() && packed.dim() == 1 && packed.is_contiguous(), op,
@@ -396,10 +399,11 @@ at::Tensor network_cpu(const at::Tensor& x, const at::Tensor& packed, at::IntArr
   return logits(images, net, op);
 }
 
-at::Tensor network_with_kernels_cpu(const at::Tensor& x, const at::Tensor& packed, c10::string_view kernels) {
+at::Tensor network_with_kernels_cpu(const at::Tensor& x, const at::Tensor& packed, c10::string_view kernels,
+                                    c10::string_view precision) {
   const char* op = "_network_with_kernels";
   const auto images = image(x, op);
-  return logits(images, bound(packed, op, std::string(kernels)), op);
+  return logits(images, bound(packed, op, std::string(kernels), std::string(precision)), op);
 }
 
 }  // namespace

@@ -56,8 +56,9 @@ TORCH_LIBRARY(ppms, m) {
   m.def("network_pack(Tensor[] weights, int[] config) -> Tensor");
   m.def("network(Tensor x, Tensor packed, int[] signature) -> Tensor");
   m.def("_network_signature(Tensor packed) -> int[]");
-  // network on the kernel config `kernels` (a name of _kernels("configs"); "scalar": every op's reference kernels).
-  m.def("_network_with_kernels(Tensor x, Tensor packed, str kernels) -> Tensor");
+  // network on the kernel config `kernels` of `precision` ("fp32": a name of _kernels("configs"), "fp16": of
+  // _kernels("fp16 configs"); "scalar": every op's reference kernels; "": the fastest).
+  m.def("_network_with_kernels(Tensor x, Tensor packed, str kernels, str precision=\"fp32\") -> Tensor");
   // One image through network, timed layer by layer: names, seconds, FLOPs (core NetworkProfile).
   m.def("_network_profile(Tensor x, Tensor packed) -> (str[], float[], float[])");
   // The most bytes one H x W image holds in network beside its input and logits, on the current thread count.

@@ -107,11 +107,47 @@ TEST_CASE("network: network_bind of network_pack's blob gives the layers' logits
 
 // Each kernel config runs its own kernels in every layer (network_bind's choice, kept in each layer): the "scalar"
 // one every op's reference. Per data type its tolerance, relative to the largest logit.
+// f16 configs against the f32 one: half storage of the MobileNetV3 blocks' weights and activations (each rounding
+// 2^-11 relative); measured at most 1.1e-5 of the largest logit on these weights (the synthetic blocks' outputs are
+// small beside their shortcuts and the transformers').
+constexpr double kHalfStorage = 1e-4;
+// f16 configs against f16's scalar one, which sums in float: half sums over K up to 96 (the synthetic blocks').
+constexpr double kHalfAccumulation = 2e-2;
+
+TEST_CASE("network: every f16 config is within half precision of the f32 logits") {
+  const ppms::KernelConfig* f32;
+  REQUIRE(ppms::kernel_config("scalar", ppms::DataType::f32, &f32).ok());
+  for (const bool base : {false, true}) {
+    Net net(base);
+    for (const auto& hw : sizes) {
+      const int64_t H = hw.first, W = hw.second;
+      const auto image = ppms::synthetic::normal(3 * H * W, 1.f, net.st.rng);
+      ppms::Network n;
+      REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, f32).ok());
+      int64_t lh, lw;
+      ppms::network_logits_size(n, H, W, &lh, &lw);
+      std::vector<float> want(n.head.classifier.cout * lh * lw, NAN);
+      REQUIRE(ppms::network_logits(n, image.data(), H, W, want.data()).ok());
+      for (const auto& name : ppms::kernel_configs(ppms::DataType::f16)) {
+        INFO((base ? "base " : "tiny ") << H << "x" << W << " " << name);
+        const ppms::KernelConfig* config;
+        REQUIRE(ppms::kernel_config(name.c_str(), ppms::DataType::f16, &config).ok());
+        REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, config).ok());
+        std::vector<float> got(want.size(), NAN);
+        const auto s = ppms::network_logits(n, image.data(), H, W, got.data());
+        CHECK_MESSAGE(s.ok(), s.message());
+        const double err = ppms::check::max_error(got, want) / ppms::check::max_abs(want, 1.0);
+        CHECK(err <= (name == "scalar" ? kHalfStorage : kHalfStorage + kHalfAccumulation));
+      }
+    }
+  }
+}
+
 TEST_CASE("network: every kernel config gives the scalar config's logits") {
   const struct {
     ppms::DataType type;
     double tolerance;
-  } types[] = {{ppms::DataType::f32, 1e-5}};
+  } types[] = {{ppms::DataType::f32, 1e-5}, {ppms::DataType::f16, kHalfAccumulation}};
   for (const auto& type : types) {
     const ppms::KernelConfig* scalar;
     REQUIRE(ppms::kernel_config("scalar", type.type, &scalar).ok());

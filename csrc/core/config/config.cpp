@@ -41,24 +41,44 @@ std::vector<KernelConfig> f32() {
   return out;
 }
 
+// f16: the half kernels of the 1x1 convolutions and depthwise convolutions (the MobileNetV3 blocks); the other ops on
+// the f32 kernels of the same ISA.
+std::vector<KernelConfig> f16() {
+  const std::vector<KernelConfig>& f = all(DataType::f32);
+  KernelConfig scalar = f.front();
+  scalar.type = DataType::f16, scalar.f16 = {pw::kernel_f16_scalar(), dw::kernel_f16_scalar()};
+  std::vector<KernelConfig> out = {scalar};
+#if defined(__aarch64__)
+  KernelConfig neon = f.back();
+  neon.name = "neonfp16arith", neon.type = DataType::f16, neon.isa = cpu::Isa::neon_fp16;
+  neon.f16 = {pw::kernel_f16_neonfp16arith(), dw::kernel_f16_neonfp16arith()};
+  out.push_back(neon);
+#endif
+  return out;
+}
+
 }  // namespace
 
 const std::vector<KernelConfig>& all(DataType type) {
-  (void)type;  // f32 is the only type so far
-  static const std::vector<KernelConfig> configs = f32();
-  return configs;
+  static const std::vector<KernelConfig> f32s = f32();
+  if (type == DataType::f32) return f32s;
+  static const std::vector<KernelConfig> f16s = f16();
+  return f16s;
 }
 
-const KernelConfig& fastest(DataType type) {
-  static const KernelConfig* const f32_fastest = [] {
-    const KernelConfig* best = nullptr;
-    for (const KernelConfig& c : all(DataType::f32))
-      if (cpu::supports(c.isa)) best = &c;
-    return best;  // at least the scalar one
-  }();
-  (void)type;
-  return *f32_fastest;
+const KernelConfig* fastest(DataType type) {
+  auto best = [](DataType t) {
+    const KernelConfig* b = nullptr;
+    for (const KernelConfig& c : all(t))
+      if (cpu::supports(c.isa) && (t == DataType::f32 || c.isa != cpu::Isa::scalar)) b = &c;
+    return b;
+  };
+  static const KernelConfig* const f32_fastest = best(DataType::f32);  // at least the scalar one
+  static const KernelConfig* const f16_fastest = best(DataType::f16);
+  return type == DataType::f32 ? f32_fastest : f16_fastest;
 }
+
+const KernelConfig& fastest() { return *fastest(DataType::f32); }
 
 }  // namespace config
 
@@ -72,7 +92,9 @@ std::vector<std::string> kernel_configs(DataType type) {
 Status kernel_config(const char* name, DataType type, const KernelConfig** config) {
   if (config == nullptr) return Status::invalid("kernel_config: null output");
   if (name == nullptr || *name == '\0') {
-    *config = &config::fastest(type);
+    *config = config::fastest(type);
+    if (*config == nullptr)
+      return Status::unsupported("this CPU has no FP16 arithmetic (Armv8.2-A asimdhp) for the f16 kernels");
     return Status();
   }
   for (const KernelConfig& c : config::all(type))
@@ -86,6 +108,17 @@ Status kernel_config(const char* name, DataType type, const KernelConfig** confi
 }
 
 const char* kernel_config_name(const KernelConfig& config) { return config.name; }
+
+const char* data_type_name(DataType type) { return type == DataType::f16 ? "fp16" : "fp32"; }
+
+Status data_type(const std::string& name, DataType* type) {
+  for (DataType t : {DataType::f32, DataType::f16})
+    if (name == data_type_name(t)) {
+      *type = t;
+      return Status();
+    }
+  return Status::invalid("unknown precision \"" + name + "\": fp32 or fp16");
+}
 
 namespace config {
 namespace {
@@ -144,8 +177,10 @@ std::string build_info() {
     for (const auto& k : v) out += (out.empty() ? "" : "/") + k;
     return out;
   };
+  const KernelConfig* f16 = config::fastest(DataType::f16);
   s += ", f32 kernel configs: " + join(kernel_configs(DataType::f32)) + " (bound by default: " +
-       config::fastest().name + ")";
+       config::fastest().name + "), f16 kernel configs: " + join(kernel_configs(DataType::f16)) + " (fp16 runs on " +
+       (f16 ? f16->name : "none: fp32 instead") + ")";
   for (const char* op : kKernelOps) s += ", " + std::string(op) + " kernels: " + join(op_kernels(op));
   return s;
 }

@@ -17,8 +17,15 @@
 
 namespace ppms {
 
+// The kernels of the ops an f16 config runs in half: weights and activations stored as half (common/half.h). An f16
+// config runs its other ops on its f32 kernels, converting at their edges (network.cpp); f32 configs leave these null.
+struct HalfKernels {
+  pw::ConfigT<half> conv1x1;
+  dw::ConfigT<half> depthwise;
+};
+
 struct KernelConfig {
-  const char* name;  // the ISA's: "scalar", "avx2", "avx512", "neon"
+  const char* name;  // the ISA's: "scalar", "avx2", "avx512", "neon", "neonfp16arith"
   DataType type;
   cpu::Isa isa;
   pw::Config conv1x1;
@@ -28,14 +35,18 @@ struct KernelConfig {
   sea::Config sea;
   aam::Config aam;
   vim::Config upsample_argmax;
+  HalfKernels f16;
 };
 
 namespace config {
 
 // The configs of this build for `type`, "scalar" first, the fastest last, whether or not this CPU runs them.
 const std::vector<KernelConfig>& all(DataType type);
-// The fastest config this CPU runs for `type` (decided once per process).
-const KernelConfig& fastest(DataType type = DataType::f32);
+// The fastest config this CPU runs for `type` (decided once per process): for f16, null where the CPU has no FP16
+// arithmetic (f16's "scalar" config, the reference, computes in float: not a way to run fp16).
+const KernelConfig* fastest(DataType type);
+// The fastest f32 config.
+const KernelConfig& fastest();
 // c, or the fastest when c is null: ops called without a bound config.
 inline const KernelConfig& or_fastest(const KernelConfig* c) { return c ? *c : fastest(); }
 

@@ -92,18 +92,24 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
 
 namespace pw {
 
-void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
-         Activation act, const float* residual, int64_t ldr, const Parallel& parallel) {
+template <class T>
+void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
+         Activation act, const T* residual, int64_t ldr, const Parallel& parallel) {
   const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
   const int64_t blocks = (pixels + R - 1) / R;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * R;
-    k.tile(Tile{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
+    k.tile(TileT<T>{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
                 residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout});
   });
 }
+
+template void run(const Config&, const Conv1x1Weights&, const float*, int64_t, int64_t, float*, int64_t, Activation,
+                  const float*, int64_t, const Parallel&);
+template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, const half*, int64_t, int64_t, half*, int64_t,
+                  Activation, const half*, int64_t, const Parallel&);
 
 }  // namespace pw
 }  // namespace ppms

@@ -69,8 +69,10 @@ Config kernel_neon();
 #endif
 
 // conv1x1() on kernel k, its arguments already checked (the engine's layers, whose shapes network_bind checked).
-void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, float* y, int64_t ldy,
-         Activation act, const float* residual = nullptr, int64_t ldr = 0, const Parallel& parallel = {});
+// T: float or half.
+template <class T>
+void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
+         Activation act, const T* residual = nullptr, int64_t ldr = 0, const Parallel& parallel = {});
 
 // Runs t's rows in blocks of R through F<R, a, residual>::run (the activation and whether there is a residual as
 // compile-time constants, so that the loops over k and over panels carry no branch on them), the last rows through a

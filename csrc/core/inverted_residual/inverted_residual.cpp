@@ -4,11 +4,14 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/common/aligned.h"
 #include "core/config/config.h"
+#include "core/common/convert.h"
 #include "core/cpu.h"
+#include "core/inverted_residual/f16.h"
 
 namespace ppms {
 
@@ -16,24 +19,52 @@ namespace {
 
 std::string n(int64_t v) { return std::to_string(v); }
 
+// The block's weights and kernels in T: f32, or half on an f16 config (HalfKernels, InvertedResidual::f16).
+template <class T>
+struct Layer {
+  const pw::ConfigT<T>& conv;
+  const dw::ConfigT<T>& depthwise;
+  const Conv1x1WeightsT<T>&expand, &project;
+  const DepthwiseWeightsT<T>& taps;
+};
+Layer<float> layer(const InvertedResidual& b, const KernelConfig& k, const float*) {
+  return {k.conv1x1, k.depthwise, b.expand, b.project, b.depthwise};
+}
+Layer<half> layer(const InvertedResidual& b, const KernelConfig& k, const half*) {
+  return {k.f16.conv1x1, k.f16.depthwise, b.f16.expand, b.f16.project, b.f16.depthwise};
+}
+
+// n values of T, on a cache line.
+template <class T>
+class Buffer {
+ public:
+  Buffer() = default;
+  explicit Buffer(int64_t n) : f_(floats_for<T>(n)) {}
+  T* get() const { return reinterpret_cast<T*>(f_.get()); }
+
+ private:
+  AlignedFloats f_;
+};
+
 // The expanded input rows an output row needs, computed on demand into a ring of k slots (row iy in slot iy % k).
 // Each slot has k / 2 columns of zeros either side (depthwise_row's padded rows: no border path).
+template <class T>
 class Ring {
  public:
-  Ring(const InvertedResidual& b, const pw::Config& conv, const float* x, int64_t H, int64_t W)
-      : b_(b), conv_(conv), x_(x), H_(H), W_(W), row_(floats(b, W) / b.k), rows_(floats(b, W)), have_(b.k, -1) {
+  Ring(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W)
+      : b_(b), l_(l), x_(x), H_(H), W_(W), row_(values(b, W) / b.k), rows_(values(b, W)), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
     for (int64_t s = 0; s < b.k; ++s) {
-      std::fill(slot(s) - edge, slot(s), 0.0f);
-      std::fill(slot(s) + W * b.cmid, slot(s) + W * b.cmid + edge, 0.0f);
+      std::fill(slot(s) - edge, slot(s), T(0));  // 0.0f and half 0 are both all-zero bits
+      std::fill(slot(s) + W * b.cmid, slot(s) + W * b.cmid + edge, T(0));
     }
   }
 
-  // The floats of a ring: k rows of W + k - 1 columns (the padding included).
-  static int64_t floats(const InvertedResidual& b, int64_t W) { return b.k * (W + b.k - 1) * b.cmid; }
+  // The values of a ring: k rows of W + k - 1 columns (the padding included).
+  static int64_t values(const InvertedResidual& b, int64_t W) { return b.k * (W + b.k - 1) * b.cmid; }
 
   // The k input rows of output row ho (null where they are padding), expanding the missing ones.
-  void rows(int64_t ho, const float** out) {
+  void rows(int64_t ho, const T** out) {
     const int64_t pad = b_.k / 2;
     for (int64_t ky = 0; ky < b_.k; ++ky) {
       const int64_t iy = ho * b_.stride - pad + ky;
@@ -41,9 +72,9 @@ class Ring {
         out[ky] = nullptr;
         continue;
       }
-      float* row = slot(iy % b_.k);
+      T* row = slot(iy % b_.k);
       if (have_[iy % b_.k] != iy) {
-        pw::run(conv_, b_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
+        pw::run(l_.conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[iy % b_.k] = iy;
       }
       out[ky] = row;
@@ -51,13 +82,13 @@ class Ring {
   }
 
  private:
-  float* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
+  T* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
 
   const InvertedResidual& b_;
-  const pw::Config& conv_;
-  const float* x_;
+  const Layer<T>& l_;
+  const T* x_;
   int64_t H_, W_, row_;
-  AlignedFloats rows_;  // a row's columns are written before they are read; the padding is zero
+  Buffer<T> rows_;  // a row's columns are written before they are read; the padding is zero
   std::vector<int64_t> have_;
 };
 
@@ -102,12 +133,13 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
   // per lane: the ring (k padded rows) and the scratch row; with SE, the scaled projection
-  return parallel.lanes(Ho) * (Ring::floats(b, W) + Wo * b.cmid) +
+  return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * b.cmid) +
          (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
 }
 
-Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
-                         const Parallel& parallel, float* mid) {
+namespace {
+
+Status check(const InvertedResidual& b, const void* x, int64_t H, int64_t W, const void* y, const void* mid) {
   if (b.cin < 1 || b.cmid < 1 || b.cout < 1)
     return Status::invalid("inverted_residual: channels must be >= 1, got " + n(b.cin) + " -> " + n(b.cmid) + " -> " +
                            n(b.cout));
@@ -123,51 +155,82 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   if (mid == y && b.cout != b.cmid)
     return Status::invalid("inverted_residual: SE's depthwise output can share y only when cout == cmid, got " +
                            n(b.cout) + " and " + n(b.cmid));
+  return Status();
+}
+
+// SE's projection with the scale folded in, in T: f32 weights scaled (conv1x1_scale_inputs) for input channels
+// [c0, c1), then, for half, those rows rounded into `out` (rounding the folded weight once, not a rounded weight
+// scaled in half).
+void fold(const InvertedResidual& b, const float* scale, float* folded, float*, int64_t c0, int64_t c1) {
+  conv1x1_scale_inputs(b.project, scale, folded, c0, c1);
+}
+void fold(const InvertedResidual& b, const float* scale, float* folded, half* out, int64_t c0, int64_t c1) {
+  conv1x1_scale_inputs(b.project, scale, folded, c0, c1);
+  constexpr int64_t P = kConv1x1Panel;
+  const int64_t panels = (b.cout + P - 1) / P;
+  for (int64_t p = 0; p < panels; ++p)
+    to_half(folded + (p * b.cmid + c0) * P, (c1 - c0) * P, out + (p * b.cmid + c0) * P);
+  if (c0 == 0) to_half(folded + panels * b.cmid * P, panels * P, out + panels * b.cmid * P);
+}
+
+// row's channel sums into part (SE's pool): half rows widened first, the sums in float as for f32 rows.
+void pool(const float* row, int64_t Wo, int64_t C, float*, double* part) { pool_row(row, Wo, C, part); }
+void pool(const half* row, int64_t Wo, int64_t C, float* wide, double* part) {
+  to_float(row, Wo * C, wide);
+  pool_row(wide, Wo, C, part);
+}
+
+template <class T>
+void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
-  const KernelConfig& ks = config::or_fastest(b.kernels);
-  const pw::Config& conv = ks.conv1x1;
+  const Layer<T> l = layer(b, config::or_fastest(b.kernels), x);
   // one output row of the depthwise, from its k input rows
-  const auto depthwise = [&](const float* const* rows, float* out) {
-    ks.depthwise.row(dw::Row{&b.depthwise, rows, W, Wo, b.stride, out, b.depthwise_act, true});
+  const auto depthwise = [&](const T* const* rows, T* out) {
+    l.depthwise.row(dw::RowT<T>{&l.taps, rows, W, Wo, b.stride, out, b.depthwise_act, true});
   };
-  const float* shortcut = b.has_shortcut() ? x : nullptr;
+  const T* shortcut = b.has_shortcut() ? x : nullptr;
 
   // Per lane of rows (Parallel::for_rows): its ring, so that the expanded rows neighbouring output rows share are
   // computed once per lane (bands of a few rows each recomputed k - 1 of them: twice the expand work at k = 5 on the
-  // small maps); a row of scratch (the depthwise row, or SE's projected row when in place); SE's channel sums.
+  // small maps); a row of scratch (the depthwise row, or SE's projected row when in place); SE's channel sums (and
+  // for half, a row widened to float for them).
   struct Lane {
-    std::unique_ptr<Ring> ring;
-    AlignedFloats row;
+    std::unique_ptr<Ring<T>> ring;
+    Buffer<T> row;
     std::vector<double> part;
+    std::vector<float> wide;
   };
   std::vector<Lane> lanes(parallel.lanes(Ho));
-  auto lane = [&](int64_t l) -> Lane& {
-    Lane& s = lanes[l];
-    if (!s.ring) s.ring.reset(new Ring(b, conv, x, H, W)), s.row = AlignedFloats(Wo * C), s.part.assign(C, 0.0);
+  auto lane = [&](int64_t i) -> Lane& {
+    Lane& s = lanes[i];
+    if (!s.ring) {
+      s.ring.reset(new Ring<T>(b, l, x, H, W)), s.row = Buffer<T>(Wo * C);
+      if (b.has_se()) s.part.assign(C, 0.0), s.wide.resize(std::is_same<T, float>::value ? 0 : Wo * C);
+    }
     return s;
   };
   if (!b.has_se()) {
-    parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
-      Lane& s = lane(l);
-      const float* rows[kDepthwiseMaxK];
+    parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
+      Lane& s = lane(i);
+      const T* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
       depthwise(rows, s.row.get());
-      pw::run(conv, b.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+      pw::run(l.conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
               shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
-    return Status();
+    return;
   }
 
   // SE: the whole depthwise output, its channel sums per lane, the scale, then the projection with folded weights.
-  AlignedFloats own;
-  if (mid == nullptr) own = AlignedFloats(Ho * Wo * C), mid = own.get();
-  parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
-    Lane& s = lane(l);
-    float* out = mid + ho * Wo * C;
-    const float* rows[kDepthwiseMaxK];
+  Buffer<T> own;
+  if (mid == nullptr) own = Buffer<T>(Ho * Wo * C), mid = own.get();
+  parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
+    Lane& s = lane(i);
+    T* out = mid + ho * Wo * C;
+    const T* rows[kDepthwiseMaxK];
     s.ring->rows(ho, rows);
     depthwise(rows, out);
-    pool_row(out, Wo, C, s.part.data());  // while the row is in cache
+    pool(out, Wo, C, s.wide.data(), s.part.data());  // while the row is in cache
   });
   std::vector<double> sums(C, 0.0);
   for (const Lane& s : lanes)
@@ -179,25 +242,48 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
   parallel.for_range(b.cse, (kSeTask + C - 1) / C, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);
   });
-  const AlignedFloats folded(conv1x1_packed_floats(b.cout, C));  // uninitialised: a zero fill took a tenth of SE's tail
+  const int64_t packed = conv1x1_packed_floats(b.cout, C);
+  const AlignedFloats folded(packed);  // uninitialised: a zero fill took a tenth of SE's tail
+  Buffer<T> folded_t(std::is_same<T, float>::value ? 0 : packed);
+  T* const weights = std::is_same<T, float>::value ? reinterpret_cast<T*>(folded.get()) : folded_t.get();
   parallel.for_range(C, (kSeTask + b.cse + b.cout - 1) / (b.cse + b.cout), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
       scale[c] = hardsigmoid(b.se2_b[c] + dot(b.se2_w + c * b.cse, hidden.data(), b.cse));
-    conv1x1_scale_inputs(b.project, scale.data(), folded.get(), c0, c1);
+    fold(b, scale.data(), folded.get(), weights, c0, c1);
   });
-  const Conv1x1Weights project = conv1x1_weights(folded.get(), b.cout, C);
+  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * C;
+  const Conv1x1WeightsT<T> project{C, b.cout, weights, weights + bias};
   if (mid != y) {
-    pw::run(conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
-    return Status();
+    pw::run(l.conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+    return;
   }
   // In place: a row is projected into the lane's scratch row, then copied over its own depthwise row (rows have the
   // same length, as cout == cmid), which no other row reads.
-  parallel.for_rows(Ho, [&](int64_t l, int64_t ho) {
-    float* row = lane(l).row.get();
-    pw::run(conv, project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
+  parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
+    T* row = lane(i).row.get();
+    pw::run(l.conv, project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
             shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     std::copy(row, row + Wo * C, y + ho * Wo * C);
   });
+}
+
+}  // namespace
+
+Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
+                         const Parallel& parallel, float* mid) {
+  const Status s = check(b, x, H, W, y, mid);
+  if (s.ok()) run(b, x, H, W, y, parallel, mid);
+  return s;
+}
+
+Status inverted_residual_f16(const InvertedResidual& b, const half* x, int64_t H, int64_t W, half* y,
+                             const Parallel& parallel, half* mid) {
+  const Status s = check(b, x, H, W, y, mid);
+  if (!s.ok()) return s;
+  const KernelConfig& k = config::or_fastest(b.kernels);
+  if (k.type != DataType::f16 || !b.f16.expand.panels || !b.f16.project.panels || !b.f16.depthwise.taps)
+    return Status::invalid("inverted_residual: the block is not bound to an f16 config with half weights");
+  run(b, x, H, W, y, parallel, mid);
   return Status();
 }
 

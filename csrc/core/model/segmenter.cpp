@@ -96,8 +96,14 @@ Status Segmenter::create(std::shared_ptr<const Model> model, const SegmenterOpti
     return Status::invalid("segmenter: the input size must be 0 x 0 (each image's own) or both sides in [1, " +
                            std::to_string(kUpsampleArgmaxMaxSide) + "], got " + std::to_string(o.height) + " x " +
                            std::to_string(o.width));
+  DataType type = DataType::f32;
+  if (!o.precision.empty()) {
+    const Status known = data_type(o.precision, &type);
+    if (!known.ok()) return known.prefixed("segmenter: ");
+  }
+  if (type == DataType::f16 && o.kernels.empty() && config::fastest(DataType::f16) == nullptr) type = DataType::f32;
   const KernelConfig* kernels;
-  const Status found = kernel_config(o.kernels.c_str(), DataType::f32, &kernels);
+  const Status found = kernel_config(o.kernels.c_str(), type, &kernels);
   if (!found.ok()) return found.prefixed("segmenter: ");
   std::unique_ptr<Segmenter> s(new Segmenter());
   s->model_ = std::move(model);
@@ -115,6 +121,8 @@ Status Segmenter::create(std::shared_ptr<const Model> model, const SegmenterOpti
   *segmenter = std::move(s);
   return Status();
 }
+
+DataType Segmenter::precision() const { return state_->net.kernels->type; }
 
 const float* Segmenter::logits(int64_t* h, int64_t* w) const {
   *h = state_->h, *w = state_->w;

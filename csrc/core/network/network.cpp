@@ -4,9 +4,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/common/aligned.h"
+#include "core/common/convert.h"
 #include "core/config/config.h"
+#include "core/inverted_residual/f16.h"
 
 #ifdef PPMS_ICOUNT_MARKS
 #include <unistd.h>
@@ -212,24 +215,42 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   Feature f8, f16, cur{image, H, W, 3};
   Cursor c;
   Timer timer(profile);
+  // On an f16 config the MobileNetV3 blocks read and write half, in the same room (twice what they need); the stem,
+  // the transformers and AAM stay f32, converted at their edges: the stem's output and the blocks' output a
+  // transformer or AAM reads in place, x16 (kept for AAM in f32) into a copy for stage 4.
+  const KernelConfig& ks = config::or_fastest(n.kernels);
+  const bool in_half = ks.type == DataType::f16;
+  bool cur_half = false;
+  float* prev = nullptr;  // cur's storage, which a conversion in place rewrites
+  std::vector<half> narrowed;
+  auto as_half = [](float* p) { return reinterpret_cast<half*>(p); };
   s = walk(n, H, W, [&](const Step& t) {
     const Place at = c.place(t, S);
     float *y = space + at.out, *gap = space + at.gap;
+    const int64_t in = t.h * t.w * t.cin;
     Status r;
     std::string name;
     double flops;
     if (t.stage < 0) {
-      const KernelConfig& ks = config::or_fastest(n.kernels);
       r = image_conv_detail::run(ks.image_conv.stem, ks.conv1x1, n.stem, image, 3, H, W, 3, 2, y, Activation::hardswish,
                                  par);
+      if (in_half) to_half(y, t.ho * t.wo * t.cout, as_half(y));
       name = "stem", flops = 2.0 * t.ho * t.wo * t.cout * 27;
     } else if (t.block) {
       float* mid = t.mid() == 0 ? nullptr : at.need + t.mid() <= S ? gap : y;
-      r = inverted_residual(*t.block, cur.data, t.h, t.w, y, par, mid);
+      if (in_half) {
+        const half* x = as_half(prev);
+        if (!cur_half) narrowed.resize(in), to_half(cur.data, in, narrowed.data()), x = narrowed.data();
+        r = inverted_residual_f16(*t.block, x, t.h, t.w, as_half(y), par, mid ? as_half(mid) : nullptr);
+        if (t.keep >= 0) to_float(as_half(y), t.ho * t.wo * t.cout, y);
+      } else {
+        r = inverted_residual(*t.block, cur.data, t.h, t.w, y, par, mid);
+      }
       name = "stage " + std::to_string(t.stage + 1) + " block " + std::to_string(t.index) +
              (t.block->has_se() ? " (se)" : "");
       flops = block_flops(*t.block, t.h, t.w);
     } else {
+      if (cur_half) to_float(as_half(prev), in, prev);
       r = transformer_block(*t.transformer, cur.data, t.h, t.w, y, par, gap);
       name = "transformer " + std::to_string(t.stage - 1) + " block " +
              std::to_string(t.index - n.stages[t.stage].size());
@@ -238,7 +259,8 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     if (!r.ok()) return r;
     timer.lap(std::move(name), flops);
     c.advance(t);
-    cur = Feature{y, t.ho, t.wo, t.cout};
+    cur = Feature{y, t.ho, t.wo, t.cout}, prev = y;
+    cur_half = in_half && t.transformer == nullptr && t.keep < 0;
     if (t.keep == 0) f8 = cur;
     if (t.keep == 1) f16 = cur;
     return r;

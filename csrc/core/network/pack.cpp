@@ -2,8 +2,10 @@
 // over two weight sources: raw tensors to pack, or the entries of a blob to check and point into. So what one writes
 // the other reads, and a blob from anywhere (a file) gets every check a freshly packed one does.
 #include <cstring>
+#include <memory>
 #include <string>
 
+#include "core/common/convert.h"
 #include "core/config/config.h"
 #include "ppms/network.h"
 
@@ -337,7 +339,47 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
   return network_bind(blob->data(), static_cast<int64_t>(blob->size()), &net);  // what was written reads back
 }
 
+namespace {
+
+// The MobileNetV3 blocks' expand, depthwise and project weights in half (InvertedResidual::f16), each array on a
+// 64-byte line of one arena that the network (and its copies) keeps.
+void bind_half(Network* net) {
+  constexpr int64_t kLine = 32;  // halves
+  auto line = [](int64_t v) { return (v + kLine - 1) / kLine * kLine; };
+  auto conv = [](const Conv1x1Weights& w) { return conv1x1_packed_floats(w.cout, w.cin); };
+  auto taps = [](const DepthwiseWeights& w) { return w.channels * (w.k * w.k + 1); };
+  int64_t size = kLine;  // the arena's start aligned by hand
+  for (const auto& stage : net->stages)
+    for (const InvertedResidual& b : stage) size += line(conv(b.expand)) + line(conv(b.project)) + line(taps(b.depthwise));
+  auto arena = std::make_shared<std::vector<half>>(size);
+  half* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(half) % kLine) % kLine;
+  auto room = [&](int64_t count) {
+    half* out = at;
+    at += line(count);
+    return out;
+  };
+  auto half_conv = [&](const Conv1x1Weights& w) {
+    const int64_t bias = (w.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel, panels = conv(w) - bias;
+    half* p = room(conv(w));
+    to_half(w.panels, panels, p), to_half(w.bias, bias, p + panels);
+    return Conv1x1WeightsT<half>{w.cin, w.cout, p, p + panels};
+  };
+  for (auto& stage : net->stages)
+    for (InvertedResidual& b : stage) {
+      b.f16.expand = half_conv(b.expand), b.f16.project = half_conv(b.project);
+      const DepthwiseWeights& d = b.depthwise;
+      const int64_t kk = d.channels * d.k * d.k;
+      half* t = room(taps(d));
+      to_half(d.taps, kk, t), to_half(d.bias, d.channels, t + kk);
+      b.f16.depthwise = DepthwiseWeightsT<half>{d.channels, d.k, t, t + kk};
+    }
+  net->f16_weights = std::move(arena);
+}
+
+}  // namespace
+
 void network_set_kernels(Network* net, const KernelConfig& kernels) {
+  if (kernels.type == DataType::f16 && !net->f16_weights) bind_half(net);
   net->kernels = &kernels;
   for (auto& stage : net->stages)
     for (auto& b : stage) b.kernels = &kernels;

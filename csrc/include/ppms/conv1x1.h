@@ -18,11 +18,14 @@ namespace ppms {
 // bias padded the same way.
 constexpr int64_t kConv1x1Panel = 16;
 // Packed weights as conv1x1() reads them (a view: the storage belongs to the caller, e.g. a PackedConv1x1).
-struct Conv1x1Weights {
+// T: float, or uint16_t holding IEEE half bits (the f16 kernels').
+template <class T>
+struct Conv1x1WeightsT {
   int64_t cin = 0, cout = 0;
-  const float* panels = nullptr;  // [ceil(cout / kConv1x1Panel)][cin][kConv1x1Panel]
-  const float* bias = nullptr;    // [ceil(cout / kConv1x1Panel) * kConv1x1Panel]
+  const T* panels = nullptr;  // [ceil(cout / kConv1x1Panel)][cin][kConv1x1Panel]
+  const T* bias = nullptr;    // [ceil(cout / kConv1x1Panel) * kConv1x1Panel]
 };
+using Conv1x1Weights = Conv1x1WeightsT<float>;
 
 // How many floats the packed panels and bias of a cout x cin convolution take.
 inline int64_t conv1x1_packed_floats(int64_t cout, int64_t cin) {

@@ -27,6 +27,12 @@ struct InvertedResidual {
   int64_t cse = 0;
   const float *se1_w = nullptr, *se1_b = nullptr, *se2_w = nullptr, *se2_b = nullptr;
   const KernelConfig* kernels = nullptr;  // ppms/kernels.h; null: the fastest config
+  // On an f16 config: expand, depthwise and project in IEEE half (uint16_t bits), which network_bind converts from
+  // the f32 ones (SE keeps f32).
+  struct {
+    Conv1x1WeightsT<uint16_t> expand, project;
+    DepthwiseWeightsT<uint16_t> depthwise;
+  } f16;
 
   bool has_se() const { return cse > 0; }
   bool has_shortcut() const { return stride == 1 && cin == cout; }

@@ -14,6 +14,10 @@ namespace ppms {
 
 struct KernelConfig;  // core/config/config.h
 
+// "fp32" and "fp16", the names users give precisions by (ppms_run --precision, optimize(precision=...)).
+const char* data_type_name(DataType type);
+Status data_type(const std::string& name, DataType* type);
+
 // The configs this CPU runs for `type`, by name: "scalar" first, the fastest last.
 std::vector<std::string> kernel_configs(DataType type = DataType::f32);
 // The config called `name` (nullptr or "": the fastest this CPU runs) into *config; unsupported when this CPU cannot

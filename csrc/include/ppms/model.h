@@ -72,7 +72,10 @@ struct SegmenterOptions {
   // The network's input size: images are resized to it (bilinear, half-pixel centres, as cv2.INTER_LINEAR and
   // torch's align_corners=False). 0 x 0: each image at its own size. The labels always come at the image's size.
   int64_t height = 0, width = 0;
-  std::string kernels;  // a name of kernel_configs() (ppms/kernels.h): "scalar" runs the reference of every op; "": the fastest
+  // What the network computes in: "fp32", "fp16" (half storage and arithmetic where the CPU has FP16 arithmetic;
+  // elsewhere fp32, which Segmenter::precision() then reports), or "": fp32.
+  std::string precision;
+  std::string kernels;  // a name of kernel_configs(precision) (ppms/kernels.h): "scalar" runs the reference of every op; "": the fastest
 };
 
 // image -> labels, one call at a time per Segmenter (one per thread of an app that segments concurrently; they may
@@ -95,6 +98,9 @@ class Segmenter {
   // The low-resolution logits of the last call, [classes][h][w] (network_logits_size of the network's input).
   const float* logits(int64_t* h, int64_t* w) const;
   const Model& model() const { return *model_; }
+  // What the network runs in: the options' precision, or fp32 where fp16 was asked for on a CPU without FP16
+  // arithmetic.
+  DataType precision() const;
 
  private:
   struct State;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct Network {
   std::vector<TransformerBlock> transformers[2];
   AamHead head;
   const KernelConfig* kernels = nullptr;  // what every layer runs on (network_bind sets it in each)
+  // On an f16 config, the arena of the half weights the layers' f16 views point into (network_set_kernels fills it).
+  std::shared_ptr<const std::vector<uint16_t>> f16_weights;
 };
 
 // The packed network: one versioned blob with the architecture and every weight, BatchNorm folded and packed for the
@@ -48,7 +51,7 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 // the blob must stay alive and 4-byte aligned while net is used. kernels: what its layers run on (ppms/kernels.h);
 // null: the fastest config.
 Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelConfig* kernels = nullptr);
-// net's layers on other kernels.
+// net's layers on other kernels (an f16 config converts the weights of the layers it runs in half, once).
 void network_set_kernels(Network* net, const KernelConfig& kernels);
 
 // What a caller must know of a network to size its output without running it: {classes, x8_output, then the
