@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Executed aarch64 instructions per image on an emulated Cortex-A76 (qemu, 1 thread): ppms_run's image -> labels (the
-# C++ API without PyTorch: normalisation, network, exact upsample + argmax; .ppms from `ppms export`) beside the fp32
+# Executed aarch64 instructions per image on an emulated Cortex-A76 (qemu, 1 thread): ppms_run's image -> labels in
+# fp32 and fp16 (the C++ API without PyTorch: normalisation, network, exact upsample + argmax; .ppms from `ppms export`)
+# beside the fp32
 # peers: ncnn and onnxruntime (network alone, files of peers_export.py), aarch64 PyTorch eager (network alone) and
 # optimize() (image -> labels). Prints a markdown table; seed 0's random weights everywhere.
 #   bash bench/arm/image_to_labels.sh [SIZE [VARIANT ...]]   (default 256 tiny, which CI runs; 512 tiny base: ~20 min)
@@ -27,20 +28,23 @@ img = (img + torch.randn(s, s, 3, generator=g) * 10).clamp(0, 255).round().to(to
 open(sys.argv[1], "wb").write(b"P6\n%d %d\n255\n" % (s, s) + img.tobytes())
 PY
 
-# ppms_run: whole-process counts with 0, 1 and 2 timed calls after the first; a warm call is the mean difference
+# ppms_run per precision: whole-process counts with 0, 1 and 2 timed calls after the first; a warm call is the mean
+# difference
 declare -A ppms
 for v in "${variants[@]}"; do
   [ -f "$C/$v.ppms" ] || .venv/bin/ppms export "$C/$v.ppms" --variant "$v" >/dev/null
-  t=()
-  for n in 0 1 2; do
-    qemu-aarch64 -cpu cortex-a76 -L /usr/aarch64-linux-gnu -plugin "$C/insncount.so,outfile=$C/run.txt" \
-      "$ARM/ppms_run" "$C/$v.ppms" "$C/image_$size.ppm" --bench "$n" >/dev/null
-    t+=("$(awk '/^total/{print $2}' "$C/run.txt")")
+  for p in fp32 fp16; do
+    t=()
+    for n in 0 1 2; do
+      qemu-aarch64 -cpu cortex-a76 -L /usr/aarch64-linux-gnu -plugin "$C/insncount.so,outfile=$C/run.txt" \
+        "$ARM/ppms_run" "$C/$v.ppms" "$C/image_$size.ppm" --bench "$n" --precision "$p" >/dev/null
+      t+=("$(awk '/^total/{print $2}' "$C/run.txt")")
+    done
+    ppms[$v $p]=$(((t[2] - t[0]) / 2))  # the two warm calls differ by a few thousand (malloc's adaptive thresholds)
+    d=$(((t[2] - t[1]) - (t[1] - t[0])))
+    [ $((d * d)) -le $(((t[2] - t[0]) * (t[2] - t[0]) / 1000000)) ] ||
+      echo "warning: $v $p's warm calls differ by more than 0.1%: $((t[1] - t[0])) and $((t[2] - t[1]))" >&2
   done
-  ppms[$v]=$(((t[2] - t[0]) / 2))  # the two warm calls differ by a few thousand (malloc's adaptive thresholds)
-  d=$(((t[2] - t[1]) - (t[1] - t[0])))
-  [ $((d * d)) -le $(((t[2] - t[0]) * (t[2] - t[0]) / 1000000)) ] ||
-    echo "warning: $v's warm calls differ by more than 0.1%: $((t[1] - t[0])) and $((t[2] - t[1]))" >&2
 done
 
 declare -A peers
@@ -72,9 +76,11 @@ echo "Executed aarch64 instructions per ${size}x${size} image, Cortex-A76 under 
 echo
 echo "| engine | what |$(printf ' %s |' "${variants[@]}")"
 echo "|---|---|$(printf -- '---|%.0s' "${variants[@]}")"
-line="| ppms_run (C++, no PyTorch) | image -> labels |"
-for v in "${variants[@]}"; do line+=" **$(awk -v n="${ppms[$v]}" 'BEGIN{printf "%.1f", n / 1e6}')** |"; done
-echo "$line"
+for p in fp32 fp16; do
+  line="| ppms_run $p (C++, no PyTorch) | image -> labels |"
+  for v in "${variants[@]}"; do line+=" **$(awk -v n="${ppms[$v $p]}" 'BEGIN{printf "%.1f", n / 1e6}')** |"; done
+  echo "$line"
+done
 for peer in "ncnn fp32, network" "onnxruntime, network" "PyTorch eager, network" "PyTorch optimize(), image -> labels"; do
   line="| ${peer%%, *} | ${peer#*, } |"
   any=0

@@ -53,6 +53,22 @@ def test_every_kernel_config_matches_the_model(config, variant, B, H, W):
         torch.ops.ppms._network_with_kernels(x, packed, "sse9")
 
 
+@pytest.mark.parametrize("config", kernels("fp16 configs"))
+@pytest.mark.parametrize("variant,B,H,W", [("tiny", 2, 97, 131), ("base", 1, 70, 45)])
+def test_every_fp16_config_is_within_the_fp16_goal(config, variant, B, H, W):
+    # fp16 configs store the MobileNetV3 blocks' weights and activations in half (scalar: float sums, ~2e-4 here);
+    # the goal is 3e-3 of the largest logit
+    model = randomise(pp_mobileseg(variant, num_classes=19), seed=5).eval()
+    x = torch.randn(B, 3, H, W)
+    with torch.no_grad():
+        want = model.logits(x)
+    packed, _ = network_pack(*pack_network(model))
+    got = torch.ops.ppms._network_with_kernels(x, packed, config, "fp16")
+    assert ((got - want).abs().max() / want.abs().max()).item() <= 3e-3
+    with pytest.raises(ValueError, match="unknown precision"):
+        torch.ops.ppms._network_with_kernels(x, packed, config, "fp8")
+
+
 def test_refuses_weights_that_do_not_fit(tiny):
     _, weights, config, _, _ = tiny
     with pytest.raises(ValueError, match="weights end early"):
