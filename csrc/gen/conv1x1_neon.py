@@ -1,14 +1,29 @@
-"""Generates the NEON microkernels of conv1x1 that differ only by tile and data type, one file each, named
-<type>-conv1x1-<rows>x<cols>-<isa>.cpp as XNNPACK names its generated kernels:
+"""Generates the NEON microkernels of conv1x1 that differ only by tile, data type and accumulation, one file each,
+named as XNNPACK names its generated kernels: <type>-conv1x1-<rows>x<cols>-<isa>.cpp, and
+<type>-f32acc<C>-conv1x1-<rows>x<cols>-<isa>.cpp for the ones that sum C k steps in <type>, then in fp32:
 
     python3 csrc/gen/conv1x1_neon.py            # writes csrc/core/conv1x1/gen/
     python3 csrc/gen/conv1x1_neon.py --check    # exits 1 if a checked-in file differs from what this writes
 
 A microkernel computes one block of R rows x 16 columns (one packed panel) in assembly: acc = bias + x . panel over
-all K, stored to y (rows ldy apart); the caller adds the residual and applies the activation (conv1x1/kernel_f16.cpp).
-Registers (f16): row r's accumulators in v(16 + 2r), v(17 + 2r); row r's next eight inputs in v(r) (an fmla by
-element on halves takes its scalar from v0-v15 only); the panel's rows in v8-v9 and v10-v11 by turns, the next loaded
-while the current one is in use. Eight k steps per iteration: R loads of inputs, 8 panel rows by ldp, 16R fmla.
+all K, stored to y (rows ldy apart); the caller adds the residual and applies the activation
+(conv1x1/kernel_f16_neon.cpp). An fmla by element on halves takes its scalar from v0-v15 only.
+
+f16, all of K in half (R = 8, 4, 2, 1): row r's accumulators in v(16 + 2r), v(17 + 2r); row r's next eight inputs in
+v(r); the panel's rows in v8-v9 and v10-v11 by turns, the next loaded while the current one is in use. Eight k steps
+per iteration: R loads of inputs, 8 panel rows by ldp, 16R fmla. 8 x 16: 146 instructions per 1024 multiply-adds
+(the f32 4 x 16 block of conv1x1/kernel_neon.cpp: 142 per 512).
+
+f16-f32acc<C> (C = 8, 16; R = 4, 2, 1), fp16 FMAs whose partial sums go into fp32 every C k steps (docs/fp16.md: all
+of K in half misses the error goal, C = 8 meets it; the Cortex-A76 has no FMLAL): row r's fp16 partial sums in
+v(8 + 2r), v(9 + 2r), its fp32 accumulators in v(16 + 4r) to v(19 + 4r), started from the widened bias; inputs in
+v(r), the panel in v4-v5 and v6-v7 by turns. 4 x 16 takes all 32 registers: 8 partials + 16 accumulators + 4
+inputs + 4 panel registers (5 rows would need 39). An iteration is a chunk of C k steps: its first step an
+fmul (the partials restart without a zeroing), then fmla, then each partial widened (fcvtl, fcvtl2 into the panel
+registers, free after the chunk's last step) and added (fadd .4s). The last K % C steps are one more chunk from
+zeroed partials (8 at a time, then one at a time). The output is narrowed once (fcvtn, fcvtn2). Instructions per
+1024 multiply-adds in the loop of the 4 x 16 block: 220 for C = 8 (per 512: 4 ldr + 8 ldp + 64 fmul/fmla + 16
+fcvtl/fcvtl2 + 16 fadd + 2), 186 for C = 16; 2 x 16: 240 and 204; 1 x 16: 280 and 240.
 """
 import argparse
 import pathlib
@@ -114,7 +129,7 @@ def kernel(dtype, rows):
 
 
 def acc_kernel(dtype, rows, chunk):
-    """fp16 sums over chunk k steps, each then widened and added into fp32 accumulators (see the docstring)."""
+    """fp16 sums over chunk k steps, each then widened and added into fp32 accumulators (the module docstring)."""
     ctype, isa, lanes, e, size, target = TYPES[dtype]
     vec = f"{lanes}{e}"
     half = lambda r, c: 8 + 2 * r + c  # noqa: E731
