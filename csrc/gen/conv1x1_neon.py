@@ -144,7 +144,7 @@ def acc_kernel(dtype, rows, chunk):
             for c in range(2):
                 asm(f"{op} v{half(r, c)}.{vec}, v{w + c}.{vec}, v{r}.{e}[{l}]")
 
-    def group(first):  # eight k steps from one input register per row; the panel in v4-v5 and v6-v7 by turns
+    def group(first):  # eight k steps, from one input register per row
         for r in range(rows):
             asm(f"ldr q{r}, [%[x{r}]], #16")
         asm("ldp q4, q5, [%[p]], #32")
@@ -157,7 +157,7 @@ def acc_kernel(dtype, rows, chunk):
     def flush():  # the panel registers are free after a chunk's last step: they hold the widened halves
         for r in range(rows):
             for c in range(2):
-                t = 4 + 2 * ((2 * r + c) % 2)
+                t = 4 + 2 * c
                 asm(f"fcvtl v{t}.4s, v{half(r, c)}.4h")
                 asm(f"fcvtl2 v{t + 1}.4s, v{half(r, c)}.8h")
                 asm(f"fadd v{acc(r, 2 * c)}.4s, v{acc(r, 2 * c)}.4s, v{t}.4s")
