@@ -58,59 +58,85 @@ TEST_CASE("conv1x1: every kernel against a double-precision reference on random 
   }
 }
 
-// f16: inputs, weights, bias and residual in half; the reference sums their half values in double. Tolerance: the
-// output's rounding, plus fp16 accumulation (NEON: K sequential FMAs on halves) of sqrt(K) half-ulps of the sum of
-// the terms' magnitudes, doubled.
-TEST_CASE("conv1x1: every f16 kernel against a double-precision reference of the half inputs") {
-  std::mt19937 rng(17);
-  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
-                                   ppms::Activation::hardswish};
+namespace {
+
+// f16: inputs, weights, bias and residual in half; the reference sums their half values in double. Tolerance:
+// 2^-11 |want| (the output's rounding) + 2^-11 * 2 sqrt(n + 1) * the sum of the terms' magnitudes (n roundings of a
+// partial sum in half), n the k steps one sum in half takes (ConfigT::half_steps: C for f32acc<C>, K + 1 for all of K
+// in half from the bias, 0 for float sums). Float sums' own error, 2^-24 a step, is negligible beside it.
+void check_f16(const std::vector<ppms::pw::ConfigT<ppms::half>>& kernels, int64_t P, int64_t cin, int64_t cout,
+               int64_t ldx, int64_t ldy, ppms::Activation a, bool residual, std::mt19937& rng) {
   using ppms::half;
   auto to_half = [](const std::vector<float>& v) {
     std::vector<half> h(v.size());
     for (size_t i = 0; i < v.size(); ++i) h[i] = ppms::half_from_float(v[i]);
     return h;
   };
+  const auto x = to_half(ppms::synthetic::normal(std::max<int64_t>(P * ldx, 1), 1.f, rng));
+  const auto w = ppms::synthetic::normal(cout * cin, 1.f / std::sqrt(static_cast<float>(cin)), rng);
+  const auto b = ppms::synthetic::normal(cout, 1.f, rng);
+  const auto res = to_half(ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng));
+  std::vector<half> packed(ppms::conv1x1_packed_floats(cout, cin));
+  REQUIRE(ppms::pw::pack_f16(w.data(), b.data(), cout, cin, packed.data()).ok());
+  std::vector<double> want(P * cout), mag(P * cout);
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t o = 0; o < cout; ++o) {
+      double s = ppms::half_to_float(ppms::half_from_float(b[o])), m = std::fabs(s);
+      for (int64_t k = 0; k < cin; ++k) {
+        const double term = static_cast<double>(ppms::half_to_float(x[p * ldx + k])) *
+                            ppms::half_to_float(ppms::half_from_float(w[o * cin + k]));
+        s += term, m += std::fabs(term);
+      }
+      if (residual) s += ppms::half_to_float(res[p * ldy + o]), m += std::fabs(ppms::half_to_float(res[p * ldy + o]));
+      want[p * cout + o] = ppms::synthetic::activate(s, a);
+      mag[p * cout + o] = m;
+    }
+  const int64_t P16 = ppms::kConv1x1Panel, panels = (cout + P16 - 1) / P16;
+  for (const auto& k : kernels) {
+    INFO(k.name << " P=" << P << " cin=" << cin << " cout=" << cout << " ldx=" << ldx << " ldy=" << ldy << " "
+                << ppms::check::name(a) << (residual ? ", residual" : ""));
+    const double n = k.half_steps < 0 ? cin + 1 : k.half_steps;
+    std::vector<half> y(std::max<int64_t>(P * ldy, 1), 0x7e00);  // NaN: an output never written fails
+    k.tile({x.data(), ldx, cin, packed.data(), cin * P16, packed.data() + panels * cin * P16, y.data(), ldy,
+            residual ? res.data() : nullptr, ldy, a, P, cout});
+    int64_t bad = 0;
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t o = 0; o < cout; ++o) {
+        const double want_po = want[p * cout + o];
+        const double tol = std::ldexp(1.0, -11) * (std::fabs(want_po) + 2 * std::sqrt(n + 1) * mag[p * cout + o]);
+        bad += !(std::fabs(ppms::half_to_float(y[p * ldy + o]) - want_po) <= tol);
+      }
+    CHECK(bad == 0);
+  }
+}
+
+const ppms::Activation kActs[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                  ppms::Activation::hardswish};
+
+}  // namespace
+
+TEST_CASE("conv1x1: every f16 kernel against a double-precision reference of the half inputs") {
+  std::mt19937 rng(17);
   const auto kernels = ppms::pw::f16_kernels();
   CHECK(std::string(kernels[0].name) == "scalar");
   for (int t = 0; t < 300; ++t) {
     const int64_t P = rng() % 60, cin = 1 + rng() % 200, cout = 1 + rng() % 70, ldx = cin + rng() % 3;
     const int64_t ldy = cout + rng() % 3;
-    const ppms::Activation a = acts[t % 4];
-    const bool residual = t % 3 != 0;
-    const auto x = to_half(ppms::synthetic::normal(std::max<int64_t>(P * ldx, 1), 1.f, rng));
-    const auto w = ppms::synthetic::normal(cout * cin, 1.f / std::sqrt(static_cast<float>(cin)), rng);
-    const auto b = ppms::synthetic::normal(cout, 1.f, rng);
-    const auto res = to_half(ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng));
-    std::vector<half> packed(ppms::conv1x1_packed_floats(cout, cin));
-    REQUIRE(ppms::pw::pack_f16(w.data(), b.data(), cout, cin, packed.data()).ok());
-    std::vector<double> want(P * cout), tol(P * cout);
-    for (int64_t p = 0; p < P; ++p)
-      for (int64_t o = 0; o < cout; ++o) {
-        double s = ppms::half_to_float(ppms::half_from_float(b[o])), mag = std::fabs(s);
-        for (int64_t k = 0; k < cin; ++k) {
-          const double term = static_cast<double>(ppms::half_to_float(x[p * ldx + k])) *
-                              ppms::half_to_float(ppms::half_from_float(w[o * cin + k]));
-          s += term, mag += std::fabs(term);
-        }
-        if (residual) s += ppms::half_to_float(res[p * ldy + o]), mag += std::fabs(ppms::half_to_float(res[p * ldy + o]));
-        want[p * cout + o] = ppms::synthetic::activate(s, a);
-        tol[p * cout + o] = std::ldexp(1.0, -11) * (std::fabs(want[p * cout + o]) + 2 * std::sqrt(cin + 2.0) * mag);
-      }
-    const int64_t P16 = ppms::kConv1x1Panel, panels = (cout + P16 - 1) / P16;
-    for (const auto& k : kernels) {
-      INFO(k.name << " P=" << P << " cin=" << cin << " cout=" << cout << " ldx=" << ldx << " ldy=" << ldy << " "
-                  << ppms::check::name(a) << (residual ? ", residual" : ""));
-      std::vector<half> y(std::max<int64_t>(P * ldy, 1), 0x7e00);  // NaN: an output never written fails
-      k.tile({x.data(), ldx, cin, packed.data(), cin * P16, packed.data() + panels * cin * P16, y.data(), ldy,
-              residual ? res.data() : nullptr, ldy, a, P, cout});
-      int64_t bad = 0;
-      for (int64_t p = 0; p < P; ++p)
-        for (int64_t o = 0; o < cout; ++o)
-          bad += !(std::fabs(ppms::half_to_float(y[p * ldy + o]) - want[p * cout + o]) <= tol[p * cout + o]);
-      CHECK(bad == 0);
-    }
+    check_f16(kernels, P, cin, cout, ldx, ldy, kActs[t % 4], t % 3 != 0, rng);
   }
+}
+
+// The f32acc kernels' chunking: K below, at and past a chunk of 8 and of 16, and the network's largest (768); the row
+// blocks' remainders (1 to 9 rows); a last partial panel alone (9 columns) and after full ones (40).
+TEST_CASE("conv1x1: every f16 kernel on K around its chunks, 1 to 9 rows, with each activation and a residual") {
+  std::mt19937 rng(19);
+  const auto kernels = ppms::pw::f16_kernels();
+  int t = 0;
+  for (const int64_t cin : {1, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 33, 40, 768})
+    for (int64_t P = 1; P <= 9; ++P, ++t) {
+      const int64_t cout = t % 2 ? 40 : 9;
+      check_f16(kernels, P, cin, cout, cin + t % 3, cout + 1, kActs[t % 4], t % 3 != 1, rng);
+    }
 }
 
 TEST_CASE("conv1x1: scale_inputs packs the weights with their input channels scaled, exactly") {

@@ -42,7 +42,9 @@ namespace pw {
 std::vector<ConfigT<half>> f16_kernels() {
   std::vector<ConfigT<half>> out = {kernel_f16_scalar()};
 #if defined(__aarch64__)
-  if (cpu::supports(cpu::Isa::neon_fp16)) out.push_back(kernel_f16_neonfp16arith());
+  if (cpu::supports(cpu::Isa::neon_fp16))
+    out.insert(out.end(), {kernel_f16_neonfp16arith(), kernel_f16_neonfp16arith_f32acc8(),
+                           kernel_f16_neonfp16arith_f32acc16()});
 #endif
   return out;
 }

@@ -1,10 +1,12 @@
-// The f16 kernel on NEON with FP16 arithmetic (Armv8.2-A; chosen only where the CPU reports it): rows in blocks of 8,
-// then 4, 2 and 1, each block panel after panel through the generated R x 16 microkernels (gen/), then the residual
-// and the activation on the block's rows while they are in L1. A last partial panel goes through a 16-column scratch.
+// The f16 kernels on NEON with FP16 arithmetic (Armv8.2-A; chosen only where the CPU reports it), one per set of
+// generated R x 16 microkernels (gen/): rows in blocks of the set's largest R, the rest by the smaller ones, each
+// block panel after panel, then the residual and the activation on the block's rows while they are in L1. A last
+// partial panel goes through a 16-column scratch.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <algorithm>
+#include <array>
 
 #include "core/common/activate_neon.h"
 #include "core/conv1x1/kernels.h"
@@ -17,6 +19,21 @@ namespace {
 
 using Ukernel = void (*)(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, __fp16* y,
                          int64_t ldy);
+struct Block {
+  int rows;
+  Ukernel k;
+};
+// Rows halving from the largest down to 1, so that one block of each smaller size covers what the largest leaves.
+constexpr std::array<Block, 4> kHalf = {{{8, f16_conv1x1_ukernel_8x16__neonfp16arith},
+                                         {4, f16_conv1x1_ukernel_4x16__neonfp16arith},
+                                         {2, f16_conv1x1_ukernel_2x16__neonfp16arith},
+                                         {1, f16_conv1x1_ukernel_1x16__neonfp16arith}}};
+constexpr std::array<Block, 3> kF32acc8 = {{{4, f16_f32acc8_conv1x1_ukernel_4x16__neonfp16arith},
+                                            {2, f16_f32acc8_conv1x1_ukernel_2x16__neonfp16arith},
+                                            {1, f16_f32acc8_conv1x1_ukernel_1x16__neonfp16arith}}};
+constexpr std::array<Block, 3> kF32acc16 = {{{4, f16_f32acc16_conv1x1_ukernel_4x16__neonfp16arith},
+                                             {2, f16_f32acc16_conv1x1_ukernel_2x16__neonfp16arith},
+                                             {1, f16_f32acc16_conv1x1_ukernel_1x16__neonfp16arith}}};
 
 // rows [0, R) of y (16 columns, rows ldy apart) = act(y + residual)
 template <Activation A, bool RES>
@@ -51,30 +68,38 @@ PPMS_F16 void block(Ukernel k, int R, const TileT<half>& t, int64_t i) {
   }
 }
 
-template <Activation A, bool RES>
+template <const auto& S, Activation A, bool RES>
 PPMS_F16 void rows(const TileT<half>& t) {
   int64_t i = 0;
-  for (; i + 8 <= t.m; i += 8) block<A, RES>(f16_conv1x1_ukernel_8x16__neonfp16arith, 8, t, i);
-  if (i + 4 <= t.m) block<A, RES>(f16_conv1x1_ukernel_4x16__neonfp16arith, 4, t, i), i += 4;
-  if (i + 2 <= t.m) block<A, RES>(f16_conv1x1_ukernel_2x16__neonfp16arith, 2, t, i), i += 2;
-  if (i < t.m) block<A, RES>(f16_conv1x1_ukernel_1x16__neonfp16arith, 1, t, i);
+  for (; i + S[0].rows <= t.m; i += S[0].rows) block<A, RES>(S[0].k, S[0].rows, t, i);
+  for (size_t b = 1; b < S.size(); ++b)
+    if (i + S[b].rows <= t.m) block<A, RES>(S[b].k, S[b].rows, t, i), i += S[b].rows;
 }
 
-template <bool RES>
+template <const auto& S, bool RES>
 void act(const TileT<half>& t) {
   switch (t.act) {
-    case Activation::none: return rows<Activation::none, RES>(t);
-    case Activation::relu: return rows<Activation::relu, RES>(t);
-    case Activation::relu6: return rows<Activation::relu6, RES>(t);
-    case Activation::hardswish: return rows<Activation::hardswish, RES>(t);
+    case Activation::none: return rows<S, Activation::none, RES>(t);
+    case Activation::relu: return rows<S, Activation::relu, RES>(t);
+    case Activation::relu6: return rows<S, Activation::relu6, RES>(t);
+    case Activation::hardswish: return rows<S, Activation::hardswish, RES>(t);
   }
 }
 
-void tile(const TileT<half>& t) { return t.residual ? act<true>(t) : act<false>(t); }
+template <const auto& S>
+void tile(const TileT<half>& t) {
+  return t.residual ? act<S, true>(t) : act<S, false>(t);
+}
 
 }  // namespace
 
-ConfigT<half> kernel_f16_neonfp16arith() { return {"neonfp16arith", tile, 8}; }
+ConfigT<half> kernel_f16_neonfp16arith() { return {"neonfp16arith", tile<kHalf>, kHalf[0].rows, -1}; }
+ConfigT<half> kernel_f16_neonfp16arith_f32acc8() {
+  return {"neonfp16arith_f32acc8", tile<kF32acc8>, kF32acc8[0].rows, 8};
+}
+ConfigT<half> kernel_f16_neonfp16arith_f32acc16() {
+  return {"neonfp16arith_f32acc16", tile<kF32acc16>, kF32acc16[0].rows, 16};
+}
 
 }  // namespace pw
 }  // namespace ppms

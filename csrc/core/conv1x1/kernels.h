@@ -35,23 +35,34 @@ struct ConfigT {
   const char* name;
   void (*tile)(const TileT<T>& t);
   int64_t rows;  // the row block the kernel computes at once
+  // f16: the most k steps one sum in half takes (-1: all of K, from the bias; 0: none, the sums are float), what
+  // the kernel's rounding error grows with (tests/cpp/test_conv1x1.cpp).
+  int64_t half_steps = 0;
 };
 using Config = ConfigT<float>;
 using TileFn = void (*)(const Tile& t);
 
 // f16: weights and activations in half, packed as the f32 ones (pack_f16). The scalar kernel computes in float and
-// rounds each output once; the NEON one accumulates in half (FMLA on .8h), its blocks the generated microkernels
-// (csrc/gen/conv1x1_neon.py), each R x 16 for R = 8, 4, 2, 1.
+// rounds each output once. The NEON ones run blocks of generated R x 16 microkernels (csrc/gen/conv1x1_neon.py):
+// neonfp16arith accumulates all of K in half (FMLA on .8h), R = 8, 4, 2, 1; neonfp16arith_f32acc<C> sums C k steps
+// in half, then adds the partial sums into float accumulators, R = 4, 2, 1.
 ConfigT<half> kernel_f16_scalar();
 #if defined(__aarch64__)
 ConfigT<half> kernel_f16_neonfp16arith();
-#define PPMS_F16_UKERNEL(R)                                                                                      \
-  void f16_conv1x1_ukernel_##R##x16__neonfp16arith(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p,     \
-                                                   const __fp16* bias, __fp16* y, int64_t ldy);
-PPMS_F16_UKERNEL(1)
-PPMS_F16_UKERNEL(2)
-PPMS_F16_UKERNEL(4)
-PPMS_F16_UKERNEL(8)
+ConfigT<half> kernel_f16_neonfp16arith_f32acc8();
+ConfigT<half> kernel_f16_neonfp16arith_f32acc16();
+#define PPMS_F16_UKERNEL(name) \
+  void name(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, __fp16* y, int64_t ldy);
+PPMS_F16_UKERNEL(f16_conv1x1_ukernel_1x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_conv1x1_ukernel_2x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_conv1x1_ukernel_4x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_conv1x1_ukernel_8x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_ukernel_1x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_ukernel_2x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_ukernel_4x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_1x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_2x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_4x16__neonfp16arith)
 #undef PPMS_F16_UKERNEL
 #endif
 // The f16 kernels this CPU runs, the scalar one first.
