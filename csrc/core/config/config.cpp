@@ -49,10 +49,14 @@ std::vector<KernelConfig> f16() {
   scalar.type = DataType::f16, scalar.f16 = {pw::kernel_f16_scalar(), dw::kernel_f16_scalar()};
   std::vector<KernelConfig> out = {scalar};
 #if defined(__aarch64__)
-  KernelConfig neon = f.back();
-  neon.name = "neonfp16arith", neon.type = DataType::f16, neon.isa = cpu::Isa::neon_fp16;
-  neon.f16 = {pw::kernel_f16_neonfp16arith(), dw::kernel_f16_neonfp16arith()};
-  out.push_back(neon);
+  // by how the 1x1 convolutions sum: all of K in half, or half partial sums of 16 or 8 k steps added in float
+  for (const pw::ConfigT<half>& conv : {pw::kernel_f16_neonfp16arith(), pw::kernel_f16_neonfp16arith_f32acc16(),
+                                        pw::kernel_f16_neonfp16arith_f32acc8()}) {
+    KernelConfig neon = f.back();
+    neon.name = conv.name, neon.type = DataType::f16, neon.isa = cpu::Isa::neon_fp16;
+    neon.f16 = {conv, dw::kernel_f16_neonfp16arith()};
+    out.push_back(neon);
+  }
 #endif
   return out;
 }
