@@ -1,6 +1,6 @@
 // The f16 depthwise rows on NEON with FP16 arithmetic (Armv8.2-A; chosen only where the CPU reports it):
-// kernel_impl.h over 8-half vectors, accumulating with FMLA on .8h and activating in half; its 3 x 3 and 5 x 5 blocks
-// are kernel_neon.cpp's assembly on .8h (kernel_neon_asm.h).
+// kernel_impl.h over 8-half vectors, accumulating with FMLA on .8h and activating in half; its interior 3 x 3 and
+// 5 x 5 blocks are the f32 kernel's assembly on .8h (kernel_neon_asm.h).
 #if defined(__aarch64__)
 #include <arm_neon.h>
 

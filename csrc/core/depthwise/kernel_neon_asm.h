@@ -1,8 +1,9 @@
 // The NEON depthwise blocks in assembly, for one vector arrangement: each NEON kernel file defines PPMS_DW_ARR as
 // its own ("4s": 4 floats, kernel_neon.cpp; "8h": 8 halves, kernel_f16_neon.cpp, inside its FP16 target) and
-// includes this once; neon_blocks has internal linkage, like kernel_impl.h's functions. The two differ only in the arrangement,
-// the element size and 1 / 6's bits, so the registers, loads and FMAs per block are the same: an .8h block computes
-// twice the channels for the same instructions.
+// includes this; neon_blocks has internal linkage, like kernel_impl.h's functions. The two differ only in the
+// arrangement, the element size and 1 / 6's bits, so the registers, loads and FMAs per block are the same: an .8h
+// block computes twice the channels for the same instructions.
+#pragma once
 
 #include <cstdint>
 
@@ -177,8 +178,9 @@ namespace {
 // all blocks: the prologue (held taps), then per block each kernel row (rows), op (the activation) and the store on
 // each of the block's accumulators (ALL). Constants: v28 0, v29 0.5, v30 cap (6 for relu6, 1 for hardswish), v27 1/6.
 #define PPMS_DW_BLOCKS(prologue, body, ALL, op, cap)                                                             \
-  asm volatile("ld1 {v31." PPMS_DW_ARR "}, [%[bias]]\n\tmovi v28." PPMS_DW_ARR ", #0\n\tfmov v29." PPMS_DW_ARR ", #0.5\n\tfmov v30." PPMS_DW_ARR ", #" cap "\n\t"      \
-               "dup v27." PPMS_DW_ARR ", %w[sixth]\n\t" prologue                                                              \
+  asm volatile("ld1 {v31." PPMS_DW_ARR "}, [%[bias]]\n\tmovi v28." PPMS_DW_ARR ", #0\n\t"                        \
+               "fmov v29." PPMS_DW_ARR ", #0.5\n\tfmov v30." PPMS_DW_ARR ", #" cap "\n\t"                        \
+               "dup v27." PPMS_DW_ARR ", %w[sixth]\n\t" prologue                                                 \
                "1:\n\t" ALL(PPMS_DW_INIT) body ALL(op) ALL(PPMS_DW_STORE)                                        \
                "add %[at], %[at], %[step]\n\tsubs %[n], %[n], #1\n\tb.ne 1b\n\t"                                 \
                : [at] "+r"(at), [y] "+r"(y), [n] "+r"(n), [p] "=&r"(p), [t] "=&r"(t)                              \
