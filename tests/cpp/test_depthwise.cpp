@@ -1,6 +1,7 @@
 // Torch-free tests of depthwise: every kernel this CPU runs against a double-precision reference, on random shapes
 // (channel counts past the vector width, images narrower than the kernel, k 1/3/5/7, stride 1 and 2, every
-// activation), whole images on a thread pool and single rows with padding rows; and the argument checks.
+// activation), whole images on a thread pool and single rows with padding rows; the f16 kernels against a
+// double-precision reference of their half inputs; and the argument checks.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "check.h"
+#include "core/depthwise/kernels.h"
 #include "ppms/depthwise.h"
 #include "synthetic.h"
 
@@ -87,6 +89,78 @@ TEST_CASE("depthwise: depthwise_row with a padding row in the middle equals a ze
     ppms::depthwise_row(pw, rows, W, 1, row.data(), ppms::Activation::none, false, name.c_str());
     CHECK(ppms::check::max_error(row, middle) <= 1e-5);
   }
+}
+
+// f16: inputs, taps and bias in half; the reference sums their half values in double. Tolerance: the output's
+// rounding to half (half an ulp: 2^-11 relative, 2^-25 among subnormals), plus for a kernel that accumulates in half
+// (NEON: the bias, then k * k sequential FMAs) 2^-11 * (k * k + 1) * the sum of the terms' magnitudes: every
+// rounding at its worst, which leaves room for hardswish's slope (at most 1.5) and its half arithmetic. The scalar
+// kernel rounds once: the output's rounding only.
+TEST_CASE("depthwise: every f16 kernel against a double-precision reference of the half inputs") {
+  using ppms::half;
+  std::mt19937 rng(23);
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  auto to_half = [](const std::vector<float>& v) {
+    std::vector<half> h(v.size());
+    for (size_t i = 0; i < v.size(); ++i) h[i] = ppms::half_from_float(v[i]);
+    return h;
+  };
+  auto value = [](half h) { return static_cast<double>(ppms::half_to_float(h)); };
+  const half nan = 0x7e00;  // an output never written fails
+  const auto kernels = ppms::dw::f16_kernels();
+  CHECK(std::string(kernels[0].name) == "scalar");
+  const int64_t H = 4;  // output rows whose top or bottom kernel rows are padding (null), and with k 3 inner ones
+  for (const int64_t k : {3, 5})
+    for (const int64_t s : {1, 2})
+      for (const int64_t C : {1, 7, 8, 13, 24, 72, 120})
+        for (const int64_t W : {1, 2, 3, 17, 64})
+          for (const bool padded : {false, true})
+            for (const ppms::Activation a : acts) {
+              const int64_t Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, pad = k / 2, Wp = W + 2 * pad;
+              const auto taps = to_half(ppms::synthetic::normal(k * k * C, 0.3f, rng));
+              const auto bias = to_half(ppms::synthetic::normal(C, 1.f, rng));
+              const auto x = to_half(ppms::synthetic::normal(H * W * C, 1.f, rng));
+              std::vector<half> xp(H * Wp * C, 0);  // padded: k / 2 zero columns either side
+              for (int64_t i = 0; i < H; ++i) std::copy_n(&x[i * W * C], W * C, &xp[(i * Wp + pad) * C]);
+              const ppms::DepthwiseWeightsT<half> w{C, k, taps.data(), bias.data()};
+              std::vector<double> want(Ho * Wo * C), round(Ho * Wo * C), accumulate(Ho * Wo * C);
+              for (int64_t ho = 0; ho < Ho; ++ho)
+                for (int64_t wo = 0; wo < Wo; ++wo)
+                  for (int64_t c = 0; c < C; ++c) {
+                    double v = value(bias[c]), mag = std::fabs(v);
+                    for (int64_t ky = 0; ky < k; ++ky)
+                      for (int64_t kx = 0; kx < k; ++kx) {
+                        const int64_t iy = ho * s - pad + ky, ix = wo * s - pad + kx;
+                        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                        const double term = value(x[(iy * W + ix) * C + c]) * value(taps[(ky * k + kx) * C + c]);
+                        v += term, mag += std::fabs(term);
+                      }
+                    const int64_t o = (ho * Wo + wo) * C + c;
+                    want[o] = ppms::synthetic::activate(v, a);
+                    round[o] = std::max(std::ldexp(std::fabs(want[o]), -11), std::ldexp(1.0, -25));
+                    accumulate[o] = std::ldexp(1.0, -11) * (k * k + 1) * mag;
+                  }
+              for (const auto& kernel : kernels) {
+                const bool scalar = std::string(kernel.name) == "scalar";
+                INFO(kernel.name << " k=" << k << " s=" << s << " C=" << C << " W=" << W
+                                 << (padded ? " padded " : " ") << ppms::check::name(a));
+                std::vector<half> y(Ho * Wo * C + 8, nan);  // 8 past the end: a store past the row fails
+                for (int64_t ho = 0; ho < Ho; ++ho) {
+                  const half* rows[ppms::kDepthwiseMaxK];
+                  for (int64_t ky = 0; ky < k; ++ky) {
+                    const int64_t iy = ho * s - pad + ky;
+                    rows[ky] = iy < 0 || iy >= H ? nullptr : padded ? &xp[(iy * Wp + pad) * C] : &x[iy * W * C];
+                  }
+                  kernel.row({&w, rows, W, Wo, s, &y[ho * Wo * C], a, padded});
+                }
+                int64_t bad = 0;
+                for (int64_t o = 0; o < Ho * Wo * C; ++o)
+                  bad += !(std::fabs(value(y[o]) - want[o]) <= round[o] + (scalar ? 0 : accumulate[o]));
+                for (int64_t o = Ho * Wo * C; o < Ho * Wo * C + 8; ++o) bad += y[o] != nan;
+                CHECK(bad == 0);
+              }
+            }
 }
 
 TEST_CASE("depthwise: bad arguments are refused") {

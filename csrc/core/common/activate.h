@@ -11,15 +11,18 @@
 
 namespace ppms {
 
-template <Activation A>
-inline float activate(float v) {
-  if constexpr (A == Activation::relu) return std::max(v, 0.0f);
-  if constexpr (A == Activation::relu6) return std::min(std::max(v, 0.0f), 6.0f);
-  if constexpr (A == Activation::hardswish) return v * std::min(std::max(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+// F: float; double where a reference rounds the activated sum once (the f16 scalar kernels: near -3 hardswish's
+// gate cancels, and a float gate's error there passes half's rounding).
+template <Activation A, class F>
+inline F activate(F v) {
+  if constexpr (A == Activation::relu) return std::max(v, F(0));
+  if constexpr (A == Activation::relu6) return std::min(std::max(v, F(0)), F(6));
+  if constexpr (A == Activation::hardswish) return v * std::min(std::max(v * (F(1) / F(6)) + F(0.5), F(0)), F(1));
   return v;
 }
 
-inline float activate(float v, Activation a) {
+template <class F>
+inline F activate(F v, Activation a) {
   switch (a) {
     case Activation::none: return v;
     case Activation::relu: return activate<Activation::relu>(v);

@@ -37,11 +37,11 @@ __attribute__((target("arch=armv8.2-a+fp16"))) inline float16x8_t activate8h(flo
 
 }  // namespace ppms
 
-// relu is RELU_ASM, relu6 RELU_ASM then MIN_ASM with cap = six
-#define PPMS_NEON_RELU_ASM(d, zero) "fmax v" #d ".4s, v" #d ".4s, v" #zero ".4s\n\t"
-#define PPMS_NEON_MIN_ASM(d, cap) "fmin v" #d ".4s, v" #d ".4s, v" #cap ".4s\n\t"
-#define PPMS_NEON_HSWISH_ASM(d, t, zero, half, one, sixth)                                                   \
-  "mov v" #t ".16b, v" #half ".16b\n\tfmla v" #t ".4s, v" #d ".4s, v" #sixth ".4s\n\t"                      \
-  "fmax v" #t ".4s, v" #t ".4s, v" #zero ".4s\n\tfmin v" #t ".4s, v" #t ".4s, v" #one ".4s\n\t"             \
-  "fmul v" #d ".4s, v" #d ".4s, v" #t ".4s\n\t"
+// relu is RELU_ASM, relu6 RELU_ASM then MIN_ASM with cap = six. T: the arrangement, "4s" (floats) or "8h" (halves).
+#define PPMS_NEON_RELU_ASM(T, d, zero) "fmax v" #d "." T ", v" #d "." T ", v" #zero "." T "\n\t"
+#define PPMS_NEON_MIN_ASM(T, d, cap) "fmin v" #d "." T ", v" #d "." T ", v" #cap "." T "\n\t"
+#define PPMS_NEON_HSWISH_ASM(T, d, t, zero, half, one, sixth)                                               \
+  "mov v" #t ".16b, v" #half ".16b\n\tfmla v" #t "." T ", v" #d "." T ", v" #sixth "." T "\n\t"             \
+  "fmax v" #t "." T ", v" #t "." T ", v" #zero "." T "\n\tfmin v" #t "." T ", v" #t "." T ", v" #one "." T "\n\t" \
+  "fmul v" #d "." T ", v" #d "." T ", v" #t "." T "\n\t"
 #endif

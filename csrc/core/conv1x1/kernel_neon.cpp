@@ -157,9 +157,9 @@ inline void columns(const float* x, int64_t ldx, const float* p, int64_t K, cons
 // op applied to all 16 accumulators: op(d) expands to the instructions for register vd
 #define PPMS_ALL(op) \
   op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
-#define PPMS_MAX0(d) PPMS_NEON_RELU_ASM(d, 24)
-#define PPMS_MIN6(d) PPMS_NEON_MIN_ASM(d, 25)
-#define PPMS_HSWISH(d) PPMS_NEON_HSWISH_ASM(d, 28, 24, 26, 27, 29)
+#define PPMS_MAX0(d) PPMS_NEON_RELU_ASM("4s", d, 24)
+#define PPMS_MIN6(d) PPMS_NEON_MIN_ASM("4s", d, 25)
+#define PPMS_HSWISH(d) PPMS_NEON_HSWISH_ASM("4s", d, 28, 24, 26, 27, 29)
 #define PPMS_RELU "movi v24.4s, #0\n\t" PPMS_ALL(PPMS_MAX0)
 #define PPMS_RELU6 "movi v24.4s, #0\n\tfmov v25.4s, #6.0\n\t" PPMS_ALL(PPMS_MAX0) PPMS_ALL(PPMS_MIN6)
 #define PPMS_HARDSWISH \

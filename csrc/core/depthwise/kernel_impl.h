@@ -136,7 +136,8 @@ inline int64_t offset_blocks(const RowV<V>& r, int64_t wo, int64_t hi, int64_t c
       }
     }
     PPMS_UNROLL
-    for (int i = 0; i < B; ++i) V::store(reinterpret_cast<typename V::T*>(out + off[i]), V::template activate<A>(acc[i]));
+    for (int i = 0; i < B; ++i)
+      V::store(reinterpret_cast<typename V::T*>(out + off[i]), V::template activate<A>(acc[i]));
   }
   return wo;
 }

@@ -8,10 +8,11 @@ namespace {
 inline float in(float v) { return v; }
 inline float in(half v) { return half_to_float(v); }
 inline void put(float v, float* y) { *y = v; }
-inline void put(float v, half* y) { *y = half_from_float(v); }
+// through float: the two roundings differ from one only where the float lands on a tie of halves
+inline void put(double v, half* y) { *y = half_from_float(float(v)); }
 
-// Sum: float for f32; double for f16, so that each output's one rounding is its rounding to half (a half product is
-// exact in float, its sums are not).
+// Sum: float for f32; double for f16, the activation too, so that each output's one rounding is its rounding to half
+// (a half product is exact in float, its sums are not).
 template <class T, class Sum>
 void row(const RowT<T>& r) {
   const int64_t C = r.w->channels, k = r.w->k, pad = k / 2;
@@ -26,7 +27,7 @@ void row(const RowT<T>& r) {
           if (ix >= 0 && ix < r.W) s += Sum(in(row[ix * C + c])) * in(r.w->taps[(ky * k + kx) * C + c]);
         }
       }
-      put(activate(float(s), r.act), &r.y[wo * C + c]);
+      put(activate(s, r.act), &r.y[wo * C + c]);
     }
 }
 }  // namespace
