@@ -18,39 +18,48 @@
 #include "ppms/network.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
+#include "ppms/types.h"
 
 namespace ppms {
 
 // The .ppms file, little-endian, version kModelFileVersion:
 //   char magic[8] "PPMSMODL"; uint32 version; uint32 header bytes (128)
-//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 0
+//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 precision (0: fp32, 1: fp16)
 //   float mean[3], std[3]: the input normalisation, (rgb / 255 - mean) / std per channel
 //   uint64 network offset (128), uint64 network bytes; uint64 checksum; zeros up to 128 bytes
-//   the packed network (network.h's blob, format kNetworkFormat), which ends the file
+//   the packed network (network.h's blob, format kNetworkFormat), which ends the file; in an fp16 file its float data
+//   is stored as IEEE half (network_to_half), 2 bytes a value, its header, config and entries as they are
 // The checksum is FNV-1a over the file's 64-bit little-endian words (the last one zero-padded), with the checksum
-// field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped file is used in place.
-constexpr uint32_t kModelFileVersion = 1;
+// field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped fp32 file is used in
+// place; an fp16 file's halves are expanded to the float blob on loading (exact), so the engine runs either alike.
+// Version 1 is version 2 with precision 0, which it held as a zero word: those files still load.
+constexpr uint32_t kModelFileVersion = 2;
 constexpr int64_t kModelFileMaxBytes = int64_t{1} << 30;  // ten times base's 24 MB: anything larger is not a model
 
 struct ModelInfo {
   std::string variant;  // "tiny" or "base"
   int64_t classes = 0;
+  DataType precision = DataType::f32;  // how the file stores the weights (f16: each rounded to half by model_file)
   float mean[3] = {0, 0, 0}, std[3] = {0, 0, 0};  // `ppms export` writes those the weights were trained with
 };
 
-// The bytes of a .ppms file for a packed network (network_pack) and its description, checked against each other.
+// The bytes of a .ppms file for a packed network (network_pack) and its description, checked against each other,
+// with the weights stored as info.precision says.
 Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo& info, std::vector<uint8_t>* file);
 
 // The checksum the header of a file of `bytes` bytes (at least 128) should hold.
 uint64_t model_file_checksum(const void* file, int64_t bytes);
 
-// Checks the bytes of a .ppms file (from anywhere: every field, size, offset and the checksum) and points *net into
-// them; they must stay alive, unchanged and 4-byte aligned while net is used.
-Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net);
+// Checks the bytes of a .ppms file (from anywhere: every field, size, offset and the checksum) and binds *net: an
+// fp32 file's into the bytes, which must stay alive, unchanged and 4-byte aligned while net is used (*expanded is
+// then null); an fp16 file's into the float blob expanded from it, which *expanded holds (the bytes may go).
+Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net,
+                  std::shared_ptr<const void>* expanded);
 
 class Model {
  public:
-  // Maps the file read-only (POSIX; elsewhere reads it) and checks it whole (model_bind).
+  // Maps the file read-only (POSIX; elsewhere reads it) and checks it whole (model_bind); an fp16 file is expanded
+  // to floats and let go.
   static Status load(const std::string& path, std::shared_ptr<const Model>* model);
   // From bytes in memory, copied.
   static Status from_memory(const void* bytes, int64_t size, std::shared_ptr<const Model>* model);
@@ -63,7 +72,7 @@ class Model {
   Model() = default;
   ModelInfo info_;
   Network net_;
-  std::shared_ptr<const void> bytes_;  // the file's bytes, mapped or copied
+  std::shared_ptr<const void> bytes_;  // what net_ points into: the file's bytes, mapped or copied, or fp16's expansion
 };
 
 struct SegmenterOptions {
@@ -92,7 +101,8 @@ class Segmenter {
   Status segment(const float* image, int64_t H, int64_t W, uint8_t* labels);
   Status segment(const float* image, int64_t H, int64_t W, int32_t* labels);
 
-  // The low-resolution logits of the last call, [classes][h][w] (network_logits_size of the network's input).
+  // The low-resolution logits of the last call (before the upsample + argmax), [classes][h][w] (network_logits_size of
+  // the network's input); null before a call succeeds. Valid until the next call.
   const float* logits(int64_t* h, int64_t* w) const;
   const Model& model() const { return *model_; }
 

@@ -4,7 +4,7 @@
 namespace ppms {
 
 // What a network's kernels compute in (weights, activations, arithmetic): one KernelConfig per type and ISA.
-enum class DataType { f32 };
+enum class DataType { f32, f16 };
 
 enum class Activation { none, relu, relu6, hardswish };
 
