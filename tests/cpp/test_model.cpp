@@ -2,8 +2,9 @@
 // back (from memory and from disk); each damaged or foreign field is refused with its own message and status code;
 // the Segmenter's labels equal those of the steps done by hand (normalisation as PyTorch computes it, network_logits,
 // the scalar upsample_argmax), for byte and float input, padded rows, both label types, on 1 and 3 threads, and with
-// a resize. An fp16 file holds the weights rounded to half, bit for bit, and loads as their floats; version 1 loads. (tests/cpp/fuzz_model_file.cpp throws mutated files at the loader; tests/test_ppms_run.py holds
-// ppms_run's labels to optimize()'s.)
+// a resize. An fp16 file holds the weights rounded to half, bit for bit, and loads as their floats; version 1 loads.
+// (tests/cpp/fuzz_model_file.cpp throws mutated files at the loader; tests/test_ppms_run.py holds ppms_run's labels
+// to optimize()'s.)
 #include <unistd.h>
 
 #include <algorithm>

@@ -35,8 +35,7 @@ struct Header {
 };
 static_assert(sizeof(Header) == kHeaderBytes && offsetof(Header, checksum) == kChecksumAt, "the header is fixed");
 
-// The header's precision values.
-constexpr uint32_t kFp32 = 0, kFp16 = 1;
+constexpr uint32_t kFp32 = 0, kFp16 = 1;  // the header's precision word
 
 std::string n(int64_t v) { return std::to_string(v); }
 
@@ -125,8 +124,8 @@ Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo&
   std::memcpy(file->data() + kHeaderBytes, network_blob, blob_bytes);
   ModelInfo back;
   Network net;
-  std::shared_ptr<const void> expanded;
-  return model_bind(file->data(), static_cast<int64_t>(file->size()), &back, &net, &expanded);  // it reads back
+  std::shared_ptr<const void> expanded;  // what was written reads back
+  return model_bind(file->data(), static_cast<int64_t>(file->size()), &back, &net, &expanded);
 }
 
 Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net,

@@ -32,7 +32,7 @@ namespace ppms {
 // The checksum is FNV-1a over the file's 64-bit little-endian words (the last one zero-padded), with the checksum
 // field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped fp32 file is used in
 // place; an fp16 file's halves are expanded to the float blob on loading (exact), so the engine runs either alike.
-// Version 1 is version 2 with precision 0, which it held as a zero word: those files still load.
+// Version 1 files are version 2's with the precision word 0 (a reserved zero then): they still load, as fp32.
 constexpr uint32_t kModelFileVersion = 2;
 constexpr int64_t kModelFileMaxBytes = int64_t{1} << 30;  // ten times base's 24 MB: anything larger is not a model
 
@@ -102,7 +102,8 @@ class Segmenter {
   Status segment(const float* image, int64_t H, int64_t W, int32_t* labels);
 
   // The low-resolution logits of the last call (before the upsample + argmax), [classes][h][w] (network_logits_size of
-  // the network's input); null before a call succeeds. Valid until the next call.
+  // the network's input), valid until the next call; null until a call has computed them, and after one that failed
+  // before.
   const float* logits(int64_t* h, int64_t* w) const;
   const Model& model() const { return *model_; }
 
