@@ -3,6 +3,7 @@
 // the other reads, and a blob from anywhere (a file) gets every check a freshly packed one does.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string>
@@ -425,7 +426,9 @@ Status network_to_half(const void* blob, int64_t bytes, std::vector<uint8_t>* st
     std::string what = "the padding between tensors";
     for (const Named& t : named)
       if (i >= t.offset && i < t.offset + t.floats) what = t.what;
-    return Status::invalid("network: " + what + " holds " + std::to_string(data[i]) +
+    char v[32];
+    std::snprintf(v, sizeof(v), "%g", data[i]);
+    return Status::invalid("network: " + what + " holds " + v +
                            ", outside half's range (|v| <= 65504): keep this model in fp32");
   }
   stored->resize(start + 2 * floats);
@@ -442,9 +445,9 @@ Status network_from_half(const void* stored, int64_t bytes, std::shared_ptr<cons
   Header h;
   int64_t start;
   PPMS_TRY(read_header(stored, bytes, &h, &start));
-  const int64_t halves = (bytes - start) / 2;
   if ((bytes - start) % 2 != 0)
     return Status::invalid("network: the half data is truncated (" + n(bytes - start) + " bytes, an odd count)");
+  const int64_t halves = (bytes - start) / 2;
   const auto* p = static_cast<const uint8_t*>(stored);
   try {
     auto floats = std::make_shared<AlignedFloats>(start / 4 + halves);  // start: whole 64-byte lines
