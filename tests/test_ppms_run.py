@@ -1,6 +1,7 @@
 """``ppms export`` + ``ppms_run`` (the C++ API, no PyTorch): the label map equals ``optimize()``'s on the same image
-and weights, natively and on aarch64 under qemu, at the image's own size and resized; damaged files and bad
-arguments are refused with a message. ppms_run comes from the CMake build (build/core, or the aarch64 cross build
+and weights, natively and on aarch64 under qemu, at the image's own size and resized, and so do the logits
+(``--logits``); an fp16 file is at most 0.52x the fp32 one and its logits are the fp32 file's within the rounding
+of the weights to half; damaged files and bad arguments are refused with a message. ppms_run comes from the CMake build (build/core, or the aarch64 cross build
 that scripts/test.sh makes); the native one is built here if missing."""
 import os
 import shutil
@@ -85,6 +86,16 @@ def _run(cmd, model_path, image, out, *args):
     return torch.from_numpy(np.array(Image.open(out))).long()[None]
 
 
+def _logits(cmd, model_path, image, out, *args):
+    """ppms_run's --logits [1, classes, h, w], the shape from what it prints."""
+    r = subprocess.run([*cmd, model_path, image, "--logits", out, *args], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    shape = [int(v) for v in r.stderr.split("logits: ")[1].split(" (")[0].split(" x ")]
+    data = open(out, "rb").read()
+    assert len(data) == 4 * np.prod(shape)
+    return torch.from_numpy(np.frombuffer(data, dtype="<f4").copy()).reshape(1, *shape)
+
+
 def _write_ppm(path, rgb):
     with open(path, "wb") as f:
         f.write(b"P6\n# a comment\n%d %d\n255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
@@ -101,6 +112,63 @@ def test_native_labels_equal_optimize(native, exported, tmp_path, size):
     ref, ref_logits = _reference(model, rgb, size)
     assert ref.unique().numel() > 1, "a test image of one class would check little"
     assert_labels_match(ours, ref, ref_logits, rtol=1e-4, max_fraction=1e-3)
+
+
+@pytest.mark.parametrize("size", [None, (64, 96)], ids=["own size", "resized"])
+def test_native_logits_equal_the_engines(native, exported, tmp_path, size):
+    model, path = exported
+    rgb = _rgb(97, 130, seed=4)
+    image = _write_ppm(str(tmp_path / "image.ppm"), rgb)
+    args = ["--size", f"{size[0]}x{size[1]}"] if size else []
+    ours = _logits(native, path, image, str(tmp_path / "logits.f32"), *args)
+    x = _input(rgb)
+    if size:
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    with torch.inference_mode():
+        want = model.logits(x)
+    assert ours.shape == want.shape
+    torch.testing.assert_close(ours, want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
+
+
+# fp16 storage rounds each weight by at most 2^-11 of itself: the logits move by about that much relative to their
+# scale (measured 5.3e-4 tiny, 5.8e-4 base here; docs/fp16.md: 1.6e-3 and 2.2e-3 with fp16 activations too). 3e-3 of
+# the largest logit leaves room for other weights, well under 1e-2.
+FP16_LOGITS_TOLERANCE = 3e-3
+
+
+def test_fp16_file_runs_close_to_fp32(native, exported, tmp_path):
+    model, path = exported
+    half = str(tmp_path / "half.ppms")
+    export_ppms(model, half, precision="fp16")
+    assert read_ppms(half)["precision"] == "fp16" and read_ppms(path)["precision"] == "fp32"
+    image = _write_ppm(str(tmp_path / "image.ppm"), _rgb(97, 130, seed=5))
+    full = _logits(native, path, image, str(tmp_path / "fp32.f32"))
+    ours = _logits(native, half, image, str(tmp_path / "fp16.f32"))
+    error = ((ours - full).abs().max() / full.abs().max()).item()
+    assert 0 < error <= FP16_LOGITS_TOLERANCE, error
+
+
+@pytest.mark.parametrize("variant", ["tiny", "base"])
+def test_fp16_export_is_half_the_file(tmp_path, variant):
+    sizes = {}
+    for precision in ("fp32", "fp16"):
+        out = str(tmp_path / f"{precision}.ppms")
+        assert main(["export", out, "--variant", variant, "--precision", precision]) == 0
+        assert read_ppms(out)["precision"] == precision
+        sizes[precision] = os.path.getsize(out)
+    assert sizes["fp16"] <= 0.52 * sizes["fp32"], sizes
+
+
+def test_fp16_export_refuses_a_weight_beyond_half(tmp_path):
+    model = pp_mobileseg("tiny").eval()
+    with torch.no_grad():
+        model.decode_head.conv_seg.bias[3] = 7e4
+    with pytest.raises(ValueError, match="the classifier holds 70000.* half's range"):
+        export_ppms(model, str(tmp_path / "big.ppms"), precision="fp16")
+    assert not os.path.exists(tmp_path / "big.ppms")
+    export_ppms(model, str(tmp_path / "big.ppms"))  # fp32 holds it
+    with pytest.raises(ValueError, match="precision"):
+        export_ppms(model, str(tmp_path / "x.ppms"), precision="bf16")
 
 
 def test_native_reads_png_and_raw(native, exported, tmp_path):
@@ -173,6 +241,10 @@ def test_refusals(native, exported, tmp_path):
     assert "--threads" in refused(path, image, "--threads", "0")
     assert "--size" in refused(path, image, "--size", "12")
     assert "unknown option" in refused(path, image, "--frobnicate")
+    for flag in ("-o", "--logits"):
+        missing = str(tmp_path / "none" / "out.pgm")
+        says = refused(path, image, flag, missing)
+        assert flag in says and missing in says and "no folder" in says
 
 
 def test_export_cli_and_read_back(tmp_path, capsys):

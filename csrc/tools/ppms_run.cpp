@@ -1,14 +1,17 @@
 // ppms_run: a model file and an image in, the label map out, on the core's C++ API alone (model.h): what an app on a
 // phone does, and its timing.
 //
-//   ppms_run MODEL.ppms IMAGE [-o labels.png|.pgm] [--threads N] [--size HxW] [--bench N] [--raw WxH] [--precision P]
-//            [--kernels NAME]
+//   ppms_run MODEL.ppms IMAGE [-o labels.png|.pgm] [--logits FILE] [--threads N] [--size HxW] [--bench N] [--raw WxH]
+//            [--precision P] [--kernels NAME]
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "image_io.h"
@@ -20,11 +23,14 @@ const char kUsage[] =
     "usage: ppms_run MODEL.ppms IMAGE [options]\n"
     "  IMAGE            an image file (%s), or raw RGB bytes with --raw\n"
     "  -o, --out PATH   write the label map (class ids as 8-bit grey): .png, else PGM\n"
+    "  --logits PATH    write the network's low-resolution logits (before the upsample + argmax): raw little-endian\n"
+    "                   float32, classes x h x w (the shape is printed to stderr)\n"
     "  --threads N      threads (default 1)\n"
     "  --size HxW       run the network at H x W (the image resized, bilinear); default: the image's own size\n"
     "  --bench N        after the first call, time N more and print their median and minimum\n"
     "  --raw WxH        IMAGE holds W x H raw RGB pixels\n"
-    "  --precision P    fp32 (default) or fp16 (half precision where the CPU has FP16 arithmetic, else fp32)\n"
+    "  --precision P    fp32 or fp16 (half precision where the CPU has FP16 arithmetic, else fp32); default: the\n"
+    "                   model file's (ppms export --precision)\n"
     "  --kernels NAME   the kernel config to run (fp32: %s; fp16: %s; default the fastest)\n";
 
 std::string usage() {
@@ -52,6 +58,22 @@ bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* v) {
   return true;
 }
 
+// What keeps `path` from being written (its folder missing), or "": checked before the network runs.
+std::string unwritable(const std::string& flag, const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code e;
+  if (folder.empty() || std::filesystem::is_directory(folder, e)) return "";
+  return flag + " " + path + ": there is no folder " + folder.string();
+}
+
+// logits [classes][h][w] as raw little-endian float32 (the engine runs on little-endian CPUs only).
+std::string write_floats(const std::string& path, const float* v, int64_t count) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return "cannot write " + path + " (" + std::strerror(errno) + ")";
+  const bool ok = std::fwrite(v, sizeof(float), count, f) == static_cast<size_t>(count);
+  return std::fclose(f) == 0 && ok ? "" : "cannot write " + path;
+}
+
 bool parse_size(const std::string& s, int64_t* a, int64_t* b) {
   const size_t x = s.find('x');
   return x != std::string::npos && parse_int(s.substr(0, x).c_str(), 1, ppms_tools::kMaxSide, a) &&
@@ -62,7 +84,8 @@ bool parse_size(const std::string& s, int64_t* a, int64_t* b) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  std::string out, kernels, precision;
+  std::string out, logits_out, kernels, precision;
+  ppms::DataType asked = ppms::DataType::f32;
   int64_t threads = 1, bench = 0, size_h = 0, size_w = 0, raw_w = 0, raw_h = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -72,14 +95,15 @@ int main(int argc, char** argv) {
       return 0;
     } else if ((a == "-o" || a == "--out") && has_value) {
       out = argv[++i];
+    } else if (a == "--logits" && has_value) {
+      logits_out = argv[++i];
     } else if (a == "--threads" && has_value) {
       if (!parse_int(argv[++i], 1, 1024, &threads)) return fail("--threads takes a number in [1, 1024]");
     } else if (a == "--bench" && has_value) {
       if (!parse_int(argv[++i], 0, 1000000, &bench)) return fail("--bench takes a number in [0, 1000000]");
     } else if (a == "--precision" && has_value) {
       precision = argv[++i];
-      ppms::DataType t;
-      const ppms::Status known = ppms::data_type(precision, &t);
+      const ppms::Status known = ppms::data_type(precision, &asked);
       if (!known.ok()) return fail("--precision: " + known.message());
     } else if (a == "--kernels" && has_value) {
       kernels = argv[++i];
@@ -96,6 +120,10 @@ int main(int argc, char** argv) {
   if (positional.size() != 2) {
     std::fprintf(stderr, "%s", usage().c_str());
     return 2;
+  }
+  for (const auto& flag_path : {std::make_pair("-o", out), std::make_pair("--logits", logits_out)}) {
+    const std::string e = flag_path.second.empty() ? "" : unwritable(flag_path.first, flag_path.second);
+    if (!e.empty()) return fail(e);
   }
 
   std::shared_ptr<const ppms::Model> model;
@@ -123,12 +151,14 @@ int main(int argc, char** argv) {
   const double first = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!s.ok()) return fail(s.message());
 
-  std::printf("model %s: PP-MobileSeg %s, %lld classes; image %lld x %lld", positional[0].c_str(), info.variant.c_str(),
-              static_cast<long long>(info.classes), static_cast<long long>(W), static_cast<long long>(H));
+  std::printf("model %s: PP-MobileSeg %s, %lld classes, %s weights; image %lld x %lld", positional[0].c_str(),
+              info.variant.c_str(), static_cast<long long>(info.classes),
+              ppms::data_type_name(info.precision), static_cast<long long>(W),
+              static_cast<long long>(H));
   if (size_h) std::printf(" at %lld x %lld", static_cast<long long>(size_w), static_cast<long long>(size_h));
   std::printf("; %lld thread(s), %s\nfirst call %.2f ms\n", static_cast<long long>(threads),
               ppms::data_type_name(seg->precision()), first);
-  if (precision == "fp16" && seg->precision() != ppms::DataType::f16)
+  if ((precision.empty() ? info.precision : asked) == ppms::DataType::f16 && seg->precision() != ppms::DataType::f16)
     std::fprintf(stderr, "ppms_run: this CPU has no FP16 arithmetic (Armv8.2-A asimdhp): running fp32\n");
   if (bench > 0) {
     std::vector<double> t(bench);
@@ -154,6 +184,15 @@ int main(int argc, char** argv) {
     const std::string w = ppms_tools::write_grey(out, labels.data(), W, H);
     if (!w.empty()) return fail(w);
     std::printf("wrote %s\n", out.c_str());
+  }
+  if (!logits_out.empty()) {
+    int64_t h, w;
+    const float* logits = seg->logits(&h, &w);
+    const std::string e = write_floats(logits_out, logits, info.classes * h * w);
+    if (!e.empty()) return fail(e);
+    std::fprintf(stderr, "logits: %lld x %lld x %lld (classes x h x w) float32 in %s\n",
+                 static_cast<long long>(info.classes), static_cast<long long>(h), static_cast<long long>(w),
+                 logits_out.c_str());
   }
   return 0;
 }

@@ -64,10 +64,12 @@ TORCH_LIBRARY(ppms, m) {
   // The most bytes one H x W image holds in network beside its input and logits, on the current thread count.
   m.def("_network_memory(Tensor packed, int H, int W) -> int");
   // The .ppms model file (csrc/include/ppms/model.h): _model_file wraps a network_pack blob with the model's variant
-  // ("tiny" or "base"), class count and input normalisation (mean, std of RGB / 255) into the file's bytes;
-  // _model_file_info checks a file's bytes as the C++ loader does and returns that description.
-  m.def("_model_file(Tensor packed, str variant, int classes, float[] mean, float[] std) -> Tensor");
-  m.def("_model_file_info(Tensor file) -> (str variant, int classes, float[] mean, float[] std)");
+  // ("tiny" or "base"), class count and input normalisation (mean, std of RGB / 255) into the file's bytes, the
+  // weights stored as precision says ("fp32" or "fp16"); _model_file_info checks a file's bytes as the C++ loader
+  // does and returns that description.
+  m.def("_model_file(Tensor packed, str variant, int classes, float[] mean, float[] std, str precision=\"fp32\") -> "
+        "Tensor");
+  m.def("_model_file_info(Tensor file) -> (str variant, int classes, float[] mean, float[] std, str precision)");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
   // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,

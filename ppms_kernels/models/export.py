@@ -19,6 +19,7 @@ from .engine import pack_network
 from .pp_mobileseg import INPUT_MEAN, INPUT_STD, MIN_INPUT_SIZE
 
 MAX_INPUT_SIZE = UPSAMPLE_ARGMAX_MAX_SIDE  # the label map's side, which upsample_argmax bounds
+PRECISIONS = ("fp32", "fp16")  # how a .ppms file stores the weights
 
 
 def dynamic_shapes():
@@ -62,11 +63,15 @@ def export_onnx(module, x, path, dynamic=True):
     return path
 
 
-def export_ppms(model, path):
+def export_ppms(model, path, precision="fp32"):
     """Write ``model`` (a ``PPMobileSeg``, plain or after ``optimize()`` on the CPU) to the ``.ppms`` model file
     ``path``: its BatchNorm folded and every weight packed as the native engine runs them (``model.engine`` where
     ``optimize()`` packed them), with its variant, class count and input normalisation (``INPUT_MEAN``,
-    ``INPUT_STD``). The file is written whole or not at all. Returns ``path``."""
+    ``INPUT_STD``). ``precision`` "fp16" stores every packed weight rounded to half (to nearest even): half the
+    file; a weight beyond half's range (|v| > 65504) raises ``ValueError`` naming its tensor. The file is written
+    whole or not at all. Returns ``path``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"export_ppms: precision must be one of {PRECISIONS}, got {precision!r}")
     if any(p.device.type != "cpu" for p in model.parameters()):
         raise ValueError("export_ppms: the model must be on the CPU (model.cpu()), as the engine that packs it is")
     if model.engine is not None:
@@ -76,7 +81,7 @@ def export_ppms(model, path):
                          "BatchNorm to fold; export the model before, or after optimize() on the CPU")
     else:
         packed, _ = network_pack(*pack_network(model))
-    data = model_file(packed, model.variant, model.num_classes, INPUT_MEAN, INPUT_STD).numpy()
+    data = model_file(packed, model.variant, model.num_classes, INPUT_MEAN, INPUT_STD, precision).numpy()
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as f:
@@ -89,7 +94,7 @@ def export_ppms(model, path):
 
 
 def read_ppms(path):
-    """``{"variant", "classes", "mean", "std", "bytes"}`` of the ``.ppms`` file ``path``, checked whole as the C++
+    """``{"variant", "classes", "mean", "std", "precision", "bytes"}`` of the ``.ppms`` file ``path``, checked whole as the C++
     loader checks it (``ValueError`` says what is wrong with a damaged or foreign file)."""
     with open(path, "rb") as f:
         data = f.read()

@@ -29,19 +29,20 @@ def network_memory(packed, H, W):
     return torch.ops.ppms._network_memory.default(packed, H, W)
 
 
-def model_file(packed, variant, classes, mean, std):
+def model_file(packed, variant, classes, mean, std, precision="fp32"):
     """The bytes (uint8 tensor) of a ``.ppms`` model file (layout: ``csrc/include/ppms/model.h``) holding a
     :func:`network_pack` blob and what an app needs beside it: the ``variant`` ("tiny" or "base"), the class count
-    and the input normalisation ``(rgb / 255 - mean) / std`` (3 values each)."""
-    return torch.ops.ppms._model_file.default(packed, variant, classes, list(mean), list(std))
+    and the input normalisation ``(rgb / 255 - mean) / std`` (3 values each). ``precision`` "fp16" stores each weight
+    rounded to half (nearest even; one beyond half's range raises ``ValueError`` naming its tensor)."""
+    return torch.ops.ppms._model_file.default(packed, variant, classes, list(mean), list(std), precision)
 
 
 def model_file_info(data):
-    """``{"variant", "classes", "mean", "std"}`` of the bytes of a ``.ppms`` file (a uint8 tensor), after every check
+    """``{"variant", "classes", "mean", "std", "precision"}`` of the bytes of a ``.ppms`` file (a uint8 tensor), after every check
     the C++ loader makes (header, sizes, checksum, the network itself); a bad file raises ``ValueError`` saying
     what is wrong, one of another format version ``NotImplementedError``."""
-    variant, classes, mean, std = torch.ops.ppms._model_file_info.default(data)
-    return {"variant": variant, "classes": classes, "mean": tuple(mean), "std": tuple(std)}
+    variant, classes, mean, std, precision = torch.ops.ppms._model_file_info.default(data)
+    return {"variant": variant, "classes": classes, "mean": tuple(mean), "std": tuple(std), "precision": precision}
 
 
 def logits_size(signature, H, W):

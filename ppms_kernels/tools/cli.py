@@ -144,10 +144,11 @@ def _export(args):
 
     model = _model(args)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    export_ppms(model, args.out)
+    export_ppms(model, args.out, args.precision)
     info = read_ppms(args.out)
     print(f"wrote {args.out} ({info['bytes'] / 1e6:.1f} MB): PP-MobileSeg-{info['variant']}, {info['classes']} "
-          f"classes, weights folded and packed for the native engine; run it with ppms_run (C++, no PyTorch)")
+          f"classes, {info['precision']} weights folded and packed for the native engine; run it with ppms_run (C++, "
+          f"no PyTorch)")
 
 
 def _count(least, why=""):
@@ -168,7 +169,7 @@ def _count(least, why=""):
 def main(argv=None):
     import torch
 
-    from ..models import MIN_INPUT_SIZE
+    from ..models import MIN_INPUT_SIZE, PRECISIONS
     from ..ops import VERSION, VIM_MODES
     from .bench import ROWS as _ROWS, SUITES
 
@@ -237,6 +238,8 @@ def main(argv=None):
     x.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file), or ade20k (the official "
                                      "weights of --variant, downloaded once)")
     x.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights, or with ade20k")
+    x.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                   help="how the file stores the weights: fp16 rounds each to half (nearest even), half the file")
     x.set_defaults(func=_export)
 
     args = p.parse_args(argv)

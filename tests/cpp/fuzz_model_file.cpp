@@ -5,7 +5,8 @@
 //
 // Two drivers: libFuzzer (clang++ -fsanitize=fuzzer,address -DPPMS_LIBFUZZER ... this file + the core), or the
 // built-in one that ctest runs with a fixed budget: a seeded mutation loop over valid files (the small test
-// network's, tiny's and base's head, and any .ppms files named on the command line, e.g. an exported model):
+// network's, tiny's and base's head, fp32 and fp16, and any .ppms files named on the command line, e.g. an exported
+// model):
 //   fuzz_model_file ITERATIONS [FILE.ppms ...]
 #include <cstdio>
 #include <cstdlib>
@@ -105,20 +106,22 @@ std::vector<uint8_t> mutate(std::vector<uint8_t> f, size_t described, std::mt199
 int main(int argc, char** argv) {
   const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 20000;
   std::vector<std::vector<uint8_t>> seeds;
-  for (const bool base : {false, true}) {
-    const std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(base);
-    ppms::ModelInfo info;
-    info.variant = base ? "base" : "tiny";
-    info.classes = 5;
-    for (int c = 0; c < 3; ++c) info.mean[c] = 0.5f, info.std[c] = 0.25f;
-    std::vector<uint8_t> file;
-    const ppms::Status s = ppms::model_file(blob.data(), static_cast<int64_t>(blob.size()), info, &file);
-    if (!s.ok()) {
-      std::printf("FAIL the seed file: %s\n", s.message().c_str());
-      return 1;
+  for (const bool base : {false, true})
+    for (const ppms::DataType precision : {ppms::DataType::f32, ppms::DataType::f16}) {
+      const std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(base);
+      ppms::ModelInfo info;
+      info.variant = base ? "base" : "tiny";
+      info.classes = 5;
+      info.precision = precision;
+      for (int c = 0; c < 3; ++c) info.mean[c] = 0.5f, info.std[c] = 0.25f;
+      std::vector<uint8_t> file;
+      const ppms::Status s = ppms::model_file(blob.data(), static_cast<int64_t>(blob.size()), info, &file);
+      if (!s.ok()) {
+        std::printf("FAIL the seed file: %s\n", s.message().c_str());
+        return 1;
+      }
+      seeds.push_back(file);
     }
-    seeds.push_back(file);
-  }
   for (int i = 2; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
     seeds.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -2,8 +2,9 @@
 // back (from memory and from disk); each damaged or foreign field is refused with its own message and status code;
 // the Segmenter's labels equal those of the steps done by hand (normalisation as PyTorch computes it, network_logits,
 // the scalar upsample_argmax), for byte and float input, padded rows, both label types, on 1 and 3 threads, and with
-// a resize. (tests/cpp/fuzz_model_file.cpp throws mutated files at the loader; tests/test_ppms_run.py holds
-// ppms_run's labels to optimize()'s.)
+// a resize. An fp16 file holds the weights rounded to half, bit for bit, and loads as their floats; version 1 loads.
+// (tests/cpp/fuzz_model_file.cpp throws mutated files at the loader; tests/test_ppms_run.py holds ppms_run's labels
+// to optimize()'s.)
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "check.h"
+#include "core/common/half.h"
 #include "core/common/linear_axis.h"
 #include "ppms/model.h"
 #include "ppms/upsample_argmax.h"
@@ -25,10 +27,11 @@ namespace {
 
 const float kMean[3] = {0.485f, 0.456f, 0.406f}, kStd[3] = {0.229f, 0.224f, 0.225f};
 
-ppms::ModelInfo info_of(bool base, int64_t classes = 5) {
+ppms::ModelInfo info_of(bool base, int64_t classes = 5, ppms::DataType precision = ppms::DataType::f32) {
   ppms::ModelInfo info;
   info.variant = base ? "base" : "tiny";
   info.classes = classes;
+  info.precision = precision;
   for (int c = 0; c < 3; ++c) info.mean[c] = kMean[c], info.std[c] = kStd[c];
   return info;
 }
@@ -47,7 +50,8 @@ std::vector<uint8_t> resealed(std::vector<uint8_t> f) {
 void refused(const std::vector<uint8_t>& f, ppms::Code code, const std::string& says, const std::string& what) {
   ppms::ModelInfo info;
   ppms::Network net;
-  const ppms::Status s = ppms::model_bind(f.data(), static_cast<int64_t>(f.size()), &info, &net);
+  std::shared_ptr<const void> expanded;
+  const ppms::Status s = ppms::model_bind(f.data(), static_cast<int64_t>(f.size()), &info, &net, &expanded);
   INFO(what << ": \"" << s.message() << "\"");
   CHECK(s.code() == code);
   CHECK_MESSAGE(s.message().find(says) != std::string::npos, "does not say \"" << says << "\"");
@@ -62,7 +66,11 @@ void check_refusals(const std::vector<uint8_t>& file) {
   };
   refused(changed([](auto& f) { f[0] = 'Q'; }), Code::invalid_argument, "bad magic", "another magic");
   refused(changed([](auto& f) { put<uint32_t>(f, 8, ppms::kModelFileVersion + 1); }), Code::unsupported,
-          "this build reads version", "a newer version");
+          "this build reads versions 1 to", "a newer version");
+  refused(changed([](auto& f) { put<uint32_t>(f, 36, 2); }), Code::invalid_argument, "unknown precision 2",
+          "an unknown precision");
+  refused(changed([](auto& f) { put<uint32_t>(f, 8, 1), put<uint32_t>(f, 36, 1); }), Code::invalid_argument,
+          "malformed header", "version 1 with a precision");
   refused(changed([](auto& f) { put<uint32_t>(f, 12, 64); }), Code::invalid_argument, "malformed header",
           "another header size");
   refused(changed([](auto& f) { f[127] = 1; }), Code::invalid_argument, "malformed header", "reserved bytes set");
@@ -132,10 +140,11 @@ int64_t mismatches(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b)
 }
 
 // The model file of the test network with tiny's or base's head.
-std::vector<uint8_t> file_of(bool base) {
+std::vector<uint8_t> file_of(bool base, ppms::DataType precision = ppms::DataType::f32) {
   const std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(base);
   std::vector<uint8_t> file;
-  const ppms::Status s = ppms::model_file(blob.data(), static_cast<int64_t>(blob.size()), info_of(base), &file);
+  const ppms::Status s =
+      ppms::model_file(blob.data(), static_cast<int64_t>(blob.size()), info_of(base, 5, precision), &file);
   REQUIRE_MESSAGE(s.ok(), "model_file: " << s.message());
   return file;
 }
@@ -172,6 +181,120 @@ TEST_CASE("model: model_bind refuses each damaged or foreign field with its own 
   for (const bool base : {false, true}) {
     INFO((base ? "base" : "tiny"));
     check_refusals(file_of(base));
+  }
+}
+
+// Where a blob's float data starts: its header, config and entries (network.h), padded to 64 bytes.
+size_t data_start(const uint8_t* blob) {
+  uint32_t config, tensors;
+  std::memcpy(&config, blob + 12, 4);
+  std::memcpy(&tensors, blob + 16, 4);
+  return (24 + 8 * size_t{config} + 56 * size_t{tensors} + 63) / 64 * 64;
+}
+
+TEST_CASE("model: an fp16 file holds the weights rounded to half and loads as their floats") {
+  for (const bool base : {false, true}) {
+    INFO((base ? "base" : "tiny"));
+    const std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(base);
+    const std::vector<uint8_t> file = file_of(base, ppms::DataType::f16);
+    const size_t start = data_start(blob.data()), floats = (blob.size() - start) / 4;
+    REQUIRE(file.size() == 128 + start + 2 * floats);
+    CHECK(std::memcmp(file.data() + 128, blob.data(), start) == 0);
+    std::shared_ptr<const ppms::Model> model;
+    const ppms::Status s = load_from_disk(file, &model);
+    REQUIRE_MESSAGE(s.ok(), "Model::load: " << s.message());
+    CHECK(model->info().precision == ppms::DataType::f16);
+    ppms::ModelInfo info;
+    ppms::Network net;
+    std::shared_ptr<const void> expanded;
+    REQUIRE(ppms::model_bind(file.data(), static_cast<int64_t>(file.size()), &info, &net, &expanded).ok());
+    REQUIRE(static_cast<bool>(expanded));
+    CHECK(reinterpret_cast<uintptr_t>(expanded.get()) % 64 == 0);
+    const auto* got = static_cast<const uint8_t*>(expanded.get());
+    CHECK(std::memcmp(got, blob.data(), start) == 0);
+    int64_t stored_wrong = 0, expanded_wrong = 0, rounded = 0;
+    std::vector<uint8_t> halved = blob;  // the fp32 blob with each weight rounded to half
+    for (size_t i = 0; i < floats; ++i) {
+      float v, back;
+      ppms::half h;
+      std::memcpy(&v, blob.data() + start + 4 * i, 4);
+      std::memcpy(&h, file.data() + 128 + start + 2 * i, 2);
+      std::memcpy(&back, got + start + 4 * i, 4);
+      const float want = ppms::half_to_float(ppms::half_from_float(v));
+      stored_wrong += h != ppms::half_from_float(v);
+      expanded_wrong += std::memcmp(&back, &want, 4) != 0;
+      rounded += want != v;
+      put<float>(halved, start + 4 * i, want);
+    }
+    CHECK(stored_wrong == 0);
+    CHECK(expanded_wrong == 0);
+    CHECK(rounded > static_cast<int64_t>(floats) / 2);  // the weights were not halves already: the test tells
+    ppms::Network want_net;
+    REQUIRE(ppms::network_bind(halved.data(), static_cast<int64_t>(halved.size()), &want_net).ok());
+    const int64_t H = 32, W = 40;
+    std::vector<float> image(3 * H * W);
+    std::mt19937 rng(3);
+    for (auto& v : image) v = std::uniform_real_distribution<float>(-2, 2)(rng);
+    int64_t h, w;
+    ppms::network_logits_size(want_net, H, W, &h, &w);
+    std::vector<float> logits(5 * h * w), want(5 * h * w);
+    REQUIRE(ppms::network_logits(model->network(), image.data(), H, W, logits.data()).ok());
+    REQUIRE(ppms::network_logits(want_net, image.data(), H, W, want.data()).ok());
+    CHECK_MESSAGE(std::memcmp(logits.data(), want.data(), 4 * want.size()) == 0,
+                  "the loaded fp16 model's logits are not those of the weights rounded to half");
+  }
+}
+
+TEST_CASE("model: fp16 files refuse a wrong precision, truncated half data and sizes that do not match") {
+  using ppms::Code;
+  for (const bool base : {false, true}) {
+    INFO((base ? "base" : "tiny"));
+    const std::vector<uint8_t> file = file_of(base, ppms::DataType::f16);
+    check_refusals(file);
+    auto cut = [&](size_t bytes) {  // the network's size in the header made to agree: only the halves are short
+      std::vector<uint8_t> f(file.begin(), file.end() - bytes);
+      put<uint64_t>(f, 72, f.size() - 128);
+      return resealed(f);
+    };
+    refused(cut(1), Code::invalid_argument, "half data is truncated", "an odd byte cut");
+    refused(cut(64), Code::invalid_argument, "lies outside its data", "the last tensor's halves cut");
+    std::vector<uint8_t> f = file;
+    put<uint32_t>(f, 36, 0);
+    refused(resealed(f), Code::invalid_argument, "network", "halves read as fp32");
+    f = file_of(base);
+    put<uint32_t>(f, 36, 1);
+    refused(resealed(f), Code::invalid_argument, "its tensors take", "fp32 read as halves");
+  }
+}
+
+TEST_CASE("model: model_file refuses fp16 for a weight beyond half's range, naming it") {
+  std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(false);
+  const size_t start = data_start(blob.data());
+  for (const float v : {70000.0f, -1e30f, INFINITY, NAN}) {
+    std::vector<uint8_t> big = blob;
+    put<float>(big, start, v);  // the stem's first weight
+    std::vector<uint8_t> file;
+    const ppms::Status s =
+        ppms::model_file(big.data(), static_cast<int64_t>(big.size()), info_of(false, 5, ppms::DataType::f16), &file);
+    INFO(v << ": \"" << s.message() << "\"");
+    CHECK(s.code() == ppms::Code::invalid_argument);
+    CHECK(s.message().find("the stem holds") != std::string::npos);
+    CHECK(s.message().find("half's range") != std::string::npos);
+    CHECK(ppms::model_file(big.data(), static_cast<int64_t>(big.size()), info_of(false), &file).ok());
+  }
+}
+
+TEST_CASE("model: a version 1 file (fp32, its precision word zero) loads") {
+  for (const bool base : {false, true}) {
+    INFO((base ? "base" : "tiny"));
+    std::vector<uint8_t> file = file_of(base);
+    put<uint32_t>(file, 8, 1);
+    file = resealed(file);
+    std::shared_ptr<const ppms::Model> model;
+    const ppms::Status s = ppms::Model::from_memory(file.data(), static_cast<int64_t>(file.size()), &model);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    CHECK(model->info().precision == ppms::DataType::f32);
+    CHECK(model->info().variant == (base ? "base" : "tiny"));
   }
 }
 

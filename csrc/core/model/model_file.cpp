@@ -28,12 +28,14 @@ struct Header {
   char magic[8];
   uint32_t version, header_bytes;
   char variant[16];
-  uint32_t classes, zero;
+  uint32_t classes, precision;
   float mean[3], std[3];
   uint64_t network_offset, network_bytes, checksum;
   uint8_t reserved[40];
 };
 static_assert(sizeof(Header) == kHeaderBytes && offsetof(Header, checksum) == kChecksumAt, "the header is fixed");
+
+constexpr uint32_t kFp32 = 0, kFp16 = 1;  // the header's precision word
 
 std::string n(int64_t v) { return std::to_string(v); }
 
@@ -98,12 +100,21 @@ Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo&
   Status s = check_info(info, where);
   if (!s.ok()) return s;
   if (info.classes < 1 || info.classes > UINT32_MAX) return Status::invalid(where + "bad class count " + n(info.classes));
+  const bool fp16 = info.precision == DataType::f16;
+  std::vector<uint8_t> halves;
+  if (fp16) {
+    s = network_to_half(network_blob, blob_bytes, &halves);
+    if (!s.ok()) return s.prefixed(where + "fp16 ");
+    network_blob = halves.data();
+    blob_bytes = static_cast<int64_t>(halves.size());
+  }
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.version = kModelFileVersion;
   h.header_bytes = kHeaderBytes;
   std::memcpy(h.variant, info.variant.data(), info.variant.size());
   h.classes = static_cast<uint32_t>(info.classes);
+  h.precision = fp16 ? kFp16 : kFp32;
   for (int c = 0; c < 3; ++c) h.mean[c] = info.mean[c], h.std[c] = info.std[c];
   h.network_offset = kHeaderBytes;
   h.network_bytes = static_cast<uint64_t>(blob_bytes);
@@ -113,24 +124,30 @@ Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo&
   std::memcpy(file->data() + kHeaderBytes, network_blob, blob_bytes);
   ModelInfo back;
   Network net;
-  return model_bind(file->data(), static_cast<int64_t>(file->size()), &back, &net);  // what was written reads back
+  std::shared_ptr<const void> expanded;  // what was written reads back
+  return model_bind(file->data(), static_cast<int64_t>(file->size()), &back, &net, &expanded);
 }
 
-Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net) {
+Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net,
+                  std::shared_ptr<const void>* expanded) {
   const std::string where = "model file: ";
-  if (file == nullptr || info == nullptr || net == nullptr) return Status::invalid(where + "null argument");
+  if (file == nullptr || info == nullptr || net == nullptr || expanded == nullptr)
+    return Status::invalid(where + "null argument");
   Header h;
   if (bytes < kHeaderBytes) return Status::invalid(where + "too short for a .ppms file (" + n(bytes) + " bytes)");
   std::memcpy(&h, file, kHeaderBytes);
   if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) return Status::invalid(where + "not a .ppms file (bad magic)");
-  if (h.version != kModelFileVersion)
-    return Status::unsupported(where + "version " + n(h.version) + ", this build reads version " +
+  if (h.version != 1 && h.version != kModelFileVersion)
+    return Status::unsupported(where + "version " + n(h.version) + ", this build reads versions 1 to " +
                                n(kModelFileVersion) + ": export it again with this version (ppms export)");
   if (bytes > kModelFileMaxBytes)
     return Status::invalid(where + n(bytes) + " bytes, more than any model (" + n(kModelFileMaxBytes) + ")");
-  bool zero = h.header_bytes == kHeaderBytes && h.zero == 0 && h.variant[sizeof(h.variant) - 1] == '\0';
+  bool zero = h.header_bytes == kHeaderBytes && (h.version > 1 || h.precision == kFp32) &&
+              h.variant[sizeof(h.variant) - 1] == '\0';
   for (uint8_t b : h.reserved) zero = zero && b == 0;
   if (!zero) return Status::invalid(where + "malformed header");
+  if (h.precision != kFp32 && h.precision != kFp16)
+    return Status::invalid(where + "unknown precision " + n(h.precision) + " (0: fp32, 1: fp16)");
   if (h.network_offset != static_cast<uint64_t>(kHeaderBytes) ||
       h.network_bytes != static_cast<uint64_t>(bytes - kHeaderBytes))
     return Status::invalid(where + "the network lies at " + std::to_string(h.network_offset) + " for " +
@@ -142,14 +159,24 @@ Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net
   ModelInfo got;
   got.variant.assign(h.variant, strnlen(h.variant, sizeof(h.variant)));
   got.classes = h.classes;
+  got.precision = h.precision == kFp16 ? DataType::f16 : DataType::f32;
   for (int c = 0; c < 3; ++c) got.mean[c] = h.mean[c], got.std[c] = h.std[c];
   Status s = check_info(got, where);
   if (!s.ok()) return s;
-  s = network_bind(p + kHeaderBytes, bytes - kHeaderBytes, net);
-  if (!s.ok()) return s.prefixed(where);
+  std::shared_ptr<const void> blob;
+  if (got.precision == DataType::f16) {
+    int64_t blob_bytes;
+    s = network_from_half(p + kHeaderBytes, bytes - kHeaderBytes, &blob, &blob_bytes);
+    if (s.ok()) s = network_bind(blob.get(), blob_bytes, net);
+    if (!s.ok()) return s.prefixed(where + "fp16 ");
+  } else {
+    s = network_bind(p + kHeaderBytes, bytes - kHeaderBytes, net);
+    if (!s.ok()) return s.prefixed(where);
+  }
   s = check_against(got, *net, where);
   if (!s.ok()) return s;
   *info = std::move(got);
+  *expanded = std::move(blob);
   return Status();
 }
 
@@ -165,9 +192,10 @@ Status Model::from_memory(const void* bytes, int64_t size, std::shared_ptr<const
   uint8_t* at = copy.get() + (64 - reinterpret_cast<uintptr_t>(copy.get()) % 64) % 64;
   if (size > 0) std::memcpy(at, bytes, size);
   std::shared_ptr<Model> m(new Model());
-  Status s = model_bind(at, size, &m->info_, &m->net_);
+  std::shared_ptr<const void> expanded;
+  Status s = model_bind(at, size, &m->info_, &m->net_, &expanded);
   if (!s.ok()) return s;
-  m->bytes_ = std::shared_ptr<const void>(copy, at);
+  m->bytes_ = expanded ? std::move(expanded) : std::shared_ptr<const void>(copy, at);
   *model = std::move(m);
   return Status();
 }
@@ -193,9 +221,10 @@ Status Model::load(const std::string& path, std::shared_ptr<const Model>* model)
   if (mapped == MAP_FAILED) return Status::io(where + "cannot map it (" + std::strerror(errno) + ")");
   std::shared_ptr<const void> bytes(mapped, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
   std::shared_ptr<Model> m(new Model());
-  Status s = model_bind(mapped, size, &m->info_, &m->net_);
+  std::shared_ptr<const void> expanded;
+  Status s = model_bind(mapped, size, &m->info_, &m->net_, &expanded);
   if (!s.ok()) return s.prefixed(where);
-  m->bytes_ = std::move(bytes);
+  m->bytes_ = expanded ? std::move(expanded) : std::move(bytes);
   *model = std::move(m);
   return Status();
 #else

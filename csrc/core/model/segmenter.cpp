@@ -96,7 +96,7 @@ Status Segmenter::create(std::shared_ptr<const Model> model, const SegmenterOpti
     return Status::invalid("segmenter: the input size must be 0 x 0 (each image's own) or both sides in [1, " +
                            std::to_string(kUpsampleArgmaxMaxSide) + "], got " + std::to_string(o.height) + " x " +
                            std::to_string(o.width));
-  DataType type = DataType::f32;
+  DataType type = model->info().precision;
   if (!o.precision.empty()) {
     const Status known = data_type(o.precision, &type);
     if (!known.ok()) return known.prefixed("segmenter: ");

@@ -1,11 +1,17 @@
 // The packed network (network.h). network_pack() and network_bind() walk the config with the same code (walk()),
 // over two weight sources: raw tensors to pack, or the entries of a blob to check and point into. So what one writes
 // the other reads, and a blob from anywhere (a file) gets every check a freshly packed one does.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 
+#include "core/common/aligned.h"
 #include "core/common/convert.h"
+#include "core/common/half.h"
 #include "core/config/config.h"
 #include "ppms/network.h"
 
@@ -241,19 +247,26 @@ class PackSource : public Source {
   float* add(Entry e) {  // each entry 64-byte aligned in the data
     e.offset = static_cast<int64_t>(data.size());
     entries.push_back(e);
-    data.resize(data.size() + (entry_floats(e) + 15) / 16 * 16, 0.0f);
+    data.resize(data.size() + whole_lines(entry_floats(e)), 0.0f);
     return data.data() + e.offset;
   }
   const View* w_;
   int64_t count_, i_ = 0;
 };
 
+// A tensor of a blob as walk() takes it: its name in errors and its floats.
+struct Named {
+  std::string what;
+  int64_t offset, floats;
+};
+
 // network_bind's source: the blob's entries, each checked against what the config asks for.
 class BindSource : public Source {
  public:
-  BindSource(const Entry* e, int64_t count, const float* data, int64_t floats)
-      : e_(e), count_(count), data_(data), floats_(floats) {}
+  BindSource(const Entry* e, int64_t count, const float* data, int64_t floats, std::vector<Named>* named)
+      : e_(e), count_(count), data_(data), floats_(floats), named_(named) {}
   int64_t used() const { return i_; }
+  int64_t end() const { return end_; }  // where the data of the entries taken ends, each padded as network_pack does
 
   Status conv(const std::string& what, int64_t cout, int64_t cin, Conv1x1Weights* out) override {
     const Entry* e;
@@ -299,18 +312,64 @@ class BindSource : public Source {
     const int64_t f = entry_floats(e);
     if (e.offset < 0 || e.offset % 16 != 0 || f > floats_ || e.offset > floats_ - f)
       return Status::invalid("network: the blob's entry " + n(i_ - 1) + " (" + what + ") lies outside its data");
+    if (named_) named_->push_back({what, e.offset, f});
+    end_ = std::max(end_, e.offset + whole_lines(f));
     *out = &e;
     return Status();
   }
   const Entry* e_;
   int64_t count_;
   const float* data_;
-  int64_t floats_, i_ = 0;
+  int64_t floats_, i_ = 0, end_ = 0;
+  std::vector<Named>* named_;
 };
 
 int64_t data_start(int64_t config, int64_t tensors) {
   return (static_cast<int64_t>(sizeof(Header)) + 8 * config + static_cast<int64_t>(sizeof(Entry)) * tensors + 63) / 64 *
          64;
+}
+
+// The blob's header, checked, and where its data starts (within the blob's bytes).
+Status read_header(const void* blob, int64_t bytes, Header* h, int64_t* start) {
+  if (bytes < static_cast<int64_t>(sizeof(*h)))
+    return Status::invalid("network: the blob is too short (" + n(bytes) + " bytes)");
+  std::memcpy(h, blob, sizeof(*h));
+  if (std::memcmp(h->magic, kMagic, sizeof(kMagic)) != 0) return Status::invalid("network: not a ppms network blob");
+  if (h->format != kNetworkFormat)
+    return Status::invalid("network: the blob has format " + n(h->format) + ", this build reads format " +
+                           n(kNetworkFormat) + ": pack it again with this version");
+  if (h->config > kMaxConfig || h->tensors > kMaxTensors || h->zero != 0)
+    return Status::invalid("network: the blob's header is malformed");
+  *start = data_start(h->config, h->tensors);
+  if (bytes < *start) return Status::invalid("network: the blob is truncated (" + n(bytes) + " bytes)");
+  return Status();
+}
+
+// network_bind, and the name and floats of each tensor taken (named: optional).
+Status bind(const void* blob, int64_t bytes, Network* net, const KernelConfig* kernels, std::vector<Named>* named) {
+  if (blob == nullptr || net == nullptr) return Status::invalid("network: null blob");
+  if (reinterpret_cast<uintptr_t>(blob) % alignof(float) != 0)
+    return Status::invalid("network: the blob must be 4-byte aligned");
+  Header h;
+  int64_t start;
+  PPMS_TRY(read_header(blob, bytes, &h, &start));
+  if ((bytes - start) % 4 != 0) return Status::invalid("network: the blob is truncated (" + n(bytes) + " bytes)");
+  const auto* p = static_cast<const uint8_t*>(blob);
+  // config and entries are 8-byte values at 8-byte offsets, but the blob may be only 4-byte aligned: copy them
+  std::vector<int64_t> config(h.config);
+  std::vector<Entry> entries(h.tensors);
+  if (!config.empty()) std::memcpy(config.data(), p + sizeof(h), 8 * config.size());  // memcpy(nullptr, ...): UB
+  if (!entries.empty())
+    std::memcpy(entries.data(), p + sizeof(h) + 8 * config.size(), sizeof(Entry) * entries.size());
+  BindSource src(entries.data(), h.tensors, reinterpret_cast<const float*>(p + start), (bytes - start) / 4, named);
+  PPMS_TRY(walk(config.data(), h.config, src, net));
+  if (src.used() != static_cast<int64_t>(h.tensors))
+    return Status::invalid("network: the blob has " + n(h.tensors - src.used()) + " tensors left over");
+  if (src.end() != (bytes - start) / 4)
+    return Status::invalid("network: the blob's data holds " + n((bytes - start) / 4) + " floats, its tensors take " +
+                           n(src.end()));
+  network_set_kernels(net, config::or_fastest(kernels));
+  return Status();
 }
 
 }  // namespace
@@ -389,33 +448,63 @@ void network_set_kernels(Network* net, const KernelConfig& kernels) {
 }
 
 Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelConfig* kernels) {
-  if (blob == nullptr || net == nullptr) return Status::invalid("network: null blob");
-  if (reinterpret_cast<uintptr_t>(blob) % alignof(float) != 0)
-    return Status::invalid("network: the blob must be 4-byte aligned");
+  return bind(blob, bytes, net, kernels, nullptr);
+}
+
+Status network_to_half(const void* blob, int64_t bytes, std::vector<uint8_t>* stored) {
+  if (stored == nullptr) return Status::invalid("network: null output");
+  Network net;
+  std::vector<Named> named;
+  PPMS_TRY(bind(blob, bytes, &net, nullptr, &named));
   Header h;
-  if (bytes < static_cast<int64_t>(sizeof(h))) return Status::invalid("network: the blob is too short (" + n(bytes) + " bytes)");
-  std::memcpy(&h, blob, sizeof(h));
-  if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) return Status::invalid("network: not a ppms network blob");
-  if (h.format != kNetworkFormat)
-    return Status::invalid("network: the blob has format " + n(h.format) + ", this build reads format " +
-                           n(kNetworkFormat) + ": pack it again with this version");
-  if (h.config > kMaxConfig || h.tensors > kMaxTensors || h.zero != 0)
-    return Status::invalid("network: the blob's header is malformed");
-  const int64_t start = data_start(h.config, h.tensors);
-  if (bytes < start || (bytes - start) % 4 != 0)
-    return Status::invalid("network: the blob is truncated (" + n(bytes) + " bytes)");
+  int64_t start;
+  PPMS_TRY(read_header(blob, bytes, &h, &start));
   const auto* p = static_cast<const uint8_t*>(blob);
-  // config and entries are 8-byte values at 8-byte offsets, but the blob may be only 4-byte aligned: copy them
-  std::vector<int64_t> config(h.config);
-  std::vector<Entry> entries(h.tensors);
-  if (!config.empty()) std::memcpy(config.data(), p + sizeof(h), 8 * config.size());  // memcpy(nullptr, ...): UB
-  if (!entries.empty())
-    std::memcpy(entries.data(), p + sizeof(h) + 8 * config.size(), sizeof(Entry) * entries.size());
-  BindSource src(entries.data(), h.tensors, reinterpret_cast<const float*>(p + start), (bytes - start) / 4);
-  PPMS_TRY(walk(config.data(), h.config, src, net));
-  if (src.used() != static_cast<int64_t>(h.tensors))
-    return Status::invalid("network: the blob has " + n(h.tensors - src.used()) + " tensors left over");
-  network_set_kernels(net, config::or_fastest(kernels));
+  const auto* data = reinterpret_cast<const float*>(p + start);
+  const int64_t floats = (bytes - start) / 4;
+  constexpr float kHalfMax = 65504.0f;
+  for (int64_t i = 0; i < floats; ++i) {
+    if (std::fabs(data[i]) <= kHalfMax) continue;
+    std::string what = "the padding between tensors";
+    for (const Named& t : named)
+      if (i >= t.offset && i < t.offset + t.floats) what = t.what;
+    char v[32];
+    std::snprintf(v, sizeof(v), "%g", data[i]);
+    return Status::invalid("network: " + what + " holds " + v +
+                           ", outside half's range (|v| <= 65504): keep this model in fp32");
+  }
+  stored->resize(start + 2 * floats);
+  std::memcpy(stored->data(), p, start);
+  for (int64_t i = 0; i < floats; ++i) {
+    const half v = half_from_float(data[i]);
+    std::memcpy(stored->data() + start + 2 * i, &v, 2);
+  }
+  return Status();
+}
+
+Status network_from_half(const void* stored, int64_t bytes, std::shared_ptr<const void>* blob, int64_t* blob_bytes) {
+  if (stored == nullptr || blob == nullptr || blob_bytes == nullptr) return Status::invalid("network: null argument");
+  Header h;
+  int64_t start;
+  PPMS_TRY(read_header(stored, bytes, &h, &start));
+  if ((bytes - start) % 2 != 0)
+    return Status::invalid("network: the half data is truncated (" + n(bytes - start) + " bytes, an odd count)");
+  const int64_t halves = (bytes - start) / 2;
+  const auto* p = static_cast<const uint8_t*>(stored);
+  try {
+    auto floats = std::make_shared<AlignedFloats>(start / 4 + halves);  // start: whole 64-byte lines
+    float* out = floats->get();
+    std::memcpy(out, p, start);
+    for (int64_t i = 0; i < halves; ++i) {
+      half v;
+      std::memcpy(&v, p + start + 2 * i, 2);
+      out[start / 4 + i] = half_to_float(v);
+    }
+    *blob = std::shared_ptr<const void>(floats, out);
+  } catch (const std::bad_alloc&) {
+    return Status::invalid("network: out of memory for the " + n(start + 4 * halves) + " bytes of the blob");
+  }
+  *blob_bytes = start + 4 * halves;
   return Status();
 }
 

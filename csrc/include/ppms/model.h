@@ -18,39 +18,48 @@
 #include "ppms/network.h"
 #include "ppms/parallel.h"
 #include "ppms/status.h"
+#include "ppms/types.h"
 
 namespace ppms {
 
 // The .ppms file, little-endian, version kModelFileVersion:
 //   char magic[8] "PPMSMODL"; uint32 version; uint32 header bytes (128)
-//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 0
+//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 precision (0: fp32, 1: fp16)
 //   float mean[3], std[3]: the input normalisation, (rgb / 255 - mean) / std per channel
 //   uint64 network offset (128), uint64 network bytes; uint64 checksum; zeros up to 128 bytes
-//   the packed network (network.h's blob, format kNetworkFormat), which ends the file
+//   the packed network (network.h's blob, format kNetworkFormat), which ends the file; in an fp16 file its float data
+//   is stored as IEEE half (network_to_half), 2 bytes a value, its header, config and entries as they are
 // The checksum is FNV-1a over the file's 64-bit little-endian words (the last one zero-padded), with the checksum
-// field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped file is used in place.
-constexpr uint32_t kModelFileVersion = 1;
+// field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped fp32 file is used in
+// place; an fp16 file's halves are expanded to the float blob on loading (exact), so the engine runs either alike.
+// Version 1 files are version 2's with the precision word 0 (a reserved zero then): they still load, as fp32.
+constexpr uint32_t kModelFileVersion = 2;
 constexpr int64_t kModelFileMaxBytes = int64_t{1} << 30;  // ten times base's 24 MB: anything larger is not a model
 
 struct ModelInfo {
   std::string variant;  // "tiny" or "base"
   int64_t classes = 0;
+  DataType precision = DataType::f32;  // how the file stores the weights (f16: each rounded to half by model_file)
   float mean[3] = {0, 0, 0}, std[3] = {0, 0, 0};  // `ppms export` writes those the weights were trained with
 };
 
-// The bytes of a .ppms file for a packed network (network_pack) and its description, checked against each other.
+// The bytes of a .ppms file for a packed network (network_pack) and its description, checked against each other,
+// with the weights stored as info.precision says.
 Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo& info, std::vector<uint8_t>* file);
 
 // The checksum the header of a file of `bytes` bytes (at least 128) should hold.
 uint64_t model_file_checksum(const void* file, int64_t bytes);
 
-// Checks the bytes of a .ppms file (from anywhere: every field, size, offset and the checksum) and points *net into
-// them; they must stay alive, unchanged and 4-byte aligned while net is used.
-Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net);
+// Checks the bytes of a .ppms file (from anywhere: every field, size, offset and the checksum) and binds *net: an
+// fp32 file's into the bytes, which must stay alive, unchanged and 4-byte aligned while net is used (*expanded is
+// then null); an fp16 file's into the float blob expanded from it, which *expanded holds (the bytes may go).
+Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net,
+                  std::shared_ptr<const void>* expanded);
 
 class Model {
  public:
-  // Maps the file read-only (POSIX; elsewhere reads it) and checks it whole (model_bind).
+  // Maps the file read-only (POSIX; elsewhere reads it) and checks it whole (model_bind); an fp16 file is expanded
+  // to floats and let go.
   static Status load(const std::string& path, std::shared_ptr<const Model>* model);
   // From bytes in memory, copied.
   static Status from_memory(const void* bytes, int64_t size, std::shared_ptr<const Model>* model);
@@ -63,7 +72,7 @@ class Model {
   Model() = default;
   ModelInfo info_;
   Network net_;
-  std::shared_ptr<const void> bytes_;  // the file's bytes, mapped or copied
+  std::shared_ptr<const void> bytes_;  // what net_ points into: the file's bytes, mapped or copied, or fp16's expansion
 };
 
 struct SegmenterOptions {
@@ -73,7 +82,7 @@ struct SegmenterOptions {
   // torch's align_corners=False). 0 x 0: each image at its own size. The labels always come at the image's size.
   int64_t height = 0, width = 0;
   // What the network computes in: "fp32", "fp16" (half storage and arithmetic where the CPU has FP16 arithmetic;
-  // elsewhere fp32, which Segmenter::precision() then reports), or "": fp32.
+  // elsewhere fp32, which Segmenter::precision() then reports), or "": the model file's (ModelInfo::precision).
   std::string precision;
   std::string kernels;  // a name of kernel_configs(precision) (ppms/kernels.h): "scalar" runs the reference of every op; "": the fastest
 };
@@ -95,7 +104,9 @@ class Segmenter {
   Status segment(const float* image, int64_t H, int64_t W, uint8_t* labels);
   Status segment(const float* image, int64_t H, int64_t W, int32_t* labels);
 
-  // The low-resolution logits of the last call, [classes][h][w] (network_logits_size of the network's input).
+  // The low-resolution logits of the last call (before the upsample + argmax), [classes][h][w] (network_logits_size of
+  // the network's input), valid until the next call; null until a call has computed them, and after one that failed
+  // before.
   const float* logits(int64_t* h, int64_t* w) const;
   const Model& model() const { return *model_; }
   // What the network runs in: the options' precision, or fp32 where fp16 was asked for on a CPU without FP16

@@ -54,6 +54,14 @@ Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelC
 // net's layers on other kernels (an f16 config converts the weights of the layers it runs in half, once).
 void network_set_kernels(Network* net, const KernelConfig& kernels);
 
+// The blob with its float data stored as IEEE half, 2 bytes a value (rounded to nearest, ties to even), its header,
+// config and entries as they are: an fp16 model file's form of it (model.h). The blob is checked first
+// (network_bind); a value beyond half's range (|v| > 65504, or not finite) is an error naming its tensor.
+Status network_to_half(const void* blob, int64_t bytes, std::vector<uint8_t>* stored);
+// The blob back from that form, each value the half's float (exact): *blob_bytes bytes at *blob, 64-byte aligned.
+// Checks the header and that the half data holds whole values; network_bind checks the rest.
+Status network_from_half(const void* stored, int64_t bytes, std::shared_ptr<const void>* blob, int64_t* blob_bytes);
+
 // What a caller must know of a network to size its output without running it: {classes, x8_output, then the
 // stride of every layer before the x8 feature (the stem, stages 1 and 2)}. Logits are h x w with h = H passed
 // through h = (h - 1) / s + 1 per stride, then halved (floor) unless x8_output.
