@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "check.h"
+#include "core/common/convert.h"
 #include "core/common/half.h"
 
 using ppms::half;
@@ -70,3 +72,32 @@ TEST_CASE("half: equal to the hardware's conversions") {
   CHECK(bad == 0);
 }
 #endif
+
+TEST_CASE("half: to_half and to_float convert arrays, in place too, as the scalar conversions do") {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 100.0f);
+  for (const int64_t n : {0, 1, 3, 4, 5, 15, 16, 17, 31, 33, 100, 1027}) {
+    INFO("n " << n);
+    std::vector<float> x(n + 1);
+    for (float& v : x) v = normal(rng);
+    std::vector<half> want(n);
+    for (int64_t i = 0; i < n; ++i) want[i] = ppms::half_from_float(x[i]);
+    std::vector<half> h(n + 1, 0x1234);
+    ppms::to_half(x.data(), n, h.data());
+    CHECK(std::memcmp(h.data(), want.data(), n * sizeof(half)) == 0);
+    CHECK(h[n] == 0x1234);  // nothing past the end
+    std::vector<float> f(n + 1, -7.0f);
+    ppms::to_float(h.data(), n, f.data());
+    int64_t bad = f[n] != -7.0f;
+    for (int64_t i = 0; i < n; ++i) bad += f[i] != ppms::half_to_float(want[i]);
+    CHECK(bad == 0);
+    // in place, on float storage: narrowed, then widened back
+    std::vector<float> room(x.begin(), x.begin() + n);
+    auto* as_half = reinterpret_cast<half*>(room.data());
+    ppms::to_half(room.data(), n, as_half);
+    CHECK(std::memcmp(as_half, want.data(), n * sizeof(half)) == 0);
+    ppms::to_float(as_half, n, room.data());
+    for (int64_t i = 0; i < n; ++i) bad += room[i] != ppms::half_to_float(want[i]);
+    CHECK(bad == 0);
+  }
+}

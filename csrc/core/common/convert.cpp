@@ -6,11 +6,17 @@
 
 namespace ppms {
 
-// Four values per step, each step's loads before its stores: in place, a step's stores reach only values already
-// read (to_half: y[i] overlaps x[i / 2]; to_float, from the end: y[i] overlaps x[2 i], x[2 i + 1]).
+// Each step's loads before its stores: in place, a step's stores reach only values already read (to_half: y[i]
+// overlaps x[i / 2]; to_float, from the end: y[i] overlaps x[2 i], x[2 i + 1]).
 void to_half(const float* x, int64_t n, half* y) {
   int64_t i = 0;
 #if defined(__aarch64__)
+  for (; i + 16 <= n; i += 16) {  // 16 a step: the loop's own instructions were half of the 4-a-step version's
+    const float32x4x4_t v = vld1q_f32_x4(x + i);
+    const uint16x8x2_t h = {vreinterpretq_u16_f16(vcvt_high_f16_f32(vcvt_f16_f32(v.val[0]), v.val[1])),
+                            vreinterpretq_u16_f16(vcvt_high_f16_f32(vcvt_f16_f32(v.val[2]), v.val[3]))};
+    vst1q_u16_x2(y + i, h);
+  }
   for (; i + 4 <= n; i += 4) vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
 #endif
   for (; i < n; ++i) y[i] = half_from_float(x[i]);
@@ -19,6 +25,13 @@ void to_half(const float* x, int64_t n, half* y) {
 void to_float(const half* x, int64_t n, float* y) {
   int64_t i = n;
 #if defined(__aarch64__)
+  for (; i >= 16; i -= 16) {
+    const uint16x8x2_t h = vld1q_u16_x2(x + i - 16);
+    const float16x8_t a = vreinterpretq_f16_u16(h.val[0]), b = vreinterpretq_f16_u16(h.val[1]);
+    const float32x4x4_t v = {vcvt_f32_f16(vget_low_f16(a)), vcvt_high_f32_f16(a), vcvt_f32_f16(vget_low_f16(b)),
+                             vcvt_high_f32_f16(b)};
+    vst1q_f32_x4(y + i - 16, v);
+  }
   for (; i >= 4; i -= 4) vst1q_f32(y + i - 4, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i - 4))));
 #endif
   while (i > 0) --i, y[i] = half_to_float(x[i]);

@@ -400,16 +400,21 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 
 namespace {
 
-// The MobileNetV3 blocks' expand, depthwise and project weights in half (InvertedResidual::f16), each array on a
+// The MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights in half (InvertedResidual::f16), each array on a
 // 64-byte line of one arena that the network (and its copies) keeps.
 void bind_half(Network* net) {
   constexpr int64_t kLine = 32;  // halves
   auto line = [](int64_t v) { return (v + kLine - 1) / kLine * kLine; };
   auto conv = [](const Conv1x1Weights& w) { return conv1x1_packed_floats(w.cout, w.cin); };
   auto taps = [](const DepthwiseWeights& w) { return w.channels * (w.k * w.k + 1); };
+  std::vector<InvertedResidual*> blocks;  // the MobileNetV3 blocks and the transformers' MLPs
+  for (auto& stage : net->stages)
+    for (InvertedResidual& b : stage) blocks.push_back(&b);
+  for (auto& stage : net->transformers)
+    for (TransformerBlock& t : stage) blocks.push_back(&t.mlp);
   int64_t size = kLine;  // the arena's start aligned by hand
-  for (const auto& stage : net->stages)
-    for (const InvertedResidual& b : stage) size += line(conv(b.expand)) + line(conv(b.project)) + line(taps(b.depthwise));
+  for (const InvertedResidual* b : blocks)
+    size += line(conv(b->expand)) + line(conv(b->project)) + line(taps(b->depthwise));
   auto arena = std::make_shared<std::vector<half>>(size);
   half* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(half) % kLine) % kLine;
   auto room = [&](int64_t count) {
@@ -423,15 +428,14 @@ void bind_half(Network* net) {
     to_half(w.panels, panels, p), to_half(w.bias, bias, p + panels);
     return Conv1x1WeightsT<half>{w.cin, w.cout, p, p + panels};
   };
-  for (auto& stage : net->stages)
-    for (InvertedResidual& b : stage) {
-      b.f16.expand = half_conv(b.expand), b.f16.project = half_conv(b.project);
-      const DepthwiseWeights& d = b.depthwise;
-      const int64_t kk = d.channels * d.k * d.k;
-      half* t = room(taps(d));
-      to_half(d.taps, kk, t), to_half(d.bias, d.channels, t + kk);
-      b.f16.depthwise = DepthwiseWeightsT<half>{d.channels, d.k, t, t + kk};
-    }
+  for (InvertedResidual* b : blocks) {
+    b->f16.expand = half_conv(b->expand), b->f16.project = half_conv(b->project);
+    const DepthwiseWeights& d = b->depthwise;
+    const int64_t kk = d.channels * d.k * d.k;
+    half* t = room(taps(d));
+    to_half(d.taps, kk, t), to_half(d.bias, d.channels, t + kk);
+    b->f16.depthwise = DepthwiseWeightsT<half>{d.channels, d.k, t, t + kk};
+  }
   net->f16_weights = std::move(arena);
 }
 

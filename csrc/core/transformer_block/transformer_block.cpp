@@ -3,6 +3,10 @@
 #include <memory>
 #include <string>
 
+#include "core/common/convert.h"
+#include "core/config/config.h"
+#include "core/inverted_residual/f16.h"
+
 namespace ppms {
 
 int64_t transformer_block_scratch_floats(const TransformerBlock& b, int64_t H, int64_t W) {
@@ -24,9 +28,16 @@ Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, i
   o.parallel = parallel;
   o.channels_last = true;  // x1 = x + attention(x), channels-last
   o.scratch = x1 + P * C;
-  const Status s = sea::forward(b.dims, b.attention, x, 1, H, W, x1, o);
-  if (!s.ok()) return s;
-  return inverted_residual(b.mlp, x1, H, W, y, parallel);
+  Status s = sea::forward(b.dims, b.attention, x, 1, H, W, x1, o);
+  if (!s.ok() || config::or_fastest(b.mlp.kernels).type != DataType::f16)
+    return s.ok() ? inverted_residual(b.mlp, x1, H, W, y, parallel) : s;
+  // f16: the MLP in half, x1 and y narrowed and widened in place
+  auto* x1h = reinterpret_cast<half*>(x1);
+  auto* yh = reinterpret_cast<half*>(y);
+  to_half(x1, P * C, x1h);
+  s = inverted_residual_f16(b.mlp, x1h, H, W, yh, parallel);
+  if (s.ok()) to_float(yh, P * C, y);
+  return s;
 }
 
 }  // namespace ppms
