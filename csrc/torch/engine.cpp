@@ -329,6 +329,8 @@ Network bound(const at::Tensor& packed, const char* op, const std::string& kerne
   DataType type;
   throw_if_error(data_type(precision, &type), op);
   const KernelConfig* config;
+  // fp16 on a CPU without FP16 arithmetic: fp32 (optimize() says so once)
+  if (!kernel_config(kernels.c_str(), type, &config).ok() && kernels.empty()) type = DataType::f32;
   throw_if_error(kernel_config(kernels.c_str(), type, &config), op);
   TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, op, ": packed must be the uint8 blob of network_pack, got ",
                    packed.scalar_type());
@@ -390,10 +392,11 @@ at::Tensor logits(const at::Tensor& x, const Network& net, const char* op) {
   return y;
 }
 
-at::Tensor network_cpu(const at::Tensor& x, const at::Tensor& packed, at::IntArrayRef signature) {
+at::Tensor network_cpu(const at::Tensor& x, const at::Tensor& packed, at::IntArrayRef signature,
+                       c10::string_view precision) {
   const char* op = "network";
   const auto images = image(x, op);
-  Network net = bound(packed, op);
+  Network net = bound(packed, op, "", std::string(precision));
   TORCH_CHECK_VALUE(signature.vec() == network_signature(net), op, ": the blob is for a network with signature ",
                     shape_str(network_signature(net)), ", the caller expects ", shape_str(signature.vec()));
   return logits(images, net, op);

@@ -52,9 +52,10 @@ TORCH_LIBRARY(ppms, m) {
   // The native engine's whole network. network_pack: the folded weights and the layer config
   // (ppms_kernels.models.engine.pack_network(model); the layout: csrc/include/ppms/network.h) -> one uint8 blob with
   // every weight packed. network: image x [B, 3, H, W] -> low-res logits [B, classes, h, w] over a blob; signature
-  // (_network_signature(packed)) gives the output's size to fake kernels, and the blob must agree with it.
+  // (_network_signature(packed)) gives the output's size to fake kernels, and the blob must agree with it. precision:
+  // "fp32", or "fp16" (fp32 where the CPU has no FP16 arithmetic).
   m.def("network_pack(Tensor[] weights, int[] config) -> Tensor");
-  m.def("network(Tensor x, Tensor packed, int[] signature) -> Tensor");
+  m.def("network(Tensor x, Tensor packed, int[] signature, str precision=\"fp32\") -> Tensor");
   m.def("_network_signature(Tensor packed) -> int[]");
   // network on the kernel config `kernels` of `precision` ("fp32": a name of _kernels("configs"), "fp16": of
   // _kernels("fp16 configs"); "scalar": every op's reference kernels; "": the fastest).

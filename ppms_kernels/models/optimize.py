@@ -1,8 +1,10 @@
 """The model-level inference path: ``optimize(model)``."""
+import warnings
+
 import torch
 from torch import nn
 
-from ..ops import network_pack
+from ..ops import fp16_arithmetic, network_pack
 from .engine import pack_network
 from .fuse import fold
 from .layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
@@ -19,7 +21,10 @@ def _folded(conv, bn):
     return out.to(conv.weight.device, conv.weight.dtype)
 
 
-def optimize(model, engine=None):
+PRECISIONS = ("fp32", "fp16")
+
+
+def optimize(model, engine=None, precision="fp32"):
     """Fastest exact inference path of a ``PPMobileSeg`` model, in place; returns it in eval mode.
 
     ``engine`` (default: when the model is float32 on the CPU): the whole network, ``forward`` (labels) and
@@ -30,7 +35,13 @@ def optimize(model, engine=None):
     place, and the weights go channels_last, which oneDNN convolves without reordering every activation.
     Logits equal the unoptimised model's within float32 rounding (the tests bound it at 1e-4 relative for the
     engine, 1e-5 for the modules). The result cannot train: optimise after loading weights.
+
+    ``precision`` "fp16" (engine only): the engine stores and computes the MobileNetV3 blocks and the transformers'
+    MLPs in half precision on CPUs with FP16 arithmetic (Armv8.2-A phones and boards; logits within 3e-3 of the
+    largest, ``docs/fp16.md``); elsewhere it runs fp32 and warns once.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"optimize: precision must be one of {PRECISIONS}, got {precision!r}")
     param = next(model.parameters())
     if param.dtype != torch.float32:
         # The fused kernels take float32 only: refused here rather than at the first forward.
@@ -41,6 +52,12 @@ def optimize(model, engine=None):
         engine = on_cpu
     if engine and not on_cpu:
         raise ValueError(f"optimize(engine=True): the engine runs on the CPU, this model is on {param.device}")
+    if precision == "fp16" and not engine:
+        raise ValueError("optimize(precision=\"fp16\"): half precision runs on the engine, which this model does "
+                         "not use (a CUDA model, or engine=False)")
+    if precision == "fp16" and not fp16_arithmetic():
+        warnings.warn("optimize(precision=\"fp16\"): this CPU has no FP16 arithmetic (Armv8.2-A asimdhp): the "
+                      "engine runs fp32", stacklevel=2)
     model.eval()
     if not engine:
         model.engine, model.engine_signature = None, None
@@ -50,6 +67,7 @@ def optimize(model, engine=None):
                              "is folded away; optimise a freshly loaded model")
         with torch.no_grad():  # before folding: pack_network folds the BatchNorm itself, in float64
             model.engine, model.engine_signature = network_pack(*pack_network(model))
+    model.engine_precision = precision if engine else "fp32"
     model.fuse()
     for m in model.modules():
         if isinstance(m, ConvBN) and isinstance(m.bn, nn.BatchNorm2d):

@@ -74,9 +74,11 @@ class PPMobileSeg(nn.Module):
         self.vim_mode = vim_mode
         self.backbone = StrideFormer(**_CONFIGS[variant])
         self.decode_head = PPMobileSegHead(self.backbone.out_channels, num_classes)
-        # optimize()'s native engine: the packed blob and its signature (ppms_kernels.ops.network_pack)
+        # optimize()'s native engine: the packed blob and its signature (ppms_kernels.ops.network_pack), and the
+        # precision it runs in
         self.register_buffer("engine", None, persistent=False)
         self.engine_signature = None
+        self.engine_precision = "fp32"
 
     def fuse(self):
         """Inference fast path, in place: every SEA attention block becomes one ``ppms::sea_attention`` call with
@@ -104,7 +106,7 @@ class PPMobileSeg(nn.Module):
         # read the engine's blob.
         if self.engine is not None and not self.training and x.dtype == torch.float32 and x.device.type == "cpu" \
                 and self.engine.device.type == "cpu" and not torch.onnx.is_in_onnx_export():
-            return network(x, self.engine, self.engine_signature)
+            return network(x, self.engine, self.engine_signature, self.engine_precision)
         return self.decode_head(self.backbone(x))
 
     def __prepare_scriptable__(self):

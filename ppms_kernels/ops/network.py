@@ -14,13 +14,19 @@ def network_pack(weights, config):
     return packed, list(torch.ops.ppms._network_signature.default(packed))
 
 
-def network(x, packed, signature):
+def network(x, packed, signature, precision="fp32"):
     """The whole network over a :func:`network_pack` blob: ``x [B, 3, H, W]`` float32 CPU -> logits
-    ``[B, classes, h, w]`` (1/8 of the input for base, 1/16 for tiny; :func:`logits_size`)."""
+    ``[B, classes, h, w]`` (1/8 of the input for base, 1/16 for tiny; :func:`logits_size`). ``precision`` "fp16":
+    half precision where the CPU has FP16 arithmetic (Armv8.2-A), fp32 elsewhere (:func:`fp16_arithmetic`)."""
     if torch.onnx.is_in_onnx_export():
         raise NotImplementedError("ppms::network has no ONNX form (ONNX cannot read its packed blob): export the "
                                   "PPMobileSeg model instead, whose modules stand in for the engine in an ONNX export")
-    return torch.ops.ppms.network.default(x, packed, signature)
+    return torch.ops.ppms.network.default(x, packed, signature, precision)
+
+
+def fp16_arithmetic():
+    """Whether this CPU runs :func:`network` in half precision when asked (FP16 arithmetic: Armv8.2-A's asimdhp)."""
+    return any(c != "scalar" for c in torch.ops.ppms._kernels.default("fp16 configs"))
 
 
 def network_memory(packed, H, W):
@@ -53,7 +59,7 @@ def logits_size(signature, H, W):
 
 
 @torch.library.register_fake("ppms::network")
-def _network_fake(x, packed, signature):
+def _network_fake(x, packed, signature, precision="fp32"):
     torch._check(x.dim() == 4 and x.shape[1] == 3, lambda: f"network: x must be [B, 3, H, W], got {tuple(x.shape)}")
     h, w = logits_size(signature, x.shape[2], x.shape[3])
     return x.new_empty((x.shape[0], signature[0], h, w))

@@ -1,6 +1,8 @@
 """The native engine's whole network (ppms::network over one ppms::network_pack blob: stem, MobileNetV3 stages,
 transformer stages, AAM + head, one core call per image) against the model's own logits and labels, and the blob's
 checks: weights that do not fit their config, and blobs that are truncated, corrupted or of another format."""
+import warnings
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,7 +10,8 @@ import torch.nn.functional as F
 from ppms_kernels import upsample_argmax
 from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.models.engine import pack_network
-from ppms_kernels.ops import kernels, logits_size, network, network_memory, network_pack
+import ppms_kernels
+from ppms_kernels.ops import fp16_arithmetic, kernels, logits_size, network, network_memory, network_pack
 from ppms_kernels.testing import assert_labels_match
 
 from helpers import randomise
@@ -67,6 +70,25 @@ def test_every_fp16_config_is_within_the_fp16_goal(config, variant, B, H, W):
     assert ((got - want).abs().max() / want.abs().max()).item() <= 3e-3
     with pytest.raises(ValueError, match="unknown precision"):
         torch.ops.ppms._network_with_kernels(x, packed, config, "fp8")
+
+
+def test_optimize_fp16_runs_half_where_the_cpu_has_it():
+    model = randomise(pp_mobileseg("tiny", num_classes=19), seed=5).eval()
+    x = torch.randn(1, 3, 97, 131)
+    with torch.no_grad():
+        want = model.logits(x)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ppms_kernels.optimize(model, precision="fp16")
+    # a warning exactly where the engine runs fp32 instead, whose logits are then fp32's
+    assert any("no FP16 arithmetic" in str(w.message) for w in caught) != fp16_arithmetic()
+    with torch.no_grad():
+        err = ((model.logits(x) - want).abs().max() / want.abs().max()).item()
+    assert err <= (3e-3 if fp16_arithmetic() else 1e-4)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        ppms_kernels.optimize(pp_mobileseg("tiny", num_classes=19), precision="fp8")
+    with pytest.raises(ValueError, match="runs on the engine"):
+        ppms_kernels.optimize(pp_mobileseg("tiny", num_classes=19), engine=False, precision="fp16")
 
 
 def test_refuses_weights_that_do_not_fit(tiny):
