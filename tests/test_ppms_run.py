@@ -45,6 +45,17 @@ def aarch64():
     return ["qemu-aarch64", "-cpu", "cortex-a76", "-L", SYSROOT, path]
 
 
+@pytest.fixture(scope="module")
+def aarch64_baseline():
+    """The armv8-a build (no FP16 arithmetic) on a Cortex-A53, which has none either."""
+    path = os.path.join(ROOT, "build", "arm-armv8-a", "ppms_run")
+    if not (os.path.exists(path) and shutil.which("qemu-aarch64")):
+        if os.environ.get("PPMS_REQUIRE_AARCH64"):
+            pytest.fail(f"{path} or qemu-aarch64 is missing (scripts/test.sh builds it)")
+        pytest.skip("no armv8-a ppms_run (scripts/test.sh cross-builds it) or no qemu-aarch64")
+    return ["qemu-aarch64", "-cpu", "cortex-a53", "-L", SYSROOT, path]
+
+
 @pytest.fixture(scope="module", params=["tiny", "base"])
 def exported(request, tmp_path_factory):
     torch.manual_seed(0)
@@ -204,6 +215,42 @@ def test_aarch64_labels_equal_optimize(aarch64, exported, tmp_path):
     ours = _run(aarch64, path, _write_ppm(str(tmp_path / "image.ppm"), rgb), str(tmp_path / "labels.pgm"))
     ref, ref_logits = _reference(model, rgb)
     assert_labels_match(ours, ref, ref_logits, rtol=1e-4, max_fraction=1e-3)
+
+
+def _half_file(model, tmp_path):
+    half = str(tmp_path / "half.ppms")
+    export_ppms(model, half, precision="fp16")
+    return half
+
+
+def test_aarch64_fp16_runs_in_half_within_the_goal(aarch64, exported, tmp_path):
+    # an fp16 file runs in half on the Cortex-A76 by default: the logits within the fp16 goal (3e-3 of the largest)
+    # of the fp32 file's, and not equal to the fp16 file's in fp32 (so half arithmetic did run)
+    model, path = exported
+    half = _half_file(model, tmp_path)
+    image = _write_ppm(str(tmp_path / "image.ppm"), _rgb(40, 57, seed=6))
+    full = _logits(aarch64, path, image, str(tmp_path / "fp32.f32"))
+    ours = _logits(aarch64, half, image, str(tmp_path / "fp16.f32"))
+    stored = _logits(aarch64, half, image, str(tmp_path / "stored.f32"), "--precision", "fp32")
+    error = ((ours - full).abs().max() / full.abs().max()).item()
+    assert 0 < error <= FP16_LOGITS_TOLERANCE, error
+    assert not torch.equal(ours, stored)
+
+
+def test_a53_runs_an_fp16_file_in_fp32_and_says_so(aarch64_baseline, exported, tmp_path):
+    model, path = exported
+    half = _half_file(model, tmp_path)
+    rgb = _rgb(40, 57, seed=7)
+    image = _write_ppm(str(tmp_path / "image.ppm"), rgb)
+    r = subprocess.run([*aarch64_baseline, half, image, "-o", str(tmp_path / "half.pgm"), "--precision", "fp16"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "no FP16 arithmetic" in r.stderr and "thread(s), fp32" in r.stdout
+    ours = torch.from_numpy(np.array(Image.open(str(tmp_path / "half.pgm")))).long()[None]
+    assert torch.equal(ours, _run(aarch64_baseline, half, image, str(tmp_path / "fp32.pgm"), "--precision", "fp32"))
+    # the fp32 file's labels, but where the weights' rounding to half moves a near-tie
+    ref, ref_logits = _reference(model, rgb)
+    assert_labels_match(ours, ref, ref_logits, rtol=2 * FP16_LOGITS_TOLERANCE, max_fraction=1e-2)
 
 
 def test_aarch64_binary_needs_only_libc_and_libstdcxx(aarch64):
