@@ -81,7 +81,7 @@ for p in fp32 fp16; do
   for v in "${variants[@]}"; do line+=" **$(awk -v n="${ppms[$v $p]}" 'BEGIN{printf "%.1f", n / 1e6}')** |"; done
   echo "$line"
 done
-for peer in "ncnn fp32, network" "onnxruntime, network" "PyTorch eager, network" "PyTorch optimize(), image -> labels"; do
+for peer in "ncnn fp32, network" "ncnn default (fp16), network" "onnxruntime, network" "PyTorch eager, network" "PyTorch optimize(), image -> labels"; do
   line="| ${peer%%, *} | ${peer#*, } |"
   any=0
   for v in "${variants[@]}"; do
