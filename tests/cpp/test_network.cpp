@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -106,7 +107,7 @@ TEST_CASE("network: network_bind of network_pack's blob gives the layers' logits
 }
 
 // Each kernel config runs its own kernels in every layer (network_bind's choice, kept in each layer): the "scalar"
-// one every op's reference. Per data type its tolerance, relative to the largest logit.
+// one every op's reference.
 // f16 configs against the f32 one: half storage of the MobileNetV3 blocks' weights and activations (each rounding
 // 2^-11 relative); measured at most 1.1e-5 of the largest logit on these weights (the synthetic blocks' outputs are
 // small beside their shortcuts and the transformers').
@@ -114,63 +115,49 @@ constexpr double kHalfStorage = 1e-4;
 // f16 configs against f16's scalar one, which sums in float: half sums over K up to 96 (the synthetic blocks').
 constexpr double kHalfAccumulation = 2e-2;
 
-TEST_CASE("network: every f16 config is within half precision of the f32 logits") {
-  const ppms::KernelConfig* f32;
-  REQUIRE(ppms::kernel_config("scalar", ppms::DataType::f32, &f32).ok());
-  for (const bool base : {false, true}) {
-    Net net(base);
-    for (const auto& hw : sizes) {
-      const int64_t H = hw.first, W = hw.second;
-      const auto image = ppms::synthetic::normal(3 * H * W, 1.f, net.st.rng);
-      ppms::Network n;
-      REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, f32).ok());
-      int64_t lh, lw;
-      ppms::network_logits_size(n, H, W, &lh, &lw);
-      std::vector<float> want(n.head.classifier.cout * lh * lw, NAN);
-      REQUIRE(ppms::network_logits(n, image.data(), H, W, want.data()).ok());
-      for (const auto& name : ppms::kernel_configs(ppms::DataType::f16)) {
-        INFO((base ? "base " : "tiny ") << H << "x" << W << " " << name);
-        const ppms::KernelConfig* config;
-        REQUIRE(ppms::kernel_config(name.c_str(), ppms::DataType::f16, &config).ok());
-        REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, config).ok());
-        std::vector<float> got(want.size(), NAN);
-        const auto s = ppms::network_logits(n, image.data(), H, W, got.data());
-        CHECK_MESSAGE(s.ok(), s.message());
-        const double err = ppms::check::max_error(got, want) / ppms::check::max_abs(want, 1.0);
-        CHECK(err <= (name == "scalar" ? kHalfStorage : kHalfStorage + kHalfAccumulation));
-      }
-    }
-  }
+// The config called name of type (the test stops when there is none).
+const ppms::KernelConfig* config_named(const std::string& name, ppms::DataType type) {
+  const ppms::KernelConfig* c = nullptr;
+  REQUIRE(ppms::kernel_config(name.c_str(), type, &c).ok());
+  return c;
 }
 
-TEST_CASE("network: every kernel config gives the scalar config's logits") {
+// net's blob bound to config, its logits of an H x W image.
+std::vector<float> logits_on(const Net& net, const ppms::KernelConfig* config, const std::vector<float>& image,
+                             int64_t H, int64_t W) {
+  ppms::Network n;
+  REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, config).ok());
+  int64_t lh, lw;
+  ppms::network_logits_size(n, H, W, &lh, &lw);
+  std::vector<float> y(n.head.classifier.cout * lh * lw, NAN);
+  const auto s = ppms::network_logits(n, image.data(), H, W, y.data());
+  CHECK_MESSAGE(s.ok(), s.message());
+  return y;
+}
+
+// Every config of each type against a reference config, relative to the largest logit: f32 and f16 against their
+// scalar configs, and f16 against f32's (the f16 scalar config then differs by half storage alone).
+TEST_CASE("network: every kernel config is within its data type's tolerance of its reference") {
   const struct {
-    ppms::DataType type;
-    double tolerance;
-  } types[] = {{ppms::DataType::f32, 1e-5}, {ppms::DataType::f16, kHalfAccumulation}};
-  for (const auto& type : types) {
-    const ppms::KernelConfig* scalar;
-    REQUIRE(ppms::kernel_config("scalar", type.type, &scalar).ok());
+    ppms::DataType type, reference;
+    double scalar, others;  // the tolerance of the type's scalar config and of the others
+  } cases[] = {{ppms::DataType::f32, ppms::DataType::f32, 1e-5, 1e-5},
+               {ppms::DataType::f16, ppms::DataType::f16, 0.0, kHalfAccumulation},
+               {ppms::DataType::f16, ppms::DataType::f32, kHalfStorage, kHalfStorage + kHalfAccumulation}};
+  for (const auto& c : cases) {
+    const ppms::KernelConfig* reference = config_named("scalar", c.reference);
     for (const bool base : {false, true}) {
       Net net(base);
       for (const auto& hw : sizes) {
         const int64_t H = hw.first, W = hw.second;
         const auto image = ppms::synthetic::normal(3 * H * W, 1.f, net.st.rng);
-        ppms::Network n;
-        REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, scalar).ok());
-        int64_t lh, lw;
-        ppms::network_logits_size(n, H, W, &lh, &lw);
-        std::vector<float> want(n.head.classifier.cout * lh * lw, NAN);
-        REQUIRE(ppms::network_logits(n, image.data(), H, W, want.data()).ok());
-        for (const auto& name : ppms::kernel_configs(type.type)) {
-          INFO((base ? "base " : "tiny ") << H << "x" << W << " " << name);
-          const ppms::KernelConfig* config;
-          REQUIRE(ppms::kernel_config(name.c_str(), type.type, &config).ok());
-          REQUIRE(ppms::network_bind(net.blob.data(), static_cast<int64_t>(net.blob.size()), &n, config).ok());
-          std::vector<float> got(want.size(), NAN);
-          const auto s = ppms::network_logits(n, image.data(), H, W, got.data());
-          CHECK_MESSAGE(s.ok(), s.message());
-          CHECK(ppms::check::max_error(got, want) <= type.tolerance * ppms::check::max_abs(want, 1.0));
+        const auto want = logits_on(net, reference, image, H, W);
+        for (const auto& name : ppms::kernel_configs(c.type)) {
+          INFO((base ? "base " : "tiny ") << H << "x" << W << " " << name << " against "
+                                          << ppms::data_type_name(c.reference) << " scalar");
+          const auto got = logits_on(net, config_named(name, c.type), image, H, W);
+          CHECK(ppms::check::max_error(got, want) <=
+                (name == "scalar" ? c.scalar : c.others) * ppms::check::max_abs(want, 1.0));
         }
       }
     }

@@ -41,15 +41,24 @@ def test_logits_and_labels_match_the_model(variant, B, H, W):
     assert_labels_match(upsample_argmax(got, (H, W)), up.argmax(1), up)
 
 
-@pytest.mark.parametrize("config", kernels("configs"))
-@pytest.mark.parametrize("variant,B,H,W", [("tiny", 2, 97, 131), ("base", 1, 70, 45)])
-def test_every_kernel_config_matches_the_model(config, variant, B, H, W):
-    # each config runs its own kernels for every op of the network, "scalar" every op's reference
+CONFIG_CASES = [("tiny", 2, 97, 131), ("base", 1, 70, 45)]
+
+
+@pytest.fixture(scope="module", params=CONFIG_CASES, ids=[f"{c[0]}-{c[1]}x{c[2]}x{c[3]}" for c in CONFIG_CASES])
+def case(request):
+    """(x, the model's logits, its packed blob) on weights where every branch contributes."""
+    variant, B, H, W = request.param
     model = randomise(pp_mobileseg(variant, num_classes=19), seed=5).eval()
     x = torch.randn(B, 3, H, W)
     with torch.no_grad():
         want = model.logits(x)
-    packed, _ = network_pack(*pack_network(model))
+    return x, want, network_pack(*pack_network(model))[0]
+
+
+@pytest.mark.parametrize("config", kernels("configs"))
+def test_every_kernel_config_matches_the_model(config, case):
+    # each config runs its own kernels for every op of the network, "scalar" every op's reference
+    x, want, packed = case
     got = torch.ops.ppms._network_with_kernels(x, packed, config)
     assert ((got - want).abs().max() / want.abs().max()).item() <= 1e-4
     with pytest.raises(NotImplementedError, match="no kernel config"):
@@ -57,16 +66,11 @@ def test_every_kernel_config_matches_the_model(config, variant, B, H, W):
 
 
 @pytest.mark.parametrize("config", kernels("fp16 configs"))
-@pytest.mark.parametrize("variant,B,H,W", [("tiny", 2, 97, 131), ("base", 1, 70, 45)])
-def test_every_fp16_config_is_within_the_fp16_goal(config, variant, B, H, W):
+def test_every_fp16_config_is_within_the_fp16_goal(config, case):
     # fp16 configs store the MobileNetV3 blocks' and MLPs' weights and activations in half (scalar: float sums, ~2e-4
     # here); the goal is 3e-3 of the largest logit, which the all-half sums of "neonfp16arith" miss (4.4e-3 here,
     # 1.2e-2 on base at 512x512: docs/fp16.md), held to ncnn's fp16 error instead
-    model = randomise(pp_mobileseg(variant, num_classes=19), seed=5).eval()
-    x = torch.randn(B, 3, H, W)
-    with torch.no_grad():
-        want = model.logits(x)
-    packed, _ = network_pack(*pack_network(model))
+    x, want, packed = case
     got = torch.ops.ppms._network_with_kernels(x, packed, config, "fp16")
     assert ((got - want).abs().max() / want.abs().max()).item() <= (7e-3 if config == "neonfp16arith" else 3e-3)
     with pytest.raises(ValueError, match="unknown precision"):
