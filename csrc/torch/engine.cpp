@@ -329,8 +329,6 @@ Network bound(const at::Tensor& packed, const char* op, const std::string& kerne
   DataType type;
   throw_if_error(data_type(precision, &type), op);
   const KernelConfig* config;
-  // fp16 on a CPU without FP16 arithmetic: fp32 (optimize() says so once)
-  if (!kernel_config(kernels.c_str(), type, &config).ok() && kernels.empty()) type = DataType::f32;
   throw_if_error(kernel_config(kernels.c_str(), type, &config), op);
   TORCH_CHECK_TYPE(packed.scalar_type() == at::kByte, op, ": packed must be the uint8 blob of network_pack, got ",
                    packed.scalar_type());

@@ -101,7 +101,6 @@ Status Segmenter::create(std::shared_ptr<const Model> model, const SegmenterOpti
     const Status known = data_type(o.precision, &type);
     if (!known.ok()) return known.prefixed("segmenter: ");
   }
-  if (type == DataType::f16 && o.kernels.empty() && config::fastest(DataType::f16) == nullptr) type = DataType::f32;
   const KernelConfig* kernels;
   const Status found = kernel_config(o.kernels.c_str(), type, &kernels);
   if (!found.ok()) return found.prefixed("segmenter: ");

@@ -20,8 +20,9 @@ Status data_type(const std::string& name, DataType* type);
 
 // The configs this CPU runs for `type`, by name: "scalar" first, the fastest last.
 std::vector<std::string> kernel_configs(DataType type = DataType::f32);
-// The config called `name` (nullptr or "": the fastest this CPU runs) into *config; unsupported when this CPU cannot
-// run it or there is none of that name.
+// The config called `name` (nullptr or "": the fastest this CPU runs; for f16 on a CPU without FP16 arithmetic, the
+// fastest f32 config, which fp16 runs as there) into *config; unsupported when this CPU cannot run it or there is
+// none of that name.
 Status kernel_config(const char* name, DataType type, const KernelConfig** config);
 const char* kernel_config_name(const KernelConfig& config);
 
