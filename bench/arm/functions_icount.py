@@ -1,10 +1,10 @@
 """Executed aarch64 instructions of the engine per function of the op library (1 thread, Cortex-A76 under qemu), per
 network call: where the instructions go inside the layers that layers_icount.py counts, for tuning the NEON kernels.
 
-    bash bench/arm/functions_icount.sh [size] [variant] [functions]    (default 512 tiny 25; about 2 minutes)
+    bash bench/arm/functions_icount.sh [size] [variant] [functions] [precision]    (default 512 tiny 25 fp32; 2 minutes)
 
 Needs the -DPPMS_ICOUNT_MARKS=ON op library of layers_icount.py (build/arm-marks): its first layer mark arms the
-tb_profile plugin, and this driver's mark 1 after each call disarms it. Run with `run SIZE VARIANT` under qemu (the
+tb_profile plugin, and this driver's mark 1 after each call disarms it. Run with `run SIZE VARIANT PRECISION` under qemu (the
 driver), then `report OUTDIR LIBRARY TOP` on the host (the table)."""
 import bisect
 import collections
@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 
-def run(size, variant, calls=2):
+def run(size, variant, precision, calls=2):
     import ctypes
 
     import torch
@@ -25,7 +25,7 @@ def run(size, variant, calls=2):
     torch.set_num_threads(1)
     x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
-        model = ppms_kernels.optimize(pp_mobileseg(variant, num_classes=150).eval())
+        model = ppms_kernels.optimize(pp_mobileseg(variant, num_classes=150).eval(), precision=precision)
         for _ in range(calls):
             model.logits(x)
             syscall(0x5050, 1)
@@ -58,6 +58,6 @@ def report(outdir, library, top):
 
 if __name__ == "__main__":
     if sys.argv[1] == "run":
-        run(int(sys.argv[2]), sys.argv[3])
+        run(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
         report(sys.argv[2], sys.argv[3], int(sys.argv[4]))

@@ -62,7 +62,7 @@ namespace {
 
 // f16: inputs, weights, bias and residual in half; the reference sums their half values in double. Tolerance:
 // 2^-11 |want| (the output's rounding) + 2^-11 * 2 sqrt(n + 1) * the sum of the terms' magnitudes (n roundings of a
-// partial sum in half), n the k steps one sum in half takes (ConfigT::half_steps: C for f32acc<C>, K + 1 for all of K
+// partial sum in half), n the k steps one sum in half takes (ConfigT::half_steps: 65 for f32acc<C>, K + 1 for all of K
 // in half from the bias, 0 for float sums). Float sums' own error, 2^-24 a step, is negligible beside it.
 void check_f16(const std::vector<ppms::pw::ConfigT<ppms::half>>& kernels, int64_t P, int64_t cin, int64_t cout,
                int64_t ldx, int64_t ldy, ppms::Activation a, bool residual, std::mt19937& rng) {
@@ -126,13 +126,14 @@ TEST_CASE("conv1x1: every f16 kernel against a double-precision reference of the
   }
 }
 
-// The f32acc kernels' chunking: K below, at and past a chunk of 8 and of 16, and the network's largest (768); the row
-// blocks' remainders (1 to 9 rows); a last partial panel alone (9 columns) and after full ones (40).
+// The f32acc kernels' chunking: K below and at the all-half K <= 64, past it by each remainder of a chunk of 8 and of
+// 16 (65 to 81), and the network's largest (768); the row blocks' remainders (1 to 9 rows); a last partial panel
+// alone (9 columns) and after full ones (40).
 TEST_CASE("conv1x1: every f16 kernel on K around its chunks, 1 to 9 rows, with each activation and a residual") {
   std::mt19937 rng(19);
   const auto kernels = ppms::pw::f16_kernels();
   int t = 0;
-  for (const int64_t cin : {1, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 33, 40, 768})
+  for (const int64_t cin : {1, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 33, 40, 64, 65, 71, 72, 73, 80, 81, 768})
     for (int64_t P = 1; P <= 9; ++P, ++t) {
       const int64_t cout = t % 2 ? 40 : 9;
       check_f16(kernels, P, cin, cout, cin + t % 3, cout + 1, kActs[t % 4], t % 3 != 1, rng);

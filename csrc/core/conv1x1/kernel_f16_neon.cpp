@@ -91,21 +91,25 @@ void tile(const TileT<half>& t) {
   return t.residual ? act<S, true>(t) : act<S, false>(t);
 }
 
-// Sums of at most C k steps are one partial sum: the all-half kernels compute them with the same rounding, on 8-row
-// blocks (the network's K = 16 expansions at 256 x 256 are its largest 1x1 convolutions).
-template <const auto& S, int C>
+// Sums of K <= kHalfK run all in half, on the 8-row blocks (146 instructions per 1024 MACs, f32acc8's 4x16 block
+// 220): the network's K <= 64 convolutions are a third of its 1x1 MACs (the K = 16 expansions at 256 x 256 the
+// largest), and their sums in half move its logits little. Measured at 512 on the bench's weights and on BatchNorm far
+// from identity, the worst of three images (docs/fp16.md): K <= 8 2.45e-3 (base) at 224.8M / 570.2M instructions
+// (tiny / base), K <= 64 2.65e-3 at 192.4M / 529.0M, K <= 128 3.74e-3, past the 3e-3 goal.
+constexpr int64_t kHalfK = 64;
+template <const auto& S>
 void tile_f32acc(const TileT<half>& t) {
-  return t.k <= C ? tile<kHalf>(t) : tile<S>(t);
+  return t.k <= kHalfK ? tile<kHalf>(t) : tile<S>(t);
 }
 
 }  // namespace
 
 ConfigT<half> kernel_f16_neonfp16arith() { return {"neonfp16arith", tile<kHalf>, kHalf[0].rows, -1}; }
 ConfigT<half> kernel_f16_neonfp16arith_f32acc8() {
-  return {"neonfp16arith_f32acc8", tile_f32acc<kF32acc8, 8>, kF32acc8[0].rows, 8};
+  return {"neonfp16arith_f32acc8", tile_f32acc<kF32acc8>, kF32acc8[0].rows, kHalfK + 1};
 }
 ConfigT<half> kernel_f16_neonfp16arith_f32acc16() {
-  return {"neonfp16arith_f32acc16", tile_f32acc<kF32acc16, 16>, kF32acc16[0].rows, 16};
+  return {"neonfp16arith_f32acc16", tile_f32acc<kF32acc16>, kF32acc16[0].rows, kHalfK + 1};
 }
 
 }  // namespace pw

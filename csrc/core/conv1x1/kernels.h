@@ -45,7 +45,7 @@ using TileFn = void (*)(const Tile& t);
 // f16: weights and activations in half, packed as the f32 ones (pack_f16). The scalar kernel computes in float and
 // rounds each output once. The NEON ones run blocks of generated R x 16 microkernels (csrc/gen/conv1x1_neon.py):
 // neonfp16arith accumulates all of K in half (FMLA on .8h), R = 8, 4, 2, 1; neonfp16arith_f32acc<C> sums C k steps
-// in half, then adds the partial sums into float accumulators, R = 4, 2, 1.
+// in half, then adds the partial sums into float accumulators, R = 4, 2, 1, where K > 64 (smaller K all in half).
 ConfigT<half> kernel_f16_scalar();
 #if defined(__aarch64__)
 ConfigT<half> kernel_f16_neonfp16arith();
