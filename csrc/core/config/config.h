@@ -22,6 +22,7 @@ namespace ppms {
 struct HalfKernels {
   pw::ConfigT<half> conv1x1;
   dw::ConfigT<half> depthwise;
+  image_conv_detail::HalfConfig stem;
 };
 
 struct KernelConfig {

@@ -99,5 +99,35 @@ Status run(StemFn stem, const pw::Config& conv, const Conv1x1Weights& w, const f
   return Status();
 }
 
+void stem_rows_f16(const float* x, int64_t H, int64_t W, const half* taps, const half* bias, int64_t cout, int64_t ho0,
+                   int64_t ho1, half* y, Activation act) {
+  const int64_t Wo = (W - 1) / 2 + 1;
+  for (int64_t ho = ho0; ho < ho1; ++ho) {
+    const float* rows[9];
+    stem_input_rows(x, H, W, ho, rows);
+    for (int64_t wo = 0; wo < Wo; ++wo)
+      for (int64_t o = 0; o < cout; ++o) {
+        float s = half_to_float(bias[o]);
+        for (int r = 0; r < 9; ++r)
+          for (int64_t kx = 0, ix = 2 * wo - 1; kx < 3 && rows[r]; ++kx, ++ix)
+            if (ix >= 0 && ix < W)
+              s += half_to_float(half_from_float(rows[r][ix])) * half_to_float(taps[(3 * r + kx) * kConv1x1Panel + o]);
+        y[(ho * Wo + wo) * cout + o] = half_from_float(activate(s, act));
+      }
+  }
+}
+
+Status run_f16(HalfStemFn stem, const Conv1x1WeightsT<half>& w, const float* x, int64_t H, int64_t W, half* y,
+               Activation act, const Parallel& parallel) {
+  if (!is_stem(w.cin / 9, 3, 2, w.cout) || w.cin != 27)
+    return Status::invalid("image_conv: the f16 stem takes 3 -> at most 16 channels, got " + std::to_string(w.cin) +
+                           " taps -> " + std::to_string(w.cout));
+  if (H < 1 || W < 1 || x == nullptr || y == nullptr || w.panels == nullptr || w.bias == nullptr)
+    return Status::invalid("image_conv: empty image, output or weights for the f16 stem");
+  parallel.for_range((H - 1) / 2 + 1, 1,
+                     [&](int64_t h0, int64_t h1) { stem(x, H, W, w.panels, w.bias, w.cout, h0, h1, y, act); });
+  return Status();
+}
+
 }  // namespace image_conv_detail
 }  // namespace ppms

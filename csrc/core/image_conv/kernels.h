@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/common/half.h"
 #include "core/conv1x1/kernels.h"
 #include "ppms/conv1x1.h"
 
@@ -40,6 +41,30 @@ inline bool is_stem(int64_t cin, int64_t k, int64_t stride, int64_t cout) {
 // image_conv() with the stem on stem (or the columns path when null), the columns path on conv.
 Status run(StemFn stem, const pw::Config& conv, const Conv1x1Weights& w, const float* x, int64_t cin, int64_t H,
            int64_t W, int64_t k, int64_t stride, float* y, Activation act, const Parallel& parallel);
+
+// f16: the stem's taps and bias in half, its output y [Ho][Wo][cout] in half; x stays the f32 image, each value
+// rounded to half as it is read (what a half image would hold).
+using HalfStemFn = void (*)(const float* x, int64_t H, int64_t W, const half* taps, const half* bias, int64_t cout,
+                            int64_t ho0, int64_t ho1, half* y, Activation act);
+struct HalfConfig {
+  const char* name;
+  HalfStemFn stem;  // null ("f32"): the f32 config's stem, its output rounded to half
+  // the most k steps one sum in half takes (as pw::ConfigT::half_steps): 0, float sums; 28, all of the stem's 27
+  // taps in half from the bias
+  int64_t half_steps;
+};
+
+// The reference: each output the float sum of its half terms, activated and rounded once.
+void stem_rows_f16(const float* x, int64_t H, int64_t W, const half* taps, const half* bias, int64_t cout, int64_t ho0,
+                   int64_t ho1, half* y, Activation act);
+#if defined(__aarch64__)
+void stem_rows_f16_neonfp16arith(const float* x, int64_t H, int64_t W, const half* taps, const half* bias,
+                                 int64_t cout, int64_t ho0, int64_t ho1, half* y, Activation act);
+#endif
+
+// The stem (is_stem's shape) in half on stem, its output rows split over the threads.
+Status run_f16(HalfStemFn stem, const Conv1x1WeightsT<half>& w, const float* x, int64_t H, int64_t W, half* y,
+               Activation act, const Parallel& parallel);
 
 #if defined(__x86_64__) || defined(_M_X64)
 void stem_rows_avx512(const float* x, int64_t H, int64_t W, const float* taps, const float* bias, int64_t cout,

@@ -215,9 +215,9 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   Feature f8, f16, cur{image, H, W, 3};
   Cursor c;
   Timer timer(profile);
-  // On an f16 config the MobileNetV3 blocks read and write half, in the same room (twice what they need); the stem,
-  // the transformers and AAM stay f32, converted at their edges: the stem's output and the blocks' output a
-  // transformer or AAM reads in place, x16 (kept for AAM in f32) into a copy for stage 4.
+  // On an f16 config the MobileNetV3 blocks read and write half, in the same room (twice what they need), and the
+  // stem writes half (an f32 stem's output rounded in place); the transformers and AAM stay f32, converted at their
+  // edges: the blocks' output a transformer or AAM reads in place, x16 (kept for AAM in f32) into a copy for stage 4.
   const KernelConfig& ks = config::or_fastest(n.kernels);
   const bool in_half = ks.type == DataType::f16;
   bool cur_half = false;
@@ -231,7 +231,10 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     Status r;
     std::string name;
     double flops;
-    if (t.stage < 0) {
+    if (t.stage < 0 && in_half && ks.f16.stem.stem && image_conv_detail::is_stem(3, 3, 2, t.cout)) {
+      r = image_conv_detail::run_f16(ks.f16.stem.stem, n.stem_f16, image, H, W, as_half(y), Activation::hardswish, par);
+      name = "stem", flops = 2.0 * t.ho * t.wo * t.cout * 27;
+    } else if (t.stage < 0) {
       r = image_conv_detail::run(ks.image_conv.stem, ks.conv1x1, n.stem, image, 3, H, W, 3, 2, y, Activation::hardswish,
                                  par);
       if (in_half) to_half(y, t.ho * t.wo * t.cout, as_half(y));

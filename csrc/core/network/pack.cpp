@@ -400,8 +400,9 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 
 namespace {
 
-// The MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights in half (InvertedResidual::f16), each array on a
-// 64-byte line of one arena that the network (and its copies) keeps.
+// The stem's weights and the MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights in half
+// (Network::stem_f16, InvertedResidual::f16), each array on a 64-byte line of one arena that the network (and its
+// copies) keeps.
 void bind_half(Network* net) {
   constexpr int64_t kLine = 32;  // halves
   auto line = [](int64_t v) { return (v + kLine - 1) / kLine * kLine; };
@@ -412,7 +413,7 @@ void bind_half(Network* net) {
     for (InvertedResidual& b : stage) blocks.push_back(&b);
   for (auto& stage : net->transformers)
     for (TransformerBlock& t : stage) blocks.push_back(&t.mlp);
-  int64_t size = kLine;  // the arena's start aligned by hand
+  int64_t size = kLine + line(conv(net->stem));  // the arena's start aligned by hand, the stem
   for (const InvertedResidual* b : blocks)
     size += line(conv(b->expand)) + line(conv(b->project)) + line(taps(b->depthwise));
   auto arena = std::make_shared<std::vector<half>>(size);
@@ -428,6 +429,7 @@ void bind_half(Network* net) {
     to_half(w.panels, panels, p), to_half(w.bias, bias, p + panels);
     return Conv1x1WeightsT<half>{w.cin, w.cout, p, p + panels};
   };
+  net->stem_f16 = half_conv(net->stem);
   for (InvertedResidual* b : blocks) {
     b->f16.expand = half_conv(b->expand), b->f16.project = half_conv(b->project);
     const DepthwiseWeights& d = b->depthwise;

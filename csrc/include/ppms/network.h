@@ -24,8 +24,10 @@ struct Network {
   std::vector<TransformerBlock> transformers[2];
   AamHead head;
   const KernelConfig* kernels = nullptr;  // what every layer runs on (network_bind sets it in each)
-  // On an f16 config, the arena of the half weights the layers' f16 views point into (network_set_kernels fills it).
+  // On an f16 config, the arena of the half weights the layers' f16 views point into (network_set_kernels fills it),
+  // and the stem's view.
   std::shared_ptr<const std::vector<uint16_t>> f16_weights;
+  Conv1x1WeightsT<uint16_t> stem_f16;
 };
 
 // The packed network: one versioned blob with the architecture and every weight, BatchNorm folded and packed for the
