@@ -55,14 +55,13 @@ std::vector<KernelConfig> f16() {
   // with BatchNorm far from identity (4.2e-3; f32acc8 2.5e-3, docs/fp16.md). The stem in half goes with the all-half
   // sums only: its 27 taps summed in half took base's error on a checkerboard from 2.5e-3 to 3.6e-3 (6M fewer
   // instructions); the others run the f32 stem and round its output.
+  const image_conv_detail::HalfConfig half_stem = {"neonfp16arith", image_conv_detail::stem_rows_f16_neonfp16arith, 28},
+                                      f32_stem = {"f32", nullptr, 0};
   for (const pw::ConfigT<half>& conv : {pw::kernel_f16_neonfp16arith(), pw::kernel_f16_neonfp16arith_f32acc16(),
                                         pw::kernel_f16_neonfp16arith_f32acc8()}) {
     KernelConfig neon = f.back();
     neon.name = conv.name, neon.type = DataType::f16, neon.isa = cpu::Isa::neon_fp16;
-    const image_conv_detail::HalfConfig half_stem = {"neonfp16arith",
-                                                     image_conv_detail::stem_rows_f16_neonfp16arith, 28};
-    neon.f16 = {conv, dw::kernel_f16_neonfp16arith(),
-                conv.half_steps < 0 ? half_stem : image_conv_detail::HalfConfig{"f32", nullptr, 0}};
+    neon.f16 = {conv, dw::kernel_f16_neonfp16arith(), conv.half_steps < 0 ? half_stem : f32_stem};
     out.push_back(neon);
   }
 #endif

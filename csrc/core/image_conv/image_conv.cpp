@@ -119,7 +119,7 @@ void stem_rows_f16(const float* x, int64_t H, int64_t W, const half* taps, const
 
 Status run_f16(HalfStemFn stem, const Conv1x1WeightsT<half>& w, const float* x, int64_t H, int64_t W, half* y,
                Activation act, const Parallel& parallel) {
-  if (!is_stem(w.cin / 9, 3, 2, w.cout) || w.cin != 27)
+  if (w.cin != 27 || !is_stem(3, 3, 2, w.cout))
     return Status::invalid("image_conv: the f16 stem takes 3 -> at most 16 channels, got " + std::to_string(w.cin) +
                            " taps -> " + std::to_string(w.cout));
   if (H < 1 || W < 1 || x == nullptr || y == nullptr || w.panels == nullptr || w.bias == nullptr)

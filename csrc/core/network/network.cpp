@@ -231,13 +231,14 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
     Status r;
     std::string name;
     double flops;
-    if (t.stage < 0 && in_half && ks.f16.stem.stem && image_conv_detail::is_stem(3, 3, 2, t.cout)) {
-      r = image_conv_detail::run_f16(ks.f16.stem.stem, n.stem_f16, image, H, W, as_half(y), Activation::hardswish, par);
-      name = "stem", flops = 2.0 * t.ho * t.wo * t.cout * 27;
-    } else if (t.stage < 0) {
-      r = image_conv_detail::run(ks.image_conv.stem, ks.conv1x1, n.stem, image, 3, H, W, 3, 2, y, Activation::hardswish,
-                                 par);
-      if (in_half) to_half(y, t.ho * t.wo * t.cout, as_half(y));
+    if (t.stage < 0) {
+      const auto act = Activation::hardswish;
+      if (in_half && ks.f16.stem.stem && image_conv_detail::is_stem(3, 3, 2, t.cout)) {
+        r = image_conv_detail::run_f16(ks.f16.stem.stem, n.stem_f16, image, H, W, as_half(y), act, par);
+      } else {
+        r = image_conv_detail::run(ks.image_conv.stem, ks.conv1x1, n.stem, image, 3, H, W, 3, 2, y, act, par);
+        if (in_half) to_half(y, t.ho * t.wo * t.cout, as_half(y));
+      }
       name = "stem", flops = 2.0 * t.ho * t.wo * t.cout * 27;
     } else if (t.block) {
       float* mid = t.mid() == 0 ? nullptr : at.need + t.mid() <= S ? gap : y;
