@@ -108,10 +108,11 @@ TEST_CASE("network: network_bind of network_pack's blob gives the layers' logits
 
 // Each kernel config runs its own kernels in every layer (network_bind's choice, kept in each layer): the "scalar"
 // one every op's reference.
-// f16 configs against the f32 one: half storage of the MobileNetV3 blocks' weights and activations (each rounding
-// 2^-11 relative); measured at most 1.1e-5 of the largest logit on these weights (the synthetic blocks' outputs are
-// small beside their shortcuts and the transformers').
-constexpr double kHalfStorage = 1e-4;
+// f16 configs against the f32 one: half storage of the MobileNetV3 blocks' and the head's weights and activations
+// (each rounding 2^-11 relative); measured at most 1.05e-4 of the largest logit on these weights, most of it the
+// head's (1.1e-5 with the head in f32: the synthetic blocks' outputs are small beside their shortcuts and the
+// transformers').
+constexpr double kHalfStorage = 4e-4;
 // f16 configs against f16's scalar one, which sums in float: half sums over K up to 96 (the synthetic blocks').
 constexpr double kHalfAccumulation = 2e-2;
 

@@ -216,8 +216,9 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   Cursor c;
   Timer timer(profile);
   // On an f16 config the MobileNetV3 blocks read and write half, in the same room (twice what they need), and the
-  // stem writes half (an f32 stem's output rounded in place); the transformers and AAM stay f32, converted at their
-  // edges: the blocks' output a transformer or AAM reads in place, x16 (kept for AAM in f32) into a copy for stage 4.
+  // stem writes half (an f32 stem's output rounded in place); the transformers and AAM take f32 features, converted
+  // at their edges (the blocks' output a transformer or AAM reads in place, x16, kept for AAM in f32, into a copy for
+  // stage 4), and narrow what their half convolutions read themselves.
   const KernelConfig& ks = config::or_fastest(n.kernels);
   const bool in_half = ks.type == DataType::f16;
   bool cur_half = false;

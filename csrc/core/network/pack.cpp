@@ -400,9 +400,9 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 
 namespace {
 
-// The stem's weights and the MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights in half
-// (Network::stem_f16, InvertedResidual::f16), each array on a 64-byte line of one arena that the network (and its
-// copies) keeps.
+// The stem's weights, the MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights and the head's
+// convolutions in half (Network::stem_f16, InvertedResidual::f16, AamHead::f16), each array on a 64-byte line of one
+// arena that the network (and its copies) keeps.
 void bind_half(Network* net) {
   constexpr int64_t kLine = 32;  // halves
   auto line = [](int64_t v) { return (v + kLine - 1) / kLine * kLine; };
@@ -413,9 +413,15 @@ void bind_half(Network* net) {
     for (InvertedResidual& b : stage) blocks.push_back(&b);
   for (auto& stage : net->transformers)
     for (TransformerBlock& t : stage) blocks.push_back(&t.mlp);
+  AamHead& head = net->head;
+  std::vector<std::pair<const Conv1x1Weights*, Conv1x1WeightsT<half>*>> head_convs = {
+      {&head.classifier, &head.f16.classifier}};
+  for (int i = 0; i < (head.x8_output ? 2 : 3); ++i)
+    head_convs.push_back({&head.e[i], &head.f16.e[i]}), head_convs.push_back({&head.a[i], &head.f16.a[i]});
   int64_t size = kLine + line(conv(net->stem));  // the arena's start aligned by hand, the stem
   for (const InvertedResidual* b : blocks)
     size += line(conv(b->expand)) + line(conv(b->project)) + line(taps(b->depthwise));
+  for (const auto& c : head_convs) size += line(conv(*c.first));
   auto arena = std::make_shared<std::vector<half>>(size);
   half* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(half) % kLine) % kLine;
   auto room = [&](int64_t count) {
@@ -438,6 +444,7 @@ void bind_half(Network* net) {
     to_half(d.taps, kk, t), to_half(d.bias, d.channels, t + kk);
     b->f16.depthwise = DepthwiseWeightsT<half>{d.channels, d.k, t, t + kk};
   }
+  for (const auto& c : head_convs) *c.second = half_conv(*c.first);
   net->f16_weights = std::move(arena);
 }
 

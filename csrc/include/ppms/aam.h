@@ -29,6 +29,9 @@ struct AamHead {
   // tiny: e = {E0 (c8), E1 (c16), E2 (c32)}, a = {A0, A1, A2}; base: e = {E0 (c8), E1 (c32)}, a = {A0 (c16), A1 (c32)}
   Conv1x1Weights e[3], a[3];
   Conv1x1Weights classifier;          // conv_seg: channels -> classes
+  struct {  // the same in half, for f16 configs (network_bind fills them)
+    Conv1x1WeightsT<uint16_t> e[3], a[3], classifier;
+  } f16;
   const KernelConfig* kernels = nullptr;  // ppms/kernels.h; null: the fastest config
 };
 
