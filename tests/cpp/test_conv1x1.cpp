@@ -92,22 +92,30 @@ void check_f16(const std::vector<ppms::pw::ConfigT<ppms::half>>& kernels, int64_
       mag[p * cout + o] = m;
     }
   const int64_t P16 = ppms::kConv1x1Panel, panels = (cout + P16 - 1) / P16;
-  for (const auto& k : kernels) {
-    INFO(k.name << " P=" << P << " cin=" << cin << " cout=" << cout << " ldx=" << ldx << " ldy=" << ldy << " "
-                << ppms::check::name(a) << (residual ? ", residual" : ""));
-    const double n = k.half_steps < 0 ? cin + 1 : k.half_steps;
-    std::vector<half> y(std::max<int64_t>(P * ldy, 1), 0x7e00);  // NaN: an output never written fails
-    k.tile({x.data(), ldx, cin, packed.data(), cin * P16, packed.data() + panels * cin * P16, y.data(), ldy,
-            residual ? res.data() : nullptr, ldy, a, P, cout});
-    int64_t bad = 0;
-    for (int64_t p = 0; p < P; ++p)
-      for (int64_t o = 0; o < cout; ++o) {
-        const double want_po = want[p * cout + o];
-        const double tol = std::ldexp(1.0, -11) * (std::fabs(want_po) + 2 * std::sqrt(n + 1) * mag[p * cout + o]);
-        bad += !(std::fabs(ppms::half_to_float(y[p * ldy + o]) - want_po) <= tol);
-      }
-    CHECK(bad == 0);
-  }
+  for (const auto& k : kernels)
+    for (const bool f32out : {false, true}) {  // f32out: float outputs (TileT::y32), without residual or activation
+      if (f32out && (residual || a != ppms::Activation::none)) continue;
+      INFO(k.name << " P=" << P << " cin=" << cin << " cout=" << cout << " ldx=" << ldx << " ldy=" << ldy << " "
+                  << ppms::check::name(a) << (residual ? ", residual" : "") << (f32out ? ", float output" : ""));
+      const double n = k.half_steps < 0 ? cin + 1 : k.half_steps;
+      std::vector<half> y(std::max<int64_t>(P * ldy, 1), 0x7e00);  // NaN: an output never written fails
+      std::vector<float> y32(f32out ? y.size() : 0, NAN);
+      ppms::pw::TileT<half> t{x.data(), ldx, cin, packed.data(), cin * P16, packed.data() + panels * cin * P16,
+                              y.data(), ldy, residual ? res.data() : nullptr, ldy, a, P, cout};
+      if (f32out) t.y = nullptr, t.y32 = y32.data();
+      k.tile(t);
+      int64_t bad = 0;
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t o = 0; o < cout; ++o) {
+          const double want_po = want[p * cout + o];
+          // a float output is not rounded to half: no 2^-11 |want| term
+          const double tol =
+              std::ldexp(1.0, -11) * ((f32out ? 0.0 : std::fabs(want_po)) + 2 * std::sqrt(n + 1) * mag[p * cout + o]);
+          const double got = f32out ? y32[p * ldy + o] : ppms::half_to_float(y[p * ldy + o]);
+          bad += !(std::fabs(got - want_po) <= tol);
+        }
+      CHECK(bad == 0);
+    }
 }
 
 const ppms::Activation kActs[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,

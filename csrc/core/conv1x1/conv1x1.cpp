@@ -108,6 +108,17 @@ void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t l
   });
 }
 
+void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
+         int64_t ldy, const Parallel& parallel) {
+  const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
+  const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
+  parallel.for_range((pixels + R - 1) / R, grain, [&](int64_t b0, int64_t b1) {
+    const int64_t r0 = b0 * R;
+    k.tile(TileT<half>{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, nullptr, ldy, nullptr, 0,
+                       Activation::none, std::min(b1 * R, pixels) - r0, w.cout, y + r0 * ldy});
+  });
+}
+
 template void run(const Config&, const Conv1x1Weights&, const float*, int64_t, int64_t, float*, int64_t, Activation,
                   const float*, int64_t, const Parallel&);
 template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, const half*, int64_t, int64_t, half*, int64_t,

@@ -19,21 +19,28 @@ namespace {
 
 using Ukernel = void (*)(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, __fp16* y,
                          int64_t ldy);
+using UkernelF32 = void (*)(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, float* y,
+                            int64_t ldy);
 struct Block {
   int rows;
   Ukernel k;
+  UkernelF32 k32;  // the same sums stored to float
 };
 // Rows halving from the largest down to 1, so that one block of each smaller size covers what the largest leaves.
-constexpr std::array<Block, 4> kHalf = {{{8, f16_conv1x1_ukernel_8x16__neonfp16arith},
-                                         {4, f16_conv1x1_ukernel_4x16__neonfp16arith},
-                                         {2, f16_conv1x1_ukernel_2x16__neonfp16arith},
-                                         {1, f16_conv1x1_ukernel_1x16__neonfp16arith}}};
-constexpr std::array<Block, 3> kF32acc8 = {{{4, f16_f32acc8_conv1x1_ukernel_4x16__neonfp16arith},
-                                            {2, f16_f32acc8_conv1x1_ukernel_2x16__neonfp16arith},
-                                            {1, f16_f32acc8_conv1x1_ukernel_1x16__neonfp16arith}}};
-constexpr std::array<Block, 3> kF32acc16 = {{{4, f16_f32acc16_conv1x1_ukernel_4x16__neonfp16arith},
-                                             {2, f16_f32acc16_conv1x1_ukernel_2x16__neonfp16arith},
-                                             {1, f16_f32acc16_conv1x1_ukernel_1x16__neonfp16arith}}};
+constexpr std::array<Block, 4> kHalf = {
+    {{8, f16_conv1x1_ukernel_8x16__neonfp16arith, f16_conv1x1_f32out_ukernel_8x16__neonfp16arith},
+     {4, f16_conv1x1_ukernel_4x16__neonfp16arith, f16_conv1x1_f32out_ukernel_4x16__neonfp16arith},
+     {2, f16_conv1x1_ukernel_2x16__neonfp16arith, f16_conv1x1_f32out_ukernel_2x16__neonfp16arith},
+     {1, f16_conv1x1_ukernel_1x16__neonfp16arith, f16_conv1x1_f32out_ukernel_1x16__neonfp16arith}}};
+constexpr std::array<Block, 3> kF32acc8 = {
+    {{4, f16_f32acc8_conv1x1_ukernel_4x16__neonfp16arith, f16_f32acc8_conv1x1_f32out_ukernel_4x16__neonfp16arith},
+     {2, f16_f32acc8_conv1x1_ukernel_2x16__neonfp16arith, f16_f32acc8_conv1x1_f32out_ukernel_2x16__neonfp16arith},
+     {1, f16_f32acc8_conv1x1_ukernel_1x16__neonfp16arith, f16_f32acc8_conv1x1_f32out_ukernel_1x16__neonfp16arith}}};
+constexpr std::array<Block, 3> kF32acc16 = {
+    {{4, f16_f32acc16_conv1x1_ukernel_4x16__neonfp16arith, f16_f32acc16_conv1x1_f32out_ukernel_4x16__neonfp16arith},
+     {2, f16_f32acc16_conv1x1_ukernel_2x16__neonfp16arith, f16_f32acc16_conv1x1_f32out_ukernel_2x16__neonfp16arith},
+     {1, f16_f32acc16_conv1x1_ukernel_1x16__neonfp16arith,
+      f16_f32acc16_conv1x1_f32out_ukernel_1x16__neonfp16arith}}};
 
 // rows [0, R) of y (16 columns, rows ldy apart) = act(y + residual)
 template <Activation A, bool RES>
@@ -47,7 +54,9 @@ PPMS_F16 inline void epilogue(int R, __fp16* y, int64_t ldy, const __fp16* resid
 }
 
 template <Activation A, bool RES>
-PPMS_F16 void block(Ukernel k, int R, const TileT<half>& t, int64_t i) {
+PPMS_F16 void block(const Block& b, const TileT<half>& t, int64_t i) {
+  const Ukernel k = b.k;
+  const int R = b.rows;
   const auto* x = reinterpret_cast<const __fp16*>(t.x) + i * t.ldx;
   const auto* bias = reinterpret_cast<const __fp16*>(t.bias);
   auto* y = reinterpret_cast<__fp16*>(t.y) + i * t.ldy;
@@ -68,12 +77,36 @@ PPMS_F16 void block(Ukernel k, int R, const TileT<half>& t, int64_t i) {
   }
 }
 
-template <const auto& S, Activation A, bool RES>
-PPMS_F16 void rows(const TileT<half>& t) {
+// to y32: no residual, no activation
+PPMS_F16 void block_f32(const Block& b, const TileT<half>& t, int64_t i) {
+  const auto* x = reinterpret_cast<const __fp16*>(t.x) + i * t.ldx;
+  const auto* bias = reinterpret_cast<const __fp16*>(t.bias);
+  float* y = t.y32 + i * t.ldy;
+  for (int64_t j = 0; j < t.n; j += kConv1x1Panel) {
+    const auto* p = reinterpret_cast<const __fp16*>(t.panel) + j / kConv1x1Panel * t.panel_stride;
+    const int64_t w = std::min<int64_t>(kConv1x1Panel, t.n - j);
+    if (w == kConv1x1Panel) {
+      b.k32(t.k, x, t.ldx, p, bias + j, y + j, t.ldy);
+      continue;
+    }
+    float out[8][16];
+    b.k32(t.k, x, t.ldx, p, bias + j, out[0], 16);
+    for (int r = 0; r < b.rows; ++r) std::copy_n(out[r], w, y + r * t.ldy + j);
+  }
+}
+
+// F: block<A, RES> or block_f32
+template <const auto& S, class F>
+PPMS_F16 void each_block(const TileT<half>& t, F f) {
   int64_t i = 0;
-  for (; i + S[0].rows <= t.m; i += S[0].rows) block<A, RES>(S[0].k, S[0].rows, t, i);
+  for (; i + S[0].rows <= t.m; i += S[0].rows) f(S[0], t, i);
   for (size_t b = 1; b < S.size(); ++b)
-    if (i + S[b].rows <= t.m) block<A, RES>(S[b].k, S[b].rows, t, i), i += S[b].rows;
+    if (i + S[b].rows <= t.m) f(S[b], t, i), i += S[b].rows;
+}
+
+template <const auto& S, Activation A, bool RES>
+void rows(const TileT<half>& t) {
+  each_block<S>(t, block<A, RES>);
 }
 
 template <const auto& S, bool RES>
@@ -88,6 +121,7 @@ void act(const TileT<half>& t) {
 
 template <const auto& S>
 void tile(const TileT<half>& t) {
+  if (t.y32) return each_block<S>(t, block_f32);
   return t.residual ? act<S, true>(t) : act<S, false>(t);
 }
 

@@ -15,7 +15,7 @@ void tile(const Tile& t) {
       t.y[i * t.ldy + j] = activate(s, t.act);
     }
 }
-// f16: the same sums in float from the half values, each output rounded to half once.
+// f16: the same sums in float from the half values, each output rounded to half once (or stored as it is to y32).
 void tile_f16(const TileT<half>& t) {
   for (int64_t i = 0; i < t.m; ++i)
     for (int64_t j = 0; j < t.n; ++j) {
@@ -23,7 +23,10 @@ void tile_f16(const TileT<half>& t) {
       const half* p = t.panel + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
       for (int64_t k = 0; k < t.k; ++k) s += half_to_float(t.x[i * t.ldx + k]) * half_to_float(p[k * kConv1x1Panel]);
       if (t.residual) s += half_to_float(t.residual[i * t.ldr + j]);
-      t.y[i * t.ldy + j] = half_from_float(activate(s, t.act));
+      if (t.y32)
+        t.y32[i * t.ldy + j] = activate(s, t.act);
+      else
+        t.y[i * t.ldy + j] = half_from_float(activate(s, t.act));
     }
 }
 }  // namespace

@@ -27,6 +27,9 @@ struct TileT {
   int64_t ldr;
   Activation act;
   int64_t m, n;  // rows and columns to store: n is all the output channels
+  // f16 only: where set, the outputs go here in float (rows ldy apart), not rounded to half, and y is unused; no
+  // residual or activation then (the network's logits)
+  float* y32 = nullptr;
 };
 using Tile = TileT<float>;
 
@@ -63,6 +66,18 @@ PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_ukernel_4x16__neonfp16arith)
 PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_1x16__neonfp16arith)
 PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_2x16__neonfp16arith)
 PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_4x16__neonfp16arith)
+#define PPMS_F16_UKERNEL(name) \
+  void name(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, float* y, int64_t ldy);
+PPMS_F16_UKERNEL(f16_conv1x1_f32out_ukernel_1x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_conv1x1_f32out_ukernel_2x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_conv1x1_f32out_ukernel_4x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_conv1x1_f32out_ukernel_8x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_f32out_ukernel_1x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_f32out_ukernel_2x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_f32out_ukernel_4x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_f32out_ukernel_1x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_f32out_ukernel_2x16__neonfp16arith)
+PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_f32out_ukernel_4x16__neonfp16arith)
 #undef PPMS_F16_UKERNEL
 #endif
 // The f16 kernels this CPU runs, the scalar one first.
@@ -84,6 +99,9 @@ Config kernel_neon();
 template <class T>
 void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
          Activation act, const T* residual = nullptr, int64_t ldr = 0, const Parallel& parallel = {});
+// f16 into float y, not rounded to half (TileT::y32).
+void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
+         int64_t ldy, const Parallel& parallel = {});
 
 // Runs t's rows in blocks of R through F<R, a, residual>::run (the activation and whether there is a residual as
 // compile-time constants, so that the loops over k and over panels carry no branch on them), the last rows through a
