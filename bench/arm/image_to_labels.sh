@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Executed aarch64 instructions per image on an emulated Cortex-A76 (qemu, 1 thread): ppms_run's image -> labels in
-# fp32 and fp16 (the C++ API without PyTorch: normalisation, network, exact upsample + argmax; .ppms from `ppms export`)
-# beside the fp32
-# peers: ncnn and onnxruntime (network alone, files of peers_export.py), aarch64 PyTorch eager (network alone) and
-# optimize() (image -> labels). Prints a markdown table; seed 0's random weights everywhere.
+# fp32 and fp16 (the C++ API without PyTorch: normalisation, network, exact upsample + argmax; an fp32 and an fp16
+# .ppms) beside the peers: ncnn fp32 and default (fp16) and onnxruntime (network alone, files of peers_export.py),
+# aarch64 PyTorch eager (network alone) and optimize() (image -> labels). Prints a markdown table, the fp16 logits'
+# error against fp32's and the model files' sizes; the weights everywhere are tests/helpers.py's randomise(seed=0)
+# (random BatchNorm gammas: default initialisation zeroes the attention projection's and hides its errors).
 #   bash bench/arm/image_to_labels.sh [SIZE [VARIANT ...]]   (default 256 tiny, which CI runs; 512 tiny base: ~20 min)
 # PEERS=0 counts ppms_run alone. Needs .venv (scripts/setup.sh) and for the peers the aarch64 Python of
 # scripts/test_aarch64.sh; fetches the peers' pinned aarch64 wheels into .cache/aarch64/peers and pnnx into .venv.
@@ -32,18 +33,29 @@ PY
 # difference
 declare -A ppms
 for v in "${variants[@]}"; do
-  [ -f "$C/$v.ppms" ] || .venv/bin/ppms export "$C/$v.ppms" --variant "$v" >/dev/null
+  [ -f "$C/${v}_seed0_fp16.ppms" ] || PYTHONPATH=tests .venv/bin/python - "$C" "$v" <<'PY'
+import sys
+from helpers import randomise
+from ppms_kernels.models import pp_mobileseg
+from ppms_kernels.models.export import export_ppms
+C, v = sys.argv[1:]
+m = randomise(pp_mobileseg(v, num_classes=150), seed=0).eval()
+for p in ("fp32", "fp16"):
+    export_ppms(m, f"{C}/{v}_seed0_{p}.ppms", p)
+PY
   for p in fp32 fp16; do
     t=()
     for n in 0 1 2; do
       qemu-aarch64 -cpu cortex-a76 -L /usr/aarch64-linux-gnu -plugin "$C/insncount.so,outfile=$C/run.txt" \
-        "$ARM/ppms_run" "$C/$v.ppms" "$C/image_$size.ppm" --bench "$n" --precision "$p" >/dev/null
+        "$ARM/ppms_run" "$C/${v}_seed0_$p.ppms" "$C/image_$size.ppm" --bench "$n" >/dev/null
       t+=("$(awk '/^total/{print $2}' "$C/run.txt")")
     done
     ppms[$v $p]=$(((t[2] - t[0]) / 2))  # the two warm calls differ by a few thousand (malloc's adaptive thresholds)
     d=$(((t[2] - t[1]) - (t[1] - t[0])))
     [ $((d * d)) -le $(((t[2] - t[0]) * (t[2] - t[0]) / 1000000)) ] ||
       echo "warning: $v $p's warm calls differ by more than 0.1%: $((t[1] - t[0])) and $((t[2] - t[1]))" >&2
+    out=$(qemu-aarch64 -cpu cortex-a76 -L /usr/aarch64-linux-gnu "$ARM/ppms_run" "$C/${v}_seed0_$p.ppms" \
+      "$C/image_$size.ppm" --logits "$C/${v}_$p.logits" 2>&1) || { echo "$out" >&2; exit 1; }
   done
 done
 
@@ -90,6 +102,19 @@ for peer in "ncnn fp32, network" "ncnn default (fp16), network" "onnxruntime, ne
     line+=" ${n:--} |"
   done
   [ "$any" = 0 ] || echo "$line"
+done
+echo
+for v in "${variants[@]}"; do
+  .venv/bin/python - "$C" "$v" <<'PY'
+import os, sys
+import numpy as np
+C, v = sys.argv[1:]
+a, b = (np.fromfile(f"{C}/{v}_{p}.logits", dtype="<f4") for p in ("fp32", "fp16"))
+size = {p: os.path.getsize(f"{C}/{v}_seed0_{p}.ppms") for p in ("fp32", "fp16")}
+print(f"{v}: ppms_run fp16's logits against fp32's: max |error| / max |logit| = "
+      f"{np.abs(a - b).max() / np.abs(a).max():.2e}, {int((~np.isfinite(b)).sum())} not finite; model file "
+      f"{size['fp32'] / 2**20:.2f} MiB fp32, {size['fp16'] / 2**20:.2f} MiB fp16 ({size['fp16'] / size['fp32']:.3f}x)")
+PY
 done
 echo
 strip_size=$(aarch64-linux-gnu-strip -o "$C/ppms_run.stripped" "$ARM/ppms_run" && stat -c %s "$C/ppms_run.stripped")

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check.h"
+#include "core/common/half.h"
 #include "core/config/config.h"
 #include "core/sea_attention/stages.h"
 #include "ppms/sea_attention.h"
@@ -80,6 +81,54 @@ TEST_CASE("sea_attention: forward with every GEMM kernel equals the serial plana
           CHECK_MESSAGE(st.ok(), st.message());
           CHECK(rel_err(out, cl ? ref_cl : ref) <= 1e-5);
         }
+  }
+}
+
+// The f16 configs that run qkv, pw and proj in half (HalfKernels::attention: inputs, weights and bias rounded to half,
+// the outputs stored in float) against the planar f32 forward with the scalar GEMM, relative to the largest output,
+// by how the config's 1x1 convolutions sum (K up to 385 here). Measured under qemu (A76): 5.1e-4 with float sums
+// (scalar), 3.6e-3 all in half (neonfp16arith); 7.3e-4 and 1.0e-3 with 8- and 16-step half partial sums, configs
+// that keep SEA in f32 for the network's error.
+TEST_CASE("sea_attention: forward on every f16 config within tolerance of the f32 forward") {
+  std::mt19937 rng(9);
+  ppms::ThreadPool pool(3);
+  const int64_t shapes[][6] = {{128, 8, 16, 32, 32, 1}, {64, 4, 16, 32, 32, 2}, {32, 2, 8, 17, 9, 3},
+                               {16, 2, 4, 1, 2, 2}};
+  for (const auto& s : shapes) {
+    const Dims d{s[0], s[1], s[2], 2 * s[1] * s[2]};
+    const int64_t H0 = s[3], W0 = s[4], B = s[5], n = B * d.dim * H0 * W0;
+    ppms::synthetic::SeaWeights sw(d, 16, rng);
+    auto with_bias = [](const float* w, const float* b, int64_t M, int64_t K) {
+      std::vector<ppms::half> out(M * (K + 1));
+      for (int64_t m = 0; m < M; ++m) {
+        for (int64_t k = 0; k < K; ++k) out[m * (K + 1) + k] = ppms::half_from_float(w[m * K + k]);
+        out[m * (K + 1) + K] = ppms::half_from_float(b[m]);
+      }
+      return out;
+    };
+    const auto qkv = with_bias(sw.w.qkv_w, sw.w.qkv_b, d.qkv(), d.dim), pw = with_bias(sw.w.pw_w, sw.w.pw_b, d.dim, d.qkv()),
+               proj = with_bias(sw.w.proj_w, sw.w.proj_b, d.dim, d.dh);
+    Weights w = sw.w;
+    w.f16.qkv = qkv.data(), w.f16.pw = pw.data(), w.f16.proj = proj.data();
+    const auto x = ppms::synthetic::normal(n, 1.f, rng);
+    std::vector<float> ref(n);
+    Options serial_scalar;
+    serial_scalar.gemm = ppms::gemm_kernel("scalar");
+    forward(d, sw.w, x.data(), B, H0, W0, ref.data(), serial_scalar);
+    for (const auto& name : ppms::kernel_configs(ppms::DataType::f16))
+      for (const bool threaded : {false, true}) {
+        INFO("dim=" << d.dim << " " << H0 << "x" << W0 << " B=" << B << " " << name << " "
+                    << ppms::check::threading(threaded));
+        Options o;
+        REQUIRE(ppms::kernel_config(name.c_str(), ppms::DataType::f16, &o.kernels).ok());
+        if (threaded) o.parallel = pool.parallel();
+        std::vector<float> out(n, NAN);
+        const auto st = forward(d, w, x.data(), B, H0, W0, out.data(), o);
+        CHECK_MESSAGE(st.ok(), st.message());
+        if (!o.kernels->f16.attention) continue;
+        const int64_t steps = o.kernels->f16.conv1x1.half_steps;
+        CHECK(rel_err(out, ref) <= (steps == 0 ? 1.5e-3 : steps > 0 ? 3e-3 : 1e-2));
+      }
   }
 }
 

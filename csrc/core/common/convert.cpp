@@ -37,4 +37,18 @@ void to_float(const half* x, int64_t n, float* y) {
   while (i > 0) --i, y[i] = half_to_float(x[i]);
 }
 
+void to_half_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t K1, half* panels) {
+  constexpr int64_t P = 16;
+  for (int64_t k = k0; k < k1; ++k) {
+    const float* row = b + k * N;
+    int64_t j = 0;
+    for (; j + P <= N; j += P) to_half(row + j, P, panels + (j / P * K1 + k) * P);
+    if (j < N) {
+      half* dst = panels + (j / P * K1 + k) * P;
+      to_half(row + j, N - j, dst);
+      for (int64_t c = N - j; c < P; ++c) dst[c] = 0;
+    }
+  }
+}
+
 }  // namespace ppms

@@ -12,6 +12,11 @@ namespace ppms {
 void to_half(const float* x, int64_t n, half* y);
 void to_float(const half* x, int64_t n, float* y);
 
+// Rows [k0, k1) of b [K][N] (rows N apart) into panels [ceil(N / 16)][K1][16] of half (conv1x1's weight layout, K1
+// >= K rows a panel), the columns past N zero: what the f16 conv1x1 kernels read as their panels when a planar GEMM
+// runs on them. Rows of different ranges may be written by different threads.
+void to_half_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t K1, half* panels);
+
 // Room for n values of T carved from float storage (the network's buffer is sized in floats).
 template <class T>
 constexpr int64_t floats_for(int64_t n) {

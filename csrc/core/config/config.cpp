@@ -41,27 +41,30 @@ std::vector<KernelConfig> f32() {
   return out;
 }
 
-// f16: the half kernels of the stem, the 1x1 convolutions and depthwise convolutions (the MobileNetV3 blocks and the
-// MLPs); the other ops on the f32 kernels of the same ISA.
+// f16: the half kernels of the stem, the 1x1 convolutions and depthwise convolutions (the MobileNetV3 blocks, the
+// MLPs, AAM and the head, SEA's wide convolutions); the other ops on the f32 kernels of the same ISA.
 std::vector<KernelConfig> f16() {
   const std::vector<KernelConfig>& f = all(DataType::f32);
   KernelConfig scalar = f.front();
   scalar.type = DataType::f16;
-  scalar.f16 = {pw::kernel_f16_scalar(), dw::kernel_f16_scalar(), {"scalar", image_conv_detail::stem_rows_f16, 0}};
+  scalar.f16 = {pw::kernel_f16_scalar(), dw::kernel_f16_scalar(), {"scalar", image_conv_detail::stem_rows_f16, 0},
+                true};
   std::vector<KernelConfig> out = {scalar};
 #if defined(__aarch64__)
   // by how the 1x1 convolutions sum: all of K in half (fewest instructions, past the 3e-3 error goal), or half
   // partial sums of 16 or 8 k steps added in float. f32acc8 is the default: f32acc16 too misses the goal on base
   // with BatchNorm far from identity (4.2e-3; f32acc8 2.5e-3, docs/fp16.md). The stem in half goes with the all-half
   // sums only: its 27 taps summed in half took base's error on a checkerboard from 2.5e-3 to 3.6e-3 (6M fewer
-  // instructions); the others run the f32 stem and round its output.
+  // instructions); the others run the f32 stem and round its output. So do SEA's wide convolutions: in half with
+  // f32acc8 they took base's error with BatchNorm far from identity from 2.78e-3 to 3.08e-3 (9M fewer).
   const image_conv_detail::HalfConfig half_stem = {"neonfp16arith", image_conv_detail::stem_rows_f16_neonfp16arith, 28},
                                       f32_stem = {"f32", nullptr, 0};
   for (const pw::ConfigT<half>& conv : {pw::kernel_f16_neonfp16arith(), pw::kernel_f16_neonfp16arith_f32acc16(),
                                         pw::kernel_f16_neonfp16arith_f32acc8()}) {
     KernelConfig neon = f.back();
     neon.name = conv.name, neon.type = DataType::f16, neon.isa = cpu::Isa::neon_fp16;
-    neon.f16 = {conv, dw::kernel_f16_neonfp16arith(), conv.half_steps < 0 ? half_stem : f32_stem};
+    const bool all_half = conv.half_steps < 0;
+    neon.f16 = {conv, dw::kernel_f16_neonfp16arith(), all_half ? half_stem : f32_stem, all_half};
     out.push_back(neon);
   }
 #endif

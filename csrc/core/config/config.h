@@ -23,6 +23,7 @@ struct HalfKernels {
   pw::ConfigT<half> conv1x1;
   dw::ConfigT<half> depthwise;
   image_conv_detail::HalfConfig stem;
+  bool attention = false;  // SEA's wide convolutions (qkv, pw, proj) on conv1x1's half kernels
 };
 
 struct KernelConfig {

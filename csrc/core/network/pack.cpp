@@ -2,6 +2,7 @@
 // over two weight sources: raw tensors to pack, or the entries of a blob to check and point into. So what one writes
 // the other reads, and a blob from anywhere (a file) gets every check a freshly packed one does.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -422,6 +423,13 @@ void bind_half(Network* net) {
   for (const InvertedResidual* b : blocks)
     size += line(conv(b->expand)) + line(conv(b->project)) + line(taps(b->depthwise));
   for (const auto& c : head_convs) size += line(conv(*c.first));
+  // SEA's wide convolutions: [rows][K + 1], the bias last
+  auto rows = [](const sea::Dims& d) {
+    return std::array<int64_t, 3>{d.qkv() * (d.dim + 1), d.dim * (d.qkv() + 1), d.dim * (d.dh + 1)};
+  };
+  for (auto& stage : net->transformers)
+    for (const TransformerBlock& t : stage)
+      for (int64_t r : rows(t.dims)) size += line(r);
   auto arena = std::make_shared<std::vector<half>>(size);
   half* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(half) % kLine) % kLine;
   auto room = [&](int64_t count) {
@@ -445,6 +453,19 @@ void bind_half(Network* net) {
     b->f16.depthwise = DepthwiseWeightsT<half>{d.channels, d.k, t, t + kk};
   }
   for (const auto& c : head_convs) *c.second = half_conv(*c.first);
+  auto with_bias = [&](const float* w, const float* b, int64_t M, int64_t K) {
+    half* out = room(M * (K + 1));
+    for (int64_t m = 0; m < M; ++m) to_half(w + m * K, K, out + m * (K + 1)), out[m * (K + 1) + K] = half_from_float(b[m]);
+    return out;
+  };
+  for (auto& stage : net->transformers)
+    for (TransformerBlock& t : stage) {
+      const sea::Dims& d = t.dims;
+      sea::Weights& a = t.attention;
+      a.f16.qkv = with_bias(a.qkv_w, a.qkv_b, d.qkv(), d.dim);
+      a.f16.pw = with_bias(a.pw_w, a.pw_b, d.dim, d.qkv());
+      a.f16.proj = with_bias(a.proj_w, a.proj_b, d.dim, d.dh);
+    }
   net->f16_weights = std::move(arena);
 }
 

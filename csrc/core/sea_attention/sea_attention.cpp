@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/common/aligned.h"
+#include "core/common/convert.h"
 #include "core/common/transpose.h"
 #include "core/config/config.h"
 #include "core/sea_attention/stages.h"
@@ -76,11 +77,34 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   const GemmFn wide = o.wide_gemm ? o.wide_gemm : gemm;
   const Parallel& par = o.parallel;
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
+  // f16: the wide convolutions in half, on the f16 conv1x1 kernels: the weights (bias as a last column) are their
+  // rows, the inputs, packed into half panels of K + 1 rows (the last all ones) by the stage that writes them, their
+  // panels; the outputs are stored in float, so every other stage runs as in f32.
+  const bool in_half = kc.type == DataType::f16 && kc.f16.attention && w.f16.qkv && w.f16.pw && w.f16.proj &&
+                       !o.wide_gemm;
   // Uninitialised (every stage writes before it reads): zero-filling megabytes per call would cost more than a stage.
   std::unique_ptr<float[]> own;
   float* scratch = o.scratch;
-  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0, o.channels_last)]);
+  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0, o.channels_last, in_half)]);
   const Buffers buf(d, H0, W0, scratch);
+  const int64_t columns = (HW + 15) / 16 * 16;
+  auto room = [](int64_t halves) { return (halves + 31) / 32 * 32; };
+  half *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
+  if (in_half) {
+    zeros = reinterpret_cast<half*>(buf.planes + (o.channels_last ? dim * H0 * W0 : 0));
+    xs16 = zeros + room(columns), dw16 = xs16 + room(columns * (dim + 1)), t16 = dw16 + room(columns * (Q + 1));
+    std::fill(zeros, zeros + columns, half(0));
+    const std::vector<float> ones(HW, 1.0f);
+    to_half_panels(ones.data(), HW, 0, 1, dim + 1, xs16 + dim * 16);
+    to_half_panels(ones.data(), HW, 0, 1, Q + 1, dw16 + Q * 16);
+    to_half_panels(ones.data(), HW, 0, 1, dh + 1, t16 + dh * 16);
+  }
+  // rows [c0, c1) of out [rows][HW] = a [rows][K + 1] . panels (K + 1 rows), in float
+  auto half_gemm = [&](const uint16_t* a, int64_t K, const half* panels, int64_t c0, int64_t c1, float* out) {
+    pw::TileT<half> t{a + c0 * (K + 1), K + 1, K + 1, panels, (K + 1) * 16, zeros, nullptr, HW, nullptr, 0,
+                      Activation::none, c1 - c0, HW, out + c0 * HW};
+    kc.f16.conv1x1.tile(t);
+  };
   float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
   float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e;
   float *mr = buf.axial, *mc = buf.axial + Q * H;
@@ -97,10 +121,15 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
       if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * P0, P0);
       ks.stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
+      if (in_half) to_half_panels(xs, HW, c0, c1, dim + 1, xs16);
     });
     par.for_range(Q, kGrain, [&](int64_t c0, int64_t c1) {
-      wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
+      if (in_half)
+        half_gemm(w.f16.qkv, dim, xs16, c0, c1, qkv);
+      else
+        wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
       ks.dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
+      if (in_half) to_half_panels(dw, HW, c0, c1, Q + 1, dw16);
     });
     // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
     par.for_range(2 * heads, 1, [&](int64_t t0, int64_t t1) {
@@ -119,11 +148,17 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       gemm(c1 - c0, H, dh, w.row_w + c0 * dh, row, w.row_b + c0, row_e + c0 * H);
       gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
       ks.mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
+      if (in_half) to_half_panels(t, HW, c0, c1, dh + 1, t16);
     });
     par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
       const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
-      wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
-      wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
+      if (in_half) {
+        half_gemm(w.f16.pw, Q, dw16, c0, c1, detail);
+        half_gemm(w.f16.proj, dh, t16, c0, c1, p);
+      } else {
+        wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
+        wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
+      }
       std::vector<float> g(gate_scratch(H, W, W0));
       ks.gate_upsample(p, detail, H, W, H0, W0, cl ? planes : yb, c0, c1, g.data());
       if (cl) transpose<true>(planes + c0 * P0, P0, c1 - c0, P0, yb + c0, dim, xb + c0, dim);

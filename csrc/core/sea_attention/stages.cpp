@@ -213,11 +213,20 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
 
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
 
-int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last) {
+namespace {
+int64_t half_panel_floats(const Dims& d, int64_t H0, int64_t W0) {
+  const int64_t HW = half_up(H0) * half_up(W0), columns = (HW + 15) / 16 * 16;
+  // the zero bias, xs, dw and t in panels of K + 1 rows, 64-byte aligned each
+  auto room = [](int64_t halves) { return (halves + 31) / 32 * 16; };
+  return room(columns) + room(columns * (d.dim + 1)) + room(columns * (d.qkv() + 1)) + room(columns * (d.dh + 1));
+}
+}  // namespace
+
+int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last, bool half) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
-  // xs, qkv, dw, detail, t, p + row/col buffers + axial means (+ the input's planes)
+  // xs, qkv, dw, detail, t, p + row/col buffers + axial means (+ the input's planes) (+ the half panels)
   return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64 +
-         (channels_last ? d.dim * H0 * W0 : 0);
+         (channels_last ? d.dim * H0 * W0 : 0) + (half ? half_panel_floats(d, H0, W0) : 0);
 }
 
 Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {

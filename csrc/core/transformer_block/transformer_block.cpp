@@ -10,7 +10,9 @@
 namespace ppms {
 
 int64_t transformer_block_scratch_floats(const TransformerBlock& b, int64_t H, int64_t W) {
-  return H * W * b.dims.dim + sea::scratch_floats(b.dims, H, W, true);
+  const KernelConfig& k = config::or_fastest(b.attention_options.kernels);
+  const bool half = k.type == DataType::f16 && k.f16.attention;
+  return H * W * b.dims.dim + sea::scratch_floats(b.dims, H, W, true, half);
 }
 
 Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, int64_t W, float* y,

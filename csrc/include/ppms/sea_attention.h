@@ -39,6 +39,11 @@ struct Weights {
   const float *stride_w, *stride_b, *qkv_w, *qkv_b, *dw_w, *dw_b, *pw_w, *pw_b, *row_w, *row_b, *col_w, *col_b,
       *proj_w, *proj_b, *pos;
   int64_t pos_len;
+  // For f16 configs (network_bind fills them): the wide convolutions qkv, pw and proj in half, each row its weights
+  // and its bias last ([rows][K + 1]), which the half GEMM multiplies by a row of ones.
+  struct {
+    const uint16_t *qkv = nullptr, *pw = nullptr, *proj = nullptr;
+  } f16;
 };
 
 // Checks the shapes of the 15 views (kWeightNames order; data is not read) against each other, heads and key_dim,
@@ -59,8 +64,9 @@ struct Options {
   bool channels_last = false;
 };
 
-// The floats of forward's scratch for H x W images (one image at a time); channels_last adds the input's planes.
-int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W, bool channels_last = false);
+// The floats of forward's scratch for H x W images (one image at a time); channels_last adds the input's planes, half
+// the wide convolutions' inputs in half (an f16 config's).
+int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W, bool channels_last = false, bool half = false);
 
 // x, y: [B, dims.dim, H, W] contiguous (or Options::channels_last); H, W in [1, kMaxSide].
 Status forward(const Dims& dims, const Weights& weights, const float* x, int64_t B, int64_t H, int64_t W, float* y,
