@@ -67,9 +67,9 @@ def test_every_kernel_config_matches_the_model(config, case):
 
 @pytest.mark.parametrize("config", kernels("fp16 configs"))
 def test_every_fp16_config_is_within_the_fp16_goal(config, case):
-    # fp16 configs store the MobileNetV3 blocks' and MLPs' weights and activations in half (scalar: float sums, ~2e-4
-    # here); the goal is 3e-3 of the largest logit, which the all-half sums of "neonfp16arith" miss (4.4e-3 here,
-    # 1.2e-2 on base at 512x512: docs/fp16.md), held to ncnn's fp16 error instead
+    # fp16 configs store the MobileNetV3 blocks', MLPs' and the head's weights and activations in half (scalar: float
+    # sums, 8e-4 here); the goal is 3e-3 of the largest logit, which the all-half sums of "neonfp16arith" miss (6.0e-3
+    # here, 1.7e-2 on base at 512x512: docs/fp16.md), held to ncnn's fp16 error instead
     x, want, packed = case
     got = torch.ops.ppms._network_with_kernels(x, packed, config, "fp16")
     assert ((got - want).abs().max() / want.abs().max()).item() <= (7e-3 if config == "neonfp16arith" else 3e-3)
