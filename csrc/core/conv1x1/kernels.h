@@ -66,6 +66,7 @@ PPMS_F16_UKERNEL(f16_f32acc8_conv1x1_ukernel_4x16__neonfp16arith)
 PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_1x16__neonfp16arith)
 PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_2x16__neonfp16arith)
 PPMS_F16_UKERNEL(f16_f32acc16_conv1x1_ukernel_4x16__neonfp16arith)
+#undef PPMS_F16_UKERNEL
 #define PPMS_F16_UKERNEL(name) \
   void name(int64_t K, const __fp16* x, int64_t ldx, const __fp16* p, const __fp16* bias, float* y, int64_t ldy);
 PPMS_F16_UKERNEL(f16_conv1x1_f32out_ukernel_1x16__neonfp16arith)
