@@ -86,14 +86,10 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   std::unique_ptr<float[]> own;
   float* scratch = o.scratch;
   if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0, o.channels_last, in_half)]);
-  const Buffers buf(d, H0, W0, scratch);
-  const int64_t columns = (HW + 15) / 16 * 16;
-  auto room = [](int64_t halves) { return (halves + 31) / 32 * 32; };
-  half *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
+  const Buffers buf(d, H0, W0, scratch, o.channels_last, in_half);
+  half *const zeros = buf.zeros, *const xs16 = buf.xs16, *const dw16 = buf.dw16, *const t16 = buf.t16;
   if (in_half) {
-    zeros = reinterpret_cast<half*>(buf.planes + (o.channels_last ? dim * H0 * W0 : 0));
-    xs16 = zeros + room(columns), dw16 = xs16 + room(columns * (dim + 1)), t16 = dw16 + room(columns * (Q + 1));
-    std::fill(zeros, zeros + columns, half(0));
+    std::fill(zeros, zeros + (HW + 15) / 16 * 16, half(0));
     const std::vector<float> ones(HW, 1.0f);
     to_half_panels(ones.data(), HW, 0, 1, dim + 1, xs16 + dim * 16);
     to_half_panels(ones.data(), HW, 0, 1, Q + 1, dw16 + Q * 16);

@@ -1,10 +1,12 @@
 #include "core/sea_attention/stages.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "core/common/convert.h"
 #include "core/cpu.h"
 
 
@@ -214,11 +216,15 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
 
 namespace {
-int64_t half_panel_floats(const Dims& d, int64_t H0, int64_t W0) {
-  const int64_t HW = half_up(H0) * half_up(W0), columns = (HW + 15) / 16 * 16;
-  // the zero bias, xs, dw and t in panels of K + 1 rows, 64-byte aligned each
-  auto room = [](int64_t halves) { return (halves + 31) / 32 * 16; };
-  return room(columns) + room(columns * (d.dim + 1)) + room(columns * (d.qkv() + 1)) + room(columns * (d.dh + 1));
+// The half panels' rooms, in halves (whole 64-byte lines): the zero bias, then xs, dw and t in panels of K + 1 rows.
+std::array<int64_t, 4> half_rooms(const Dims& d, int64_t H0, int64_t W0) {
+  const int64_t columns = (half_up(H0) * half_up(W0) + 15) / 16 * 16;
+  auto room = [](int64_t halves) { return (halves + 31) / 32 * 32; };
+  return {room(columns), room(columns * (d.dim + 1)), room(columns * (d.qkv() + 1)), room(columns * (d.dh + 1))};
+}
+int64_t half_floats(const Dims& d, int64_t H0, int64_t W0) {
+  const auto r = half_rooms(d, H0, W0);
+  return floats_for<ppms::half>(r[0] + r[1] + r[2] + r[3]);
 }
 }  // namespace
 
@@ -226,10 +232,10 @@ int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
   // xs, qkv, dw, detail, t, p + row/col buffers + axial means (+ the input's planes) (+ the half panels)
   return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64 +
-         (channels_last ? d.dim * H0 * W0 : 0) + (half ? half_panel_floats(d, H0, W0) : 0);
+         (channels_last ? d.dim * H0 * W0 : 0) + (half ? half_floats(d, H0, W0) : 0);
 }
 
-Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
+Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last, bool half) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), dh = d.dh;
   xs = scratch;
   qkv = xs + d.dim * HW;
@@ -243,6 +249,10 @@ Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch) {
   col_e = row_e + dh * H;
   axial = col_e + dh * W;
   planes = axial + Q * (H + W) + 64;
+  if (!half) return;
+  const auto rooms = half_rooms(d, H0, W0);
+  zeros = reinterpret_cast<ppms::half*>(planes + (channels_last ? d.dim * H0 * W0 : 0));
+  xs16 = zeros + rooms[0], dw16 = xs16 + rooms[1], t16 = dw16 + rooms[2];
 }
 
 }  // namespace sea

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/half.h"
 #include "core/common/linear_axis.h"
 #include "ppms/sea_attention.h"
 
@@ -94,7 +95,9 @@ __attribute__((always_inline)) inline void gate_upsample_with(Gate gate, const f
 struct Buffers {
   float *xs, *qkv, *dw, *detail, *t, *p, *row, *col, *row_e, *col_e, *axial;
   float* planes;  // channels_last only: the input's planes [dim][H0][W0], then the output's before the residual
-  Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch);
+  // half only (scratch_floats' half): a zero bias of whole panels, and xs, dw and t in half panels of K + 1 rows
+  half *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
+  Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last = false, bool half = false);
 };
 
 template <class Gate>
