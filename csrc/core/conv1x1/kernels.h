@@ -109,14 +109,17 @@ void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, 
 // smaller block: one call per tile, not per block (the per-call cost was 5% of a network's instructions on aarch64).
 // F::kManyBlocks: run takes m = any multiple of R rows in one call (NEON: a block's setup was 40-90 instructions, up to
 // a third of a 4 x 16 block's FMAs at K = 16).
+// Both are static: F is each kernel file's own (unnamed-namespace) block, yet GCC mangles every file's unnamed
+// namespace alike and emitted dispatch<Rows, R> as a weak symbol, so the linker kept one file's instances for all (a
+// kernel could run another file's blocks for some row counts: the AVX2 kernel AVX-512 ones).
 // Every block streams all the panels from L2, so a last block of at most R / 2 rows is joined to the one before and
 // the two run as halves: 12 + 4 rows (the network's rows of 16, 64 and 256 pixels) as 8 + 8 took 4-row blocks, 5% of
 // base's x86 time at a third of the 12-row rate, away. (NEON's R = 4 gains no instruction from it, so it keeps 4 + 1.)
 template <template <int, Activation, bool> class F, int R>
-inline void dispatch(const Tile& t);
+static inline void dispatch(const Tile& t);
 
 template <template <int, Activation, bool> class F, int R, Activation A, bool RES>
-inline void blocks(const Tile& t) {
+static inline void blocks(const Tile& t) {
   Tile b = t;
   auto at = [&](int64_t r, int64_t m) {
     b.x = t.x + r * t.ldx, b.y = t.y + r * t.ldy, b.residual = RES ? t.residual + r * t.ldr : nullptr;
@@ -138,7 +141,7 @@ inline void blocks(const Tile& t) {
 }
 
 template <template <int, Activation, bool> class F, int R>
-inline void dispatch(const Tile& t) {
+static inline void dispatch(const Tile& t) {
   if constexpr (R > 1) {
     if (t.m < R) return dispatch<F, R - 1>(t);
   }
