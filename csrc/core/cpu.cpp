@@ -26,6 +26,13 @@ bool supports(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::avx512bf16:
+#if defined(__x86_64__) || defined(_M_X64)
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+#else
+      return false;
+#endif
     case Isa::neon:
 #if defined(__aarch64__)
       return true;  // part of the aarch64 baseline

@@ -3,11 +3,13 @@
 // a residual (also in place: y aliasing it), on a thread pool; and the argument checks.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "check.h"
+#include "core/common/bf16.h"
 #include "core/conv1x1/kernels.h"
 #include "ppms/conv1x1.h"
 #include "synthetic.h"
@@ -146,6 +148,102 @@ TEST_CASE("conv1x1: every f16 kernel on K around its chunks, 1 to 9 rows, with e
       const int64_t cout = t % 2 ? 40 : 9;
       check_f16(kernels, P, cin, cout, cin + t % 3, cout + 1, kActs[t % 4], t % 3 != 1, rng);
     }
+}
+
+namespace {
+
+// bf16: weights packed from the f32 layout (pack_bf16, input channels scaled where `scaled`), inputs, outputs and
+// residual in float. The reference sums the bf16-rounded inputs times the bf16-rounded (scaled) weights in double.
+// Tolerance: the float sums' error, 2^-24 a step over at most K + 2 steps, of the terms' magnitudes; nothing for the
+// rounding to bf16, which the reference shares.
+void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, ppms::Activation a, int mode,
+                bool scaled, std::mt19937& rng, ppms::ThreadPool& pool) {
+  const auto x = ppms::synthetic::normal(std::max<int64_t>(P * ldx + cin, 1), 1.f, rng);
+  const auto w = ppms::synthetic::normal(cout * cin, 1.f / std::sqrt(static_cast<float>(cin)), rng);
+  const auto b = ppms::synthetic::normal(cout, 1.f, rng), s = ppms::synthetic::normal(cin, 1.f, rng);
+  const auto res = ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng);
+  ppms::PackedConv1x1 f32;
+  REQUIRE(f32.pack(w.data(), b.data(), cout, cin).ok());
+  std::vector<float> pairs(ppms::pw::bf16_packed_floats(cout, cin), NAN);
+  const ppms::Conv1x1Weights packed = ppms::pw::pack_bf16(f32.weights(), scaled ? s.data() : nullptr, pairs.data());
+  std::vector<double> want(P * cout), mag(P * cout);
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t o = 0; o < cout; ++o) {
+      double sum = b[o], m = std::fabs(b[o]);
+      for (int64_t k = 0; k < cin; ++k) {
+        const double t = static_cast<double>(ppms::bf16_round(x[p * ldx + k])) *
+                         ppms::bf16_round(w[o * cin + k] * (scaled ? s[k] : 1.0f));
+        sum += t, m += std::fabs(t);
+      }
+      if (mode) sum += res[p * ldy + o], m += std::fabs(res[p * ldy + o]);
+      want[p * cout + o] = ppms::synthetic::activate(sum, a), mag[p * cout + o] = m;
+    }
+  for (const ppms::pw::Config& k : ppms::pw::bf16_kernels())
+    for (const bool threaded : {false, true}) {
+      INFO(k.name << " " << ppms::check::threading(threaded));
+      std::vector<float> y = mode == 2 ? res : std::vector<float>(std::max<int64_t>(P * ldy, 1), NAN);
+      const float* r = mode == 1 ? res.data() : mode == 2 ? y.data() : nullptr;
+      ppms::pw::run(k, packed, x.data(), ldx, P, y.data(), ldy, a, r, ldy, threaded ? pool.parallel() : ppms::Parallel{});
+      int64_t bad = 0;
+      double worst = 0;
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t o = 0; o < cout; ++o) {
+          const double d = std::fabs(y[p * ldy + o] - want[p * cout + o]);
+          const double tol = std::ldexp(1.0, -24) * (cin + 2) * mag[p * cout + o] + 1e-6;
+          if (!(d <= tol)) ++bad, worst = std::max(worst, d != d ? INFINITY : d / tol);
+        }
+      CHECK_MESSAGE(bad == 0, bad << " outputs past the tolerance, the worst at " << worst << "x it");
+    }
+}
+
+}  // namespace
+
+TEST_CASE("conv1x1: every bf16 kernel against a double-precision reference of the bf16 inputs") {
+  std::mt19937 rng(17);
+  ppms::ThreadPool pool(3);
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  for (int t = 0; t < 200; ++t) {
+    const int64_t P = rng() % 40, cin = 1 + rng() % 80, cout = 1 + rng() % 50;
+    const int64_t ldx = t % 5 == 4 ? 1 + rng() % cin : cin + rng() % 3, ldy = cout + rng() % 3;
+    INFO("P=" << P << " cin=" << cin << " cout=" << cout << " ldx=" << ldx << " ldy=" << ldy << " "
+              << ppms::check::name(acts[t % 4]) << ", mode " << t % 3 << (t % 2 ? ", scaled" : ""));
+    check_bf16(P, cin, cout, ldx, ldy, acts[t % 4], t % 3, t % 2, rng, pool);
+  }
+  // the network's long sums and wide layers: K past the scratch's 16-word lines, odd and even, two panels and one
+  for (const int64_t cin : {31, 32, 33, 63, 64, 65, 255, 960, 961})
+    for (const int64_t cout : {16, 17, 48, 150}) {
+      INFO("P=25 cin=" << cin << " cout=" << cout);
+      check_bf16(25 + 131 * (cout % 2), cin, cout, cin, cout, ppms::Activation::hardswish, 1, cin % 2, rng, pool);
+    }
+}
+
+TEST_CASE("conv1x1: pack_bf16 rounds each weight to nearest even and pairs input channels, in ranges or whole") {
+  const int64_t cout = 20, cin = 7;
+  std::vector<float> w(cout * cin), b(cout), s(cin);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 1.0f + static_cast<float>(i) * std::ldexp(1.0f, -9);  // ties included
+  for (int64_t o = 0; o < cout; ++o) b[o] = 0.5f * o;
+  for (int64_t k = 0; k < cin; ++k) s[k] = k % 2 ? 2.0f : -1.0f;
+  ppms::PackedConv1x1 f32;
+  REQUIRE(f32.pack(w.data(), b.data(), cout, cin).ok());
+  std::vector<float> whole(ppms::pw::bf16_packed_floats(cout, cin)), parts(whole.size());
+  const ppms::Conv1x1Weights p = ppms::pw::pack_bf16(f32.weights(), s.data(), whole.data());
+  ppms::pw::pack_bf16(f32.weights(), s.data(), parts.data(), 4, 7);
+  ppms::pw::pack_bf16(f32.weights(), s.data(), parts.data(), 0, 4);
+  CHECK(std::memcmp(whole.data(), parts.data(), 4 * whole.size()) == 0);
+  const auto* words = reinterpret_cast<const uint32_t*>(p.panels);
+  for (int64_t o = 0; o < cout; ++o) {
+    for (int64_t k = 0; k < 8; ++k) {
+      const uint32_t word = words[((o / 16) * 4 + k / 2) * 16 + o % 16], bits = word >> (k % 2 * 16) & 0xffff;
+      // round to nearest even by hand: the value's 16 low bits dropped, up past half or at half to even
+      float v = k < cin ? w[o * cin + k] * s[k] : 0.0f;
+      uint32_t u;
+      std::memcpy(&u, &v, 4);
+      const uint32_t low = u & 0xffff, up = low > 0x8000 || (low == 0x8000 && (u >> 16 & 1));
+      CHECK_MESSAGE(bits == (u >> 16) + up, "o=" << o << " k=" << k);
+    }
+    CHECK(p.bias[o] == b[o]);
+  }
 }
 
 TEST_CASE("conv1x1: scale_inputs packs the weights with their input channels scaled, exactly") {

@@ -115,6 +115,10 @@ TEST_CASE("network: network_bind of network_pack's blob gives the layers' logits
 constexpr double kHalfStorage = 4e-4;
 // f16 configs against f16's scalar one, which sums in float: half sums over K up to 96 (the synthetic blocks').
 constexpr double kHalfAccumulation = 2e-2;
+// bf16 configs against f32's: the 1x1 convolutions' inputs and weights rounded to bf16 (2^-9 relative each).
+constexpr double kBf16Rounding = 1e-2;
+// bf16 configs against bf16's scalar one: the same roundings, float sums in another order.
+constexpr double kBf16Sums = 1e-5;
 
 // The config called name of type (the test stops when there is none).
 const ppms::KernelConfig* config_named(const std::string& name, ppms::DataType type) {
@@ -144,7 +148,9 @@ TEST_CASE("network: every kernel config is within its data type's tolerance of i
     double scalar, others;  // the tolerance of the type's scalar config and of the others
   } cases[] = {{ppms::DataType::f32, ppms::DataType::f32, 1e-5, 1e-5},
                {ppms::DataType::f16, ppms::DataType::f16, 0.0, kHalfAccumulation},
-               {ppms::DataType::f16, ppms::DataType::f32, kHalfStorage, kHalfStorage + kHalfAccumulation}};
+               {ppms::DataType::f16, ppms::DataType::f32, kHalfStorage, kHalfStorage + kHalfAccumulation},
+               {ppms::DataType::bf16, ppms::DataType::bf16, 0.0, kBf16Sums},
+               {ppms::DataType::bf16, ppms::DataType::f32, kBf16Rounding, kBf16Rounding}};
   for (const auto& c : cases) {
     const ppms::KernelConfig* reference = config_named("scalar", c.reference);
     for (const bool base : {false, true}) {

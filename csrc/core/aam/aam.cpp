@@ -84,7 +84,10 @@ template <class T>
 struct Convs {
   const Conv1x1WeightsT<T>*e, *a, *classifier;
 };
-Convs<float> convs(const AamHead& m, float) { return {m.e, m.a, &m.classifier}; }
+Convs<float> convs(const AamHead& m, float) {
+  if (config::or_fastest(m.kernels).type == DataType::bf16) return {m.bf16.e, m.bf16.a, &m.bf16.classifier};
+  return {m.e, m.a, &m.classifier};
+}
 Convs<half> convs(const AamHead& m, half) { return {m.f16.e, m.f16.a, &m.f16.classifier}; }
 
 // x [n] as T: x itself, or narrowed into room (which may be x)
@@ -102,7 +105,7 @@ const T* input(const float* x, int64_t n, float* room) {
 template <class T>
 void conv(const KernelConfig& ks, const Conv1x1WeightsT<T>& w, const T* x, int64_t P, float* y) {
   if constexpr (std::is_same_v<T, float>)
-    pw::run(ks.conv1x1, w, x, w.cin, P, y, w.cout, Activation::none);
+    pw::run(ks.type == DataType::bf16 ? ks.bf16.conv1x1 : ks.conv1x1, w, x, w.cin, P, y, w.cout, Activation::none);
   else
     pw::run(ks.f16.conv1x1, w, x, w.cin, P, y, w.cout);
 }
@@ -253,6 +256,13 @@ Status aam_head(const AamHead& m, const Feature& x8, const Feature& x16, const F
   for (int i = 0; i < n; ++i) halves = halves && same(m.e[i], m.f16.e[i]) && same(m.a[i], m.f16.a[i]);
   if (half_weights && !halves)
     return Status::invalid("aam_head: an f16 config runs the head on its half weights (network_bind), which are missing");
+  auto paired = [](const Conv1x1Weights& f, const Conv1x1Weights& p) {
+    return p.panels && p.bias && p.cin == f.cin && p.cout == f.cout;
+  };
+  bool pairs = paired(m.classifier, m.bf16.classifier);
+  for (int i = 0; i < n; ++i) pairs = pairs && paired(m.e[i], m.bf16.e[i]) && paired(m.a[i], m.bf16.a[i]);
+  if (config::or_fastest(m.kernels).type == DataType::bf16 && !pairs)
+    return Status::invalid("aam_head: a bf16 config runs the head on its bf16 weights (network_bind), which are missing");
   auto at = [&](const Feature& f, int64_t cin) -> Status {
     return f.c == cin ? Status() : Status::invalid("aam_head: a feature has " + std::to_string(f.c) +
                                                    " channels, its embedding expects " + std::to_string(cin));

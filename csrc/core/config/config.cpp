@@ -71,13 +71,32 @@ std::vector<KernelConfig> f16() {
   return out;
 }
 
+// bf16: the 1x1 convolutions in bf16 (their weights packed in pairs of input channels when a network is bound), every
+// other op on the f32 kernels of the same ISA.
+std::vector<KernelConfig> bf16() {
+  const std::vector<KernelConfig>& f = all(DataType::f32);
+  KernelConfig scalar = f.front();
+  scalar.type = DataType::bf16;
+  scalar.bf16 = {pw::kernel_bf16_scalar()};
+  std::vector<KernelConfig> out = {scalar};
+#if defined(__x86_64__) || defined(_M_X64)
+  KernelConfig avx512 = f.back();
+  avx512.name = "avx512bf16", avx512.type = DataType::bf16, avx512.isa = cpu::Isa::avx512bf16;
+  avx512.bf16 = {pw::kernel_bf16_avx512bf16()};
+  out.push_back(avx512);
+#endif
+  return out;
+}
+
 }  // namespace
 
 const std::vector<KernelConfig>& all(DataType type) {
   static const std::vector<KernelConfig> f32s = f32();
   if (type == DataType::f32) return f32s;
   static const std::vector<KernelConfig> f16s = f16();
-  return f16s;
+  if (type == DataType::f16) return f16s;
+  static const std::vector<KernelConfig> bf16s = bf16();
+  return bf16s;
 }
 
 const KernelConfig* fastest(DataType type) {
@@ -89,7 +108,8 @@ const KernelConfig* fastest(DataType type) {
   };
   static const KernelConfig* const f32_fastest = best(DataType::f32);  // at least the scalar one
   static const KernelConfig* const f16_fastest = best(DataType::f16);
-  return type == DataType::f32 ? f32_fastest : f16_fastest;
+  static const KernelConfig* const bf16_fastest = best(DataType::bf16);
+  return type == DataType::f32 ? f32_fastest : type == DataType::f16 ? f16_fastest : bf16_fastest;
 }
 
 const KernelConfig& fastest() { return *fastest(DataType::f32); }
@@ -106,7 +126,7 @@ std::vector<std::string> kernel_configs(DataType type) {
 Status kernel_config(const char* name, DataType type, const KernelConfig** config) {
   if (config == nullptr) return Status::invalid("kernel_config: null output");
   if (name == nullptr || *name == '\0') {
-    *config = config::fastest(type) ? config::fastest(type) : &config::fastest();  // fp16 without FP16 arithmetic
+    *config = config::fastest(type) ? config::fastest(type) : &config::fastest();  // a type this CPU cannot run
     return Status();
   }
   for (const KernelConfig& c : config::all(type))
@@ -121,15 +141,17 @@ Status kernel_config(const char* name, DataType type, const KernelConfig** confi
 
 const char* kernel_config_name(const KernelConfig& config) { return config.name; }
 
-const char* data_type_name(DataType type) { return type == DataType::f16 ? "fp16" : "fp32"; }
+const char* data_type_name(DataType type) {
+  return type == DataType::f16 ? "fp16" : type == DataType::bf16 ? "bf16" : "fp32";
+}
 
 Status data_type(const std::string& name, DataType* type) {
-  for (DataType t : {DataType::f32, DataType::f16})
+  for (DataType t : {DataType::f32, DataType::f16, DataType::bf16})
     if (name == data_type_name(t)) {
       *type = t;
       return Status();
     }
-  return Status::invalid("unknown precision \"" + name + "\": fp32 or fp16");
+  return Status::invalid("unknown precision \"" + name + "\": fp32, fp16 or bf16");
 }
 
 namespace config {
@@ -189,10 +211,11 @@ std::string build_info() {
     for (const auto& k : v) out += (out.empty() ? "" : "/") + k;
     return out;
   };
-  const KernelConfig* f16 = config::fastest(DataType::f16);
+  const KernelConfig *f16 = config::fastest(DataType::f16), *bf16 = config::fastest(DataType::bf16);
   s += ", f32 kernel configs: " + join(kernel_configs(DataType::f32)) + " (bound by default: " +
        config::fastest().name + "), f16 kernel configs: " + join(kernel_configs(DataType::f16)) + " (fp16 runs on " +
-       (f16 ? f16->name : "none: fp32 instead") + ")";
+       (f16 ? f16->name : "none: fp32 instead") + "), bf16 kernel configs: " + join(kernel_configs(DataType::bf16)) +
+       " (bf16 runs on " + (bf16 ? bf16->name : "none: fp32 instead") + ")";
   for (const char* op : kKernelOps) s += ", " + std::string(op) + " kernels: " + join(op_kernels(op));
   return s;
 }

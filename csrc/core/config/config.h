@@ -26,8 +26,14 @@ struct HalfKernels {
   bool attention = false;  // SEA's wide convolutions (qkv, pw, proj) on conv1x1's half kernels
 };
 
+// The kernels of the ops a bf16 config runs in bf16 in place of its f32 ones (f32 activations in and out, bf16 weights
+// that network_bind packs); f32 and f16 configs leave them null.
+struct Bf16Kernels {
+  pw::Config conv1x1;  // the 1x1 convolutions of the MobileNetV3 blocks, the MLPs, AAM and the head
+};
+
 struct KernelConfig {
-  const char* name;  // the ISA's: "scalar", "avx2", "avx512", "neon", "neonfp16arith"
+  const char* name;  // the ISA's: "scalar", "avx2", "avx512", "avx512bf16", "neon", "neonfp16arith"
   DataType type;
   cpu::Isa isa;
   pw::Config conv1x1;
@@ -38,14 +44,15 @@ struct KernelConfig {
   aam::Config aam;
   vim::Config upsample_argmax;
   HalfKernels f16;
+  Bf16Kernels bf16;
 };
 
 namespace config {
 
 // The configs of this build for `type`, "scalar" first, the fastest last, whether or not this CPU runs them.
 const std::vector<KernelConfig>& all(DataType type);
-// The fastest config this CPU runs for `type` (decided once per process): for f16, null where the CPU has no FP16
-// arithmetic (f16's "scalar" config, the reference, computes in float: not a way to run fp16).
+// The fastest config this CPU runs for `type` (decided once per process): for f16 and bf16, null where the CPU has no
+// FP16 arithmetic or no AVX512_BF16 (their "scalar" configs, the references, compute in float: not a way to run them).
 const KernelConfig* fastest(DataType type);
 // The fastest f32 config.
 const KernelConfig& fastest();

@@ -5,6 +5,7 @@
 
 #include "core/config/config.h"
 #include "core/conv1x1/kernels.h"
+#include "core/common/bf16.h"
 #include "core/cpu.h"
 
 namespace ppms {
@@ -52,6 +53,38 @@ std::vector<ConfigT<half>> f16_kernels() {
 Status pack_f16(const float* weight, const float* bias, int64_t cout, int64_t cin, half* out) {
   return pack(weight, bias, cout, cin, out, half_from_float);
 }
+
+std::vector<Config> bf16_kernels() {
+  std::vector<Config> out = {kernel_bf16_scalar()};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu::supports(cpu::Isa::avx512bf16)) out.push_back(kernel_bf16_avx512bf16());
+#endif
+  return out;
+}
+
+PPMS_CLONES Conv1x1Weights pack_bf16(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0, int64_t k1) {
+  constexpr int64_t P = kConv1x1Panel;
+  const int64_t panels = (w.cout + P - 1) / P, words = (w.cin + 1) / 2;
+  if (k1 < 0) k1 = w.cin;
+  auto* o = reinterpret_cast<uint32_t*>(out);
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = k0; k < k1; k += 2) {
+      const float* lo = w.panels + (p * w.cin + k) * P;
+      const float s0 = scale ? scale[k] : 1.0f, s1 = k + 1 < w.cin && scale ? scale[k + 1] : 1.0f;
+      const float* hi = k + 1 < w.cin ? lo + P : nullptr;
+      uint32_t* dst = o + (p * words + k / 2) * P;
+      if (hi) {
+#pragma omp simd
+        for (int64_t j = 0; j < P; ++j) dst[j] = bf16_bits(lo[j] * s0) | bf16_bits(hi[j] * s1) << 16;
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < P; ++j) dst[j] = bf16_bits(lo[j] * s0);
+      }
+    }
+  float* bias = out + panels * words * P;
+  if (k0 == 0) std::copy(w.bias, w.bias + panels * P, bias);
+  return Conv1x1Weights{w.cin, w.cout, out, bias};
+}
 }  // namespace pw
 
 Conv1x1Weights conv1x1_weights(const float* packed, int64_t cout, int64_t cin) {
@@ -98,12 +131,12 @@ template <class T>
 void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
          Activation act, const T* residual, int64_t ldr, const Parallel& parallel) {
   const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
-  const int64_t blocks = (pixels + R - 1) / R;
+  const int64_t blocks = (pixels + R - 1) / R, stride = (w.cin + k.k_pack - 1) / k.k_pack * P;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * R;
-    k.tile(TileT<T>{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, y + r0 * ldy, ldy,
+    k.tile(TileT<T>{x + r0 * ldx, ldx, w.cin, w.panels, stride, w.bias, y + r0 * ldy, ldy,
                 residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout});
   });
 }

@@ -1,4 +1,5 @@
 // Scalar reference: one output at a time, the dot product summed in k order, then residual and activation.
+#include "core/common/bf16.h"
 #include "core/conv1x1/kernels.h"
 
 namespace ppms {
@@ -29,9 +30,23 @@ void tile_f16(const TileT<half>& t) {
         t.y[i * t.ldy + j] = half_from_float(activate(s, t.act));
     }
 }
+// bf16: the same sums in float of the inputs and weights rounded to bf16 (kernels.h's pairs).
+void tile_bf16(const Tile& t) {
+  const auto* words = reinterpret_cast<const uint32_t*>(t.panel);
+  for (int64_t i = 0; i < t.m; ++i)
+    for (int64_t j = 0; j < t.n; ++j) {
+      float s = t.bias[j];
+      const uint32_t* p = words + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
+      for (int64_t k = 0; k < t.k; ++k)
+        s += bf16_round(t.x[i * t.ldx + k]) * bf16_to_float(p[k / 2 * kConv1x1Panel] >> (k % 2 * 16) & 0xffff);
+      if (t.residual) s += t.residual[i * t.ldr + j];
+      t.y[i * t.ldy + j] = activate(s, t.act);
+    }
+}
 }  // namespace
 
 Config kernel_scalar() { return {"scalar", tile, 4}; }
+Config kernel_bf16_scalar() { return {"bf16_scalar", tile_bf16, 4, 0, 2}; }
 ConfigT<half> kernel_f16_scalar() { return {"scalar", tile_f16, 4}; }
 
 }  // namespace pw

@@ -19,7 +19,8 @@ namespace {
 
 std::string n(int64_t v) { return std::to_string(v); }
 
-// The block's weights and kernels in T: f32, or half on an f16 config (HalfKernels, InvertedResidual::f16).
+// The block's weights and kernels in T: f32 (with a bf16 config, the 1x1 convolutions' bf16 kernel and weights:
+// Bf16Kernels, InvertedResidual::bf16), or half on an f16 config (HalfKernels, InvertedResidual::f16).
 template <class T>
 struct Layer {
   const pw::ConfigT<T>& conv;
@@ -28,6 +29,7 @@ struct Layer {
   const DepthwiseWeightsT<T>& taps;
 };
 Layer<float> layer(const InvertedResidual& b, const KernelConfig& k, const float*) {
+  if (k.type == DataType::bf16) return {k.bf16.conv1x1, k.depthwise, b.bf16.expand, b.bf16.project, b.depthwise};
   return {k.conv1x1, k.depthwise, b.expand, b.project, b.depthwise};
 }
 Layer<half> layer(const InvertedResidual& b, const KernelConfig& k, const half*) {
@@ -246,12 +248,19 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   const AlignedFloats folded(packed);  // uninitialised: a zero fill took a tenth of SE's tail
   Buffer<T> folded_t(std::is_same<T, float>::value ? 0 : packed);
   T* const weights = std::is_same<T, float>::value ? reinterpret_cast<T*>(folded.get()) : folded_t.get();
-  parallel.for_range(C, (kSeTask + b.cse + b.cout - 1) / (b.cse + b.cout), [&](int64_t c0, int64_t c1) {
+  // bf16 pairs (a bf16 config): folded straight from the f32 weights into pairs, in ranges of whole pairs
+  const bool pairs = l.conv.k_pack == 2;
+  const int64_t grain = (kSeTask + b.cse + b.cout - 1) / (b.cse + b.cout);
+  parallel.for_range(C, grain, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
       scale[c] = hardsigmoid(b.se2_b[c] + dot(b.se2_w + c * b.cse, hidden.data(), b.cse));
-    fold(b, scale.data(), folded.get(), weights, c0, c1);
+    if (!pairs) fold(b, scale.data(), folded.get(), weights, c0, c1);
   });
-  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * C;
+  if (pairs)
+    parallel.for_range((C + 1) / 2, (grain + 1) / 2, [&](int64_t p0, int64_t p1) {
+      pw::pack_bf16(b.project, scale.data(), folded.get(), 2 * p0, std::min(2 * p1, C));
+    });
+  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * ((C + l.conv.k_pack - 1) / l.conv.k_pack);
   const Conv1x1WeightsT<T> project{C, b.cout, weights, weights + bias};
   if (mid != y) {
     pw::run(l.conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
@@ -272,7 +281,11 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
 Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
                          const Parallel& parallel, float* mid) {
   const Status s = check(b, x, H, W, y, mid);
-  if (s.ok()) run(b, x, H, W, y, parallel, mid);
+  if (!s.ok()) return s;
+  if (config::or_fastest(b.kernels).type == DataType::bf16 && (!b.bf16.expand.panels || !b.bf16.project.panels))
+    return Status::invalid("inverted_residual: a bf16 config runs the block on its bf16 weights (network_bind), which "
+                           "are missing");
+  run(b, x, H, W, y, parallel, mid);
   return s;
 }
 

@@ -469,10 +469,37 @@ void bind_half(Network* net) {
   net->f16_weights = std::move(arena);
 }
 
+// The 1x1 convolutions of the MobileNetV3 blocks, the MLPs and the head in bf16 pairs (InvertedResidual::bf16,
+// AamHead::bf16), each on a 64-byte line of one arena that the network (and its copies) keeps.
+void bind_bf16(Network* net) {
+  constexpr int64_t kLine = 16;  // floats
+  auto line = [](int64_t v) { return (v + kLine - 1) / kLine * kLine; };
+  std::vector<std::pair<const Conv1x1Weights*, Conv1x1Weights*>> convs;
+  for (auto& stage : net->stages)
+    for (InvertedResidual& b : stage) convs.push_back({&b.expand, &b.bf16.expand}), convs.push_back({&b.project, &b.bf16.project});
+  for (auto& stage : net->transformers)
+    for (TransformerBlock& t : stage)
+      convs.push_back({&t.mlp.expand, &t.mlp.bf16.expand}), convs.push_back({&t.mlp.project, &t.mlp.bf16.project});
+  AamHead& head = net->head;
+  convs.push_back({&head.classifier, &head.bf16.classifier});
+  for (int i = 0; i < (head.x8_output ? 2 : 3); ++i)
+    convs.push_back({&head.e[i], &head.bf16.e[i]}), convs.push_back({&head.a[i], &head.bf16.a[i]});
+  int64_t size = kLine;  // the arena's start aligned by hand
+  for (const auto& c : convs) size += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
+  auto arena = std::make_shared<std::vector<float>>(size);
+  float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
+  for (const auto& c : convs) {
+    *c.second = pw::pack_bf16(*c.first, nullptr, at);
+    at += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
+  }
+  net->bf16_weights = std::move(arena);
+}
+
 }  // namespace
 
 void network_set_kernels(Network* net, const KernelConfig& kernels) {
   if (kernels.type == DataType::f16 && !net->f16_weights) bind_half(net);
+  if (kernels.type == DataType::bf16 && !net->bf16_weights) bind_bf16(net);
   net->kernels = &kernels;
   for (auto& stage : net->stages)
     for (auto& b : stage) b.kernels = &kernels;

@@ -32,6 +32,9 @@ struct AamHead {
   struct {  // the same in half, for f16 configs (network_bind fills them)
     Conv1x1WeightsT<uint16_t> e[3], a[3], classifier;
   } f16;
+  struct {  // in bf16 pairs, for bf16 configs (network_bind packs them)
+    Conv1x1Weights e[3], a[3], classifier;
+  } bf16;
   const KernelConfig* kernels = nullptr;  // ppms/kernels.h; null: the fastest config
 };
 

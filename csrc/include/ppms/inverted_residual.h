@@ -33,6 +33,11 @@ struct InvertedResidual {
     Conv1x1WeightsT<uint16_t> expand, project;
     DepthwiseWeightsT<uint16_t> depthwise;
   } f16;
+  // On a bf16 config: expand and project in bf16 pairs (core/conv1x1/kernels.h pack_bf16), which network_bind packs
+  // from the f32 ones.
+  struct {
+    Conv1x1Weights expand, project;
+  } bf16;
 
   bool has_se() const { return cse > 0; }
   bool has_shortcut() const { return stride == 1 && cin == cout; }

@@ -14,14 +14,14 @@ namespace ppms {
 
 struct KernelConfig;  // core/config/config.h
 
-// "fp32" and "fp16", the names users give precisions by (ppms_run --precision, optimize(precision=...)).
+// "fp32", "fp16" and "bf16", the names users give precisions by (ppms_run --precision, optimize(precision=...)).
 const char* data_type_name(DataType type);
 Status data_type(const std::string& name, DataType* type);
 
 // The configs this CPU runs for `type`, by name: "scalar" first, the fastest last.
 std::vector<std::string> kernel_configs(DataType type = DataType::f32);
-// The config called `name` (nullptr or "": the fastest this CPU runs; for f16 on a CPU without FP16 arithmetic, the
-// fastest f32 config, which fp16 runs as there) into *config; unsupported when this CPU cannot run it or there is
+// The config called `name` (nullptr or "": the fastest this CPU runs; for f16 on a CPU without FP16 arithmetic, or bf16
+// without AVX512_BF16, the fastest f32 config, which they run as there) into *config; unsupported when this CPU cannot run it or there is
 // none of that name.
 Status kernel_config(const char* name, DataType type, const KernelConfig** config);
 const char* kernel_config_name(const KernelConfig& config);

@@ -28,6 +28,8 @@ struct Network {
   // and the stem's view.
   std::shared_ptr<const std::vector<uint16_t>> f16_weights;
   Conv1x1WeightsT<uint16_t> stem_f16;
+  // On a bf16 config, the arena of the 1x1 convolutions' weights in bf16 pairs (the layers' bf16 views).
+  std::shared_ptr<const std::vector<float>> bf16_weights;
 };
 
 // The packed network: one versioned blob with the architecture and every weight, BatchNorm folded and packed for the
@@ -53,7 +55,8 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 // the blob must stay alive and 4-byte aligned while net is used. kernels: what its layers run on (ppms/kernels.h);
 // null: the fastest config.
 Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelConfig* kernels = nullptr);
-// net's layers on other kernels (an f16 config converts the weights of the layers it runs in half, once).
+// net's layers on other kernels (an f16 config converts the weights of the layers it runs in half, a bf16 config packs
+// the 1x1 convolutions' weights in bf16 pairs, once).
 void network_set_kernels(Network* net, const KernelConfig& kernels);
 
 // The blob with its float data stored as IEEE half, 2 bytes a value (rounded to nearest, ties to even), its header,

@@ -4,7 +4,9 @@
 namespace ppms {
 
 // What a network's kernels compute in (weights, activations, arithmetic): one KernelConfig per type and ISA.
-enum class DataType { f32, f16 };
+// bf16: the 1x1 convolutions multiply bfloat16 weights and inputs (summed in float, x86 AVX512_BF16); activations
+// between layers stay f32.
+enum class DataType { f32, f16, bf16 };
 
 enum class Activation { none, relu, relu6, hardswish };
 
