@@ -2,6 +2,10 @@
 
 #include "ppms/ppms.h"
 
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -30,6 +34,18 @@ bool supports(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+#else
+      return false;
+#endif
+    case Isa::amx_bf16:
+#if defined(__x86_64__) && defined(__linux__)
+    {
+      // Linux hands out the tile registers' state only to a process that asks (arch_prctl ARCH_REQ_XCOMP_PERM for
+      // XTILEDATA, 5.16 and later): asked once, and no AMX where it refuses.
+      static const bool granted = supports(Isa::avx512bf16) && __builtin_cpu_supports("amx-tile") &&
+                                  __builtin_cpu_supports("amx-bf16") && syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+      return granted;
+    }
 #else
       return false;
 #endif

@@ -7,7 +7,7 @@ namespace ppms {
 namespace cpu {
 
 // neon_fp16: NEON with FP16 arithmetic (Armv8.2-A's FEAT_FP16, Linux HWCAP asimdhp): Cortex-A55, A75 and later.
-enum class Isa { scalar, avx2_fma, avx512f, avx512bf16, neon, neon_fp16 };
+enum class Isa { scalar, avx2_fma, avx512f, avx512bf16, amx_bf16, neon, neon_fp16 };
 
 bool supports(Isa isa);
 
@@ -20,6 +20,7 @@ bool supports(Isa isa);
 #define PPMS_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
 #define PPMS_TARGET_AVX512F __attribute__((target("avx512f,avx2,fma")))
 #define PPMS_TARGET_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#define PPMS_TARGET_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 // Register tiles are arrays indexed by loop counters: unrolled early, before the compiler decides where the array
 // lives, they stay in registers instead of being written back to the stack on every step.
 #define PPMS_UNROLL _Pragma("GCC unroll 16")

@@ -16,12 +16,13 @@ std::vector<std::string> kernels(c10::string_view op) {
   const std::string o(op);
   if (o == "configs") return kernel_configs();
   if (o == "fp16 configs") return kernel_configs(DataType::f16);
+  if (o == "bf16 configs") return kernel_configs(DataType::bf16);
   std::string ops;
   for (const char* k : kKernelOps) {
     if (o == k) return op_kernels(o);
     ops += std::string(ops.empty() ? "" : ", ") + k;
   }
-  TORCH_CHECK_VALUE(false, "_kernels: op must be configs, fp16 configs, ", ops, "; got \"", o, "\"");
+  TORCH_CHECK_VALUE(false, "_kernels: op must be configs, fp16 configs, bf16 configs, ", ops, "; got \"", o, "\"");
 }
 
 std::string info() {

@@ -4,7 +4,7 @@ import warnings
 import torch
 from torch import nn
 
-from ..ops import fp16_arithmetic, network_pack
+from ..ops import bf16_arithmetic, fp16_arithmetic, network_pack
 from .engine import pack_network
 from .fuse import fold
 from .layers import ConvBN, ConvBNAct, ResidualUnit, SEModule
@@ -21,7 +21,7 @@ def _folded(conv, bn):
     return out.to(conv.weight.device, conv.weight.dtype)
 
 
-PRECISIONS = ("fp32", "fp16")
+PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def optimize(model, engine=None, precision="fp32"):
@@ -38,7 +38,9 @@ def optimize(model, engine=None, precision="fp32"):
 
     ``precision`` "fp16" (engine only): the engine stores and computes the MobileNetV3 blocks and the transformers'
     MLPs in half precision on CPUs with FP16 arithmetic (Armv8.2-A phones and boards; logits within 3e-3 of the
-    largest, ``docs/fp16.md``); elsewhere it runs fp32 and warns once.
+    largest, ``docs/fp16.md``); elsewhere it runs fp32 and warns once. "bf16" (engine only): the 1x1 convolutions
+    multiply bfloat16 inputs and weights, summed in float, on x86 CPUs with AVX512_BF16 (logits within 1e-2 of the
+    largest, ``docs/bf16.md``); elsewhere fp32, with a warning.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"optimize: precision must be one of {PRECISIONS}, got {precision!r}")
@@ -52,12 +54,14 @@ def optimize(model, engine=None, precision="fp32"):
         engine = on_cpu
     if engine and not on_cpu:
         raise ValueError(f"optimize(engine=True): the engine runs on the CPU, this model is on {param.device}")
-    if precision == "fp16" and not engine:
-        raise ValueError("optimize(precision=\"fp16\"): half precision runs on the engine, which this model does "
+    if precision != "fp32" and not engine:
+        raise ValueError(f"optimize(precision=\"{precision}\"): {precision} runs on the engine, which this model does "
                          "not use (a CUDA model, or engine=False)")
     if precision == "fp16" and not fp16_arithmetic():
         warnings.warn("optimize(precision=\"fp16\"): this CPU has no FP16 arithmetic (Armv8.2-A asimdhp): the "
                       "engine runs fp32", stacklevel=2)
+    if precision == "bf16" and not bf16_arithmetic():
+        warnings.warn("optimize(precision=\"bf16\"): this CPU has no AVX512_BF16: the engine runs fp32", stacklevel=2)
     model.eval()
     if not engine:
         model.engine, model.engine_signature = None, None

@@ -29,6 +29,11 @@ def fp16_arithmetic():
     return any(c != "scalar" for c in torch.ops.ppms._kernels.default("fp16 configs"))
 
 
+def bf16_arithmetic():
+    """Whether this CPU runs :func:`network`'s 1x1 convolutions in bfloat16 when asked (x86 AVX512_BF16)."""
+    return any(c != "scalar" for c in torch.ops.ppms._kernels.default("bf16 configs"))
+
+
 def network_memory(packed, H, W):
     """The most bytes :func:`network` holds at once for one ``H x W`` image beside its input and logits (activations
     and scratch), on the current ``torch.get_num_threads()``."""

@@ -232,9 +232,10 @@ TEST_CASE("conv1x1: pack_bf16 rounds each weight to nearest even and pairs input
   ppms::pw::pack_bf16(f32.weights(), s.data(), parts.data(), 0, 4);
   CHECK(std::memcmp(whole.data(), parts.data(), 4 * whole.size()) == 0);
   const auto* words = reinterpret_cast<const uint32_t*>(p.panels);
+  CHECK(ppms::pw::bf16_pair_rows(cin) == 16);
   for (int64_t o = 0; o < cout; ++o) {
-    for (int64_t k = 0; k < 8; ++k) {
-      const uint32_t word = words[((o / 16) * 4 + k / 2) * 16 + o % 16], bits = word >> (k % 2 * 16) & 0xffff;
+    for (int64_t k = 0; k < 32; ++k) {  // past cin: the zero rows up to an AMX tile
+      const uint32_t word = words[((o / 16) * 16 + k / 2) * 16 + o % 16], bits = word >> (k % 2 * 16) & 0xffff;
       // round to nearest even by hand: the value's 16 low bits dropped, up past half or at half to even
       float v = k < cin ? w[o * cin + k] * s[k] : 0.0f;
       uint32_t u;

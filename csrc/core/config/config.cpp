@@ -84,6 +84,9 @@ std::vector<KernelConfig> bf16() {
   avx512.name = "avx512bf16", avx512.type = DataType::bf16, avx512.isa = cpu::Isa::avx512bf16;
   avx512.bf16 = {pw::kernel_bf16_avx512bf16()};
   out.push_back(avx512);
+  KernelConfig amx = avx512;
+  amx.name = "amx", amx.isa = cpu::Isa::amx_bf16, amx.bf16 = {pw::kernel_bf16_amx()};
+  out.push_back(amx);
 #endif
   return out;
 }

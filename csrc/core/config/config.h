@@ -33,7 +33,7 @@ struct Bf16Kernels {
 };
 
 struct KernelConfig {
-  const char* name;  // the ISA's: "scalar", "avx2", "avx512", "avx512bf16", "neon", "neonfp16arith"
+  const char* name;  // the ISA's: "scalar", "avx2", "avx512", "avx512bf16", "amx", "neon", "neonfp16arith"
   DataType type;
   cpu::Isa isa;
   pw::Config conv1x1;

@@ -58,15 +58,19 @@ std::vector<Config> bf16_kernels() {
   std::vector<Config> out = {kernel_bf16_scalar()};
 #if defined(__x86_64__) || defined(_M_X64)
   if (cpu::supports(cpu::Isa::avx512bf16)) out.push_back(kernel_bf16_avx512bf16());
+  if (cpu::supports(cpu::Isa::amx_bf16)) out.push_back(kernel_bf16_amx());
 #endif
   return out;
 }
 
 PPMS_CLONES Conv1x1Weights pack_bf16(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0, int64_t k1) {
   constexpr int64_t P = kConv1x1Panel;
-  const int64_t panels = (w.cout + P - 1) / P, words = (w.cin + 1) / 2;
+  const int64_t panels = (w.cout + P - 1) / P, words = bf16_pair_rows(w.cin);
   if (k1 < 0) k1 = w.cin;
   auto* o = reinterpret_cast<uint32_t*>(out);
+  if (k1 == w.cin)
+    for (int64_t p = 0; p < panels; ++p)
+      std::fill(o + (p * words + (w.cin + 1) / 2) * P, o + (p + 1) * words * P, 0u);
   for (int64_t p = 0; p < panels; ++p)
     for (int64_t k = k0; k < k1; k += 2) {
       const float* lo = w.panels + (p * w.cin + k) * P;
@@ -131,7 +135,7 @@ template <class T>
 void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
          Activation act, const T* residual, int64_t ldr, const Parallel& parallel) {
   const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
-  const int64_t blocks = (pixels + R - 1) / R, stride = (w.cin + k.k_pack - 1) / k.k_pack * P;
+  const int64_t blocks = (pixels + R - 1) / R, stride = panel_rows(k, w.cin) * P;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {

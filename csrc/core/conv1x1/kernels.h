@@ -95,25 +95,35 @@ Config kernel_avx512();
 #endif
 
 // bf16 (DataType::bf16): f32 inputs, outputs, bias, residual and activation, as the f32 kernels; the weights in pairs
-// of input channels (pack_bf16): panels [ceil(cout / 16)][ceil(cin / 2)][16] 32-bit words, each the bf16 weights of
-// input channels 2i (low half) and 2i + 1 (high half; 0 past cin), then the float bias [ceil(cout / 16) * 16]. Each
-// input is rounded to bf16 once per tile and the products summed in float. The scalar kernel is the reference;
-// avx512bf16 runs vdpbf16ps (two k steps of 16 columns an instruction) on 12 x 32 tiles, its inputs converted per row
-// block into a scratch of pairs that stays in L1 across the panels.
+// of input channels (pack_bf16): panels [ceil(cout / 16)][bf16_pair_rows(cin)][16] 32-bit words, each the bf16 weights
+// of input channels 2i (low half) and 2i + 1 (high half), zero past cin (up to a multiple of 32 input channels: an AMX
+// tile's depth), then the float bias [ceil(cout / 16) * 16]. Each input is rounded to bf16 once per row block and the
+// products summed in float. The scalar kernel is the reference; avx512bf16 runs vdpbf16ps (two k steps of 16 columns
+// an instruction) on 12 x 32 tiles; amx runs tdpbf16ps (16 x 16 outputs, 32 k steps an instruction) on 32 x 32 tiles.
+// Both convert a row block's inputs into a scratch of pairs once, for every panel.
 Config kernel_bf16_scalar();
 #if defined(__x86_64__) || defined(_M_X64)
 Config kernel_bf16_avx512bf16();
+Config kernel_bf16_amx();
 #endif
 // The bf16 kernels this CPU runs, the scalar one first.
 std::vector<Config> bf16_kernels();
+// The rows of pairs of a bf16 panel: cin / 2 rounded up to whole AMX tiles of 16 rows.
+inline int64_t bf16_pair_rows(int64_t cin) { return (cin + 31) / 32 * 16; }
 // The floats (32-bit words) pack_bf16 writes for a cout x cin convolution.
 inline int64_t bf16_packed_floats(int64_t cout, int64_t cin) {
   const int64_t panels = (cout + kConv1x1Panel - 1) / kConv1x1Panel;
-  return panels * kConv1x1Panel * ((cin + 1) / 2 + 1);
+  return panels * kConv1x1Panel * (bf16_pair_rows(cin) + 1);
+}
+// The rows of k's panels for cin input channels: cin, or bf16_pair_rows(cin) for a bf16 kernel.
+template <class T>
+int64_t panel_rows(const ConfigT<T>& k, int64_t cin) {
+  return k.k_pack == 2 ? bf16_pair_rows(cin) : cin;
 }
 // w (conv1x1_pack's f32 layout) in bf16 pairs into out (bf16_packed_floats), input channel k scaled by scale[k] first
 // when scale is given (SE's gate folded into the projection, rounded once). Only the words of input channels [k0, k1)
-// (k0 even; the bias with the range that starts at 0), so that threads can share the pass.
+// (k0 even; the bias with the range that starts at 0, the zero rows past cin with the one that ends at cin), so that
+// threads can share the pass.
 Conv1x1Weights pack_bf16(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0 = 0, int64_t k1 = -1);
 #if defined(__aarch64__)
 Config kernel_neon();

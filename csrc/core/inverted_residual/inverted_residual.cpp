@@ -130,13 +130,18 @@ constexpr int64_t kSeTask = 131072;
 // Paddle's hardsigmoid (slope 0.2, offset 0.5), not torch's x / 6 + 0.5.
 float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.0f); }
 
+// SE's projection with the scale folded in: f32 or half in conv1x1's layout, or bf16 pairs (more for cmid < 16).
+int64_t folded_floats(const InvertedResidual& b) {
+  return std::max(conv1x1_packed_floats(b.cout, b.cmid), pw::bf16_packed_floats(b.cout, b.cmid));
+}
+
 }  // namespace
 
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
   // per lane: the ring (k padded rows) and the scratch row; with SE, the scaled projection
   return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * b.cmid) +
-         (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
+         (b.has_se() ? folded_floats(b) : 0);
 }
 
 namespace {
@@ -244,7 +249,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   parallel.for_range(b.cse, (kSeTask + C - 1) / C, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);
   });
-  const int64_t packed = conv1x1_packed_floats(b.cout, C);
+  const int64_t packed = folded_floats(b);
   const AlignedFloats folded(packed);  // uninitialised: a zero fill took a tenth of SE's tail
   Buffer<T> folded_t(std::is_same<T, float>::value ? 0 : packed);
   T* const weights = std::is_same<T, float>::value ? reinterpret_cast<T*>(folded.get()) : folded_t.get();
@@ -260,7 +265,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
     parallel.for_range((C + 1) / 2, (grain + 1) / 2, [&](int64_t p0, int64_t p1) {
       pw::pack_bf16(b.project, scale.data(), folded.get(), 2 * p0, std::min(2 * p1, C));
     });
-  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * ((C + l.conv.k_pack - 1) / l.conv.k_pack);
+  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * pw::panel_rows(l.conv, C);
   const Conv1x1WeightsT<T> project{C, b.cout, weights, weights + bias};
   if (mid != y) {
     pw::run(l.conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
