@@ -2,6 +2,7 @@
 in the JSON, table and plot."""
 import itertools
 import json
+import re
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from ppms_kernels.tools.cli import main
 
 # torch.compile of the eager network is left to bench/ (its compile alone takes minutes on 2 cores).
 ROWS = ["eager", "eager_vim", "ppms", "ppms_net", "ppms_modules", "compile_ppms", "ort", "ort_net", "openvino",
-        "openvino_net"]
+        "openvino_net", "ppms_bf16", "ppms_bf16_net", "openvino_default", "openvino_default_net"]
 
 
 def _strict_json(text):
@@ -35,6 +36,9 @@ def test_bench_runs_every_row(tmp_path, capfd, recwarn):
     assert png.stat().st_size > 10_000
     table, err = capfd.readouterr()
     assert "(c) ppms: optimize() (native engine on CPU) + exact VIM" in table and "vs (a)" in table
+    # the rows that may compute in reduced precision say in which
+    assert re.search(r"OpenVINO default precision, network only \(logits\) \[(bf16|f16|f32)\]", table)
+    assert re.search(r"optimize\(precision=\"bf16\"\), network only \(logits\) \[(bf16|fp32: no AVX512_BF16)\]", table)
     # Only the progress bar on stderr: no warning of the exporters, ONNX Runtime or OpenVINO, Python's or their logs'.
     assert not [str(w.message) for w in recwarn]
     assert not [line for line in err.replace("\r", "\n").splitlines() if line and "ppms bench" not in line]
@@ -123,6 +127,25 @@ def test_run_interleaves_a_group_and_reports_rows_that_cannot_run():
     timed = [k for k, _ in itertools.groupby(calls[calls.index("d") + 1:calls.index("e")])]
     assert timed == ["a", "b"] * 3
     assert "labels differ" in bench.table(results)
+
+
+def test_rows_are_timed_in_blocks_of_consecutive_calls():
+    """A row whose first call after another row's calls is slow (a thread pool waking up) is timed at its steady calls:
+    blocks of at least BLOCK calls, each block's median."""
+    last = []
+
+    def row(key, wake):
+        def call():
+            if last[-1:] != [key]:
+                time.sleep(wake)
+            last.append(key)
+            time.sleep(0.001)
+
+        return bench.Row("g", key, f"({key}) {key}", lambda: call, lambda out: 0)
+
+    a, b = bench.run([row("a", 0.03), row("b", 0.0)], warmup=1, repeat=3, progress=False)
+    assert a.calls >= bench.BLOCK and b.calls >= bench.BLOCK
+    assert a.median_ms < 10 and 0.5 < a.ratio and b.ratio < 2  # the 30 ms wake-ups are not a's time
 
 
 def _spinners():

@@ -29,9 +29,10 @@ const char kUsage[] =
     "  --size HxW       run the network at H x W (the image resized, bilinear); default: the image's own size\n"
     "  --bench N        after the first call, time N more and print their median and minimum\n"
     "  --raw WxH        IMAGE holds W x H raw RGB pixels\n"
-    "  --precision P    fp32 or fp16 (half precision where the CPU has FP16 arithmetic, else fp32); default: the\n"
-    "                   model file's (ppms export --precision)\n"
-    "  --kernels NAME   the kernel config to run (fp32: %s; fp16: %s; default the fastest)\n";
+    "  --precision P    fp32, fp16 (half precision where the CPU has FP16 arithmetic, else fp32) or bf16 (the 1x1\n"
+    "                   convolutions in bfloat16 where the CPU has AVX512_BF16, else fp32); default: the model\n"
+    "                   file's (ppms export --precision)\n"
+    "  --kernels NAME   the kernel config to run (fp32: %s; fp16: %s; bf16: %s; default the fastest)\n";
 
 std::string usage() {
   auto configs = [](ppms::DataType t) {
@@ -41,7 +42,8 @@ std::string usage() {
   };
   std::vector<char> buf(sizeof(kUsage) + 512);
   std::snprintf(buf.data(), buf.size(), kUsage, ppms_tools::image_formats().c_str(),
-                configs(ppms::DataType::f32).c_str(), configs(ppms::DataType::f16).c_str());
+                configs(ppms::DataType::f32).c_str(), configs(ppms::DataType::f16).c_str(),
+                configs(ppms::DataType::bf16).c_str());
   return buf.data();
 }
 
@@ -158,8 +160,10 @@ int main(int argc, char** argv) {
   if (size_h) std::printf(" at %lld x %lld", static_cast<long long>(size_w), static_cast<long long>(size_h));
   std::printf("; %lld thread(s), %s\nfirst call %.2f ms\n", static_cast<long long>(threads),
               ppms::data_type_name(seg->precision()), first);
-  if ((precision.empty() ? info.precision : asked) == ppms::DataType::f16 && seg->precision() != ppms::DataType::f16)
-    std::fprintf(stderr, "ppms_run: this CPU has no FP16 arithmetic (Armv8.2-A asimdhp): running fp32\n");
+  const ppms::DataType wanted = precision.empty() ? info.precision : asked;
+  if (wanted != seg->precision())
+    std::fprintf(stderr, "ppms_run: this CPU has no %s: running fp32\n",
+                 wanted == ppms::DataType::f16 ? "FP16 arithmetic (Armv8.2-A asimdhp)" : "AVX512_BF16");
   if (bench > 0) {
     std::vector<double> t(bench);
     for (auto& v : t) {

@@ -61,7 +61,7 @@ TORCH_LIBRARY(ppms, m) {
   // _kernels("fp16 configs"); "scalar": every op's reference kernels; "": the fastest).
   m.def("_network_with_kernels(Tensor x, Tensor packed, str kernels, str precision=\"fp32\") -> Tensor");
   // One image through network, timed layer by layer: names, seconds, FLOPs (core NetworkProfile).
-  m.def("_network_profile(Tensor x, Tensor packed) -> (str[], float[], float[])");
+  m.def("_network_profile(Tensor x, Tensor packed, str precision=\"fp32\") -> (str[], float[], float[])");
   // The most bytes one H x W image holds in network beside its input and logits, on the current thread count.
   m.def("_network_memory(Tensor packed, int H, int W) -> int");
   // The .ppms model file (csrc/include/ppms/model.h): _model_file wraps a network_pack blob with the model's variant

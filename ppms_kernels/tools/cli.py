@@ -21,7 +21,8 @@ def _bench(args):
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     print(f"ppms bench: {', '.join(args.suite)} on {args.device}, {threads} threads; median of {args.repeat} "
-          f"interleaved rounds after {args.warmup} warm-up call(s)")
+          f"interleaved rounds, each row a block of at least {bench.BLOCK} consecutive calls (their median), after "
+          f"{args.warmup} warm-up call(s)")
     meta = {"suites": args.suite, "device": args.device, "warmup": args.warmup, "repeat": args.repeat,
             "busy": args.busy}
     rows = []
