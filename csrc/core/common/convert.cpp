@@ -1,5 +1,10 @@
 #include "core/common/convert.h"
 
+#include <algorithm>
+
+#include "core/common/bf16.h"
+#include "core/cpu.h"
+
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #endif
@@ -47,6 +52,34 @@ void to_half_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t K
       half* dst = panels + (j / P * K1 + k) * P;
       to_half(row + j, N - j, dst);
       for (int64_t c = N - j; c < P; ++c) dst[c] = 0;
+    }
+  }
+}
+
+// Whole pairs as words (two rows rounded and interleaved a vector at a time), a range's odd first or last row as halves.
+PPMS_CLONES void to_bf16_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t rows, uint16_t* panels) {
+  constexpr int64_t P = 16;
+  auto* words = reinterpret_cast<uint32_t*>(panels);
+  for (int64_t k = k0; k < k1;) {
+    const float* r0 = b + k * N;
+    if (k % 2 == 0 && k + 1 < k1) {
+      const float* r1 = r0 + N;
+      int64_t j = 0;
+      for (; j + P <= N; j += P) {
+        uint32_t* dst = words + (j / P * rows + k / 2) * P;
+#pragma omp simd
+        for (int64_t c = 0; c < P; ++c) dst[c] = bf16_bits(r0[j + c]) | bf16_bits(r1[j + c]) << 16;
+      }
+      for (int64_t c = 0; j < N && c < P; ++c)
+        words[(j / P * rows + k / 2) * P + c] = j + c < N ? bf16_bits(r0[j + c]) | bf16_bits(r1[j + c]) << 16 : 0;
+      k += 2;
+    } else {
+      for (int64_t j = 0; j < N; j += P) {
+        uint16_t* dst = panels + ((j / P * rows + k / 2) * P) * 2 + k % 2;
+        const int64_t n = std::min(P, N - j);
+        for (int64_t c = 0; c < P; ++c) dst[2 * c] = c < n ? static_cast<uint16_t>(bf16_bits(r0[j + c])) : 0;
+      }
+      k += 1;
     }
   }
 }

@@ -17,6 +17,12 @@ void to_float(const half* x, int64_t n, float* y);
 // runs on them. Rows of different ranges may be written by different threads.
 void to_half_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t K1, half* panels);
 
+// Rows [k0, k1) of b [K][N] (rows N apart) into bf16 pair panels [ceil(N / 16)][rows][16] of 32-bit words (the bf16
+// conv1x1 kernels' weight layout, rows >= K / 2 pair rows a panel: row k in the low half of pair row k / 2 when even,
+// the high half when odd), rounded to nearest even, the columns past N zero. Rows of different ranges may be written
+// by different threads (a pair split between two ranges is written a half by each).
+void to_bf16_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t rows, uint16_t* panels);
+
 // Room for n values of T carved from float storage (the network's buffer is sized in floats).
 template <class T>
 constexpr int64_t floats_for(int64_t n) {

@@ -484,14 +484,35 @@ void bind_bf16(Network* net) {
   convs.push_back({&head.classifier, &head.bf16.classifier});
   for (int i = 0; i < (head.x8_output ? 2 : 3); ++i)
     convs.push_back({&head.e[i], &head.bf16.e[i]}), convs.push_back({&head.a[i], &head.bf16.a[i]});
+  // SEA's wide convolutions: [rows][K + 1] in float, the bias last (the bf16 kernels round them as inputs)
+  auto rows = [](const sea::Dims& d) {
+    return std::array<int64_t, 3>{d.qkv() * (d.dim + 1), d.dim * (d.qkv() + 1), d.dim * (d.dh + 1)};
+  };
   int64_t size = kLine;  // the arena's start aligned by hand
   for (const auto& c : convs) size += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
+  for (auto& stage : net->transformers)
+    for (const TransformerBlock& t : stage)
+      for (int64_t r : rows(t.dims)) size += line(r);
   auto arena = std::make_shared<std::vector<float>>(size);
   float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
   for (const auto& c : convs) {
     *c.second = pw::pack_bf16(*c.first, nullptr, at);
     at += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   }
+  auto with_bias = [&](const float* w, const float* b, int64_t M, int64_t K) {
+    float* out = at;
+    for (int64_t m = 0; m < M; ++m) std::copy(w + m * K, w + (m + 1) * K, out + m * (K + 1)), out[m * (K + 1) + K] = b[m];
+    at += line(M * (K + 1));
+    return out;
+  };
+  for (auto& stage : net->transformers)
+    for (TransformerBlock& t : stage) {
+      const sea::Dims& d = t.dims;
+      sea::Weights& a = t.attention;
+      a.bf16.qkv = with_bias(a.qkv_w, a.qkv_b, d.qkv(), d.dim);
+      a.bf16.pw = with_bias(a.pw_w, a.pw_b, d.dim, d.qkv());
+      a.bf16.proj = with_bias(a.proj_w, a.proj_b, d.dim, d.dh);
+    }
   net->bf16_weights = std::move(arena);
 }
 

@@ -79,15 +79,20 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), nk = d.nh_kd(), dh = d.dh, dim = d.dim;
   // f16: the wide convolutions in half, on the f16 conv1x1 kernels: the weights (bias as a last column) are their
   // rows, the inputs, packed into half panels of K + 1 rows (the last all ones) by the stage that writes them, their
-  // panels; the outputs are stored in float, so every other stage runs as in f32.
+  // panels; the outputs are stored in float, so every other stage runs as in f32. bf16: the same on the bf16 conv1x1
+  // kernels, the weights in float (the kernels round them as their inputs), the inputs in bf16 pair panels.
   const bool in_half = kc.type == DataType::f16 && kc.f16.attention && w.f16.qkv && w.f16.pw && w.f16.proj &&
                        !o.wide_gemm;
+  const bool in_bf16 = kc.type == DataType::bf16 && w.bf16.qkv && w.bf16.pw && w.bf16.proj && !o.wide_gemm;
+  const DataType narrow = in_half ? DataType::f16 : in_bf16 ? DataType::bf16 : DataType::f32;
   // Uninitialised (every stage writes before it reads): zero-filling megabytes per call would cost more than a stage.
   std::unique_ptr<float[]> own;
   float* scratch = o.scratch;
-  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0, o.channels_last, in_half)]);
-  const Buffers buf(d, H0, W0, scratch, o.channels_last, in_half);
-  half *const zeros = buf.zeros, *const xs16 = buf.xs16, *const dw16 = buf.dw16, *const t16 = buf.t16;
+  if (scratch == nullptr) own.reset(scratch = new float[scratch_floats(d, H0, W0, o.channels_last, narrow)]);
+  const Buffers buf(d, H0, W0, scratch, o.channels_last, narrow);
+  uint16_t *const zeros = buf.zeros, *const xs16 = buf.xs16, *const dw16 = buf.dw16, *const t16 = buf.t16;
+  const int64_t columns = (HW + 15) / 16 * 16;
+  auto pairs = [](int64_t K) { return pw::bf16_pair_rows(K + 1); };  // a bf16 panel's pair rows for K inputs
   if (in_half) {
     std::fill(zeros, zeros + (HW + 15) / 16 * 16, half(0));
     const std::vector<float> ones(HW, 1.0f);
@@ -95,11 +100,28 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
     to_half_panels(ones.data(), HW, 0, 1, Q + 1, dw16 + Q * 16);
     to_half_panels(ones.data(), HW, 0, 1, dh + 1, t16 + dh * 16);
   }
+  if (in_bf16) {
+    std::fill(reinterpret_cast<float*>(zeros), reinterpret_cast<float*>(zeros) + columns, 0.0f);
+    // each panel's rows from K on: the ones (bf16 1.0, the bias's multiplier; zero past HW), then zeros
+    auto ones_then_zeros = [&](uint16_t* panels, int64_t K) {
+      const int64_t rows = pairs(K);
+      for (int64_t c = 0; c < columns; ++c)
+        for (int64_t k = K; k < 2 * rows; ++k)
+          panels[((c / 16 * rows + k / 2) * 16 + c % 16) * 2 + k % 2] = k == K && c < HW ? 0x3f80 : 0;
+    };
+    ones_then_zeros(xs16, dim), ones_then_zeros(dw16, Q), ones_then_zeros(t16, dh);
+  }
   // rows [c0, c1) of out [rows][HW] = a [rows][K + 1] . panels (K + 1 rows), in float
   auto half_gemm = [&](const uint16_t* a, int64_t K, const half* panels, int64_t c0, int64_t c1, float* out) {
     pw::TileT<half> t{a + c0 * (K + 1), K + 1, K + 1, panels, (K + 1) * 16, zeros, nullptr, HW, nullptr, 0,
                       Activation::none, c1 - c0, HW, out + c0 * HW};
     kc.f16.conv1x1.tile(t);
+  };
+  auto bf16_gemm = [&](const float* a, int64_t K, const uint16_t* panels, int64_t c0, int64_t c1, float* out) {
+    const pw::Tile t{a + c0 * (K + 1), K + 1, K + 1, reinterpret_cast<const float*>(panels), pairs(K) * 16,
+                     reinterpret_cast<const float*>(zeros), out + c0 * HW, HW, nullptr, 0, Activation::none, c1 - c0,
+                     HW};
+    kc.bf16.conv1x1.tile(t);
   };
   float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;
   float *row = buf.row, *col = buf.col, *row_e = buf.row_e, *col_e = buf.col_e;
@@ -118,14 +140,18 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * P0, P0);
       ks.stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
       if (in_half) to_half_panels(xs, HW, c0, c1, dim + 1, xs16);
+      if (in_bf16) to_bf16_panels(xs, HW, c0, c1, pairs(dim), xs16);
     });
     par.for_range(Q, kGrain, [&](int64_t c0, int64_t c1) {
       if (in_half)
         half_gemm(w.f16.qkv, dim, xs16, c0, c1, qkv);
+      else if (in_bf16)
+        bf16_gemm(w.bf16.qkv, dim, xs16, c0, c1, qkv);
       else
         wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
       ks.dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
       if (in_half) to_half_panels(dw, HW, c0, c1, Q + 1, dw16);
+      if (in_bf16) to_bf16_panels(dw, HW, c0, c1, pairs(Q), dw16);
     });
     // One task per (axis, head): the attention itself is tiny, so this spreads it over every thread.
     par.for_range(2 * heads, 1, [&](int64_t t0, int64_t t1) {
@@ -145,12 +171,16 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
       ks.mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
       if (in_half) to_half_panels(t, HW, c0, c1, dh + 1, t16);
+      if (in_bf16) to_bf16_panels(t, HW, c0, c1, pairs(dh), t16);
     });
     par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
       const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
       if (in_half) {
         half_gemm(w.f16.pw, Q, dw16, c0, c1, detail);
         half_gemm(w.f16.proj, dh, t16, c0, c1, p);
+      } else if (in_bf16) {
+        bf16_gemm(w.bf16.pw, Q, dw16, c0, c1, detail);
+        bf16_gemm(w.bf16.proj, dh, t16, c0, c1, p);
       } else {
         wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
         wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/common/convert.h"
+#include "core/conv1x1/kernels.h"
 #include "core/cpu.h"
 
 
@@ -217,25 +218,29 @@ int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
 
 namespace {
 // The half panels' rooms, in halves (whole 64-byte lines): the zero bias, then xs, dw and t in panels of K + 1 rows.
-std::array<int64_t, 4> half_rooms(const Dims& d, int64_t H0, int64_t W0) {
+// The 16-bit values of the zero bias and of the xs, dw and t panels, each a whole number of 64-byte lines.
+std::array<int64_t, 4> narrow_rooms(const Dims& d, int64_t H0, int64_t W0, DataType narrow) {
   const int64_t columns = (half_up(H0) * half_up(W0) + 15) / 16 * 16;
-  auto room = [](int64_t halves) { return (halves + 31) / 32 * 32; };
-  return {room(columns), room(columns * (d.dim + 1)), room(columns * (d.qkv() + 1)), room(columns * (d.dh + 1))};
+  auto room = [](int64_t values) { return (values + 31) / 32 * 32; };
+  auto rows = [&](int64_t K) { return narrow == DataType::bf16 ? 2 * pw::bf16_pair_rows(K + 1) : K + 1; };
+  return {room(narrow == DataType::bf16 ? 2 * columns : columns), room(columns * rows(d.dim)),
+          room(columns * rows(d.qkv())), room(columns * rows(d.dh))};
 }
-int64_t half_floats(const Dims& d, int64_t H0, int64_t W0) {
-  const auto r = half_rooms(d, H0, W0);
-  return floats_for<ppms::half>(r[0] + r[1] + r[2] + r[3]);
+int64_t narrow_floats(const Dims& d, int64_t H0, int64_t W0, DataType narrow) {
+  if (narrow == DataType::f32) return 0;
+  const auto r = narrow_rooms(d, H0, W0, narrow);
+  return floats_for<uint16_t>(r[0] + r[1] + r[2] + r[3]);
 }
 }  // namespace
 
-int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last, bool half) {
+int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last, DataType narrow) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
   // xs, qkv, dw, detail, t, p + row/col buffers + axial means (+ the input's planes) (+ the half panels)
   return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64 +
-         (channels_last ? d.dim * H0 * W0 : 0) + (half ? half_floats(d, H0, W0) : 0);
+         (channels_last ? d.dim * H0 * W0 : 0) + narrow_floats(d, H0, W0, narrow);
 }
 
-Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last, bool half) {
+Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last, DataType narrow) {
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv(), dh = d.dh;
   xs = scratch;
   qkv = xs + d.dim * HW;
@@ -249,9 +254,9 @@ Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool cha
   col_e = row_e + dh * H;
   axial = col_e + dh * W;
   planes = axial + Q * (H + W) + 64;
-  if (!half) return;
-  const auto rooms = half_rooms(d, H0, W0);
-  zeros = reinterpret_cast<ppms::half*>(planes + (channels_last ? d.dim * H0 * W0 : 0));
+  if (narrow == DataType::f32) return;
+  const auto rooms = narrow_rooms(d, H0, W0, narrow);
+  zeros = reinterpret_cast<uint16_t*>(planes + (channels_last ? d.dim * H0 * W0 : 0));
   xs16 = zeros + rooms[0], dw16 = xs16 + rooms[1], t16 = dw16 + rooms[2];
 }
 

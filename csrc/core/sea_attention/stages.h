@@ -95,9 +95,11 @@ __attribute__((always_inline)) inline void gate_upsample_with(Gate gate, const f
 struct Buffers {
   float *xs, *qkv, *dw, *detail, *t, *p, *row, *col, *row_e, *col_e, *axial;
   float* planes;  // channels_last only: the input's planes [dim][H0][W0], then the output's before the residual
-  // half only (scratch_floats' half): a zero bias of whole panels, and xs, dw and t in half panels of K + 1 rows
-  half *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
-  Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last = false, bool half = false);
+  // narrow (scratch_floats' narrow) only: a zero bias of whole panels (half for f16, float for bf16), and xs, dw and t
+  // in panels of K + 1 rows (the last all ones): half ones (to_half_panels) or bf16 pairs (to_bf16_panels)
+  uint16_t *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
+  Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last = false,
+          DataType narrow = DataType::f32);
 };
 
 template <class Gate>

@@ -11,8 +11,10 @@ namespace ppms {
 
 int64_t transformer_block_scratch_floats(const TransformerBlock& b, int64_t H, int64_t W) {
   const KernelConfig& k = config::or_fastest(b.attention_options.kernels);
-  const bool half = k.type == DataType::f16 && k.f16.attention;
-  return H * W * b.dims.dim + sea::scratch_floats(b.dims, H, W, true, half);
+  const DataType narrow = k.type == DataType::f16 && k.f16.attention ? DataType::f16
+                          : k.type == DataType::bf16                ? DataType::bf16
+                                                                    : DataType::f32;
+  return H * W * b.dims.dim + sea::scratch_floats(b.dims, H, W, true, narrow);
 }
 
 Status transformer_block(const TransformerBlock& b, const float* x, int64_t H, int64_t W, float* y,

@@ -44,6 +44,10 @@ struct Weights {
   struct {
     const uint16_t *qkv = nullptr, *pw = nullptr, *proj = nullptr;
   } f16;
+  // For bf16 configs: the same in float ([rows][K + 1], the bias last), which the bf16 kernels round as their inputs.
+  struct {
+    const float *qkv = nullptr, *pw = nullptr, *proj = nullptr;
+  } bf16;
 };
 
 // Checks the shapes of the 15 views (kWeightNames order; data is not read) against each other, heads and key_dim,
@@ -64,9 +68,10 @@ struct Options {
   bool channels_last = false;
 };
 
-// The floats of forward's scratch for H x W images (one image at a time); channels_last adds the input's planes, half
-// the wide convolutions' inputs in half (an f16 config's).
-int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W, bool channels_last = false, bool half = false);
+// The floats of forward's scratch for H x W images (one image at a time); channels_last adds the input's planes;
+// narrow f16 or bf16 the wide convolutions' inputs in that type's panels (an f16 or bf16 config's).
+int64_t scratch_floats(const Dims& dims, int64_t H, int64_t W, bool channels_last = false,
+                       DataType narrow = DataType::f32);
 
 // x, y: [B, dims.dim, H, W] contiguous (or Options::channels_last); H, W in [1, kMaxSide].
 Status forward(const Dims& dims, const Weights& weights, const float* x, int64_t B, int64_t H, int64_t W, float* y,
