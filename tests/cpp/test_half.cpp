@@ -1,6 +1,7 @@
 // Torch-free tests of the half conversions (core/common/half.h) that fp16 weights and activations go through: every
 // half converts to a float and back to itself; floats round to the nearest half, ties to even, overflowing to
 // infinity; on aarch64 both directions equal the hardware's conversions.
+// And the bf16 panels (to_bf16_panels) SEA's wide convolutions read on bf16 configs.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "check.h"
 #include "core/common/convert.h"
 #include "core/common/half.h"
+#include "synthetic.h"
 
 using ppms::half;
 
@@ -100,5 +102,29 @@ TEST_CASE("half: to_half and to_float convert arrays, in place too, as the scala
     ppms::to_float(as_half, n, room.data());
     for (int64_t i = 0; i < n; ++i) bad += room[i] != ppms::half_to_float(want[i]);
     CHECK(bad == 0);
+  }
+}
+
+TEST_CASE("bf16: to_bf16_panels pairs the rows, rounds to nearest even, and takes ranges split anywhere") {
+  std::mt19937 rng(5);
+  for (const int64_t N : {1, 16, 17, 40}) {
+    const int64_t K = 7, rows = 5;
+    const auto b = ppms::synthetic::normal(K * N, 1.f, rng);
+    const int64_t panels = (N + 15) / 16;
+    std::vector<uint16_t> whole(panels * rows * 32, 0xffff), split(whole);
+    ppms::to_bf16_panels(b.data(), N, 0, K, rows, whole.data());
+    for (const auto& r : {std::make_pair(0, 3), std::make_pair(3, 4), std::make_pair(4, 7)})  // odd ends
+      ppms::to_bf16_panels(b.data(), N, r.first, r.second, rows, split.data());
+    CHECK(whole == split);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t c = 0; c < panels * 16; ++c) {
+        const uint16_t got = whole[((c / 16 * rows + k / 2) * 16 + c % 16) * 2 + k % 2];
+        uint32_t u = 0;
+        if (c < N) std::memcpy(&u, &b[k * N + c], 4);
+        const uint32_t low = u & 0xffff, up = low > 0x8000 || (low == 0x8000 && (u >> 16 & 1));
+        CHECK_MESSAGE(got == (u >> 16) + up, "N=" << N << " k=" << k << " c=" << c);
+      }
+    // the high half of the last pair row (K odd) is not written: the caller's padding
+    CHECK(whole[((0 * rows + K / 2) * 16) * 2 + 1] == 0xffff);
   }
 }
