@@ -69,7 +69,10 @@ def optimize(model, engine=None, precision="fp32"):
         if model.is_fused():
             raise ValueError("optimize(engine=True): this model was optimised without the engine and its BatchNorm "
                              "is folded away; optimise a freshly loaded model")
-        with torch.no_grad():  # before folding: pack_network folds the BatchNorm itself, in float64
+        # before folding: pack_network folds the BatchNorm itself, in float64. Not an inference tensor even under
+        # inference_mode: the op keeps an fp16 / bf16 binding of the blob for the next calls while its version says
+        # it is unmodified, which inference tensors do not track.
+        with torch.inference_mode(False), torch.no_grad():
             model.engine, model.engine_signature = network_pack(*pack_network(model))
     model.engine_precision = precision if engine else "fp32"
     model.fuse()

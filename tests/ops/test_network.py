@@ -103,6 +103,21 @@ def test_optimize_bf16_runs_bf16_where_the_cpu_has_it():
         ppms_kernels.optimize(pp_mobileseg("tiny", num_classes=19), engine=False, precision="bf16")
 
 
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_a_reduced_precision_binding_follows_the_blob(precision):
+    # the op keeps a blob's bf16 / fp16 binding for the next calls; a blob changed in place is bound anew
+    a, b = (randomise(pp_mobileseg("tiny", num_classes=19), seed=s).eval() for s in (1, 2))
+    x = torch.randn(1, 3, 64, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a CPU without bf16 or fp16 arithmetic runs fp32
+        fa, fb = (ppms_kernels.optimize(m, precision=precision) for m in (a, b))
+    with torch.no_grad():
+        want_a, want_b = fa.logits(x), fb.logits(x)
+        assert torch.equal(fa.logits(x), want_a)
+        fa.engine.copy_(fb.engine)
+        assert torch.equal(fa.logits(x), want_b)
+
+
 def test_optimize_fp16_runs_half_where_the_cpu_has_it():
     model = randomise(pp_mobileseg("tiny", num_classes=19), seed=5).eval()
     x = torch.randn(1, 3, 97, 131)
