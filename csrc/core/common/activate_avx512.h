@@ -1,4 +1,4 @@
-// activate.h's activations on 16 floats in an AVX-512 register. Max and min in their maskz forms with every lane set
+// activate.h's activations on 16 floats in an AVX-512 register, and the lane masks of partial vectors. Max and min in their maskz forms with every lane set
 // (the same instructions): the plain ones start from _mm512_undefined_ps(), which GCC 12 reports as maybe
 // uninitialised wherever they are inlined.
 #pragma once
@@ -6,10 +6,15 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "core/cpu.h"
 #include "ppms/types.h"
 
 namespace ppms {
+
+// The mask of the first n of 16 lanes (none for n <= 0): a partial panel's columns, a row's last values.
+inline __mmask16 first16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 
 template <Activation A>
 PPMS_TARGET_AVX512F inline __m512 activate16(__m512 v) {

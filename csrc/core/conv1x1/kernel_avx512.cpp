@@ -20,8 +20,6 @@ namespace {
 constexpr int kRows = 12;
 constexpr int64_t kAhead = 8;
 
-inline __mmask16 first(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
-
 // One k step of a tile: two panel rows (at pp and pp + ps, prefetched kAhead rows on), each row's input broadcast
 // (row r at xg[r / 4] + (r % 4) * ld bytes), 2R FMAs; then every pointer moves on by one k.
 template <int R, int NP>
@@ -80,7 +78,7 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
   for (; k < K; ++k) step<R, NP>(acc, pp, ps, xg, ld, ld3);
   __mmask16 mask[NP];
   PPMS_UNROLL
-  for (int c = 0; c < NP; ++c) mask[c] = first(t.n - j - 16 * c);
+  for (int c = 0; c < NP; ++c) mask[c] = first16(t.n - j - 16 * c);
   // Locals: the stores through y may alias t, so every field read after one would be reloaded.
   const float* residual = t.residual;
   float* y = t.y;

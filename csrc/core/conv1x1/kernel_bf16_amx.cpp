@@ -21,8 +21,6 @@ namespace {
 
 constexpr int kRows = 32;
 
-inline __mmask16 first(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
-
 // The tiles' shapes (palette 1): 0-3 the outputs, 16 rows of 16 floats; 4-5 the inputs, 16 rows of 32 bf16; 6-7 the
 // weights, 16 pair rows of 16 columns. 64 bytes a row each.
 struct TileShapes {
@@ -39,8 +37,8 @@ PPMS_TARGET_AMX void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k,
     const float* src = x + r * ldx;
     uint32_t* dst = xs + r * ldw;
     for (int64_t i = 0; i < 2 * ldw; i += 32) {
-      const __m512 lo = _mm512_maskz_loadu_ps(first(k - i), src + i);
-      const __m512 hi = _mm512_maskz_loadu_ps(first(k - i - 16), src + i + 16);
+      const __m512 lo = _mm512_maskz_loadu_ps(first16(k - i), src + i);
+      const __m512 hi = _mm512_maskz_loadu_ps(first16(k - i - 16), src + i + 16);
       _mm512_storeu_si512(dst + i / 2, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
     }
   }
@@ -49,7 +47,7 @@ PPMS_TARGET_AMX void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k,
 // y rows [0, m), columns [j, j + 16 * np) from the float tiles in c (rows 32 floats apart): + bias (+ residual), A.
 template <Activation A>
 PPMS_TARGET_AMX void store(const Tile& t, const float* c, int64_t row0, int64_t m, int64_t j, int np) {
-  const __mmask16 mask[2] = {first(t.n - j), first(t.n - j - 16)};
+  const __mmask16 mask[2] = {first16(t.n - j), first16(t.n - j - 16)};
   const __m512 bias[2] = {_mm512_loadu_ps(t.bias + j), np > 1 ? _mm512_loadu_ps(t.bias + j + 16) : _mm512_setzero_ps()};
   for (int64_t r = 0; r < m; ++r)
     for (int h = 0; h < np; ++h) {

@@ -21,8 +21,6 @@ namespace {
 constexpr int kRows = 12;
 constexpr int64_t kAhead = 8;
 
-inline __mmask16 first(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
-
 // Rows [0, m) of x (rows ldx apart, k values) as bf16 pairs into xs (rows ldw words apart; the last word's high half 0
 // when k is odd).
 PPMS_TARGET_AVX512BF16 void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k, uint32_t* xs, int64_t ldw) {
@@ -35,10 +33,10 @@ PPMS_TARGET_AVX512BF16 void to_pairs(const float* x, int64_t ldx, int64_t m, int
       _mm512_storeu_si512(dst + i / 2, reinterpret_cast<__m512i>(v));
     }
     if (i < k) {
-      const __m512 lo = _mm512_maskz_loadu_ps(first(k - i), src + i);
-      const __m512 hi = _mm512_maskz_loadu_ps(first(k - i - 16), src + i + 16);
+      const __m512 lo = _mm512_maskz_loadu_ps(first16(k - i), src + i);
+      const __m512 hi = _mm512_maskz_loadu_ps(first16(k - i - 16), src + i + 16);
       const __m512bh v = _mm512_cvtne2ps_pbh(hi, lo);
-      _mm512_mask_storeu_epi32(dst + i / 2, first((k - i + 1) / 2), reinterpret_cast<__m512i>(v));
+      _mm512_mask_storeu_epi32(dst + i / 2, first16((k - i + 1) / 2), reinterpret_cast<__m512i>(v));
     }
   }
 }
@@ -93,7 +91,7 @@ PPMS_TARGET_AVX512BF16 inline void panels(const Tile& t, const uint32_t* xs, int
   for (; k < K2; ++k) step<R, NP>(acc, pp, ps, xg, ld, ld3);
   __mmask16 mask[NP];
   PPMS_UNROLL
-  for (int c = 0; c < NP; ++c) mask[c] = first(t.n - j - 16 * c);
+  for (int c = 0; c < NP; ++c) mask[c] = first16(t.n - j - 16 * c);
   const float* residual = t.residual;
   float* y = t.y;
   const int64_t ldr = t.ldr, ldy = t.ldy;

@@ -401,6 +401,11 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 
 namespace {
 
+// The values of SEA's wide convolutions qkv, pw and proj as [rows][K + 1], the bias last (the narrow configs' form).
+std::array<int64_t, 3> sea_wide_values(const sea::Dims& d) {
+  return {d.qkv() * (d.dim + 1), d.dim * (d.qkv() + 1), d.dim * (d.dh + 1)};
+}
+
 // The stem's weights, the MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights and the head's
 // convolutions in half (Network::stem_f16, InvertedResidual::f16, AamHead::f16), each array on a 64-byte line of one
 // arena that the network (and its copies) keeps.
@@ -424,12 +429,9 @@ void bind_half(Network* net) {
     size += line(conv(b->expand)) + line(conv(b->project)) + line(taps(b->depthwise));
   for (const auto& c : head_convs) size += line(conv(*c.first));
   // SEA's wide convolutions: [rows][K + 1], the bias last
-  auto rows = [](const sea::Dims& d) {
-    return std::array<int64_t, 3>{d.qkv() * (d.dim + 1), d.dim * (d.qkv() + 1), d.dim * (d.dh + 1)};
-  };
   for (auto& stage : net->transformers)
     for (const TransformerBlock& t : stage)
-      for (int64_t r : rows(t.dims)) size += line(r);
+      for (int64_t r : sea_wide_values(t.dims)) size += line(r);
   auto arena = std::make_shared<std::vector<half>>(size);
   half* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(half) % kLine) % kLine;
   auto room = [&](int64_t count) {
@@ -485,14 +487,11 @@ void bind_bf16(Network* net) {
   for (int i = 0; i < (head.x8_output ? 2 : 3); ++i)
     convs.push_back({&head.e[i], &head.bf16.e[i]}), convs.push_back({&head.a[i], &head.bf16.a[i]});
   // SEA's wide convolutions: [rows][K + 1] in float, the bias last (the bf16 kernels round them as inputs)
-  auto rows = [](const sea::Dims& d) {
-    return std::array<int64_t, 3>{d.qkv() * (d.dim + 1), d.dim * (d.qkv() + 1), d.dim * (d.dh + 1)};
-  };
   int64_t size = kLine;  // the arena's start aligned by hand
   for (const auto& c : convs) size += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   for (auto& stage : net->transformers)
     for (const TransformerBlock& t : stage)
-      for (int64_t r : rows(t.dims)) size += line(r);
+      for (int64_t r : sea_wide_values(t.dims)) size += line(r);
   auto arena = std::make_shared<std::vector<float>>(size);
   float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
   for (const auto& c : convs) {
