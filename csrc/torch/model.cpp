@@ -10,6 +10,7 @@
 
 #include "adapt.h"
 #include "messages.h"
+#include "ppms/kernels.h"
 #include "ppms/model.h"
 
 namespace ppms {
@@ -27,12 +28,11 @@ at::Tensor model_file_cpu(const at::Tensor& packed, const std::string& variant, 
                           at::ArrayRef<double> mean, at::ArrayRef<double> std, const std::string& precision) {
   const char* op = "_model_file";
   TORCH_CHECK_VALUE(mean.size() == 3 && std.size() == 3, op, ": mean and std take 3 values each (R, G, B)");
-  TORCH_CHECK_VALUE(precision == "fp32" || precision == "fp16", op, ": precision must be fp32 or fp16, got \"",
-                    precision, "\"");
   ModelInfo info;
+  TORCH_CHECK_VALUE(data_type(precision, &info.precision).ok(), op, ": precision must be fp32, fp16 or bf16, got \"",
+                    precision, "\"");
   info.variant = variant;
   info.classes = classes;
-  info.precision = precision == "fp16" ? DataType::f16 : DataType::f32;
   for (int c = 0; c < 3; ++c) info.mean[c] = static_cast<float>(mean[c]), info.std[c] = static_cast<float>(std[c]);
   std::vector<uint8_t> file;
   throw_if_error(model_file(bytes(packed, "packed", op), packed.numel(), info, &file), op);
@@ -52,7 +52,7 @@ std::tuple<std::string, int64_t, std::vector<double>, std::vector<double>, std::
   std::shared_ptr<const void> expanded;
   throw_if_error(model_bind(aligned.const_data_ptr<uint8_t>(), aligned.numel(), &info, &net, &expanded), op);
   return {info.variant, info.classes, {info.mean[0], info.mean[1], info.mean[2]},
-          {info.std[0], info.std[1], info.std[2]}, info.precision == DataType::f16 ? "fp16" : "fp32"};
+          {info.std[0], info.std[1], info.std[2]}, data_type_name(info.precision)};
 }
 
 }  // namespace

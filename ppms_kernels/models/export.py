@@ -19,7 +19,7 @@ from .engine import pack_network
 from .pp_mobileseg import INPUT_MEAN, INPUT_STD, MIN_INPUT_SIZE
 
 MAX_INPUT_SIZE = UPSAMPLE_ARGMAX_MAX_SIDE  # the label map's side, which upsample_argmax bounds
-PRECISIONS = ("fp32", "fp16")  # how a .ppms file stores the weights
+PRECISIONS = ("fp32", "fp16", "bf16")  # how a .ppms file stores the weights
 
 
 def dynamic_shapes():
@@ -67,8 +67,9 @@ def export_ppms(model, path, precision="fp32"):
     """Write ``model`` (a ``PPMobileSeg``, plain or after ``optimize()`` on the CPU) to the ``.ppms`` model file
     ``path``: its BatchNorm folded and every weight packed as the native engine runs them (``model.engine`` where
     ``optimize()`` packed them), with its variant, class count and input normalisation (``INPUT_MEAN``,
-    ``INPUT_STD``). ``precision`` "fp16" stores every packed weight rounded to half (to nearest even): half the
-    file; a weight beyond half's range (|v| > 65504) raises ``ValueError`` naming its tensor. The file is written
+    ``INPUT_STD``). ``precision`` "fp16" ("bf16") stores every packed weight rounded to half (bfloat16), to nearest
+    even: half the file, which runs in that precision by default; a weight beyond the type's range (half: |v| > 65504)
+    raises ``ValueError`` naming its tensor. The file is written
     whole or not at all. Returns ``path``."""
     if precision not in PRECISIONS:
         raise ValueError(f"export_ppms: precision must be one of {PRECISIONS}, got {precision!r}")

@@ -240,7 +240,8 @@ def main(argv=None):
                                      "weights of --variant, downloaded once)")
     x.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights, or with ade20k")
     x.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                   help="how the file stores the weights: fp16 rounds each to half (nearest even), half the file")
+                   help="how the file stores the weights: fp16 (bf16) rounds each to half (bfloat16), nearest even, half "
+                        "the file, which ppms_run then runs in that precision (bf16: x86 with AVX512_BF16)")
     x.set_defaults(func=_export)
 
     args = p.parse_args(argv)

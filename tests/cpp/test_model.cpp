@@ -2,7 +2,8 @@
 // back (from memory and from disk); each damaged or foreign field is refused with its own message and status code;
 // the Segmenter's labels equal those of the steps done by hand (normalisation as PyTorch computes it, network_logits,
 // the scalar upsample_argmax), for byte and float input, padded rows, both label types, on 1 and 3 threads, and with
-// a resize. An fp16 file holds the weights rounded to half, bit for bit, and loads as their floats; version 1 loads.
+// a resize. An fp16 (bf16) file holds the weights rounded to half (bf16), bit for bit, and loads as their floats;
+// version 1 loads.
 // (tests/cpp/fuzz_model_file.cpp throws mutated files at the loader; tests/test_ppms_run.py holds ppms_run's labels
 // to optimize()'s.)
 #include <unistd.h>
@@ -17,8 +18,10 @@
 #include <vector>
 
 #include "check.h"
+#include "core/common/bf16.h"
 #include "core/common/half.h"
 #include "core/common/linear_axis.h"
+#include "ppms/kernels.h"
 #include "ppms/model.h"
 #include "ppms/upsample_argmax.h"
 #include "synthetic_network.h"
@@ -67,7 +70,7 @@ void check_refusals(const std::vector<uint8_t>& file) {
   refused(changed([](auto& f) { f[0] = 'Q'; }), Code::invalid_argument, "bad magic", "another magic");
   refused(changed([](auto& f) { put<uint32_t>(f, 8, ppms::kModelFileVersion + 1); }), Code::unsupported,
           "this build reads versions 1 to", "a newer version");
-  refused(changed([](auto& f) { put<uint32_t>(f, 36, 2); }), Code::invalid_argument, "unknown precision 2",
+  refused(changed([](auto& f) { put<uint32_t>(f, 36, 3); }), Code::invalid_argument, "unknown precision 3",
           "an unknown precision");
   refused(changed([](auto& f) { put<uint32_t>(f, 8, 1), put<uint32_t>(f, 36, 1); }), Code::invalid_argument,
           "malformed header", "version 1 with a precision");
@@ -192,18 +195,24 @@ size_t data_start(const uint8_t* blob) {
   return (24 + 8 * size_t{config} + 56 * size_t{tensors} + 63) / 64 * 64;
 }
 
-TEST_CASE("model: an fp16 file holds the weights rounded to half and loads as their floats") {
+TEST_CASE("model: an fp16 (bf16) file holds the weights rounded to half (bf16) and loads as their floats") {
+  for (const ppms::DataType type : {ppms::DataType::f16, ppms::DataType::bf16})
   for (const bool base : {false, true}) {
-    INFO((base ? "base" : "tiny"));
+    INFO((base ? "base " : "tiny ") << ppms::data_type_name(type));
+    // the 16 bits of a float in type, by the scalar conversions (core/common/half.h, bf16.h)
+    auto narrow = [&](float v) -> uint16_t {
+      return type == ppms::DataType::f16 ? ppms::half_from_float(v) : static_cast<uint16_t>(ppms::bf16_bits(v));
+    };
+    auto widen = [&](uint16_t h) { return type == ppms::DataType::f16 ? ppms::half_to_float(h) : ppms::bf16_to_float(h); };
     const std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(base);
-    const std::vector<uint8_t> file = file_of(base, ppms::DataType::f16);
+    const std::vector<uint8_t> file = file_of(base, type);
     const size_t start = data_start(blob.data()), floats = (blob.size() - start) / 4;
     REQUIRE(file.size() == 128 + start + 2 * floats);
     CHECK(std::memcmp(file.data() + 128, blob.data(), start) == 0);
     std::shared_ptr<const ppms::Model> model;
     const ppms::Status s = load_from_disk(file, &model);
     REQUIRE_MESSAGE(s.ok(), "Model::load: " << s.message());
-    CHECK(model->info().precision == ppms::DataType::f16);
+    CHECK(model->info().precision == type);
     ppms::ModelInfo info;
     ppms::Network net;
     std::shared_ptr<const void> expanded;
@@ -216,12 +225,12 @@ TEST_CASE("model: an fp16 file holds the weights rounded to half and loads as th
     std::vector<uint8_t> halved = blob;  // the fp32 blob with each weight rounded to half
     for (size_t i = 0; i < floats; ++i) {
       float v, back;
-      ppms::half h;
+      uint16_t h;
       std::memcpy(&v, blob.data() + start + 4 * i, 4);
       std::memcpy(&h, file.data() + 128 + start + 2 * i, 2);
       std::memcpy(&back, got + start + 4 * i, 4);
-      const float want = ppms::half_to_float(ppms::half_from_float(v));
-      stored_wrong += h != ppms::half_from_float(v);
+      const float want = widen(narrow(v));
+      stored_wrong += h != narrow(v);
       expanded_wrong += std::memcmp(&back, &want, 4) != 0;
       rounded += want != v;
       put<float>(halved, start + 4 * i, want);
@@ -241,7 +250,7 @@ TEST_CASE("model: an fp16 file holds the weights rounded to half and loads as th
     REQUIRE(ppms::network_logits(model->network(), image.data(), H, W, logits.data()).ok());
     REQUIRE(ppms::network_logits(want_net, image.data(), H, W, want.data()).ok());
     CHECK_MESSAGE(std::memcmp(logits.data(), want.data(), 4 * want.size()) == 0,
-                  "the loaded fp16 model's logits are not those of the weights rounded to half");
+                  "the loaded model's logits are not those of the weights rounded to its type");
   }
 }
 
@@ -271,6 +280,14 @@ TEST_CASE("model: model_file refuses fp16 for a weight beyond half's range, nami
   std::vector<uint8_t> blob = ppms::synthetic::small_network_blob(false);
   const size_t start = data_start(blob.data());
   for (const float v : {70000.0f, -1e30f, INFINITY, NAN}) {
+    if (!std::isfinite(v)) {  // bf16 has float's range: only these leave it
+      std::vector<uint8_t> bad = blob, file;
+      put<float>(bad, start, v);
+      const ppms::Status s = ppms::model_file(bad.data(), static_cast<int64_t>(bad.size()),
+                                              info_of(false, 5, ppms::DataType::bf16), &file);
+      CHECK(s.message().find("the stem holds") != std::string::npos);
+      CHECK(s.message().find("bf16's range") != std::string::npos);
+    }
     std::vector<uint8_t> big = blob;
     put<float>(big, start, v);  // the stem's first weight
     std::vector<uint8_t> file;

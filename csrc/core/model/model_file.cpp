@@ -35,7 +35,7 @@ struct Header {
 };
 static_assert(sizeof(Header) == kHeaderBytes && offsetof(Header, checksum) == kChecksumAt, "the header is fixed");
 
-constexpr uint32_t kFp32 = 0, kFp16 = 1;  // the header's precision word
+constexpr uint32_t kFp32 = 0, kFp16 = 1, kBf16 = 2;  // the header's precision word
 
 std::string n(int64_t v) { return std::to_string(v); }
 
@@ -100,11 +100,11 @@ Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo&
   Status s = check_info(info, where);
   if (!s.ok()) return s;
   if (info.classes < 1 || info.classes > UINT32_MAX) return Status::invalid(where + "bad class count " + n(info.classes));
-  const bool fp16 = info.precision == DataType::f16;
+  const bool narrow = info.precision != DataType::f32;
   std::vector<uint8_t> halves;
-  if (fp16) {
-    s = network_to_half(network_blob, blob_bytes, &halves);
-    if (!s.ok()) return s.prefixed(where + "fp16 ");
+  if (narrow) {
+    s = network_to_16bit(network_blob, blob_bytes, info.precision, &halves);
+    if (!s.ok()) return s.prefixed(where + data_type_name(info.precision) + " ");
     network_blob = halves.data();
     blob_bytes = static_cast<int64_t>(halves.size());
   }
@@ -114,7 +114,7 @@ Status model_file(const void* network_blob, int64_t blob_bytes, const ModelInfo&
   h.header_bytes = kHeaderBytes;
   std::memcpy(h.variant, info.variant.data(), info.variant.size());
   h.classes = static_cast<uint32_t>(info.classes);
-  h.precision = fp16 ? kFp16 : kFp32;
+  h.precision = info.precision == DataType::f16 ? kFp16 : info.precision == DataType::bf16 ? kBf16 : kFp32;
   for (int c = 0; c < 3; ++c) h.mean[c] = info.mean[c], h.std[c] = info.std[c];
   h.network_offset = kHeaderBytes;
   h.network_bytes = static_cast<uint64_t>(blob_bytes);
@@ -146,8 +146,8 @@ Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net
               h.variant[sizeof(h.variant) - 1] == '\0';
   for (uint8_t b : h.reserved) zero = zero && b == 0;
   if (!zero) return Status::invalid(where + "malformed header");
-  if (h.precision != kFp32 && h.precision != kFp16)
-    return Status::invalid(where + "unknown precision " + n(h.precision) + " (0: fp32, 1: fp16)");
+  if (h.precision != kFp32 && h.precision != kFp16 && h.precision != kBf16)
+    return Status::invalid(where + "unknown precision " + n(h.precision) + " (0: fp32, 1: fp16, 2: bf16)");
   if (h.network_offset != static_cast<uint64_t>(kHeaderBytes) ||
       h.network_bytes != static_cast<uint64_t>(bytes - kHeaderBytes))
     return Status::invalid(where + "the network lies at " + std::to_string(h.network_offset) + " for " +
@@ -159,16 +159,16 @@ Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net
   ModelInfo got;
   got.variant.assign(h.variant, strnlen(h.variant, sizeof(h.variant)));
   got.classes = h.classes;
-  got.precision = h.precision == kFp16 ? DataType::f16 : DataType::f32;
+  got.precision = h.precision == kFp16 ? DataType::f16 : h.precision == kBf16 ? DataType::bf16 : DataType::f32;
   for (int c = 0; c < 3; ++c) got.mean[c] = h.mean[c], got.std[c] = h.std[c];
   Status s = check_info(got, where);
   if (!s.ok()) return s;
   std::shared_ptr<const void> blob;
-  if (got.precision == DataType::f16) {
+  if (got.precision != DataType::f32) {
     int64_t blob_bytes;
-    s = network_from_half(p + kHeaderBytes, bytes - kHeaderBytes, &blob, &blob_bytes);
+    s = network_from_16bit(p + kHeaderBytes, bytes - kHeaderBytes, got.precision, &blob, &blob_bytes);
     if (s.ok()) s = network_bind(blob.get(), blob_bytes, net);
-    if (!s.ok()) return s.prefixed(where + "fp16 ");
+    if (!s.ok()) return s.prefixed(where + data_type_name(got.precision) + " ");
   } else {
     s = network_bind(p + kHeaderBytes, bytes - kHeaderBytes, net);
     if (!s.ok()) return s.prefixed(where);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/common/aligned.h"
+#include "core/common/bf16.h"
 #include "core/common/convert.h"
 #include "core/common/half.h"
 #include "core/config/config.h"
@@ -532,7 +533,16 @@ Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelC
   return bind(blob, bytes, net, kernels, nullptr);
 }
 
-Status network_to_half(const void* blob, int64_t bytes, std::vector<uint8_t>* stored) {
+namespace {
+// A float's 16 bits in type (f16 or bf16), and back.
+uint16_t narrow(float v, DataType type) {
+  return type == DataType::bf16 ? static_cast<uint16_t>(bf16_bits(v)) : half_from_float(v);
+}
+float widen(uint16_t v, DataType type) { return type == DataType::bf16 ? bf16_to_float(v) : half_to_float(v); }
+const char* type_word(DataType type) { return type == DataType::bf16 ? "bf16" : "half"; }
+}  // namespace
+
+Status network_to_16bit(const void* blob, int64_t bytes, DataType type, std::vector<uint8_t>* stored) {
   if (stored == nullptr) return Status::invalid("network: null output");
   Network net;
   std::vector<Named> named;
@@ -542,34 +552,38 @@ Status network_to_half(const void* blob, int64_t bytes, std::vector<uint8_t>* st
   PPMS_TRY(read_header(blob, bytes, &h, &start));
   const auto* p = static_cast<const uint8_t*>(blob);
   const auto* data = reinterpret_cast<const float*>(p + start);
+  if (type != DataType::f16 && type != DataType::bf16)
+    return Status::invalid("network: 16-bit storage is fp16 or bf16, not " + std::string(data_type_name(type)));
   const int64_t floats = (bytes - start) / 4;
-  constexpr float kHalfMax = 65504.0f;
   for (int64_t i = 0; i < floats; ++i) {
-    if (std::fabs(data[i]) <= kHalfMax) continue;
+    if (std::isfinite(widen(narrow(data[i], type), type))) continue;
     std::string what = "the padding between tensors";
     for (const Named& t : named)
       if (i >= t.offset && i < t.offset + t.floats) what = t.what;
     char v[32];
     std::snprintf(v, sizeof(v), "%g", data[i]);
-    return Status::invalid("network: " + what + " holds " + v +
-                           ", outside half's range (|v| <= 65504): keep this model in fp32");
+    return Status::invalid("network: " + what + " holds " + v + ", outside " + type_word(type) + "'s range" +
+                           (type == DataType::f16 ? " (|v| <= 65504)" : " (finite values)") +
+                           ": keep this model in fp32");
   }
   stored->resize(start + 2 * floats);
   std::memcpy(stored->data(), p, start);
   for (int64_t i = 0; i < floats; ++i) {
-    const half v = half_from_float(data[i]);
+    const uint16_t v = narrow(data[i], type);
     std::memcpy(stored->data() + start + 2 * i, &v, 2);
   }
   return Status();
 }
 
-Status network_from_half(const void* stored, int64_t bytes, std::shared_ptr<const void>* blob, int64_t* blob_bytes) {
+Status network_from_16bit(const void* stored, int64_t bytes, DataType type, std::shared_ptr<const void>* blob,
+                          int64_t* blob_bytes) {
   if (stored == nullptr || blob == nullptr || blob_bytes == nullptr) return Status::invalid("network: null argument");
   Header h;
   int64_t start;
   PPMS_TRY(read_header(stored, bytes, &h, &start));
   if ((bytes - start) % 2 != 0)
-    return Status::invalid("network: the half data is truncated (" + n(bytes - start) + " bytes, an odd count)");
+    return Status::invalid("network: the " + std::string(type_word(type)) + " data is truncated (" + n(bytes - start) +
+                           " bytes, an odd count)");
   const int64_t halves = (bytes - start) / 2;
   const auto* p = static_cast<const uint8_t*>(stored);
   try {
@@ -577,9 +591,9 @@ Status network_from_half(const void* stored, int64_t bytes, std::shared_ptr<cons
     float* out = floats->get();
     std::memcpy(out, p, start);
     for (int64_t i = 0; i < halves; ++i) {
-      half v;
+      uint16_t v;
       std::memcpy(&v, p + start + 2 * i, 2);
-      out[start / 4 + i] = half_to_float(v);
+      out[start / 4 + i] = widen(v, type);
     }
     *blob = std::shared_ptr<const void>(floats, out);
   } catch (const std::bad_alloc&) {

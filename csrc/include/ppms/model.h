@@ -24,14 +24,16 @@ namespace ppms {
 
 // The .ppms file, little-endian, version kModelFileVersion:
 //   char magic[8] "PPMSMODL"; uint32 version; uint32 header bytes (128)
-//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 precision (0: fp32, 1: fp16)
+//   char variant[16] ("tiny" or "base", NUL-padded); uint32 classes; uint32 precision (0: fp32, 1: fp16, 2: bf16)
 //   float mean[3], std[3]: the input normalisation, (rgb / 255 - mean) / std per channel
 //   uint64 network offset (128), uint64 network bytes; uint64 checksum; zeros up to 128 bytes
-//   the packed network (network.h's blob, format kNetworkFormat), which ends the file; in an fp16 file its float data
-//   is stored as IEEE half (network_to_half), 2 bytes a value, its header, config and entries as they are
+//   the packed network (network.h's blob, format kNetworkFormat), which ends the file; in an fp16 (bf16) file its float
+//   data is stored as IEEE half (bfloat16) (network_to_16bit), 2 bytes a value, its header, config and entries as
+//   they are
 // The checksum is FNV-1a over the file's 64-bit little-endian words (the last one zero-padded), with the checksum
 // field read as zero. The blob's floats start on 64-byte boundaries of the file, so a mapped fp32 file is used in
-// place; an fp16 file's halves are expanded to the float blob on loading (exact), so the engine runs either alike.
+// place; an fp16 or bf16 file's values are expanded to the float blob on loading (exact), so the engine runs any alike
+// (a file's precision is the one it runs in by default).
 // Version 1 files are version 2's with the precision word 0 (a reserved zero then): they still load, as fp32.
 constexpr uint32_t kModelFileVersion = 2;
 constexpr int64_t kModelFileMaxBytes = int64_t{1} << 30;  // ten times base's 24 MB: anything larger is not a model
@@ -39,7 +41,7 @@ constexpr int64_t kModelFileMaxBytes = int64_t{1} << 30;  // ten times base's 24
 struct ModelInfo {
   std::string variant;  // "tiny" or "base"
   int64_t classes = 0;
-  DataType precision = DataType::f32;  // how the file stores the weights (f16: each rounded to half by model_file)
+  DataType precision = DataType::f32;  // how the file stores the weights (f16, bf16: each rounded by model_file)
   float mean[3] = {0, 0, 0}, std[3] = {0, 0, 0};  // `ppms export` writes those the weights were trained with
 };
 
@@ -52,7 +54,7 @@ uint64_t model_file_checksum(const void* file, int64_t bytes);
 
 // Checks the bytes of a .ppms file (from anywhere: every field, size, offset and the checksum) and binds *net: an
 // fp32 file's into the bytes, which must stay alive, unchanged and 4-byte aligned while net is used (*expanded is
-// then null); an fp16 file's into the float blob expanded from it, which *expanded holds (the bytes may go).
+// then null); an fp16 or bf16 file's into the float blob expanded from it, which *expanded holds (the bytes may go).
 Status model_bind(const void* file, int64_t bytes, ModelInfo* info, Network* net,
                   std::shared_ptr<const void>* expanded);
 

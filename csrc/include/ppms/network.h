@@ -59,13 +59,15 @@ Status network_bind(const void* blob, int64_t bytes, Network* net, const KernelC
 // the 1x1 convolutions' weights in bf16 pairs, once).
 void network_set_kernels(Network* net, const KernelConfig& kernels);
 
-// The blob with its float data stored as IEEE half, 2 bytes a value (rounded to nearest, ties to even), its header,
-// config and entries as they are: an fp16 model file's form of it (model.h). The blob is checked first
-// (network_bind); a value beyond half's range (|v| > 65504, or not finite) is an error naming its tensor.
-Status network_to_half(const void* blob, int64_t bytes, std::vector<uint8_t>* stored);
-// The blob back from that form, each value the half's float (exact): *blob_bytes bytes at *blob, 64-byte aligned.
-// Checks the header and that the half data holds whole values; network_bind checks the rest.
-Status network_from_half(const void* stored, int64_t bytes, std::shared_ptr<const void>* blob, int64_t* blob_bytes);
+// The blob with its float data stored in 16 bits a value, as type says: IEEE half (f16) or bfloat16 (bf16), rounded
+// to nearest, ties to even; its header, config and entries as they are: an fp16 or bf16 model file's form of it
+// (model.h). The blob is checked first (network_bind); a value beyond the type's range (half: |v| > 65504; either: not
+// finite) is an error naming its tensor.
+Status network_to_16bit(const void* blob, int64_t bytes, DataType type, std::vector<uint8_t>* stored);
+// The blob back from that form, each value the 16-bit value's float (exact): *blob_bytes bytes at *blob, 64-byte
+// aligned. Checks the header and that the 16-bit data holds whole values; network_bind checks the rest.
+Status network_from_16bit(const void* stored, int64_t bytes, DataType type, std::shared_ptr<const void>* blob,
+                          int64_t* blob_bytes);
 
 // What a caller must know of a network to size its output without running it: {classes, x8_output, then the
 // stride of every layer before the x8 feature (the stem, stages 1 and 2)}. Logits are h x w with h = H passed
