@@ -402,9 +402,16 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 
 namespace {
 
-// The values of SEA's wide convolutions qkv, pw and proj as [rows][K + 1], the bias last (the narrow configs' form).
-std::array<int64_t, 3> sea_wide_values(const sea::Dims& d) {
-  return {d.qkv() * (d.dim + 1), d.dim * (d.qkv() + 1), d.dim * (d.dh + 1)};
+// SEA's wide convolutions qkv, pw and proj: weights [M][K] and bias [M], which the narrow configs hold as [M][K + 1],
+// the bias last.
+struct Wide {
+  const float *w, *b;
+  int64_t M, K;
+  int64_t values() const { return M * (K + 1); }
+};
+std::array<Wide, 3> sea_wide(const sea::Weights& a, const sea::Dims& d) {
+  return {Wide{a.qkv_w, a.qkv_b, d.qkv(), d.dim}, Wide{a.pw_w, a.pw_b, d.dim, d.qkv()},
+          Wide{a.proj_w, a.proj_b, d.dim, d.dh}};
 }
 
 // The stem's weights, the MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights and the head's
@@ -432,7 +439,7 @@ void bind_half(Network* net) {
   // SEA's wide convolutions: [rows][K + 1], the bias last
   for (auto& stage : net->transformers)
     for (const TransformerBlock& t : stage)
-      for (int64_t r : sea_wide_values(t.dims)) size += line(r);
+      for (const Wide& c : sea_wide(t.attention, t.dims)) size += line(c.values());
   auto arena = std::make_shared<std::vector<half>>(size);
   half* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(half) % kLine) % kLine;
   auto room = [&](int64_t count) {
@@ -456,18 +463,17 @@ void bind_half(Network* net) {
     b->f16.depthwise = DepthwiseWeightsT<half>{d.channels, d.k, t, t + kk};
   }
   for (const auto& c : head_convs) *c.second = half_conv(*c.first);
-  auto with_bias = [&](const float* w, const float* b, int64_t M, int64_t K) {
-    half* out = room(M * (K + 1));
-    for (int64_t m = 0; m < M; ++m) to_half(w + m * K, K, out + m * (K + 1)), out[m * (K + 1) + K] = half_from_float(b[m]);
+  auto with_bias = [&](const Wide& c) {
+    half* out = room(c.values());
+    for (int64_t m = 0; m < c.M; ++m)
+      to_half(c.w + m * c.K, c.K, out + m * (c.K + 1)), out[m * (c.K + 1) + c.K] = half_from_float(c.b[m]);
     return out;
   };
   for (auto& stage : net->transformers)
     for (TransformerBlock& t : stage) {
-      const sea::Dims& d = t.dims;
       sea::Weights& a = t.attention;
-      a.f16.qkv = with_bias(a.qkv_w, a.qkv_b, d.qkv(), d.dim);
-      a.f16.pw = with_bias(a.pw_w, a.pw_b, d.dim, d.qkv());
-      a.f16.proj = with_bias(a.proj_w, a.proj_b, d.dim, d.dh);
+      const auto wide = sea_wide(a, t.dims);
+      a.f16.qkv = with_bias(wide[0]), a.f16.pw = with_bias(wide[1]), a.f16.proj = with_bias(wide[2]);
     }
   net->f16_weights = std::move(arena);
 }
@@ -492,26 +498,25 @@ void bind_bf16(Network* net) {
   for (const auto& c : convs) size += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   for (auto& stage : net->transformers)
     for (const TransformerBlock& t : stage)
-      for (int64_t r : sea_wide_values(t.dims)) size += line(r);
+      for (const Wide& c : sea_wide(t.attention, t.dims)) size += line(c.values());
   auto arena = std::make_shared<std::vector<float>>(size);
   float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
   for (const auto& c : convs) {
     *c.second = pw::pack_bf16(*c.first, nullptr, at);
     at += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   }
-  auto with_bias = [&](const float* w, const float* b, int64_t M, int64_t K) {
+  auto with_bias = [&](const Wide& c) {
     float* out = at;
-    for (int64_t m = 0; m < M; ++m) std::copy(w + m * K, w + (m + 1) * K, out + m * (K + 1)), out[m * (K + 1) + K] = b[m];
-    at += line(M * (K + 1));
+    for (int64_t m = 0; m < c.M; ++m)
+      std::copy(c.w + m * c.K, c.w + (m + 1) * c.K, out + m * (c.K + 1)), out[m * (c.K + 1) + c.K] = c.b[m];
+    at += line(c.values());
     return out;
   };
   for (auto& stage : net->transformers)
     for (TransformerBlock& t : stage) {
-      const sea::Dims& d = t.dims;
       sea::Weights& a = t.attention;
-      a.bf16.qkv = with_bias(a.qkv_w, a.qkv_b, d.qkv(), d.dim);
-      a.bf16.pw = with_bias(a.pw_w, a.pw_b, d.dim, d.qkv());
-      a.bf16.proj = with_bias(a.proj_w, a.proj_b, d.dim, d.dh);
+      const auto wide = sea_wide(a, t.dims);
+      a.bf16.qkv = with_bias(wide[0]), a.bf16.pw = with_bias(wide[1]), a.bf16.proj = with_bias(wide[2]);
     }
   net->bf16_weights = std::move(arena);
 }
