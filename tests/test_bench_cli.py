@@ -81,6 +81,20 @@ def test_rows_without_times_give_none_not_nan(tmp_path):
         bench.run(rows, repeat=0)
 
 
+def test_ratios_compare_with_the_a_row_only(monkeypatch):
+    """A group run without its (a) row shows no ratio ("-"), not 1.0x against another row; a call that grows no
+    memory (an arena kept between calls) has an unknown peak, not 0.0 MB."""
+    rows = [bench.Row("g", "b", "(b) b", lambda: lambda: None, lambda out: 0),
+            bench.Row("g", "c", "(c) c", lambda: lambda: None, lambda out: 0),
+            bench.Row("h", "a", "(a) a", lambda: lambda: time.sleep(2e-3), lambda out: 0),
+            bench.Row("h", "c", "(c) c", lambda: lambda: time.sleep(1e-3), lambda out: 0)]
+    b, c, ha, hc = bench.run(rows, warmup=1, repeat=2, progress=False)
+    assert (b.ratio, c.ratio, ha.ratio) == (None, None, 1.0) and 1.2 < hc.ratio < 3
+    assert b.peak_mb is None
+    table = bench.table([b, c, ha, hc])
+    assert "g (vs (a): not run)" in table and "h (vs (a): a)" in table and "1.0x" not in table.split("h (vs")[0]
+
+
 def test_check_rejects_wrong_labels():
     model = pp_mobileseg("tiny", num_classes=7).eval()
     x = torch.rand(1, 3, 64, 48)
@@ -99,6 +113,29 @@ def test_bench_refuses_unknown_rows(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--rows", "eager", "nope"])
     assert "unknown row" in capsys.readouterr().err
+
+
+def test_bench_precision_keeps_the_rows_of_that_precision(tmp_path, monkeypatch, capsys):
+    asked = []
+    monkeypatch.setattr(bench, "e2e", lambda device, models, rows, size, batch: asked.append(list(rows)) or [])
+    json_path = str(tmp_path / "b.json")
+    assert main(["bench", "--precision", "bf16", "--variants", "tiny", "--size", "32", "--json", json_path]) == 0
+    assert main(["bench", "--precision", "fp32", "--rows", "ppms", "ppms_bf16", "openvino_default_net", "ort",
+                 "--variants", "tiny", "--size", "32", "--json", json_path]) == 0
+    assert asked == [["ppms_bf16", "ppms_bf16_net", "openvino_default", "openvino_default_net"], ["ppms", "ort"]]
+    with pytest.raises(SystemExit):
+        main(["bench", "--precision", "bf16", "--rows", "eager", "ort", "--json", json_path])
+    assert "none of the rows ['eager', 'ort'] runs in bf16" in capsys.readouterr().err
+
+
+def test_bench_takes_the_official_weights_by_name(tmp_path, monkeypatch):
+    import ppms_kernels.models as models
+
+    made, given = [], []
+    monkeypatch.setattr(models, "pp_mobileseg", lambda variant, weights=None: made.append((variant, weights)) or variant)
+    monkeypatch.setattr(bench, "e2e", lambda device, m, rows, size, batch: given.append(m) or [])
+    assert main(["bench", "--weights", "ADE20K", "--variants", "tiny", "base", "--json", str(tmp_path / "b.json")]) == 0
+    assert made == [("tiny", "ade20k"), ("base", "ade20k")] and given == [{"tiny": "tiny", "base": "base"}]
 
 
 def test_run_interleaves_a_group_and_reports_rows_that_cannot_run():
@@ -122,7 +159,7 @@ def test_run_interleaves_a_group_and_reports_rows_that_cannot_run():
     results = bench.run(rows, warmup=1, repeat=3, progress=False)
     assert [r.error for r in results] == ["", "", "not installed: nothing", "AssertionError: labels differ", ""]
     a, b, _, _, h = results
-    assert a.runs == b.runs == 3 and a.calls < b.calls and a.ratio == 1 and b.ratio > 1 and h.ratio == 1
+    assert a.runs == b.runs == 3 and a.calls < b.calls and a.ratio == 1 and b.ratio > 1 and h.ratio is None  # no (a)
     # After each row's check and warm-up call, group g's rounds alternate: a's calls, then b's, three times.
     timed = [k for k, _ in itertools.groupby(calls[calls.index("d") + 1:calls.index("e")])]
     assert timed == ["a", "b"] * 3

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 
 from helpers import paddle_state, randomise, write_pdparams
 from ppms_kernels.models import INPUT_MEAN, INPUT_STD, export_ppms, optimize, pp_mobileseg, read_ppms
@@ -106,6 +106,12 @@ def _logits(cmd, model_path, image, out, *args):
     data = open(out, "rb").read()
     assert len(data) == 4 * np.prod(shape)
     return torch.from_numpy(np.frombuffer(data, dtype="<f4").copy()).reshape(1, *shape)
+
+
+def _formats(cmd):
+    """The image formats ppms_run was built to read, from its usage line "IMAGE  an image file (ppm pgm ...)"."""
+    usage = subprocess.run([*cmd, "--help"], capture_output=True, text=True).stdout
+    return set(usage.split("an image file (")[1].split(")")[0].split())
 
 
 def _write_ppm(path, rgb):
@@ -209,8 +215,7 @@ def test_native_reads_png_and_raw(native, exported, tmp_path):
     raw = tmp_path / "a.rgb"
     raw.write_bytes(rgb.tobytes())
     assert torch.equal(_run(native, path, str(raw), str(tmp_path / "b.pgm"), "--raw", "45x61"), ppm)
-    formats = subprocess.run([*native, "--help"], capture_output=True, text=True).stdout
-    if "png" in formats.split("(")[-1]:
+    if "png" in _formats(native):
         Image.fromarray(rgb).save(tmp_path / "a.png")
         assert torch.equal(_run(native, path, str(tmp_path / "a.png"), str(tmp_path / "c.png")), ppm)
         # palette, grey + alpha, RGBA and 16-bit grey PNGs read as `ppms segment` reads them
@@ -278,6 +283,37 @@ def test_aarch64_binary_needs_only_libc_and_libstdcxx(aarch64):
     assert needed and needed <= {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libpthread.so.0"}, needed
 
 
+def test_threads_zero_is_every_core(native, exported, tmp_path):
+    _, path = exported
+    image = _write_ppm(str(tmp_path / "image.ppm"), _rgb(32, 40))
+    r = subprocess.run([*native, path, image, "--threads", "0"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"{os.cpu_count()} thread(s)" in r.stdout
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_native_turns_jpeg_upright_by_its_exif(native, exported, tmp_path, orientation):
+    """An EXIF-oriented JPEG gives the labels of its upright pixels (Pillow's exif_transpose, as `ppms segment`)."""
+    _, path = exported
+    if "jpeg" not in _formats(native):
+        pytest.skip("this ppms_run was built without libjpeg")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    jpg = tmp_path / "a.jpg"
+    Image.fromarray(_rgb(40, 56, seed=2)).save(jpg, quality=95, exif=exif)
+    with Image.open(jpg) as im:
+        plain = np.asarray(im.convert("RGB"))
+        upright = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    raw = tmp_path / "plain.rgb"
+    raw.write_bytes(plain.tobytes())
+    if orientation == 1:  # the two decoders agree on the pixels, so the comparison below is exact
+        assert torch.equal(_run(native, path, str(raw), str(tmp_path / "p.pgm"), "--raw", "56x40"),
+                           _run(native, path, str(jpg), str(tmp_path / "j.pgm")))
+    raw.write_bytes(upright.tobytes())
+    want = _run(native, path, str(raw), str(tmp_path / "u.pgm"), "--raw", f"{upright.shape[1]}x{upright.shape[0]}")
+    assert torch.equal(_run(native, path, str(jpg), str(tmp_path / "j.pgm")), want)
+
+
 def test_refusals(native, exported, tmp_path):
     _, path = exported
     image = _write_ppm(str(tmp_path / "image.ppm"), _rgb(32, 32))
@@ -304,7 +340,10 @@ def test_refusals(native, exported, tmp_path):
     if path.endswith("tiny.ppms"):  # tiny's logits at 1/16 (floored): none for a 4 x 4 image; base runs it
         (tmp_path / "small.ppm").write_bytes(b"P6\n4 4\n255\n" + bytes(48))
         assert "too small" in refused(path, str(tmp_path / "small.ppm"))
-    assert "--threads" in refused(path, image, "--threads", "0")
+    assert "--threads" in refused(path, image, "--threads", "-1")
+    # the label map's format checked before the model loads (the model path here does not exist)
+    says = refused(str(tmp_path / "none.ppms"), image, "-o", str(tmp_path / "labels.jpg"))
+    assert "labels.jpg" in says and ".png or .pgm" in says
     assert "--size" in refused(path, image, "--size", "12")
     assert "unknown option" in refused(path, image, "--frobnicate")
     for flag in ("-o", "--logits"):

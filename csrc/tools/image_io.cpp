@@ -138,6 +138,57 @@ struct JpegError {
   char message[JMSG_LENGTH_MAX];
 };
 
+// The EXIF orientation (1-8) in an APP1 marker's data, or 1 where there is none or it is malformed: a TIFF header
+// ("II" or "MM"), IFD0's entries, tag 0x0112 as a SHORT. Every offset is checked against the marker's length.
+int exif_orientation(const uint8_t* p, size_t n) {
+  if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0) return 1;
+  p += 6, n -= 6;
+  const bool little = p[0] == 'I' && p[1] == 'I';
+  if (!little && !(p[0] == 'M' && p[1] == 'M')) return 1;
+  auto u16 = [&](size_t at) { return little ? p[at] | p[at + 1] << 8 : p[at] << 8 | p[at + 1]; };
+  auto u32 = [&](size_t at) {
+    return little ? uint32_t(u16(at)) | uint32_t(u16(at + 2)) << 16 : uint32_t(u16(at)) << 16 | uint32_t(u16(at + 2));
+  };
+  const uint32_t ifd = u32(4);
+  if (ifd > n - 2) return 1;
+  const size_t entries = u16(ifd);
+  for (size_t i = 0; i < entries; ++i) {
+    const size_t at = ifd + 2 + 12 * i;
+    if (at + 12 > n) return 1;
+    if (u16(at) == 0x0112 && u16(at + 2) == 3) {
+      const int v = u16(at + 8);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
+// im turned upright as EXIF orientation o says (what Pillow's ImageOps.exif_transpose does, so that ppms_run and
+// `ppms segment` see the same pixels): 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+// 7 transverse, 8 rotate 90 counter-clockwise.
+void orient(Image* im, int o) {
+  if (o <= 1) return;
+  const int64_t w = im->width, h = im->height;
+  const bool swap = o >= 5;
+  const int64_t W = swap ? h : w, H = swap ? w : h;
+  std::vector<uint8_t> out(im->rgb.size());
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      int64_t sx = x, sy = y;  // the source pixel of output (x, y)
+      switch (o) {
+        case 2: sx = w - 1 - x; break;
+        case 3: sx = w - 1 - x, sy = h - 1 - y; break;
+        case 4: sy = h - 1 - y; break;
+        case 5: sx = y, sy = x; break;
+        case 6: sx = y, sy = h - 1 - x; break;
+        case 7: sx = w - 1 - y, sy = h - 1 - x; break;
+        case 8: sx = w - 1 - y, sy = x; break;
+      }
+      std::memcpy(&out[(y * W + x) * 3], &im->rgb[(sy * w + sx) * 3], 3);
+    }
+  im->width = W, im->height = H, im->rgb = std::move(out);
+}
+
 std::string read_jpeg(const std::vector<uint8_t>& d, Image* im) {
   jpeg_decompress_struct cinfo;
   JpegError err;
@@ -154,7 +205,11 @@ std::string read_jpeg(const std::vector<uint8_t>& d, Image* im) {
     error = std::string("malformed JPEG: ") + err.message;  // set here: see read_png
   } else {
     jpeg_mem_src(&cinfo, d.data(), static_cast<unsigned long>(d.size()));
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&cinfo, TRUE);
+    int orientation = 1;
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr && orientation == 1; m = m->next)
+      orientation = exif_orientation(m->data, m->data_length);
     error = size_error(cinfo.image_width, cinfo.image_height);
     if (error.empty()) {
       cinfo.out_color_space = JCS_RGB;
@@ -167,6 +222,7 @@ std::string read_jpeg(const std::vector<uint8_t>& d, Image* im) {
         jpeg_read_scanlines(&cinfo, &row, 1);
       }
       jpeg_finish_decompress(&cinfo);
+      orient(im, orientation);
     }
   }
   jpeg_destroy_decompress(&cinfo);
@@ -213,8 +269,30 @@ std::string read_image(const std::string& path, Image* im, int64_t raw_width, in
   return e.empty() ? e : path + ": " + e;
 }
 
+namespace {
+bool ends_with(const std::string& s, const char* tail) {
+  const size_t n = std::strlen(tail);
+  if (s.size() < n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != tail[i]) return false;
+  return true;
+}
+}  // namespace
+
+std::string grey_format_error(const std::string& path) {
+  if (ends_with(path, ".pgm")) return "";
+#ifdef PPMS_HAVE_PNG
+  if (ends_with(path, ".png")) return "";
+  return path + ": the label map is written as .png or .pgm (the name says which)";
+#else
+  return path + ": this ppms_run was built without libpng: the label map is written as .pgm";
+#endif
+}
+
 std::string write_grey(const std::string& path, const uint8_t* pixels, int64_t width, int64_t height) {
-  const bool png = path.size() >= 4 && path.compare(path.size() - 4, 4, ".png") == 0;
+  const std::string bad = grey_format_error(path);
+  if (!bad.empty()) return bad;
+  const bool png = ends_with(path, ".png");
 #ifdef PPMS_HAVE_PNG
   if (png) {
     png_image out;
@@ -227,8 +305,6 @@ std::string write_grey(const std::string& path, const uint8_t* pixels, int64_t w
       return "cannot write " + path + " (" + out.message + ")";
     return "";
   }
-#else
-  if (png) return "this ppms_run was built without libpng: write the label map as .pgm";
 #endif
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return "cannot write " + path;

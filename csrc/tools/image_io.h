@@ -18,10 +18,12 @@ constexpr int64_t kMaxSide = int64_t{1} << 15, kMaxPixels = int64_t{1} << 28;
 // The decoders this build has, e.g. "ppm pgm png jpeg".
 std::string image_formats();
 // Reads an image by its contents (not its extension): PPM/PGM (8 or 16 bits, 16 cut to the high byte, grey repeated),
-// PNG (palette and grey expanded, alpha dropped, 16 bits cut to the high byte), JPEG (as RGB). Raw RGB bytes when
-// raw_width > 0. Returns an empty string or what is wrong.
+// PNG (palette and grey expanded, alpha dropped, 16 bits cut to the high byte), JPEG (as RGB, turned upright as its
+// EXIF orientation says). Raw RGB bytes when raw_width > 0. Returns an empty string or what is wrong.
 std::string read_image(const std::string& path, Image* image, int64_t raw_width = 0, int64_t raw_height = 0);
-// Writes 8-bit grey pixels (class ids) as PNG when path ends in .png, else as PGM.
+// What keeps write_grey from writing `path` in the format its name asks for (.png with libpng, .pgm), or "".
+std::string grey_format_error(const std::string& path);
+// Writes 8-bit grey pixels (class ids) as PNG for a name ending in .png, PGM for .pgm (any case); refuses others.
 std::string write_grey(const std::string& path, const uint8_t* pixels, int64_t width, int64_t height);
 
 }  // namespace ppms_tools

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "image_io.h"
@@ -22,10 +23,10 @@ namespace {
 const char kUsage[] =
     "usage: ppms_run MODEL.ppms IMAGE [options]\n"
     "  IMAGE            an image file (%s), or raw RGB bytes with --raw\n"
-    "  -o, --out PATH   write the label map (class ids as 8-bit grey): .png, else PGM\n"
+    "  -o, --out PATH   write the label map (class ids as 8-bit grey): PATH ends in .png or .pgm\n"
     "  --logits PATH    write the network's low-resolution logits (before the upsample + argmax): raw little-endian\n"
     "                   float32, classes x h x w (the shape is printed to stderr)\n"
-    "  --threads N      threads (default 1)\n"
+    "  --threads N      threads (default 1; 0: every core, as in ppms)\n"
     "  --size HxW       run the network at H x W (the image resized, bilinear); default: the image's own size\n"
     "  --bench N        after the first call, time N more and print their median and minimum\n"
     "  --raw WxH        IMAGE holds W x H raw RGB pixels\n"
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
     } else if (a == "--logits" && has_value) {
       logits_out = argv[++i];
     } else if (a == "--threads" && has_value) {
-      if (!parse_int(argv[++i], 1, 1024, &threads)) return fail("--threads takes a number in [1, 1024]");
+      if (!parse_int(argv[++i], 0, 1024, &threads)) return fail("--threads takes a number in [0, 1024] (0: every core)");
+      if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     } else if (a == "--bench" && has_value) {
       if (!parse_int(argv[++i], 0, 1000000, &bench)) return fail("--bench takes a number in [0, 1000000]");
     } else if (a == "--precision" && has_value) {
@@ -122,6 +124,10 @@ int main(int argc, char** argv) {
   if (positional.size() != 2) {
     std::fprintf(stderr, "%s", usage().c_str());
     return 2;
+  }
+  if (!out.empty()) {
+    const std::string e = ppms_tools::grey_format_error(out);
+    if (!e.empty()) return fail("-o " + e);
   }
   for (const auto& flag_path : {std::make_pair("-o", out), std::make_pair("--logits", logits_out)}) {
     const std::string e = flag_path.second.empty() ? "" : unwritable(flag_path.first, flag_path.second);

@@ -3,7 +3,7 @@ folding, float32 result): per MobileNetV3 block, per transformer MLP, for AAM + 
 ``ppms::network_pack`` takes them."""
 from torch import nn
 
-from .fuse import fold, pack
+from .fuse import fold, sea_channels, sea_weights
 
 
 def _contiguous(ts):
@@ -63,8 +63,8 @@ def pack_network(model):
     for layer in (bb.trans1, bb.trans2):
         blocks = layer.transformer_blocks
         attn = blocks[0].attn
-        config += [len(blocks), attn.stride_conv[0].in_channels, attn.num_heads, attn.key_dim]
+        config += [len(blocks), sea_channels(attn), attn.num_heads, attn.key_dim]
         for blk in blocks:
-            weights += pack(blk.attn) + mlp_weights(blk.mlp)
+            weights += sea_weights(blk.attn) + mlp_weights(blk.mlp)
     return weights + aam_head_weights(model), config
 

@@ -31,12 +31,23 @@ def pack(attn):
     return [t.detach().float().contiguous() for t in packed]
 
 
+def sea_weights(attn):
+    """``pack(attn)`` of a ``SeaAttention``, or the same tensors kept by a ``FusedSeaAttention`` (``fuse()``)."""
+    return list(attn._buffers.values()) if isinstance(attn, FusedSeaAttention) else pack(attn)
+
+
+def sea_channels(attn):
+    """The input channels of a ``SeaAttention`` or ``FusedSeaAttention``."""
+    return attn.channels if isinstance(attn, FusedSeaAttention) else attn.stride_conv[0].in_channels
+
+
 class FusedSeaAttention(nn.Module):
     """Inference-only stand-in for a ``SeaAttention`` module: one ``ppms::sea_attention`` call."""
 
     def __init__(self, attn):
         super().__init__()
         self.num_heads, self.key_dim = attn.num_heads, attn.key_dim
+        self.channels = attn.stride_conv[0].in_channels
         for name, t in zip(SEA_WEIGHTS, pack(attn)):
             self.register_buffer(name, t.to(attn.to_q.c.weight.device))
         self.train(attn.training)

@@ -89,8 +89,8 @@ def _download(url, dst, progress):
                     bar.update(len(chunk))
     except (OSError, http.client.HTTPException) as e:  # URLError, HTTPError and timeouts are OSErrors
         reason = e.reason if isinstance(e, urllib.error.URLError) else e
-        raise OSError(f"could not download {url}: {reason}; download it by other means and load it with "
-                      f"load_weights(model, path)") from None
+        raise OSError(f"could not download {url}: {reason}; download it by other means, then pass the file: "
+                      f"--weights PATH to the ppms command, load_weights(model, path) in Python") from None
     size = os.path.getsize(dst)
     if total is not None and size != total:
         raise WeightFileError(f"{url}: the download stopped at {size} of {total} bytes; try again")

@@ -66,7 +66,7 @@ def optimize(model, engine=None, precision="fp32"):
     if not engine:
         model.engine, model.engine_signature = None, None
     elif model.engine is None:
-        if model.is_fused():
+        if any(isinstance(m, (ConvBN, ConvBNAct)) and not isinstance(m.bn, nn.BatchNorm2d) for m in model.modules()):
             raise ValueError("optimize(engine=True): this model was optimised without the engine and its BatchNorm "
                              "is folded away; optimise a freshly loaded model")
         # before folding: pack_network folds the BatchNorm itself, in float64. Not an inference tensor even under

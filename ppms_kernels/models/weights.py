@@ -26,6 +26,9 @@ _NOT_WEIGHTS = [
     (b"\x00\x00\x00\x00", "what looks like a Paddle inference parameter file (.pdiparams, from export)",
      "use the training checkpoint model.pdparams of the PaddleSeg release"),
     (b"<", "an HTML or XML page (a failed download?)", "download the file again"),
+    (b"PPMSMODL", "a .ppms model file (ppms export)",
+     "it runs without PyTorch, on ppms_run or the C++ API (ppms::Model::load); here, pass the .pdparams or .pt "
+     "weights it was exported from"),
 ]
 
 

@@ -17,7 +17,6 @@ import copy
 import functools
 import itertools
 import json
-import logging
 import os
 import platform
 import signal
@@ -41,6 +40,7 @@ from ..ops import upsample_argmax as ppms_upsample_argmax
 from ..ops.reference import upsample_argmax as full_upsample_argmax
 from ..ops.reference import vim
 from ..testing import assert_labels_match, realistic_logits
+from .quiet import quiet
 
 
 @dataclass
@@ -295,6 +295,12 @@ CPU_ONLY = ("ort", "ort_net", "paddle", "openvino", "openvino_net", "openvino_de
 # reference's two logits are that close (OpenVINO bf16 measured 6.0e-3 tiny, 7.8e-3 base; ppms bf16 docs/bf16.md).
 REDUCED = ("ppms_bf16", "ppms_bf16_net", "openvino_default", "openvino_default_net")
 REDUCED_RTOL = 2e-2
+
+
+def row_precision(row):
+    """The precision ``ppms bench --precision`` files an e2e row under: bf16 for ppms in bf16 and OpenVINO at its
+    default precision (bf16 where the CPU has AVX512_BF16, f32 elsewhere: its label says which it ran), else fp32."""
+    return "bf16" if row in REDUCED else "fp32"
 SELF_TIMED = ("paddle", "executorch", "executorch_net")  # rows timed in their own process
 
 
@@ -592,9 +598,15 @@ def run(rows, device="cpu", warmup=2, repeat=10, progress=True, busy=0):
                 r.busy_ms = statistics.median(busy_times) * 1e3 if busy_times else None
     for _, rs in itertools.groupby(results, key=lambda r: r.group):
         rs = list(rs)
-        for r in rs:  # none where (a) or the row has no time: nothing to compare
-            r.ratio = rs[0].median_ms / r.median_ms if rs[0].median_ms and r.median_ms else None
+        base = _baseline(rs)
+        for r in rs:  # none where (a) did not run or a row has no time: nothing to compare
+            r.ratio = base.median_ms / r.median_ms if base and base.median_ms and r.median_ms else None
     return results
+
+
+def _baseline(rows):
+    """The group's "(a)" row, which its ratios compare with, or None where it was not run (``--rows`` left it out)."""
+    return next((r for r in rows if r.label.startswith("(a) ")), None)
 
 
 def _settle(fn, seconds=0.2):
@@ -645,7 +657,7 @@ def _prepare(row, r, device, warmup, repeat):
     """Build, check and warm up ``row``, and pick its calls per round; returns its callable, or None when it
     cannot run (``r.error`` says why) or has timed itself."""
     try:
-        with torch.inference_mode(), _quiet():
+        with torch.inference_mode(), quiet():  # whether a row runs is the table's to say
             if row.times_itself:
                 out, times = row.make(warmup, repeat)
                 r.label_flips = row.check(out)
@@ -666,24 +678,12 @@ def _prepare(row, r, device, warmup, repeat):
         r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Third-party warnings (torch.onnx's exporter, torch.compile, OpenVINO, ...) kept out of the user's output while a
-    row is built and checked: whether it runs is the table's to say."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logging.disable(previous)
-
-
 def _peak_growth(fn):
     """MB by which one call of ``fn`` raises the process's peak resident memory: its activations and scratch (weights
     and anything kept between calls are resident before it starts). Free heap memory is handed back first
-    (malloc_trim), so that memory the call reuses from its last run counts; None where Linux's peak reset is missing."""
+    (malloc_trim), so that memory the call reuses from its last run counts. None where Linux's peak reset is missing,
+    and where the call grew nothing: an engine that keeps its activations resident between calls (ONNX Runtime's
+    arena) hides them from this measure, and no network runs in no memory."""
     import ctypes
 
     def status(key):
@@ -696,7 +696,8 @@ def _peak_growth(fn):
             f.write("5")  # resets VmHWM to the current VmRSS
         before = status("VmRSS:")
         fn()
-        return status("VmHWM:") - before
+        grown = status("VmHWM:") - before
+        return grown if grown >= 0.05 else None  # 0.0 in the table's one decimal: unknown, not free
     except (OSError, StopIteration):
         return None
 
@@ -718,7 +719,9 @@ def table(results):
     lines = [f"  {'row':66} {'median ms':>10} {'min ms':>9} {'vs (a)':>7} {'peak MB':>8}"
              + (f" {'busy ms':>9} {'slowdown':>8}" if busy else "") + "  note"]
     for group, rs in itertools.groupby(results, key=lambda r: r.group):
-        lines.append(group)
+        rs = list(rs)
+        base = _baseline(rs)
+        lines.append(f"{group} (vs (a): {base.label[4:] if base else 'not run'})")
         for r in rs:
             note = r.error or (f"{r.label_flips} near-tie pixel(s) differ" if r.label_flips else "")
             ratio = f"{r.ratio:>6.1f}x" if r.ratio is not None else f"{'-':>7}"

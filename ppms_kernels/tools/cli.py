@@ -31,7 +31,10 @@ def _bench(args):
             rows += bench.SUITES[suite](args.device)
             continue
         torch.manual_seed(0)
-        if args.weights:
+        if args.weights and args.weights.lower() == "ade20k":
+            models = {v: pp_mobileseg(v, weights="ade20k") for v in args.variants}
+            src = "the official ADE20K weights"
+        elif args.weights:
             model = load_model(args.weights)
             models, src = {model.variant: model}, args.weights
         else:
@@ -122,6 +125,7 @@ def _export_onnx(args):
     import torch
 
     from ..models import MAX_INPUT_SIZE, MIN_INPUT_SIZE, export_onnx, optimize
+    from .quiet import quiet
 
     if not MIN_INPUT_SIZE <= args.size <= MAX_INPUT_SIZE:
         raise ValueError(f"--size {args.size}: the model takes sides from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}")
@@ -130,7 +134,8 @@ def _export_onnx(args):
     optimize(model)  # BatchNorm folded: a leaner file, and a quicker export
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     print(f"exporting PP-MobileSeg-{model.variant} to ONNX (about a minute)")
-    export_onnx(model, torch.rand(1, 3, args.size, args.size), args.out, dynamic=not args.static)
+    with quiet():
+        export_onnx(model, torch.rand(1, 3, args.size, args.size), args.out, dynamic=not args.static)
     sizes = (f"1x3x{args.size}x{args.size} only" if args.static else
              f"any batch, height and width {MIN_INPUT_SIZE}..{MAX_INPUT_SIZE}")
     labels = "full upsample + argmax" if args.vim_mode == "exact" else "PaddleSeg's VIM"
@@ -172,7 +177,7 @@ def main(argv=None):
 
     from ..models import MIN_INPUT_SIZE, PRECISIONS
     from ..ops import VERSION, VIM_MODES
-    from .bench import ROWS as _ROWS, SUITES
+    from .bench import ROWS as _ROWS, SUITES, row_precision
 
     p = argparse.ArgumentParser(prog="ppms", description="PP-MobileSeg kernels and model for PyTorch")
     p.add_argument("--version", action="version", version=f"ppms_kernels {VERSION} (torch {torch.__version__})")
@@ -186,9 +191,13 @@ def main(argv=None):
     b.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="cuda adds rows replayed from CUDA graphs and times with CUDA events")
     b.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])
-    b.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file)")
+    b.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file), or ade20k (the official "
+                                     "weights of each of --variants, downloaded once)")
     b.add_argument("--rows", nargs="+", default=None, metavar="ROW",
                    help="e2e rows to run (default all): " + ", ".join(_ROWS))
+    b.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"],
+                   help="e2e: only the rows of these precisions: fp32, or bf16 (ppms in bf16 beside OpenVINO at its "
+                        "default precision, bf16 on CPUs with AVX512_BF16)")
     b.add_argument("--size", type=_count(MIN_INPUT_SIZE, "PP-MobileSeg's smallest input"), default=512,
                    help="e2e: the side of the square input image")
     b.add_argument("--batch", type=_count(1), default=1)
@@ -251,6 +260,11 @@ def main(argv=None):
         bad = [r for r in args.rows if r not in _ROWS]
         if bad:
             p.error(f"unknown row(s) {bad}; rows: {', '.join(_ROWS)}")
+    if getattr(args, "precision", None) and args.cmd == "bench":
+        kept = [r for r in args.rows if row_precision(r) in args.precision]
+        if not kept:
+            p.error(f"none of the rows {args.rows} runs in {' or '.join(args.precision)}")
+        args.rows = kept
     from ..models import WeightFileError
 
     try:

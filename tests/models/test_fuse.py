@@ -1,5 +1,7 @@
 """Inference fusion of the model: every SEA attention block fused (``fuse()``), every BatchNorm folded
 (``optimize()``), on CPU and on CUDA, against the unfused model; training with the axial-attention kernel in place."""
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -44,6 +46,15 @@ def test_optimize_folds_every_batchnorm_and_stays_exact(variant, engine):
     assert (model.engine is not None) == engine
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     assert_labels_match(labels, ref_labels, torch.nn.functional.interpolate(ref, x.shape[-2:], mode="bilinear"))
+
+
+def test_fuse_then_optimize_runs_the_engine_on_the_same_weights():
+    """What README's snippet does: fuse(), then optimize(): the engine packs the fused SEA blocks' folded weights,
+    the same blob as from the unfused model."""
+    model = randomise(pp_mobileseg("tiny", num_classes=7), seed=5).eval()
+    fused = copy.deepcopy(model).fuse()
+    assert torch.equal(optimize(fused).engine, optimize(model).engine)
+    assert fused.engine_signature == model.engine_signature
 
 
 def test_optimize_default_and_refusals():

@@ -123,7 +123,8 @@ def test_bad_downloads_are_refused_and_nothing_cached(server, monkeypatch, hub_d
                                                                       f"bytes"),
         "cut": (body[: len(body) // 2], None, WeightFileError, "did not give a PP-MobileSeg weight file: .*truncated"),
         "html": (b"<html><body>Access denied</body></html>", None, WeightFileError, "HTML .*failed download"),
-        "missing": (None, None, OSError, "could not download .*Not Found"),
+        "missing": (None, None, OSError, "could not download .*Not Found.*--weights PATH to the ppms "
+                                              "command, load_weights"),
         "other_variant": (body, None, WeightFileError, "holds PP-MobileSeg-tiny weights for 7 classes, not base"),
     }[case]
     _serve(server, monkeypatch, served, claimed, variant=variant)

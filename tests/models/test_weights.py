@@ -163,7 +163,8 @@ def test_files_are_recognised_by_content_not_name(tiny, tmp_path):
     (b"\x00\x00\x00\x00" + bytes(60), "Paddle inference parameter file .*model.pdparams"),
     (b"\x89PNG\r\n\x1a\n" + bytes(60), r"not a weight file \(starts with b'\\x89PNG"),
     (b"(dp0\nS'a'\n", "not a weight file"),  # a protocol-0 pickle: no Paddle release writes one
-], ids=["empty", "html", "pdiparams", "png", "protocol0"])
+    (b"PPMSMODL\x02\x00\x00\x00" + bytes(60), r"a \.ppms model file .*ppms_run or the C\+\+ API"),
+], ids=["empty", "html", "pdiparams", "png", "protocol0", "ppms"])
 def test_non_weight_files_are_named(tmp_path, data, match):
     path = tmp_path / "model.pdparams"
     path.write_bytes(data)
