@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole test suite: set up if needed, install the test tools and the official Paddle reference, then run the
-# torch-free core's C++ tests (native, under sanitizers, aarch64 under qemu), install the core and build an app
-# against it, run the op tests in aarch64 PyTorch under qemu, and pytest.
+# torch-free core's C++ tests (native, under sanitizers, the model file loader under libFuzzer, aarch64 under qemu),
+# install the core and build an app against it, run the op tests in aarch64 PyTorch under qemu, and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,13 +10,13 @@ export PATH="$PWD/.venv/bin:$PATH"
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import pytest, hypothesis, pytest_benchmark, triton" 2>/dev/null || pip_install pytest hypothesis pytest-benchmark triton
 bash scripts/paddle.sh
-# Cross toolchain and emulator for the NEON kernels, PNG and JPEG libraries for ppms_run, doctest for the C++ tests
-# (Debian packages).
+# Cross toolchain and emulator for the NEON kernels, PNG and JPEG libraries for ppms_run, doctest for the C++ tests,
+# clang for libFuzzer (Debian packages).
 if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null ||
-   ! dpkg -s libpng-dev libjpeg62-turbo-dev doctest-dev >/dev/null 2>&1; then
+   ! command -v clang++ >/dev/null || ! dpkg -s libpng-dev libjpeg62-turbo-dev doctest-dev >/dev/null 2>&1; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user libpng-dev \
-    libjpeg62-turbo-dev doctest-dev >/dev/null
+    libjpeg62-turbo-dev doctest-dev clang >/dev/null
 fi
 
 echo "== C++ core tests: native (no Torch in CMake's view) =="
@@ -34,6 +34,16 @@ cmake -S . -B build/asan -DPPMS_BUILD_TORCH_OPS=OFF -DCMAKE_BUILD_TYPE=RelWithDe
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
 cmake --build build/asan -j "$(nproc)" >/dev/null
 ctest --test-dir build/asan --output-on-failure
+echo "== the model file loader under libFuzzer (clang, ASan + UBSan), one minute from the built-in seed files =="
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPPMS_LIBFUZZER=ON \
+  -DPPMS_BUILD_TESTS=OFF -DPPMS_BUILD_TORCH_OPS=OFF -DPPMS_BUILD_RUN=OFF -DPPMS_BUILD_LATENCY=OFF -DPPMS_INSTALL=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -Wno-unknown-warning-option \
+  -Wno-pass-failed" >/dev/null
+cmake --build build/fuzz -j "$(nproc)" --target fuzz_model_file_libfuzzer >/dev/null
+rm -rf build/fuzz/corpus && mkdir -p build/fuzz/corpus
+build/core/fuzz_model_file --seeds build/fuzz/corpus
+build/fuzz/fuzz_model_file_libfuzzer -max_total_time=60 -rss_limit_mb=4096 -print_final_stats=1 \
+  -artifact_prefix=build/fuzz/ build/fuzz/corpus 2>&1 | grep -v -E "^#[0-9]|Uses: [0-9]+$|recommended dictionary"
 # The Armv8.2 build on the Snapdragon 855's big core (FP16 arithmetic: the f16 kernels run), the baseline build on a
 # Cortex-A53 (none: they must not be chosen).
 for arch in armv8.2-a+fp16:cortex-a76 armv8-a:cortex-a53; do

@@ -3,6 +3,7 @@
 #include "ppms/ppms.h"
 
 #if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -42,8 +43,13 @@ bool supports(Isa isa) {
     {
       // Linux hands out the tile registers' state only to a process that asks (arch_prctl ARCH_REQ_XCOMP_PERM for
       // XTILEDATA, 5.16 and later): asked once, and no AMX where it refuses.
-      static const bool granted = supports(Isa::avx512bf16) && __builtin_cpu_supports("amx-tile") &&
-                                  __builtin_cpu_supports("amx-bf16") && syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+      // AMX-TILE and AMX-BF16 read from CPUID (leaf 7, EDX bits 24 and 22): not every compiler's
+      // __builtin_cpu_supports knows them (clang 14 does not).
+      static const bool granted = [] {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        const bool amx = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 1) && (d >> 22 & 1);
+        return supports(Isa::avx512bf16) && amx && syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+      }();
       return granted;
     }
 #else

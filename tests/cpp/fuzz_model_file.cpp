@@ -3,11 +3,13 @@
 // crash, read outside the input (ASan), hit undefined behaviour (UBSan) or allocate beyond what the input's size
 // allows.
 //
-// Two drivers: libFuzzer (clang++ -fsanitize=fuzzer,address -DPPMS_LIBFUZZER ... this file + the core), or the
-// built-in one that ctest runs with a fixed budget: a seeded mutation loop over valid files (the small test
+// Two drivers: libFuzzer (target fuzz_model_file_libfuzzer of a clang build with -DPPMS_LIBFUZZER=ON, which
+// scripts/test.sh runs for a minute), or the built-in one that ctest runs with a fixed budget: a seeded mutation loop
+// over valid files (the small test
 // network's, tiny's and base's head, fp32 and fp16, and any .ppms files named on the command line, e.g. an exported
 // model):
 //   fuzz_model_file ITERATIONS [FILE.ppms ...]
+//   fuzz_model_file --seeds DIR     (the built-in seeds as files: libFuzzer's starting corpus, scripts/test.sh)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -104,7 +106,9 @@ std::vector<uint8_t> mutate(std::vector<uint8_t> f, size_t described, std::mt199
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 20000;
+  // --seeds DIR: the seed files written into DIR (libFuzzer's corpus), nothing run
+  const bool write_seeds = argc == 3 && std::strcmp(argv[1], "--seeds") == 0;
+  const long iterations = write_seeds ? 0 : argc > 1 ? std::strtol(argv[1], nullptr, 10) : 20000;
   std::vector<std::vector<uint8_t>> seeds;
   for (const bool base : {false, true})
     for (const ppms::DataType precision : {ppms::DataType::f32, ppms::DataType::f16}) {
@@ -122,6 +126,19 @@ int main(int argc, char** argv) {
       }
       seeds.push_back(file);
     }
+  if (write_seeds) {
+    for (size_t i = 0; i < seeds.size(); ++i) {
+      const std::string path = std::string(argv[2]) + "/seed" + std::to_string(i) + ".ppms";
+      std::ofstream out(path, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(seeds[i].data()), static_cast<std::streamsize>(seeds[i].size()));
+      if (!out) {
+        std::printf("FAIL cannot write %s\n", path.c_str());
+        return 1;
+      }
+    }
+    std::printf("wrote %zu seed files into %s\n", seeds.size(), argv[2]);
+    return 0;
+  }
   for (int i = 2; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
     seeds.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -10,8 +10,12 @@
 #include "core/common/activate_avx2.h"
 #include "core/depthwise/kernels.h"  // before the pragma: its inline functions are shared with the other files
 
+#if defined(__clang__)  // the same region for clang, which ignores GCC's target pragma
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 #include "core/depthwise/kernel_impl.h"
 
 namespace ppms {
@@ -37,5 +41,9 @@ void kernel_avx2(const Row& r) { run<Avx2>(r); }
 
 }  // namespace dw
 }  // namespace ppms
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif

@@ -13,8 +13,12 @@
 #include "core/common/activate_avx512.h"
 #include "core/depthwise/kernels.h"  // before the pragma: its inline functions are shared with the other files
 
+#if defined(__clang__)  // the same region for clang, which ignores GCC's target pragma
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
+#endif
 #include "core/depthwise/kernel_impl.h"
 
 namespace ppms {
@@ -40,5 +44,9 @@ void kernel_avx512(const Row& r) { run<Avx512>(r); }
 
 }  // namespace dw
 }  // namespace ppms
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif
