@@ -129,6 +129,37 @@ def test_segment_a_folder_with_a_progress_bar(tmp_path, capsys):
         assert (ids != _labels(folder / f"{i}.png")).mean() <= 1e-3
 
 
+def test_segment_skips_and_names_unreadable_images_among_many(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        _image(folder / f"{i}.png", 32, 40, seed=i)
+    good = (folder / "0.png").read_bytes()
+    (folder / "cut.png").write_bytes(good[: len(good) // 2])  # the header reads; the pixels do not
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "text.png").write_text("not an image")
+    _image(folder / "tiny.png", 8, 8)
+    assert main(["segment", str(folder), "--variant", "tiny", "--out", str(tmp_path / "out")]) == 1
+    out, err = capsys.readouterr()
+    for name in ("cut.png", "empty.jpg", "text.png", "tiny.png"):
+        assert f"skipped {folder / name}" in err
+    assert "4 of 6 inputs skipped" in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0_labels.png", "0_overlay.png", "1_labels.png",
+                                                                    "1_overlay.png"]
+
+
+def test_a_truncated_single_image_is_named_before_the_model_is_built(tmp_path, capsys, monkeypatch):
+    _image(tmp_path / "a.png", 32, 40)
+    good = (tmp_path / "a.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(good[: len(good) // 2])
+    import ppms_kernels.tools.cli as cli
+
+    monkeypatch.setattr(cli, "_model", lambda *a: pytest.fail("the model was built"))
+    assert main(["segment", str(tmp_path / "cut.png"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "cut.png" in err
+
+
 def test_segment_refuses_before_any_work(tmp_path, capsys):
     small = tmp_path / "small.png"
     Image.fromarray(np.zeros((8, 40, 3), np.uint8)).save(small)

@@ -68,24 +68,40 @@ def _segment(args):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    jobs = segment.plan(args.images, args.out)  # every image checked before the model is built
+    jobs, skipped = segment.plan(args.images, args.out)  # every image checked before the model is built
+    for path, why in skipped:
+        print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
+    os.makedirs(args.out, exist_ok=True)
+    if not os.access(args.out, os.W_OK):
+        raise PermissionError(f"--out {args.out}: the folder is not writable")
     model = _model(args, ", so the labels below mean nothing")
     names = segment.class_names(model.num_classes)
     optimize(model)
-    os.makedirs(args.out, exist_ok=True)
     times = []
     for path, stem in tqdm(jobs, desc="ppms segment", unit="image", disable=len(jobs) == 1):
-        rgb, x = segment.load_image(path)
+        try:
+            rgb, x = segment.load_image(path)  # its header read fine in plan(); its data may not
+        except (OSError, ValueError) as e:
+            why = f"cannot read {path} as an image ({e})"
+            if len(jobs) == 1 and not skipped:
+                raise ValueError(why) from None
+            print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
+            skipped.append((path, why))
+            continue
         labels, ms = segment.segment(model, x, repeat=3 if len(jobs) == 1 else 0)
         written = segment.save(rgb, labels, stem, names, overlay=args.overlay)
         times.append(ms)
     threads = torch.get_num_threads()
-    if len(jobs) > 1:
-        print(f"PP-MobileSeg-{model.variant}, {len(jobs)} images, {threads} threads: "
-              f"{statistics.median(times):.1f} ms an image (median; one run each, optimize() + exact VIM)")
-        print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
-              f"{' and _overlay.png' if args.overlay else ''} for each")
-        return
+    if len(jobs) > 1 or skipped:
+        if times:
+            print(f"PP-MobileSeg-{model.variant}, {len(times)} images, {threads} threads: "
+                  f"{statistics.median(times):.1f} ms an image (median; one run each, optimize() + exact VIM)")
+            print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
+                  f"{' and _overlay.png' if args.overlay else ''} for each")
+        if skipped:
+            print(f"{len(skipped)} of {len(times) + len(skipped)} inputs skipped (named above)")
+            return 1
+        return 0
     print(f"PP-MobileSeg-{model.variant}, {x.shape[-1]}x{x.shape[-2]} image, {threads} threads: {ms:.1f} ms "
           f"(median of 3, optimize() + exact VIM)")
     print("largest classes: " + ", ".join(f"{name} ({i}) {share:.1%}"
@@ -268,11 +284,10 @@ def main(argv=None):
     from ..models import WeightFileError
 
     try:
-        args.func(args)
+        return args.func(args) or 0  # a command that did part of its work says so: 1
     except (WeightFileError, FileNotFoundError, ValueError, OSError, ModuleNotFoundError) as e:
         print(f"ppms {args.cmd}: error: {e}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -58,22 +58,34 @@ def image_files(paths):
 
 
 def plan(paths, out):
-    """``[(image, output stem)]`` for ``paths`` (files and folders), every image checked before the model runs: that
-    it opens, is at least MIN_INPUT_SIZE a side, and that no output of one overwrites another's or an input."""
+    """``([(image, output stem)], [(path, why it is skipped)])`` for ``paths`` (files and folders), every image
+    checked before the model runs: that it opens, is at least MIN_INPUT_SIZE a side, and that no output of one
+    overwrites another's or an input. An image that fails is an error when it is the only input, else skipped and
+    named; so is a folder without images, or inputs none of which can be read."""
     Image = require("PIL.Image", "images")
 
-    jobs = []
-    for path in image_files(paths):
+    files = image_files(paths)
+    jobs, skipped = [], []
+    for path in files:
         try:
             with Image.open(path) as im:
                 w, h = im.size
+                if len(files) == 1:
+                    im.load()  # one image: decoded now, so that a truncated file fails before the model is built
+            if min(w, h) < MIN_INPUT_SIZE:
+                raise ValueError(f"{path} is {w}x{h}; PP-MobileSeg needs at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} "
+                                 f"pixels")
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: no such file or folder") from None
-        except OSError as e:
-            raise ValueError(f"cannot read {path} as an image ({e}); remove it or pass the images by name") from None
-        if min(w, h) < MIN_INPUT_SIZE:
-            raise ValueError(f"{path} is {w}x{h}; PP-MobileSeg needs at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} pixels")
+        except (OSError, ValueError) as e:
+            why = str(e) if isinstance(e, ValueError) else f"cannot read {path} as an image ({e})"
+            if len(files) == 1:
+                raise ValueError(why) from None
+            skipped.append((path, why))
+            continue
         jobs.append((path, os.path.join(out, os.path.splitext(os.path.basename(path))[0])))
+    if not jobs:
+        raise ValueError("no input could be read as an image: " + "; ".join(why for _, why in skipped))
     inputs, writers = {os.path.abspath(p) for p, _ in jobs}, {}
     for path, stem in jobs:
         for written in outputs(stem):
@@ -83,7 +95,7 @@ def plan(paths, out):
                 raise ValueError(f"{writers[written]} and {path} would both write {written}: segment them into "
                                  f"different --out folders")
             writers[written] = path
-    return jobs
+    return jobs, skipped
 
 
 def outputs(stem):
