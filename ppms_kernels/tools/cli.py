@@ -119,8 +119,8 @@ def _model(args, consequence=""):
         return pp_mobileseg(args.variant, weights="ade20k").eval()
     if args.weights:
         return load_model(args.weights)
-    print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights{consequence} (official weights: see "
-          f"README, 'Official weights')")
+    print(f"no --weights given: PP-MobileSeg-{args.variant} with RANDOM weights{consequence} (the official ones: "
+          f"--weights ade20k, downloaded once; or --weights PATH to a .pdparams or .pt file)")
     torch.manual_seed(0)
     return pp_mobileseg(args.variant).eval()
 
