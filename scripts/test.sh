@@ -45,7 +45,7 @@ cmake --build build/fuzz -j "$(nproc)" --target fuzz_model_file_libfuzzer >/dev/
 rm -rf build/fuzz/corpus && mkdir -p build/fuzz/corpus
 build/core/fuzz_model_file --seeds build/fuzz/corpus
 build/fuzz/fuzz_model_file_libfuzzer -max_total_time=60 -rss_limit_mb=4096 -print_final_stats=1 \
-  -artifact_prefix=build/fuzz/ build/fuzz/corpus 2>&1 | grep -v -E "^#[0-9]|Uses: [0-9]+$|recommended dictionary"
+  -artifact_prefix=build/fuzz/ build/fuzz/corpus 2>&1 | grep -v -E "^#[0-9]|Uses: [0-9]+$|recommended dictionary|NEW_FUNC"
 # The Armv8.2 build on the Snapdragon 855's big core (FP16 arithmetic: the f16 kernels run), the baseline build on a
 # Cortex-A53 (none: they must not be chosen).
 for arch in armv8.2-a+fp16:cortex-a76 armv8-a:cortex-a53; do
