@@ -17,7 +17,9 @@ def network_pack(weights, config):
 def network(x, packed, signature, precision="fp32"):
     """The whole network over a :func:`network_pack` blob: ``x [B, 3, H, W]`` float32 CPU -> logits
     ``[B, classes, h, w]`` (1/8 of the input for base, 1/16 for tiny; :func:`logits_size`). ``precision`` "fp16":
-    half precision where the CPU has FP16 arithmetic (Armv8.2-A), fp32 elsewhere (:func:`fp16_arithmetic`)."""
+    half precision where the CPU has FP16 arithmetic (Armv8.2-A), fp32 elsewhere (:func:`fp16_arithmetic`); "bf16":
+    the 1x1 convolutions in bfloat16 where the CPU has AVX512_BF16 (AMX where it has that), fp32 elsewhere
+    (:func:`bf16_arithmetic`)."""
     if torch.onnx.is_in_onnx_export():
         raise NotImplementedError("ppms::network has no ONNX form (ONNX cannot read its packed blob): export the "
                                   "PPMobileSeg model instead, whose modules stand in for the engine in an ONNX export")
