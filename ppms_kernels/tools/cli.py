@@ -31,7 +31,7 @@ def _bench(args):
             rows += bench.SUITES[suite](args.device)
             continue
         torch.manual_seed(0)
-        if args.weights and args.weights.lower() == "ade20k":
+        if _official(args.weights):
             models = {v: pp_mobileseg(v, weights="ade20k") for v in args.variants}
             src = "the official ADE20K weights"
         elif args.weights:
@@ -68,9 +68,12 @@ def _segment(args):
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    def skip(path, why):
+        print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
+
     jobs, skipped = segment.plan(args.images, args.out)  # every image checked before the model is built
     for path, why in skipped:
-        print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
+        skip(path, why)
     os.makedirs(args.out, exist_ok=True)
     if not os.access(args.out, os.W_OK):
         raise PermissionError(f"--out {args.out}: the folder is not writable")
@@ -85,7 +88,7 @@ def _segment(args):
             why = f"cannot read {path} as an image ({e})"
             if len(jobs) == 1 and not skipped:
                 raise ValueError(why) from None
-            print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
+            skip(path, why)
             skipped.append((path, why))
             continue
         labels, ms = segment.segment(model, x, repeat=3 if len(jobs) == 1 else 0)
@@ -109,13 +112,18 @@ def _segment(args):
     print(f"wrote {' and '.join(written)}")
 
 
+def _official(weights):
+    """Whether ``--weights`` names the official weights (``ade20k``) rather than a file."""
+    return bool(weights) and weights.lower() == "ade20k"
+
+
 def _model(args, consequence=""):
     """The model of ``--weights``, or a seeded random one of ``--variant``, said so."""
     import torch
 
     from ..models import load_model, pp_mobileseg
 
-    if args.weights and args.weights.lower() == "ade20k":
+    if _official(args.weights):
         return pp_mobileseg(args.variant, weights="ade20k").eval()
     if args.weights:
         return load_model(args.weights)
