@@ -678,12 +678,16 @@ def _prepare(row, r, device, warmup, repeat):
         r.error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
 
+PEAK_FLOOR_MB = 1.0
+
+
 def _peak_growth(fn):
     """MB by which one call of ``fn`` raises the process's peak resident memory: its activations and scratch (weights
     and anything kept between calls are resident before it starts). Free heap memory is handed back first
     (malloc_trim), so that memory the call reuses from its last run counts. None where Linux's peak reset is missing,
-    and where the call grew nothing: an engine that keeps its activations resident between calls (ONNX Runtime's
-    arena) hides them from this measure, and no network runs in no memory."""
+    and where the call grew less than ``PEAK_FLOOR_MB``: the interpreter alone moves the peak by a tenth of a MB, an
+    engine that keeps its activations resident between calls (ONNX Runtime's arena) hides them from this measure,
+    and no network runs in less."""
     import ctypes
 
     def status(key):
@@ -697,7 +701,7 @@ def _peak_growth(fn):
         before = status("VmRSS:")
         fn()
         grown = status("VmHWM:") - before
-        return grown if grown >= 0.05 else None  # 0.0 in the table's one decimal: unknown, not free
+        return grown if grown >= PEAK_FLOOR_MB else None
     except (OSError, StopIteration):
         return None
 
