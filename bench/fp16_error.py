@@ -335,7 +335,7 @@ def bench_weights(variant, seed=0):
 
 
 def images(size):
-    """RGB ``[3, size, size]`` float 0..255: smooth photo-like (bench/arm/image_to_labels.sh's), flat black and white,
+    """RGB ``[3, size, size]`` float 0..255: smooth photo-like (bench/arm/count/host.py's), flat black and white,
     an 8-pixel checkerboard, uniform noise."""
     g = torch.Generator().manual_seed(0)
     smooth = F.interpolate(torch.rand(1, 3, 6, 6, generator=g), size=(size, size), mode="bicubic")[0] * 255

@@ -59,7 +59,7 @@ done
 echo "== op tests (tests/ops): aarch64 PyTorch under qemu =="
 bash scripts/test_aarch64.sh
 echo "== ARM instruction counts: image -> labels, tiny 256x256, ppms_run beside ncnn, onnxruntime, PyTorch =="
-bash bench/arm/image_to_labels.sh 256 tiny
+bash bench/arm/count.sh labels 256 tiny
 
 echo "== pytest =="
 export PPMS_REQUIRE_PADDLE=1  # a missing Paddle fails the parity tests instead of skipping them

@@ -35,8 +35,8 @@ double transformer_flops(const TransformerBlock& t, int64_t H, int64_t W) {
   return sea + block_flops(t.mlp, H, W);
 }
 
-// Layer boundaries as marks for the arm-icount plugin under qemu (syscall 0x5050, which Linux does not have): layer i
-// runs between marks kFirstMark + i and kFirstMark + i + 1 (bench/arm/layers_icount.py). Only in builds configured
+// Layer boundaries as marks for the counting plugin under qemu (syscall 0x5050, which Linux does not have): layer i
+// runs between marks kFirstMark + i and kFirstMark + i + 1 (bench/arm/count.sh layers). Only in builds configured
 // with PPMS_ICOUNT_MARKS.
 constexpr long kFirstMark = 10000;
 void mark(long id) {

@@ -1,7 +1,7 @@
-"""The peers' model files for bench/arm/image_to_labels.sh, on x86 (.venv): PP-MobileSeg's network alone (image ->
+"""The peers' model files for `bench/arm/count.sh labels`, on x86 (.venv): PP-MobileSeg's network alone (image ->
 low-res logits, the plain PyTorch modules) at SIZE x SIZE, as ONNX (onnxruntime reads it) and as ncnn's .param/.bin
-(the x86 pnnx converts a torch.jit.trace). Weights: plain(), which peers_icount.py runs too.
-    python bench/arm/peers_export.py OUTDIR SIZE VARIANT ..."""
+(the x86 pnnx converts a torch.jit.trace). Weights: plain(), which `guest.py peers` runs too.
+    python bench/arm/count/peers.py OUTDIR SIZE VARIANT ..."""
 import contextlib
 import os
 import subprocess
@@ -13,7 +13,7 @@ from ppms_kernels.models import pp_mobileseg
 from ppms_kernels.ops import reference
 from ppms_kernels.tools.bench import Logits, reference_model
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests"))
 from helpers import randomise  # noqa: E402
 
 
