@@ -57,59 +57,80 @@ def _bench(args):
 
 
 def _segment(args):
+    import collections
+    import concurrent.futures
     import os
-    import statistics
+    import time
 
     import torch
     from tqdm import tqdm
 
     from ..models import optimize
-    from . import segment
+    from . import pipeline, segment
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    skipped = []
+
     def skip(path, why):
         print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
+        skipped.append(path)
 
-    jobs, skipped = segment.plan(args.images, args.out)  # every image checked before the model is built
-    for path, why in skipped:
+    jobs, missing, done = segment.plan(args.images, args.out, args.overwrite, args.overlay)
+    for path, why in missing:
         skip(path, why)
     os.makedirs(args.out, exist_ok=True)
     if not os.access(args.out, os.W_OK):
         raise PermissionError(f"--out {args.out}: the folder is not writable")
+    if done:
+        print(f"{done} images already segmented in {args.out} (--overwrite: again)")
+    if not jobs:
+        return 1 if skipped else 0
     model = _model(args, ", so the labels below mean nothing")
     names = segment.class_names(model.num_classes)
     optimize(model)
-    times = []
-    for path, stem in tqdm(jobs, desc="ppms segment", unit="image", disable=len(jobs) == 1):
-        try:
-            rgb, x = segment.load_image(path)  # its header read fine in plan(); its data may not
-        except (OSError, ValueError) as e:
-            why = f"cannot read {path} as an image ({e})"
-            if len(jobs) == 1 and not skipped:
-                raise ValueError(why) from None
-            skip(path, why)
-            skipped.append((path, why))
-            continue
-        labels, ms = segment.segment(model, x, repeat=3 if len(jobs) == 1 else 0)
-        written = segment.save(rgb, labels, stem, names, overlay=args.overlay)
-        times.append(ms)
-    threads = torch.get_num_threads()
-    if len(jobs) > 1 or skipped:
-        if times:
-            print(f"PP-MobileSeg-{model.variant}, {len(times)} images, {threads} threads: "
-                  f"{statistics.median(times):.1f} ms an image (median; one run each, optimize() + exact VIM)")
-            print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
-                  f"{' and _overlay.png' if args.overlay else ''} for each")
-        if skipped:
-            print(f"{len(skipped)} of {len(times) + len(skipped)} inputs skipped (named above)")
-            return 1
+    if len(jobs) == 1 and not skipped and not done:  # one image: its latency and what it shows
+        rgb, x = segment.load_image(jobs[0][0])  # decoded once in plan() already
+        labels, ms = segment.segment(model, x)
+        written = segment.save(rgb, labels, jobs[0][1], names, overlay=args.overlay)
+        print(f"PP-MobileSeg-{model.variant}, {x.shape[-1]}x{x.shape[-2]} image, {torch.get_num_threads()} threads: "
+              f"{ms:.1f} ms (median of 3, optimize() + exact VIM)")
+        print("largest classes: " + ", ".join(f"{name} ({i}) {share:.1%}"
+                                              for i, name, share in segment.present(labels, names)[:5]))
+        print(f"wrote {' and '.join(written)}")
         return 0
-    print(f"PP-MobileSeg-{model.variant}, {x.shape[-1]}x{x.shape[-2]} image, {threads} threads: {ms:.1f} ms "
-          f"(median of 3, optimize() + exact VIM)")
-    print("largest classes: " + ", ".join(f"{name} ({i}) {share:.1%}"
-                                          for i, name, share in segment.present(labels, names)[:5]))
-    print(f"wrote {' and '.join(written)}")
+
+    stems = dict(jobs)
+    written, writing = 0, collections.deque()
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(args.workers, thread_name_prefix="ppms-write") as writer, \
+            tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
+        for path, rgb, labels in pipeline.labelled(model, stems, batch=args.batch, workers=args.workers,
+                                                   on_error=lambda path, e: skip(path, _why(path, e))):
+            writing.append(writer.submit(segment.save, rgb, labels, stems[path], names, args.overlay))
+            while len(writing) > 2 * args.workers or (writing and writing[0].done()):
+                writing.popleft().result()  # a write that failed (a full disk) stops the run, named
+                written += 1
+                bar.update()
+            bar.set_postfix(skipped=len(skipped), refresh=False)
+        for w in writing:
+            w.result()
+            written += 1
+            bar.update()
+    seconds = time.perf_counter() - t0
+    print(f"PP-MobileSeg-{model.variant}, {torch.get_num_threads()} threads, batch {args.batch}: {written} images in "
+          f"{seconds:.1f} s, {written / seconds:.1f} images/s (decoding, network, writing)")
+    print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
+          f"{' and _overlay.png' if args.overlay else ''} for each")
+    if skipped:
+        print(f"{len(skipped)} of {written + len(skipped)} inputs skipped (named above)")
+        return 1
+    return 0
+
+
+def _why(path, e):
+    """Why ``path`` is skipped: its decoding's exception ``e``, in a line."""
+    return str(e) if isinstance(e, ValueError) and str(path) in str(e) else f"cannot read {path} as an image ({e})"
 
 
 def _official(weights):
@@ -238,7 +259,8 @@ def main(argv=None):
     s = sub.add_parser("segment", help="segment images: label maps (palette PNGs of class ids, as PaddleSeg writes "
                                        "them) and overlays with a legend of the classes, latency")
     s.add_argument("images", nargs="+", metavar="IMAGE",
-                   help=f"image files Pillow reads, or folders of them (at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE})")
+                   help=f"image files Pillow reads (at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}), folders of them "
+                        f"(walked; the outputs keep their structure), or .txt files listing them one a line")
     s.add_argument("--weights", help=".pdparams or .pt weights (variant read from the file), or ade20k (the official "
                                      "weights of --variant, downloaded once)")
     s.add_argument("--variant", default="base", choices=["base", "tiny"], help="without --weights, or with ade20k")
@@ -248,6 +270,11 @@ def main(argv=None):
                    help="also write the image overlaid with the class colours and a legend (ADE20K's class names for "
                         "150-class models)")
     s.add_argument("--threads", type=_count(0), default=0, help="torch threads (0: torch's default)")
+    s.add_argument("--batch", type=_count(1), default=1, help="images of one size run together, up to this many")
+    s.add_argument("--workers", type=_count(1), default=1,
+                   help="threads that decode images ahead of the network, and threads that write the outputs")
+    s.add_argument("--overwrite", action="store_true",
+                   help="segment images whose outputs are in --out already (by default they are left as they are)")
     s.set_defaults(func=_segment)
 
     c = sub.add_parser("convert", help="convert official PaddleSeg .pdparams weights to a torch .pt state dict")

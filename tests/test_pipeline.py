@@ -1,0 +1,152 @@
+"""The dataset pipeline (``ppms_kernels.tools.pipeline``, ``ppms segment`` on many images): labels equal to the
+one-image path for every image whatever the batch and the decoding threads, errors reported and skipped, bounded
+read-ahead, outputs that keep the inputs' folders, written whole, and a rerun that skips finished images."""
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ppms_kernels
+from ppms_kernels.models import pp_mobileseg
+from ppms_kernels.tools import pipeline, segment
+from ppms_kernels.tools.cli import main
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return ppms_kernels.optimize(pp_mobileseg("tiny").eval())
+
+
+def _one_by_one(model, path_or_rgb):
+    """The one-image path: read (or take) the image, normalise it alone, run the model on a batch of one."""
+    rgb = segment.read_image(path_or_rgb) if isinstance(path_or_rgb, (str, os.PathLike)) else path_or_rgb
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    with torch.inference_mode():
+        return model(segment.normalise([rgb]))[0].numpy()
+
+
+def _mixed(folder):
+    """Images of three sizes, in runs of equal sizes and alone, grey, RGBA, 16-bit grey and palette PNGs, a JPEG."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, (h, w, mode) in enumerate([(40, 48, "RGB"), (40, 48, "RGB"), (40, 48, "L"), (33, 64, "RGBA"),
+                                      (40, 48, "I;16"), (33, 64, "P"), (40, 48, "RGB"), (17, 21, "RGB")]):
+        if mode == "I;16":
+            im = Image.fromarray((rng.random((h, w)) * 65535).astype(np.uint16))
+        else:
+            im = Image.fromarray((rng.random((h, w, 4)) * 255).astype(np.uint8), "RGBA")
+            im = im if mode == "RGBA" else im.convert("RGB").convert(mode)
+        paths.append(folder / f"{i}.png")
+        im.save(paths[-1])
+    paths.append(folder / "photo.jpg")
+    Image.fromarray((rng.random((40, 48, 3)) * 255).astype(np.uint8)).save(paths[-1], quality=80)
+    return paths
+
+
+@pytest.mark.parametrize("batch, workers", [(1, 1), (3, 2), (8, 3)])
+def test_labels_equal_the_one_image_path(tmp_path, model, batch, workers):
+    paths = _mixed(tmp_path)
+    rng = np.random.default_rng(1)
+    arrays = [(rng.random((40, 48, 3)) * 255).astype(np.uint8), (rng.random((40, 48)) * 255).astype(np.uint8),
+              (rng.random((48, 40, 3)) * 255).astype(np.uint8)[:, ::-1]]  # grey, and a non-contiguous view
+    items = paths[:4] + arrays + paths[4:]
+    got = list(pipeline.label_images(model, items, batch=batch, workers=workers))
+    assert [item is want for (item, _), want in zip(got, items)] == [True] * len(items)  # in order, each once
+    for item, labels in got:
+        want = _one_by_one(model, item)
+        assert labels.dtype == np.uint8 and labels.shape == want.shape
+        assert (labels == want).all(), item
+
+
+def test_unreadable_items_are_reported_and_skipped(tmp_path, model):
+    good = _mixed(tmp_path)[:2]
+    (tmp_path / "cut.png").write_bytes(good[0].read_bytes()[:100])
+    bad = [tmp_path / "cut.png", tmp_path / "missing.png", np.zeros((40, 48, 3), np.float32),
+           np.zeros((40, 48, 4), np.uint8), np.zeros((8, 48, 3), np.uint8)]
+    errors = []
+    got = list(pipeline.label_images(model, [good[0], *bad, good[1]], batch=2,
+                                     on_error=lambda item, e: errors.append((item, str(e)))))
+    assert [item for item, _ in got] == good
+    assert [item is b for (item, _), b in zip(errors, bad)] == [True] * len(bad)
+    whys = [why for _, why in errors]
+    assert "float32" in whys[2] and "uint8 [H, W, 3]" in whys[3] and "needs at least 16x16" in whys[4]
+    with pytest.raises(FileNotFoundError):
+        list(pipeline.label_images(model, [good[0], tmp_path / "missing.png"]))
+    with pytest.raises(ValueError, match="at least 1"):
+        list(pipeline.label_images(model, good, batch=0))
+
+
+def test_reads_a_bounded_number_of_images_ahead(model):
+    """However many images there are, the pipeline holds at most ``ahead`` decoded ones beside the batch it runs:
+    it takes the next item from the caller's iterable only as it hands one out."""
+    taken, rgb = [], np.zeros((32, 32, 3), np.uint8)
+
+    def endless():
+        while True:
+            taken.append(1)
+            yield rgb
+
+    stream = pipeline.label_images(model, endless(), batch=2, workers=2, ahead=5)
+    for n in range(1, 40):
+        next(stream)
+        assert len(taken) <= n + 5 + 2
+    stream.close()
+
+
+def test_segment_keeps_the_folders_and_skips_finished_images(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    deep, top = _mixed(photos / "a" / "b"), _mixed(photos)
+    for extra in deep[3:] + top[:6] + top[7:]:
+        extra.unlink()
+    paths = deep[:3] + top[6:7]
+    out = photos / "seg"  # inside the input folder: not taken for input on the next run
+    listed = tmp_path / "list.txt"
+    listed.write_text(f"photos/a/b/0.png\n\n{paths[3]}\n")
+    assert main(["segment", str(photos), str(listed), "--variant", "tiny", "--out", str(tmp_path / "o2"),
+                 "--no-overlay"]) == 2  # photos/6.png and the list's absolute one would both write o2/6_labels.png
+    assert "would both write" in capsys.readouterr().err
+
+    assert main(["segment", str(photos), "--variant", "tiny", "--out", str(out), "--batch", "2"]) == 0
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*.png"))
+    assert names == sorted([f"a/b/{i}_{kind}.png" for i in range(3) for kind in ("labels", "overlay")] +
+                           ["6_labels.png", "6_overlay.png"])
+    torch.manual_seed(0)
+    model = ppms_kernels.optimize(pp_mobileseg("tiny").eval())
+    for path in paths:
+        stem = out / os.path.relpath(os.path.splitext(path)[0], photos)
+        assert (np.array(Image.open(f"{stem}_labels.png")) == _one_by_one(model, path)).all()
+    assert "4 images in" in capsys.readouterr().out
+
+    # a run killed while writing a.b/1's overlay: its label map is there, its overlay is not
+    os.remove(out / "a" / "b" / "1_overlay.png")
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
+    assert main(["segment", str(photos), "--variant", "tiny", "--out", str(out)]) == 0
+    assert "3 images already segmented" in capsys.readouterr().out
+    after = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
+    assert {p for p in after if after[p] != before.get(p)} == {out / "a" / "b" / f"1_{k}.png" for k in
+                                                                ("labels", "overlay")}
+    assert main(["segment", str(photos), "--variant", "tiny", "--out", str(out), "--overwrite"]) == 0
+    assert "4 images in" in capsys.readouterr().out
+
+    lists = tmp_path / "lists"
+    assert main(["segment", str(listed), "--variant", "tiny", "--out", str(lists), "--no-overlay"]) == 0
+    assert sorted(str(p.relative_to(lists)) for p in lists.rglob("*.png")) == ["6_labels.png",
+                                                                              "photos/a/b/0_labels.png"]
+
+
+def test_outputs_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    rgb, labels = np.zeros((20, 30, 3), np.uint8), np.ones((20, 30), np.uint8)
+
+    def full_disk(self, fp, *args, **kwargs):
+        open(fp, "wb").write(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        segment.save(rgb, labels, str(tmp_path / "deep" / "x"), segment.class_names(7))
+    assert os.listdir(tmp_path / "deep") == []  # no x_labels.png that a rerun would take for done, no .part left
