@@ -241,3 +241,16 @@ def test_bench_paddle_row_runs_the_official_model_on_our_weights(tmp_path, paddl
     assert not rows["paddle"]["error"] and rows["paddle"]["median_ms"] > 0, rows["paddle"]
     err = capfd.readouterr().err  # Paddle's own warnings stay in its process
     assert not [line for line in err.replace("\r", "\n").splitlines() if line and "ppms bench" not in line]
+
+
+def test_segment_suite_times_whole_jobs(tmp_path, capsys):
+    out = tmp_path / "seg.json"
+    assert main(["bench", "--suite", "segment", "--variants", "tiny", "--sizes", "mixed", "--images", "5",
+                 "--repeat", "2", "--batch", "2", "--json", str(out)]) == 0
+    results = _strict_json(out.read_text())["results"]
+    assert [r["row"] for r in results] == ["engine alone, decoded images", "serial loop",
+                                           "ppms segment (batch 2, 1 worker(s))"]
+    assert all(r["images_per_s"] > 0 and len(r["rounds"]) == 2 for r in results)
+    assert "images/s" in capsys.readouterr().out
+    assert main(["bench", "--suite", "segment", "e2e"]) == 2
+    assert "runs alone" in capsys.readouterr().err

@@ -744,7 +744,8 @@ def environment():
 
 def save_json(results, path, **meta):
     with open(path, "w") as f:
-        json.dump({"environment": environment(), **meta, "results": [asdict(r) for r in results]}, f, indent=1,
+        json.dump({"environment": environment(), **meta,
+                   "results": [r if isinstance(r, dict) else asdict(r) for r in results]}, f, indent=1,
                   allow_nan=False)  # strict JSON: what was not measured is null
 
 

@@ -20,6 +20,20 @@ def _bench(args):
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
+    if "segment" in args.suite:  # whole jobs, not calls
+        from . import throughput
+
+        if len(args.suite) > 1 or args.device != "cpu":
+            raise ValueError("--suite segment runs alone and on the CPU: it times whole jobs (images/s) of ppms "
+                             "segment, the other suites single calls")
+        print(f"segment: {args.images} JPEGs a round ({', '.join(args.sizes)}), label maps written, random weights, "
+              f"{threads} threads; median of {args.repeat} rounds, the rows interleaved; x: of the engine alone")
+        results = throughput.run(args.variants, args.sizes, args.images, args.batch, args.workers, args.repeat)
+        print(throughput.table(results))
+        bench.save_json(results, args.json, suites=args.suite, threads=threads, repeat=args.repeat, images=args.images,
+                        batch=args.batch, workers=args.workers)
+        print(f"wrote {args.json}")
+        return
     print(f"ppms bench: {', '.join(args.suite)} on {args.device}, {threads} threads; median of {args.repeat} "
           f"interleaved rounds, each row a block of at least {bench.BLOCK} consecutive calls (their median), after "
           f"{args.warmup} warm-up call(s)")
@@ -57,10 +71,7 @@ def _bench(args):
 
 
 def _segment(args):
-    import collections
-    import concurrent.futures
     import os
-    import time
 
     import torch
     from tqdm import tqdm
@@ -100,24 +111,10 @@ def _segment(args):
         print(f"wrote {' and '.join(written)}")
         return 0
 
-    stems = dict(jobs)
-    written, writing = 0, collections.deque()
-    t0 = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(args.workers, thread_name_prefix="ppms-write") as writer, \
-            tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
-        for path, rgb, labels in pipeline.labelled(model, stems, batch=args.batch, workers=args.workers,
-                                                   on_error=lambda path, e: skip(path, _why(path, e))):
-            writing.append(writer.submit(segment.save, rgb, labels, stems[path], names, args.overlay))
-            while len(writing) > 2 * args.workers or (writing and writing[0].done()):
-                writing.popleft().result()  # a write that failed (a full disk) stops the run, named
-                written += 1
-                bar.update()
-            bar.set_postfix(skipped=len(skipped), refresh=False)
-        for w in writing:
-            w.result()
-            written += 1
-            bar.update()
-    seconds = time.perf_counter() - t0
+    with tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
+        written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
+                                                  overlay=args.overlay, progress=bar,
+                                                  on_error=lambda path, e: skip(path, _why(path, e)))
     print(f"PP-MobileSeg-{model.variant}, {torch.get_num_threads()} threads, batch {args.batch}: {written} images in "
           f"{seconds:.1f} s, {written / seconds:.1f} images/s (decoding, network, writing)")
     print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
@@ -230,9 +227,10 @@ def main(argv=None):
 
     b = sub.add_parser("bench", help="latency of every way to run the model (eager, ppms, torch.compile, ONNX "
                                      "Runtime) or of the ops, outputs checked first; table, JSON, plot")
-    b.add_argument("--suite", nargs="+", default=["e2e"], choices=list(SUITES),
+    b.add_argument("--suite", nargs="+", default=["e2e"], choices=[*SUITES, "segment"],
                    help="e2e: the model, image in, label map out (default); upsample_argmax, sea_attention: the ops "
-                        "against PyTorch at the model's shapes")
+                        "against PyTorch at the model's shapes; segment (alone): images/s of whole labelling jobs, "
+                        "the engine alone beside ppms segment")
     b.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="cuda adds rows replayed from CUDA graphs and times with CUDA events")
     b.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])
@@ -246,6 +244,10 @@ def main(argv=None):
     b.add_argument("--size", type=_count(MIN_INPUT_SIZE, "PP-MobileSeg's smallest input"), default=512,
                    help="e2e: the side of the square input image")
     b.add_argument("--batch", type=_count(1), default=1)
+    b.add_argument("--images", type=_count(1), default=256, help="segment suite: JPEGs a round")
+    b.add_argument("--sizes", nargs="+", default=["512", "mixed"], choices=["512", "mixed"],
+                   help="segment suite: 512x512 images, or four sizes in turn")
+    b.add_argument("--workers", type=_count(1), default=1, help="segment suite: ppms segment's --workers")
     b.add_argument("--threads", type=_count(0), default=0, help="torch and ORT threads (0: torch's default, all cores)")
     b.add_argument("--warmup", type=_count(0), default=2, help="calls before timing (at least 2 are made)")
     b.add_argument("--repeat", type=_count(1), default=10, help="timed rounds")

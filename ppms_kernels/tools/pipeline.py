@@ -8,6 +8,7 @@ release the GIL) while the network runs, a bounded number ahead, so memory stays
 import collections
 import concurrent.futures
 import os
+import time
 
 import numpy as np
 import torch
@@ -86,3 +87,27 @@ def label_images(model, items, *, batch=1, workers=1, ahead=None, on_error=None)
     in their order, decoding ahead of the network on ``workers`` threads: ``labelled`` without the images."""
     for item, _, labels in labelled(model, items, batch=batch, workers=workers, ahead=ahead, on_error=on_error):
         yield item, labels
+
+
+def segment_files(model, jobs, names, *, batch=1, workers=1, overlay=True, on_error=None, progress=None):
+    """``ppms segment``'s job: for each ``(image path, output stem)`` of ``jobs`` its outputs (``segment.save``),
+    written on ``workers`` threads in the background while the next images run, a bounded number behind; ``progress``
+    (a tqdm bar, say) is updated per image written. Returns (images written, seconds)."""
+    stems = dict(jobs)
+    written, writing = 0, collections.deque()
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="ppms-write") as writer:
+        def finish(w):
+            nonlocal written
+            w.result()  # a write that failed (a full disk) stops the run, named
+            written += 1
+            if progress is not None:
+                progress.update()
+
+        for path, rgb, labels in labelled(model, stems, batch=batch, workers=workers, on_error=on_error):
+            writing.append(writer.submit(segment.save, rgb, labels, stems[path], names, overlay))
+            while len(writing) > 2 * workers or (writing and writing[0].done()):
+                finish(writing.popleft())
+        while writing:
+            finish(writing.popleft())
+    return written, time.perf_counter() - t0

@@ -1,0 +1,98 @@
+"""``ppms bench --suite segment``: images per second over a whole labelling job, JPEG files in, label maps out:
+the engine alone on images decoded beforehand (its batches of the same size), the serial loop (decode, normalise,
+network, write, one image after the other) and ``ppms segment``'s pipeline, interleaved round by round."""
+import os
+import statistics
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .._extras import require
+from ..models import optimize, pp_mobileseg
+from . import pipeline, segment
+
+SIZES = {"512": [(512, 512)], "mixed": [(512, 512), (384, 640), (480, 360), (720, 540)]}  # (H, W), cycled
+
+
+def images(folder, count, sizes, seed=0):
+    """``count`` JPEGs (quality 90) in ``folder``, photo-like: bicubic colour fields with edges plus noise, the
+    sizes of ``SIZES[sizes]`` in turn. Returns their paths."""
+    Image = require("PIL.Image", "images")
+
+    g, paths = torch.Generator().manual_seed(seed), []
+    for i in range(count):
+        h, w = SIZES[sizes][i % len(SIZES[sizes])]
+        img = F.interpolate(torch.rand(1, 3, 6, 6, generator=g), size=(h, w), mode="bicubic")[0].permute(1, 2, 0)
+        img = (img * 255 + torch.randn(h, w, 3, generator=g) * 10).clamp(0, 255).round().to(torch.uint8).numpy()
+        paths.append(os.path.join(folder, f"{i:05d}.jpg"))
+        Image.fromarray(img).save(paths[-1], quality=90)
+    return paths
+
+
+def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, workers=1, repeat=3, overlay=False):
+    """``[{variant, sizes, row, images_per_s (median of the rounds), rounds}]``; each round runs every row of a
+    (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ppms-segment-bench-") as tmp:
+        for size in sizes:
+            os.makedirs(os.path.join(tmp, size))
+            paths = images(os.path.join(tmp, size), count, size)
+            decoded = [segment.read_image(p) for p in paths]
+            inputs, group = [], []  # batches as the pipeline makes them: consecutive images of one size
+            for rgb in decoded:
+                if group and (group[0].shape != rgb.shape or len(group) == batch):
+                    inputs.append(segment.normalise(group))
+                    group = []
+                group.append(rgb)
+            inputs.append(segment.normalise(group))
+            for variant in variants:
+                torch.manual_seed(0)
+                model = optimize(pp_mobileseg(variant).eval())
+                names = segment.class_names(model.num_classes)
+                out = os.path.join(tmp, "out")
+
+                def engine():
+                    with torch.inference_mode():
+                        for x in inputs:
+                            model(x)
+                    return count
+
+                def serial():
+                    for p in paths:
+                        rgb, x = segment.load_image(p)
+                        with torch.inference_mode():
+                            labels = model(x)[0].to(torch.uint8)
+                        segment.save(rgb, labels, os.path.join(out, os.path.basename(p)[:-4]), names, overlay)
+                    return count
+
+                def piped():
+                    jobs = [(p, os.path.join(out, os.path.basename(p)[:-4])) for p in paths]
+                    return pipeline.segment_files(model, jobs, names, batch=batch, workers=workers,
+                                                  overlay=overlay)[0]
+
+                rows = {"engine alone, decoded images": engine, "serial loop": serial,
+                        f"ppms segment (batch {batch}, {workers} worker(s))": piped}
+                engine()  # warm: the engine's arenas, the decoders' libraries
+                rates = {name: [] for name in rows}
+                for _ in tqdm(range(repeat), desc=f"segment {variant} {size}", unit="round", leave=False):
+                    for name, fn in rows.items():
+                        t0 = time.perf_counter()
+                        done = fn()
+                        rates[name].append(done / (time.perf_counter() - t0))
+                for name, r in rates.items():
+                    results.append({"variant": variant, "sizes": size, "row": name,
+                                    "images_per_s": statistics.median(r), "rounds": r})
+    return results
+
+
+def table(results):
+    lines, base = [], {}
+    for r in results:
+        key = (r["variant"], r["sizes"])
+        base.setdefault(key, r["images_per_s"])
+        lines.append(f"{r['variant']:5s} {r['sizes']:6s} {r['row']:40s} {r['images_per_s']:8.1f} images/s  "
+                     f"{r['images_per_s'] / base[key]:5.2f}x")
+    return "\n".join(lines)
