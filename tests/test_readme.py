@@ -20,3 +20,10 @@ def test_the_python_snippet_runs_verbatim(capsys):
     assert scope["logits"].shape == (1, 150, 32, 32)
     assert scope["model"].engine is not None  # optimize() ran the engine
     assert "torch.Size([1, 512, 512]) torch.Size([1, 150, 32, 32])" in capsys.readouterr().out
+
+
+def test_the_dataset_snippet_runs_after_it(capsys):
+    scope = {}
+    exec(compile(_snippet("Python"), "README.md", "exec"), scope)
+    exec(compile(_snippet("Command line"), "README.md", "exec"), scope)
+    assert capsys.readouterr().out.endswith("(480, 640)\n(480, 640)\n(480, 640)\n")

@@ -53,12 +53,13 @@ TORCH_LIBRARY(ppms, m) {
   // (ppms_kernels.models.engine.pack_network(model); the layout: csrc/include/ppms/network.h) -> one uint8 blob with
   // every weight packed. network: image x [B, 3, H, W] -> low-res logits [B, classes, h, w] over a blob; signature
   // (_network_signature(packed)) gives the output's size to fake kernels, and the blob must agree with it. precision:
-  // "fp32", or "fp16" (fp32 where the CPU has no FP16 arithmetic).
+  // "fp32", "fp16" (fp32 where the CPU has no FP16 arithmetic) or "bf16" (fp32 where it has no AVX512_BF16).
   m.def("network_pack(Tensor[] weights, int[] config) -> Tensor");
   m.def("network(Tensor x, Tensor packed, int[] signature, str precision=\"fp32\") -> Tensor");
   m.def("_network_signature(Tensor packed) -> int[]");
   // network on the kernel config `kernels` of `precision` ("fp32": a name of _kernels("configs"), "fp16": of
-  // _kernels("fp16 configs"); "scalar": every op's reference kernels; "": the fastest).
+  // _kernels("fp16 configs"), "bf16": of _kernels("bf16 configs"); "scalar": every op's reference kernels; "": the
+  // fastest).
   m.def("_network_with_kernels(Tensor x, Tensor packed, str kernels, str precision=\"fp32\") -> Tensor");
   // One image through network, timed layer by layer: names, seconds, FLOPs (core NetworkProfile).
   m.def("_network_profile(Tensor x, Tensor packed, str precision=\"fp32\") -> (str[], float[], float[])");

@@ -16,8 +16,9 @@ VIM_MODES = ("exact", "paper")
 
 def kernels(op):
     """The CPU kernels of ``op`` this machine runs, the scalar reference first and the fastest last. ``op``: conv1x1,
-    depthwise, gemm, image_conv, sea_attention, aam_head, upsample_argmax; or "configs": the kernel configs, each of
-    which picks every op's kernels for one instruction set when a network is bound ("scalar": every reference)."""
+    depthwise, gemm, image_conv, sea_attention, aam_head, upsample_argmax; or "configs" ("fp16 configs", "bf16
+    configs"): the fp32 (fp16, bf16) kernel configs, each of which picks every op's kernels for one instruction set
+    when a network is bound ("scalar": every reference)."""
     return list(torch.ops.ppms._kernels(op))
 
 

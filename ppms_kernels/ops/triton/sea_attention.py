@@ -1,6 +1,6 @@
 """Triton implementation of ``ppms::sea_attention`` (the fused SEA attention block, BatchNorm folded).
 
-The 1x1 convolutions are GEMMs (``torch.addmm``: cuBLAS on a GPU); Triton kernels do everything between
+The 1x1 convolutions are GEMMs (``torch.baddbmm``: cuBLAS on a GPU); Triton kernels do everything between
 them: the depthwise convolutions (+ ReLU6), the squeeze-axial attention, the ReLU6 mix of v with the row and
 column branches, and the hard-sigmoid gate fused with the bilinear upsample back to the input size.
 """
