@@ -9,6 +9,7 @@ PY=.venv/bin/python
 export PATH="$PWD/.venv/bin:$PATH"
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
 "$PY" -c "import pytest, hypothesis, pytest_benchmark, triton" 2>/dev/null || pip_install pytest hypothesis pytest-benchmark triton
+"$PY" -c "import ray.data" 2>/dev/null || pip_install "ray[data]==2.60.0"  # ppms segment --ray, on a local cluster
 bash scripts/paddle.sh
 # Cross toolchain and emulator for the NEON kernels, PNG and JPEG libraries for ppms_run, doctest for the C++ tests,
 # clang for libFuzzer (Debian packages).

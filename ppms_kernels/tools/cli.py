@@ -87,6 +87,10 @@ def _segment(args):
         print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
         skipped.append(path)
 
+    if args.ray is not None:
+        from .._extras import require
+
+        require("ray.data", "ray")  # before any work
     jobs, missing, done = segment.plan(args.images, args.out, args.overwrite, args.overlay)
     for path, why in missing:
         skip(path, why)
@@ -99,6 +103,14 @@ def _segment(args):
         return 1 if skipped else 0
     model = _model(args, ", so the labels below mean nothing")
     names = segment.class_names(model.num_classes)
+    if args.ray is not None:
+        from . import cluster
+
+        with tqdm(total=len(jobs), desc="ppms segment (Ray)", unit="image") as bar:
+            written, seconds = cluster.segment_files(jobs, model, address=args.ray, batch=args.batch,
+                                                     threads=args.threads or 1, overlay=args.overlay, progress=bar,
+                                                     on_error=skip)
+        return _summary(args, model, written, seconds, skipped, f"Ray, {args.threads or 1} thread(s) an actor")
     optimize(model)
     if len(jobs) == 1 and not skipped and not done:  # one image: its latency and what it shows
         rgb, x = segment.load_image(jobs[0][0])  # decoded once in plan() already
@@ -114,20 +126,22 @@ def _segment(args):
     with tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
         written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
                                                   overlay=args.overlay, progress=bar,
-                                                  on_error=lambda path, e: skip(path, _why(path, e)))
-    print(f"PP-MobileSeg-{model.variant}, {torch.get_num_threads()} threads, batch {args.batch}: {written} images in "
-          f"{seconds:.1f} s, {written / seconds:.1f} images/s (decoding, network, writing)")
+                                                  on_error=lambda path, e: skip(path, pipeline.why(path, e)))
+    return _summary(args, model, written, seconds, skipped, f"{torch.get_num_threads()} threads")
+
+
+def _summary(args, model, written, seconds, skipped, how):
+    """The last lines of a many-image ``ppms segment``; its exit status."""
+    import os
+
+    print(f"PP-MobileSeg-{model.variant}, {how}, batch {args.batch}: {written} images in {seconds:.1f} s, "
+          f"{written / seconds:.1f} images/s (decoding, network, writing)")
     print(f"wrote {os.path.join(args.out, '<name>')}_labels.png (class ids, PaddleSeg's palette)"
           f"{' and _overlay.png' if args.overlay else ''} for each")
     if skipped:
         print(f"{len(skipped)} of {written + len(skipped)} inputs skipped (named above)")
         return 1
     return 0
-
-
-def _why(path, e):
-    """Why ``path`` is skipped: its decoding's exception ``e``, in a line."""
-    return str(e) if isinstance(e, ValueError) and str(path) in str(e) else f"cannot read {path} as an image ({e})"
 
 
 def _official(weights):
@@ -275,6 +289,9 @@ def main(argv=None):
     s.add_argument("--batch", type=_count(1), default=1, help="images of one size run together, up to this many")
     s.add_argument("--workers", type=_count(1), default=1,
                    help="threads that decode images ahead of the network, and threads that write the outputs")
+    s.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run on a Ray cluster (pip install 'ppms_kernels[ray]'): the one at ADDRESS, or without one a "
+                        "local cluster of this machine's CPUs; actors of --threads CPUs each (default 1)")
     s.add_argument("--overwrite", action="store_true",
                    help="segment images whose outputs are in --out already (by default they are left as they are)")
     s.set_defaults(func=_segment)

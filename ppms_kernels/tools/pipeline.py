@@ -32,12 +32,19 @@ def decode(item):
     return rgb, segment.normalise([rgb])
 
 
-def labelled(model, items, *, batch=1, workers=1, ahead=None, on_error=None):
+def why(item, e):
+    """Why ``item`` (a path or an array) is skipped: its decoding's exception ``e``, in a line that names it."""
+    where = str(item) if isinstance(item, (str, os.PathLike)) else "an image array"
+    return str(e) if isinstance(e, ValueError) and where in str(e) else f"cannot read {where} as an image ({e})"
+
+
+def labelled(model, items, *, batch=1, workers=1, ahead=None, on_error=None, decode=decode):
     """``(item, rgb, labels)`` for each of ``items`` that decodes, in their order: ``labels`` uint8 ``[H, W]`` (the
     model has at most 256 classes) or int64 beyond. ``workers`` threads decode ``ahead`` images (default
     ``2 * batch + workers``) ahead of the network, which takes up to ``batch`` consecutive images of one size at a
     time. An item that cannot be decoded goes to ``on_error(item, exception)`` and is left out; without
-    ``on_error`` its exception is raised."""
+    ``on_error`` its exception is raised. ``decode``: item -> (RGB, input), for items that carry more than an
+    image."""
     if batch < 1 or workers < 1:
         raise ValueError(f"label_images: batch and workers must be at least 1, got {batch} and {workers}")
     ahead = ahead or 2 * batch + workers

@@ -1,6 +1,7 @@
 """``ppms bench --suite segment``: images per second over a whole labelling job, JPEG files in, label maps out:
 the engine alone on images decoded beforehand (its batches of the same size), the serial loop (decode, normalise,
 network, write, one image after the other) and ``ppms segment``'s pipeline, interleaved round by round."""
+import copy
 import os
 import statistics
 import tempfile
@@ -32,9 +33,18 @@ def images(folder, count, sizes, seed=0):
     return paths
 
 
-def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, workers=1, repeat=3, overlay=False):
+def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, workers=1, repeat=3, overlay=False,
+        ray=True):
     """``[{variant, sizes, row, images_per_s (median of the rounds), rounds}]``; each round runs every row of a
-    (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder."""
+    (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder (overwritten). With
+    ``ray`` and Ray installed also ``ppms segment --ray`` on a local cluster of this machine's CPUs, its actors'
+    start (a process each, importing torch, optimising the model) timed with the job, as a user waits for it."""
+    if ray:
+        try:
+            require("ray.data", "ray")
+        except ImportError as e:
+            print(f"the Ray row left out: {e}")
+            ray = False
     results = []
     with tempfile.TemporaryDirectory(prefix="ppms-segment-bench-") as tmp:
         for size in sizes:
@@ -50,7 +60,8 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
             inputs.append(segment.normalise(group))
             for variant in variants:
                 torch.manual_seed(0)
-                model = optimize(pp_mobileseg(variant).eval())
+                unoptimised = pp_mobileseg(variant).eval()
+                model = optimize(copy.deepcopy(unoptimised))
                 names = segment.class_names(model.num_classes)
                 out = os.path.join(tmp, "out")
 
@@ -73,8 +84,16 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
                     return pipeline.segment_files(model, jobs, names, batch=batch, workers=workers,
                                                   overlay=overlay)[0]
 
+                def on_ray():
+                    from . import cluster
+
+                    jobs = [(p, os.path.join(out, os.path.basename(p)[:-4])) for p in paths]
+                    return cluster.segment_files(jobs, unoptimised, batch=batch, overlay=overlay)[0]
+
                 rows = {"engine alone, decoded images": engine, "serial loop": serial,
                         f"ppms segment (batch {batch}, {workers} worker(s))": piped}
+                if ray:
+                    rows[f"ppms segment --ray (local, {os.cpu_count()} actors of 1 thread)"] = on_ray
                 engine()  # warm: the engine's arenas, the decoders' libraries
                 rates = {name: [] for name in rows}
                 for _ in tqdm(range(repeat), desc=f"segment {variant} {size}", unit="round", leave=False):
