@@ -1,7 +1,9 @@
 """``ppms bench``: every row runs, is checked against the reference, is timed interleaved with its group, and lands
 in the JSON, table and plot."""
+import importlib.util
 import itertools
 import json
+import os
 import re
 import time
 
@@ -248,8 +250,10 @@ def test_segment_suite_times_whole_jobs(tmp_path, capsys):
     assert main(["bench", "--suite", "segment", "--variants", "tiny", "--sizes", "mixed", "--images", "5",
                  "--repeat", "2", "--batch", "2", "--json", str(out)]) == 0
     results = _strict_json(out.read_text())["results"]
-    assert [r["row"] for r in results] == ["engine alone, decoded images", "serial loop",
-                                           "ppms segment (batch 2, 1 worker(s))"]
+    rows = ["engine alone, decoded images", "serial loop", "ppms segment (batch 2, 1 worker(s))"]
+    if importlib.util.find_spec("ray") is not None:
+        rows.append(f"ppms segment --ray (local, {os.cpu_count()} actors of 1 thread)")
+    assert [r["row"] for r in results] == rows
     assert all(r["images_per_s"] > 0 and len(r["rounds"]) == 2 for r in results)
     assert "images/s" in capsys.readouterr().out
     assert main(["bench", "--suite", "segment", "e2e"]) == 2

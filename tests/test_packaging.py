@@ -224,7 +224,10 @@ def test_missing_extras_are_named(tmp_path, monkeypatch, capsys):
 
     assert main(["segment", str(tmp_path / "any.png")]) == 2
     assert main(["bench", "--plot", str(tmp_path / "p.png")]) == 2  # refused before any timing
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert main(["segment", str(tmp_path / "any.png"), "--ray"]) == 2  # refused before any work
     err = capsys.readouterr().err
+    assert "ray.data is not installed: pip install 'ppms_kernels[ray]'" in err
     assert "PIL.Image is not installed: pip install 'ppms_kernels[images]'" in err
     assert "matplotlib is not installed: pip install 'ppms_kernels[plot]'" in err
 
@@ -305,7 +308,7 @@ def test_metadata(tmp_path):
     major, minor = torch.__version__.split(".")[:2]
     requires = meta.get_all("Requires-Dist")
     assert [r for r in requires if "extra ==" not in r] == [f"torch=={major}.{minor}.*", "numpy", "tqdm"]
-    assert set(meta.get_all("Provides-Extra")) == {"images", "plot", "bench", "gpu", "test"}
+    assert set(meta.get_all("Provides-Extra")) == {"images", "plot", "bench", "gpu", "ray", "test"}
     assert 'Pillow; extra == "images"' in requires and 'triton; extra == "gpu"' in requires
     assert any(u.startswith("Paper, https://arxiv.org/abs/2304.05152") for u in meta.get_all("Project-URL"))
     assert "Topic :: Scientific/Engineering :: Image Recognition" in meta.get_all("Classifier")

@@ -39,12 +39,22 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
     (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder (overwritten). With
     ``ray`` and Ray installed also ``ppms segment --ray`` on a local cluster of this machine's CPUs, its actors'
     start (a process each, importing torch, optimising the model) timed with the job, as a user waits for it."""
+    cluster = None
     if ray:
         try:
+            cluster = require("ray", "ray")
             require("ray.data", "ray")
         except ImportError as e:
             print(f"the Ray row left out: {e}")
-            ray = False
+    started = cluster is not None and not cluster.is_initialized()
+    try:
+        return _run(variants, sizes, count, batch, workers, repeat, overlay, cluster is not None)
+    finally:
+        if started and cluster.is_initialized():
+            cluster.shutdown()  # the local cluster this run started: its processes would run beside later timings
+
+
+def _run(variants, sizes, count, batch, workers, repeat, overlay, ray):
     results = []
     with tempfile.TemporaryDirectory(prefix="ppms-segment-bench-") as tmp:
         for size in sizes:
