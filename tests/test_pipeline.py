@@ -150,3 +150,14 @@ def test_outputs_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         segment.save(rgb, labels, str(tmp_path / "deep" / "x"), segment.class_names(7))
     assert os.listdir(tmp_path / "deep") == []  # no x_labels.png that a rerun would take for done, no .part left
+
+
+def test_a_model_that_returns_logits_still_gives_labels(model):
+    """``upsample="interpolate"`` models return interpolated logits from ``forward``: the pipeline labels them."""
+    torch.manual_seed(0)
+    interp = pp_mobileseg("tiny", upsample="interpolate").eval()
+    rgb = (np.random.default_rng(2).random((40, 56, 3)) * 255).astype(np.uint8)
+    (_, labels), = pipeline.label_images(interp, [rgb])
+    with torch.inference_mode():
+        want = interp(segment.normalise([rgb])).argmax(1)[0].numpy()
+    assert labels.dtype == np.uint8 and (labels == want).all()

@@ -123,6 +123,14 @@ class PPMobileSeg(nn.Module):
             return resize(logits, size)
         return upsample_argmax(logits, size, self.vim_mode)
 
+    def labels(self, x, dtype=torch.int64):
+        """Class ids ``[B, H, W]`` of ``dtype`` (int64, int32, or uint8 for at most 256 classes) whatever
+        ``upsample`` says: ``upsample_argmax`` of the logits (``vim_mode``), or with ``upsample="interpolate"`` the
+        argmax of the interpolated logits that ``forward`` returns."""
+        if self.upsample == "interpolate":
+            return resize(self.logits(x), x.shape[-2:]).argmax(1).to(dtype)
+        return upsample_argmax(self.logits(x), x.shape[-2:], self.vim_mode, out_dtype=dtype)
+
 
 def _check_input(x, param):
     if not torch.is_tensor(x):

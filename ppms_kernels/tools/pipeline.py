@@ -63,8 +63,8 @@ def labelled(model, items, *, batch=1, workers=1, ahead=None, on_error=None, dec
 
         def run():
             with torch.inference_mode():
-                labels = model(torch.cat([x for _, _, x in group]) if len(group) > 1 else group[0][2])
-            labels = labels if wide else labels.to(torch.uint8)
+                labels = model.labels(torch.cat([x for _, _, x in group]) if len(group) > 1 else group[0][2],
+                                      torch.int64 if wide else torch.uint8)
             out = [(item, rgb, lab) for (item, rgb, _), lab in zip(group, labels.numpy())]
             group.clear()
             return out

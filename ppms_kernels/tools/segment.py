@@ -173,7 +173,7 @@ def segment(model, x, repeat=3):
     with torch.inference_mode():
         for _ in range(repeat + 1):
             t0 = time.perf_counter()
-            labels = model(x)
+            labels = model.labels(x)
             times.append(time.perf_counter() - t0)
     return labels[0], statistics.median(times[1:] or times) * 1e3
 

@@ -38,23 +38,22 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
     """``[{variant, sizes, row, images_per_s (median of the rounds), rounds}]``; each round runs every row of a
     (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder (overwritten). With
     ``ray`` and Ray installed also ``ppms segment --ray`` on a local cluster of this machine's CPUs, its actors'
-    start (a process each, importing torch, optimising the model) timed with the job, as a user waits for it."""
-    cluster = None
+    start (a process each, importing torch, optimising the model) timed with the job, as a user waits for it; the
+    cluster's own start is not (``ppms segment --ray`` starts it before the job too)."""
+    ray_module = None
     if ray:
         try:
-            cluster = require("ray", "ray")
+            ray_module = require("ray", "ray")
             require("ray.data", "ray")
         except ImportError as e:
             print(f"the Ray row left out: {e}")
-    started = cluster is not None and not cluster.is_initialized()
-    try:
-        return _run(variants, sizes, count, batch, workers, repeat, overlay, cluster is not None)
-    finally:
-        if started and cluster.is_initialized():
-            cluster.shutdown()  # the local cluster this run started: its processes would run beside later timings
+            ray_module = None
+    # a local cluster lives for its row only: its processes would otherwise run beside the other rows' timings
+    own = ray_module is not None and not ray_module.is_initialized()
+    return _run(variants, sizes, count, batch, workers, repeat, overlay, ray_module, own)
 
 
-def _run(variants, sizes, count, batch, workers, repeat, overlay, ray):
+def _run(variants, sizes, count, batch, workers, repeat, overlay, ray, own):
     results = []
     with tempfile.TemporaryDirectory(prefix="ppms-segment-bench-") as tmp:
         for size in sizes:
@@ -78,14 +77,14 @@ def _run(variants, sizes, count, batch, workers, repeat, overlay, ray):
                 def engine():
                     with torch.inference_mode():
                         for x in inputs:
-                            model(x)
+                            model.labels(x, torch.uint8)
                     return count
 
                 def serial():
                     for p in paths:
                         rgb, x = segment.load_image(p)
                         with torch.inference_mode():
-                            labels = model(x)[0].to(torch.uint8)
+                            labels = model.labels(x, torch.uint8)[0]
                         segment.save(rgb, labels, os.path.join(out, os.path.basename(p)[:-4]), names, overlay)
                     return count
 
@@ -98,11 +97,15 @@ def _run(variants, sizes, count, batch, workers, repeat, overlay, ray):
                     from . import cluster
 
                     jobs = [(p, os.path.join(out, os.path.basename(p)[:-4])) for p in paths]
-                    return cluster.segment_files(jobs, unoptimised, batch=batch, overlay=overlay)[0]
+                    try:
+                        return cluster.segment_files(jobs, unoptimised, batch=batch, overlay=overlay)[0]
+                    finally:
+                        if own:
+                            ray.shutdown()
 
                 rows = {"engine alone, decoded images": engine, "serial loop": serial,
                         f"ppms segment (batch {batch}, {workers} worker(s))": piped}
-                if ray:
+                if ray is not None:
                     rows[f"ppms segment --ray (local, {os.cpu_count()} actors of 1 thread)"] = on_ray
                 engine()  # warm: the engine's arenas, the decoders' libraries
                 rates = {name: [] for name in rows}

@@ -87,3 +87,17 @@ def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="num_classes"):
         pp_mobileseg("tiny", num_classes=0)
 
+
+
+@pytest.mark.parametrize("upsample, vim_mode", [("vim", "exact"), ("vim", "paper"), ("interpolate", "exact")])
+def test_labels_whatever_the_model_returns(upsample, vim_mode):
+    torch.manual_seed(0)
+    model = pp_mobileseg("tiny", num_classes=9, upsample=upsample, vim_mode=vim_mode).eval()
+    x = torch.randn(2, 3, 40, 56)
+    with torch.no_grad():
+        out = model(x)
+        want = out.argmax(1) if upsample == "interpolate" else out
+        assert want.shape == (2, 40, 56) and want.dtype == torch.int64
+        assert torch.equal(model.labels(x), want)
+        small = model.labels(x, torch.uint8)
+    assert small.dtype == torch.uint8 and torch.equal(small.long(), want)
