@@ -107,8 +107,12 @@ def test_segment_keeps_the_folders_and_skips_finished_images(tmp_path, capsys):
     out = photos / "seg"  # inside the input folder: not taken for input on the next run
     listed = tmp_path / "list.txt"
     listed.write_text(f"photos/a/b/0.png\n\n{paths[3]}\n")
-    assert main(["segment", str(photos), str(listed), "--variant", "tiny", "--out", str(tmp_path / "o2"),
-                 "--no-overlay"]) == 2  # photos/6.png and the list's absolute one would both write o2/6_labels.png
+    twin = tmp_path / "other" / "6.png"
+    twin.parent.mkdir()
+    twin.write_bytes(paths[3].read_bytes())
+    (tmp_path / "twin.txt").write_text(f"{twin}\n")
+    assert main(["segment", str(photos), str(tmp_path / "twin.txt"), "--variant", "tiny", "--out",
+                 str(tmp_path / "o2"), "--no-overlay"]) == 2  # photos/6.png and other/6.png: both o2/6_labels.png
     assert "would both write" in capsys.readouterr().err
 
     assert main(["segment", str(photos), "--variant", "tiny", "--out", str(out), "--batch", "2"]) == 0
@@ -122,7 +126,7 @@ def test_segment_keeps_the_folders_and_skips_finished_images(tmp_path, capsys):
         assert (np.array(Image.open(f"{stem}_labels.png")) == _one_by_one(model, path)).all()
     assert "4 images in" in capsys.readouterr().out
 
-    # a run killed while writing a.b/1's overlay: its label map is there, its overlay is not
+    # as a run killed before a/b/1's overlay was renamed into place: its label map is there, its overlay is not
     os.remove(out / "a" / "b" / "1_overlay.png")
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
     assert main(["segment", str(photos), "--variant", "tiny", "--out", str(out)]) == 0

@@ -181,10 +181,18 @@ def test_segment_refuses_before_any_work(tmp_path, capsys):
     _image(again / "b.png", 32, 32)
     _image(again / "b_labels.png", 32, 32)  # as if segmented here before
     assert main(["segment", str(again), "--out", str(again)]) == 2
+    assert main(["segment", str(again / "b.png"), str(again / "b_labels.png"), "--out", str(again)]) == 2
+    (tmp_path / "list.txt").write_text("\n \n")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9.png\n".encode("latin-1"))
+    assert main(["segment", str(tmp_path / "list.txt")]) == 2
+    assert main(["segment", str(tmp_path / "latin1.txt")]) == 2
+    (tmp_path / "list.txt").unlink()
+    (tmp_path / "latin1.txt").unlink()
     err = capsys.readouterr().err
     for message in ["small.png is 40x8; PP-MobileSeg needs at least 16x16", "missing.png: no such file",
                     "empty holds no image file", "cannot read", "x.png as an image",
-                    "a.jpg and", "a.png would both write", "would overwrite the input", "b_labels.png"]:
+                    "a.jpg and", "a.png would both write", "is the input folder", "would overwrite the input",
+                    "b_labels.png", "list.txt lists no image path", "latin1.txt: a list of image paths must be UTF-8"]:
         assert message in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again", "broken", "empty", "small.png", "twins"]
     with pytest.raises(SystemExit):

@@ -83,11 +83,16 @@ def _segment(args):
         torch.set_num_threads(args.threads)
     skipped = []
 
-    def skip(path, why):
-        print(f"ppms segment: skipped {path}: {why}", file=sys.stderr)
-        skipped.append(path)
+    bar = None
 
-    if args.ray is not None:
+    def skip(path, why):
+        tqdm.write(f"ppms segment: skipped {path}: {why}", file=sys.stderr)  # above the bar, not through it
+        skipped.append(path)
+        if bar is not None:
+            bar.update()  # the bar counts inputs done with
+
+    args.ray = args.ray or args.ray_address is not None
+    if args.ray:
         from .._extras import require
 
         require("ray.data", "ray")  # before any work
@@ -103,11 +108,11 @@ def _segment(args):
         return 1 if skipped else 0
     model = _model(args, ", so the labels below mean nothing")
     names = segment.class_names(model.num_classes)
-    if args.ray is not None:
+    if args.ray:
         from . import cluster
 
         with tqdm(total=len(jobs), desc="ppms segment (Ray)", unit="image") as bar:
-            written, seconds = cluster.segment_files(jobs, model, address=args.ray, batch=args.batch,
+            written, seconds = cluster.segment_files(jobs, model, address=args.ray_address, batch=args.batch,
                                                      threads=args.threads or 1, overlay=args.overlay, progress=bar,
                                                      on_error=skip)
         return _summary(args, model, written, seconds, skipped, f"Ray, {args.threads or 1} thread(s) an actor")
@@ -289,9 +294,12 @@ def main(argv=None):
     s.add_argument("--batch", type=_count(1), default=1, help="images of one size run together, up to this many")
     s.add_argument("--workers", type=_count(1), default=1,
                    help="threads that decode images ahead of the network, and threads that write the outputs")
-    s.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
-                   help="run on a Ray cluster (pip install 'ppms_kernels[ray]'): the one at ADDRESS, or without one a "
-                        "local cluster of this machine's CPUs; actors of --threads CPUs each (default 1)")
+    s.add_argument("--ray", action="store_true",
+                   help="run on a Ray cluster (pip install 'ppms_kernels[ray]'): a local one of this machine's CPUs, "
+                        "or the one at --ray-address; actors of --threads CPUs each (default 1)")
+    s.add_argument("--ray-address", metavar="ADDRESS",
+                   help="the Ray cluster for --ray (implies it), as ray.init takes it; its nodes read the inputs and "
+                        "write --out at the same paths as here (a shared filesystem)")
     s.add_argument("--overwrite", action="store_true",
                    help="segment images whose outputs are in --out already (by default they are left as they are)")
     s.set_defaults(func=_segment)

@@ -80,18 +80,33 @@ def label_dataset(ds, model, *, column="path", batch_size=16, batch=1, actors=No
                                                  "overlay": overlay, "batch": batch})  # Ray Data restarts its actors, retries tasks
 
 
-def segment_files(jobs, model, *, address=None, batch_size=16, batch=1, threads=1, overlay=True, on_error=None, progress=None):
-    """``ppms segment --ray``: ``pipeline.segment_files``'s job on the Ray cluster at ``address`` (None: a local one
-    of this machine's CPUs), the files written by the actors, each the same bytes as the one-machine path writes.
-    ``model`` unoptimised (each actor optimises its copy). Returns (images written, seconds)."""
+def segment_files(jobs, model, *, address=None, batch_size=16, batch=1, threads=1, overlay=True, on_error=None,
+                  progress=None):
+    """``ppms segment --ray``: ``pipeline.segment_files``'s job on the Ray cluster at ``address`` (None: a new local
+    one of this machine's CPUs, shut down after the job; where Ray is initialised already, that cluster), the files
+    written by the actors, each the same bytes as the one-machine path writes: every node must see the inputs and
+    the outputs' folder at the same paths. ``model`` unoptimised (each actor optimises its copy). Returns (images
+    written, seconds)."""
     import logging
     import time
 
     ray = require("ray", "ray")
 
-    if not ray.is_initialized():
-        ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING,
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address or "local", include_dashboard=False, logging_level=logging.WARNING,
                  log_to_driver=False)
+    try:
+        return _segment_files(ray, jobs, model, batch_size, batch, threads, overlay, on_error, progress)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _segment_files(ray, jobs, model, batch_size, batch, threads, overlay, on_error, progress):
+    import logging
+    import time
+
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     ray.data.DataContext.get_current().enable_progress_bars = False  # the caller's bar counts images
     t0 = time.perf_counter()

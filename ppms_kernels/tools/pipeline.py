@@ -100,7 +100,6 @@ def segment_files(model, jobs, names, *, batch=1, workers=1, overlay=True, on_er
     """``ppms segment``'s job: for each ``(image path, output stem)`` of ``jobs`` its outputs (``segment.save``),
     written on ``workers`` threads in the background while the next images run, a bounded number behind; ``progress``
     (a tqdm bar, say) is updated per image written. Returns (images written, seconds)."""
-    stems = dict(jobs)
     written, writing = 0, collections.deque()
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="ppms-write") as writer:
@@ -111,8 +110,11 @@ def segment_files(model, jobs, names, *, batch=1, workers=1, overlay=True, on_er
             if progress is not None:
                 progress.update()
 
-        for path, rgb, labels in labelled(model, stems, batch=batch, workers=workers, on_error=on_error):
-            writing.append(writer.submit(segment.save, rgb, labels, stems[path], names, overlay))
+        # each job once, duplicates included: keyed by its place in jobs
+        for (_, (_, stem)), rgb, labels in labelled(
+                model, enumerate(jobs), batch=batch, workers=workers, decode=lambda job: decode(job[1][0]),
+                on_error=None if on_error is None else lambda job, e: on_error(job[1][0], e)):
+            writing.append(writer.submit(segment.save, rgb, labels, stem, names, overlay))
             while len(writing) > 2 * workers or (writing and writing[0].done()):
                 finish(writing.popleft())
         while writing:

@@ -50,36 +50,56 @@ LIST_SUFFIX = ".txt"  # an input of this name lists image paths, one a line
 def image_files(paths, out=None):
     """``[(image, output name)]`` for ``paths``: an image file is named by its file name; a folder is walked (sorted,
     ``out`` left out) for the files Pillow reads by their extension, each named by its path inside the folder, so
-    that the outputs keep the folders' structure; a ``.txt`` file lists paths (relative ones from its own folder),
-    each named as it is written there when it is relative and inside it, else by its file name. An output name is
-    the file's path without its extension."""
+    that the outputs keep the folders' structure; a ``.txt`` file (UTF-8) lists paths (relative ones from its own
+    folder), each named as it is written there when it is relative and inside it, else by its file name. An output
+    name is the file's path without its extension. The same file reached twice counts once."""
     Image = require("PIL.Image", "images")
 
     readable = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
     skip = os.path.realpath(out) if out else None
-    files = []
-    for path in paths:
-        if path.endswith(LIST_SUFFIX) and os.path.isfile(path):
-            home = os.path.dirname(path)
-            with open(path) as f:
-                for line in (line.strip() for line in f):
-                    if not line:
-                        continue
-                    full = line if os.path.isabs(line) else os.path.join(home, line)
-                    inside = not os.path.isabs(line) and not os.path.normpath(line).startswith("..")
-                    files.append((full, os.path.splitext(os.path.normpath(line) if inside else
-                                                          os.path.basename(line))[0]))
+    files, seen = [], set()
+
+    def add(path, name):
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            files.append((path, name))
+
+    def unreadable(e):
+        raise ValueError(f"cannot list the folder {e.filename} ({e.strerror})")
+
+    for path in map(str, paths):
+        if path.lower().endswith(LIST_SUFFIX) and os.path.isfile(path):
+            home, listed = os.path.dirname(path), 0
+            try:
+                with open(path, encoding="utf-8-sig") as f:
+                    lines = [line.strip() for line in f]
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}: a list of image paths must be UTF-8 text ({e.reason} at byte "
+                                 f"{e.start})") from None
+            for line in filter(None, lines):
+                full = line if os.path.isabs(line) else os.path.join(home, line)
+                parts = os.path.normpath(line).split(os.sep)
+                inside = not os.path.isabs(line) and parts[0] != os.pardir
+                add(full, os.path.splitext(os.path.normpath(line) if inside else os.path.basename(line))[0])
+                listed += 1
+            if not listed:
+                raise ValueError(f"{path} lists no image path (one a line)")
             continue
         if not os.path.isdir(path):
-            files.append((path, os.path.splitext(os.path.basename(path))[0]))
+            add(path, os.path.splitext(os.path.basename(path))[0])
             continue
+        if skip is not None and os.path.realpath(path) == skip:
+            raise ValueError(f"--out {out} is the input folder {path}: a rerun would take its outputs for inputs; "
+                             f"choose another folder (a subfolder of it is fine)")
         found = []
-        for folder, subfolders, names in os.walk(path):
+        for folder, subfolders, names in os.walk(path, onerror=unreadable):
             subfolders[:] = sorted(d for d in subfolders if os.path.realpath(os.path.join(folder, d)) != skip)
             found += [os.path.join(folder, f) for f in sorted(names) if os.path.splitext(f)[1].lower() in readable]
         if not found:
             raise ValueError(f"{path} holds no image file (extensions Pillow reads: .png, .jpg, ...)")
-        files += [(f, os.path.splitext(os.path.relpath(f, path))[0]) for f in found]
+        for f in found:
+            add(f, os.path.splitext(os.path.relpath(f, path))[0])
     return files
 
 

@@ -37,23 +37,15 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
         ray=True):
     """``[{variant, sizes, row, images_per_s (median of the rounds), rounds}]``; each round runs every row of a
     (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder (overwritten). With
-    ``ray`` and Ray installed also ``ppms segment --ray`` on a local cluster of this machine's CPUs, its actors'
-    start (a process each, importing torch, optimising the model) timed with the job, as a user waits for it; the
-    cluster's own start is not (``ppms segment --ray`` starts it before the job too)."""
-    ray_module = None
+    ``ray`` and Ray installed also ``ppms segment --ray`` on a new local cluster of this machine's CPUs each round
+    (its processes would otherwise run beside the other rows), timed as that command times it: its actors' start
+    (a process each, importing torch, optimising the model) with the job, the cluster's start and stop not."""
     if ray:
         try:
-            ray_module = require("ray", "ray")
             require("ray.data", "ray")
         except ImportError as e:
             print(f"the Ray row left out: {e}")
-            ray_module = None
-    # a local cluster lives for its row only: its processes would otherwise run beside the other rows' timings
-    own = ray_module is not None and not ray_module.is_initialized()
-    return _run(variants, sizes, count, batch, workers, repeat, overlay, ray_module, own)
-
-
-def _run(variants, sizes, count, batch, workers, repeat, overlay, ray, own):
+            ray = False
     results = []
     with tempfile.TemporaryDirectory(prefix="ppms-segment-bench-") as tmp:
         for size in sizes:
@@ -97,15 +89,11 @@ def _run(variants, sizes, count, batch, workers, repeat, overlay, ray, own):
                     from . import cluster
 
                     jobs = [(p, os.path.join(out, os.path.basename(p)[:-4])) for p in paths]
-                    try:
-                        return cluster.segment_files(jobs, unoptimised, batch=batch, overlay=overlay)[0]
-                    finally:
-                        if own:
-                            ray.shutdown()
+                    return cluster.segment_files(jobs, unoptimised, batch=batch, overlay=overlay)
 
                 rows = {"engine alone, decoded images": engine, "serial loop": serial,
                         f"ppms segment (batch {batch}, {workers} worker(s))": piped}
-                if ray is not None:
+                if ray:
                     rows[f"ppms segment --ray (local, {os.cpu_count()} actors of 1 thread)"] = on_ray
                 engine()  # warm: the engine's arenas, the decoders' libraries
                 rates = {name: [] for name in rows}
@@ -113,7 +101,8 @@ def _run(variants, sizes, count, batch, workers, repeat, overlay, ray, own):
                     for name, fn in rows.items():
                         t0 = time.perf_counter()
                         done = fn()
-                        rates[name].append(done / (time.perf_counter() - t0))
+                        done, seconds = done if isinstance(done, tuple) else (done, time.perf_counter() - t0)
+                        rates[name].append(done / seconds)
                 for name, r in rates.items():
                     results.append({"variant": variant, "sizes": size, "row": name,
                                     "images_per_s": statistics.median(r), "rounds": r})
