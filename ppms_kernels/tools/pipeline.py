@@ -17,8 +17,8 @@ from . import segment
 
 
 def decode(item):
-    """RGB uint8 ``[H, W, 3]`` and the network's input ``[1, 3, H, W]`` of a path (``segment.read_image``) or of an array: ``[H, W, 3]`` RGB or ``[H, W]``
-    grey, uint8."""
+    """RGB uint8 ``[H, W, 3]`` and the network's input ``[1, 3, H, W]`` of a path (``segment.read_image``) or of
+    an array: ``[H, W, 3]`` RGB or ``[H, W]`` grey, uint8."""
     if isinstance(item, (str, os.PathLike)):
         rgb = segment.read_image(item)
     else:
