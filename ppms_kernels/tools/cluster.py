@@ -72,12 +72,13 @@ def label_dataset(ds, model, *, column="path", batch_size=16, batch=1, actors=No
 
     if actors is None:
         actors = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)
+    # no max_restarts: Ray Data restarts its pool's actors and retries their tasks by default
     return ds.map_batches(_Labeller, batch_size=batch_size, batch_format="numpy",
                           compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=threads,
                           # the model by a reference in a list: an actor that Ray restarts gets it from the object
                           # store, and its arguments stay small
                           fn_constructor_kwargs={"model": [ray.put(model)], "column": column, "precision": precision,
-                                                 "overlay": overlay, "batch": batch})  # Ray Data restarts its actors, retries tasks
+                                                 "overlay": overlay, "batch": batch})
 
 
 def segment_files(jobs, model, *, address=None, batch_size=16, batch=1, threads=1, overlay=True, on_error=None,
@@ -113,7 +114,8 @@ def _segment_files(ray, jobs, model, batch_size, batch, threads, overlay, on_err
     ds = ray.data.from_items([{"path": os.path.abspath(p), "stem": os.path.abspath(s)} for p, s in jobs],
                              override_num_blocks=max(1, -(-len(jobs) // batch_size)))
     written = 0
-    for row in label_dataset(ds, model, batch_size=batch_size, batch=batch, threads=threads, overlay=overlay).iter_rows():
+    rows = label_dataset(ds, model, batch_size=batch_size, batch=batch, threads=threads, overlay=overlay)
+    for row in rows.iter_rows():
         if row["error"]:
             if on_error is None:
                 raise ValueError(row["error"])
