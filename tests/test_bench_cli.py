@@ -255,6 +255,23 @@ def test_segment_suite_times_whole_jobs(tmp_path, capsys):
         rows.append(f"ppms segment --ray (local, {os.cpu_count()} actors of 1 thread)")
     assert [r["row"] for r in results] == rows
     assert all(r["images_per_s"] > 0 and len(r["rounds"]) == 2 for r in results)
+    assert [r["second_half"] is None for r in results][:2] == [True, True]  # not jobs of written files
+    assert results[2]["second_half"] > 0
     assert "images/s" in capsys.readouterr().out
     assert main(["bench", "--suite", "segment", "e2e"]) == 2
     assert "runs alone" in capsys.readouterr().err
+
+
+def test_second_half_rate_leaves_the_start_out(tmp_path):
+    from ppms_kernels.tools.throughput import _second_half
+
+    for k in range(32):  # a slow start: 16 label maps at once, then 2 a second
+        f = tmp_path / f"{k:02d}_labels.png"
+        f.write_bytes(b"")
+        t = 10**9 * (100 if k < 16 else 100 + (k - 15) // 2 + 0.5 * ((k - 15) % 2))
+        os.utime(f, ns=(int(t), int(t)))
+    (tmp_path / "00_overlay.png").write_bytes(b"")  # not a label map: not counted
+    assert _second_half(tmp_path) == pytest.approx(16 / 8.0)
+    for f in list(tmp_path.iterdir())[:30]:
+        f.unlink()
+    assert _second_half(tmp_path) is None

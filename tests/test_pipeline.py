@@ -1,5 +1,5 @@
 """The dataset pipeline (``ppms_kernels.tools.pipeline``, ``ppms segment`` on many images): labels equal to the
-one-image path for every image whatever the batch and the decoding threads, errors reported and skipped, bounded
+one-image path for every image whatever the batch, the decoding threads and the engines, errors reported and skipped, bounded
 read-ahead, outputs that keep the inputs' folders, written whole, and a rerun that skips finished images."""
 import os
 
@@ -48,14 +48,14 @@ def _mixed(folder):
     return paths
 
 
-@pytest.mark.parametrize("batch, workers", [(1, 1), (3, 2), (8, 3)])
-def test_labels_equal_the_one_image_path(tmp_path, model, batch, workers):
+@pytest.mark.parametrize("batch, workers, engines", [(1, 1, 1), (3, 2, 1), (8, 3, 1), (1, 1, 3), (2, 2, 2)])
+def test_labels_equal_the_one_image_path(tmp_path, model, batch, workers, engines):
     paths = _mixed(tmp_path)
     rng = np.random.default_rng(1)
     arrays = [(rng.random((40, 48, 3)) * 255).astype(np.uint8), (rng.random((40, 48)) * 255).astype(np.uint8),
               (rng.random((48, 40, 3)) * 255).astype(np.uint8)[:, ::-1]]  # grey, and a non-contiguous view
     items = paths[:4] + arrays + paths[4:]
-    got = list(pipeline.label_images(model, items, batch=batch, workers=workers))
+    got = list(pipeline.label_images(model, items, batch=batch, workers=workers, engines=engines))
     assert [item is want for (item, _), want in zip(got, items)] == [True] * len(items)  # in order, each once
     for item, labels in got:
         want = _one_by_one(model, item)
@@ -79,11 +79,15 @@ def test_unreadable_items_are_reported_and_skipped(tmp_path, model):
         list(pipeline.label_images(model, [good[0], tmp_path / "missing.png"]))
     with pytest.raises(ValueError, match="at least 1"):
         list(pipeline.label_images(model, good, batch=0))
+    with pytest.raises(ValueError, match="at least 1"):
+        list(pipeline.label_images(model, good, engines=0))
 
 
-def test_reads_a_bounded_number_of_images_ahead(model):
-    """However many images there are, the pipeline holds at most ``ahead`` decoded ones beside the batch it runs:
-    it takes the next item from the caller's iterable only as it hands one out."""
+@pytest.mark.parametrize("engines", [1, 2])
+def test_reads_a_bounded_number_of_images_ahead(model, engines):
+    """However many images there are, the pipeline holds at most ``ahead`` decoded ones beside the batches the
+    engines run, the one it fills and the one it hands out: it takes the next item from the caller's iterable only
+    as it hands one out."""
     taken, rgb = [], np.zeros((32, 32, 3), np.uint8)
 
     def endless():
@@ -91,10 +95,10 @@ def test_reads_a_bounded_number_of_images_ahead(model):
             taken.append(1)
             yield rgb
 
-    stream = pipeline.label_images(model, endless(), batch=2, workers=2, ahead=5)
+    stream = pipeline.label_images(model, endless(), batch=2, workers=2, engines=engines, ahead=5)
     for n in range(1, 40):
         next(stream)
-        assert len(taken) <= n + 5 + 2
+        assert len(taken) <= n + 5 + 2 * (engines + 2)
     stream.close()
 
 

@@ -27,7 +27,8 @@ def _bench(args):
             raise ValueError("--suite segment runs alone and on the CPU: it times whole jobs (images/s) of ppms "
                              "segment, the other suites single calls")
         print(f"segment: {args.images} JPEGs a round ({', '.join(args.sizes)}), label maps written, random weights, "
-              f"{threads} threads; median of {args.repeat} rounds, the rows interleaved; x: of the engine alone")
+              f"{threads} threads (the engine alone and ppms segment: {threads} engine(s) of one thread, images in "
+              f"parallel); median of {args.repeat} rounds, the rows interleaved; x: of the engine alone")
         results = throughput.run(args.variants, args.sizes, args.images, args.batch, args.workers, args.repeat)
         print(throughput.table(results))
         bench.save_json(results, args.json, suites=args.suite, threads=threads, repeat=args.repeat, images=args.images,
@@ -128,11 +129,16 @@ def _segment(args):
         print(f"wrote {' and '.join(written)}")
         return 0
 
-    with tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
-        written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
-                                                  overlay=args.overlay, progress=bar,
-                                                  on_error=lambda path, e: skip(path, pipeline.why(path, e)))
-    return _summary(args, model, written, seconds, skipped, f"{torch.get_num_threads()} threads")
+    engines = torch.get_num_threads()
+    torch.set_num_threads(1)  # an engine a thread, images in parallel (pipeline.segment_files says why)
+    try:
+        with tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
+            written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
+                                                      engines=engines, overlay=args.overlay, progress=bar,
+                                                      on_error=lambda path, e: skip(path, pipeline.why(path, e)))
+    finally:
+        torch.set_num_threads(engines)
+    return _summary(args, model, written, seconds, skipped, f"{engines} engine(s) of 1 thread")
 
 
 def _summary(args, model, written, seconds, skipped, how):
@@ -290,7 +296,9 @@ def main(argv=None):
     s.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=True,
                    help="also write the image overlaid with the class colours and a legend (ADE20K's class names for "
                         "150-class models)")
-    s.add_argument("--threads", type=_count(0), default=0, help="torch threads (0: torch's default)")
+    s.add_argument("--threads", type=_count(0), default=0,
+                   help="torch threads (0: torch's default); with several images, as many engines of one thread, "
+                        "images in parallel")
     s.add_argument("--batch", type=_count(1), default=1, help="images of one size run together, up to this many")
     s.add_argument("--workers", type=_count(1), default=1,
                    help="threads that decode images ahead of the network, and threads that write the outputs")

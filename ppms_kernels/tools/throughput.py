@@ -1,6 +1,10 @@
 """``ppms bench --suite segment``: images per second over a whole labelling job, JPEG files in, label maps out:
 the engine alone on images decoded beforehand (its batches of the same size), the serial loop (decode, normalise,
-network, write, one image after the other) and ``ppms segment``'s pipeline, interleaved round by round."""
+network, write, one image after the other) and ``ppms segment``'s pipeline, interleaved round by round. The engine
+alone runs as the pipeline does, an engine of one thread per torch thread, images in parallel; the serial loop on
+all of torch's threads, as ``ppms segment`` ran before."""
+import concurrent.futures
+import contextlib
 import copy
 import os
 import statistics
@@ -33,13 +37,35 @@ def images(folder, count, sizes, seed=0):
     return paths
 
 
+def _second_half(folder):
+    """Images/s over the second half of the job that wrote ``folder``'s label maps, from their files' modification
+    times: the rate once every process of the job runs, whatever it took to start them, and whenever the results
+    reached the caller (None for fewer than 4 images)."""
+    t = sorted(e.stat().st_mtime_ns for e in os.scandir(folder) if e.name.endswith("_labels.png"))
+    n = len(t)
+    return (n - n // 2) / ((t[-1] - t[n // 2 - 1]) / 1e9) if n >= 4 and t[-1] > t[n // 2 - 1] else None
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """torch at one thread inside (``ppms segment``'s engines), its thread count as before after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(threads)
+
+
 def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, workers=1, repeat=3, overlay=False,
         ray=True):
-    """``[{variant, sizes, row, images_per_s (median of the rounds), rounds}]``; each round runs every row of a
-    (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder (overwritten). With
-    ``ray`` and Ray installed also ``ppms segment --ray`` on a new local cluster of this machine's CPUs each round
-    (its processes would otherwise run beside the other rows), timed as that command times it: its actors' start
-    (a process each, importing torch, optimising the model) with the job, the cluster's start and stop not."""
+    """``[{variant, sizes, row, images_per_s (median of the rounds), rounds, second_half}]``; each round runs every
+    row of a (variant, sizes) once over the same ``count`` images, outputs written to a fresh folder (overwritten).
+    With ``ray`` and Ray installed also ``ppms segment --ray`` on a new local cluster of this machine's CPUs each
+    round (its processes would otherwise run beside the other rows), timed as that command times it: its actors'
+    start (a process each, importing torch, optimising the model) with the job, the cluster's start and stop not.
+    ``second_half``: for ``ppms segment`` and ``--ray``, the median images/s over each job's second half (from the
+    label maps' modification times), which leaves out what the job took to start."""
     if ray:
         try:
             require("ray.data", "ray")
@@ -66,10 +92,14 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
                 names = segment.class_names(model.num_classes)
                 out = os.path.join(tmp, "out")
 
-                def engine():
+                def labels(x):
                     with torch.inference_mode():
-                        for x in inputs:
-                            model.labels(x, torch.uint8)
+                        return model.labels(x, torch.uint8)
+
+                def engine():
+                    with _one_thread() as engines, concurrent.futures.ThreadPoolExecutor(engines) as pool:
+                        for _ in pool.map(labels, inputs):
+                            pass
                     return count
 
                 def serial():
@@ -82,8 +112,9 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
 
                 def piped():
                     jobs = [(p, os.path.join(out, os.path.basename(p)[:-4])) for p in paths]
-                    return pipeline.segment_files(model, jobs, names, batch=batch, workers=workers,
-                                                  overlay=overlay)[0]
+                    with _one_thread() as engines:
+                        return pipeline.segment_files(model, jobs, names, batch=batch, workers=workers,
+                                                      engines=engines, overlay=overlay)
 
                 def on_ray():
                     from . import cluster
@@ -97,15 +128,20 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
                     rows[f"ppms segment --ray (local, {os.cpu_count()} actors of 1 thread)"] = on_ray
                 engine()  # warm: the engine's arenas, the decoders' libraries
                 rates = {name: [] for name in rows}
+                halves = {name: [] for name in rows}
                 for _ in tqdm(range(repeat), desc=f"segment {variant} {size}", unit="round", leave=False):
                     for name, fn in rows.items():
                         t0 = time.perf_counter()
                         done = fn()
                         done, seconds = done if isinstance(done, tuple) else (done, time.perf_counter() - t0)
                         rates[name].append(done / seconds)
+                        if fn in (piped, on_ray):
+                            halves[name].append(_second_half(out))
                 for name, r in rates.items():
+                    h = [v for v in halves[name] if v is not None]
                     results.append({"variant": variant, "sizes": size, "row": name,
-                                    "images_per_s": statistics.median(r), "rounds": r})
+                                    "images_per_s": statistics.median(r), "rounds": r,
+                                    "second_half": statistics.median(h) if h else None})
     return results
 
 
@@ -114,6 +150,7 @@ def table(results):
     for r in results:
         key = (r["variant"], r["sizes"])
         base.setdefault(key, r["images_per_s"])
+        half = "" if r["second_half"] is None else f"   second half {r['second_half']:6.1f} images/s"
         lines.append(f"{r['variant']:5s} {r['sizes']:6s} {r['row']:40s} {r['images_per_s']:8.1f} images/s  "
-                     f"{r['images_per_s'] / base[key]:5.2f}x")
+                     f"{r['images_per_s'] / base[key]:5.2f}x{half}")
     return "\n".join(lines)
