@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from helpers import randomise  # tests/helpers.py
 from ppms_kernels import upsample_argmax
+from ppms_kernels.tools.throughput import photo
 from ppms_kernels.models import INPUT_MEAN, INPUT_STD, pack, pp_mobileseg
 from ppms_kernels.models.engine import _conv_bn, aam_head_weights, block_weights, mlp_weights
 from ppms_kernels.ops.reference import interp1d
@@ -335,11 +336,9 @@ def bench_weights(variant, seed=0):
 
 
 def images(size):
-    """RGB ``[3, size, size]`` float 0..255: smooth photo-like (bench/arm/count/host.py's), flat black and white,
-    an 8-pixel checkerboard, uniform noise."""
-    g = torch.Generator().manual_seed(0)
-    smooth = F.interpolate(torch.rand(1, 3, 6, 6, generator=g), size=(size, size), mode="bicubic")[0] * 255
-    smooth = (smooth + torch.randn(size, size, 3, generator=g).permute(2, 0, 1) * 10).clamp(0, 255).round()
+    """RGB ``[3, size, size]`` float 0..255: smooth photo-like (the benches' ``photo``, as bench/arm/count/host.py
+    draws it), flat black and white, an 8-pixel checkerboard, uniform noise."""
+    smooth = torch.from_numpy(photo(size, size, torch.Generator().manual_seed(0))).permute(2, 0, 1).float()
     i = torch.arange(size)
     checker = ((i[:, None] // 8 + i[None, :] // 8) % 2 * 255.0).expand(3, size, size)
     noise = torch.randint(0, 256, (3, size, size), generator=torch.Generator().manual_seed(1)).float()

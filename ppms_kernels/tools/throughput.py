@@ -22,18 +22,23 @@ from . import pipeline, segment
 SIZES = {"512": [(512, 512)], "mixed": [(512, 512), (384, 640), (480, 360), (720, 540)]}  # (H, W), cycled
 
 
+def photo(h, w, generator):
+    """A photo-like RGB uint8 ``[h, w, 3]`` image: colour fields with soft edges (6 x 6 random colours, bicubic)
+    plus noise (sigma 10), drawn from ``generator``: the test image of the benches."""
+    img = F.interpolate(torch.rand(1, 3, 6, 6, generator=generator), size=(h, w), mode="bicubic")[0].permute(1, 2, 0)
+    return (img * 255 + torch.randn(h, w, 3, generator=generator) * 10).clamp(0, 255).round().to(torch.uint8).numpy()
+
+
 def images(folder, count, sizes, seed=0):
-    """``count`` JPEGs (quality 90) in ``folder``, photo-like: bicubic colour fields with edges plus noise, the
-    sizes of ``SIZES[sizes]`` in turn. Returns their paths."""
+    """``count`` JPEGs (quality 90) in ``folder``, ``photo``s of the sizes of ``SIZES[sizes]`` in turn. Returns their
+    paths."""
     Image = require("PIL.Image", "images")
 
     g, paths = torch.Generator().manual_seed(seed), []
     for i in range(count):
         h, w = SIZES[sizes][i % len(SIZES[sizes])]
-        img = F.interpolate(torch.rand(1, 3, 6, 6, generator=g), size=(h, w), mode="bicubic")[0].permute(1, 2, 0)
-        img = (img * 255 + torch.randn(h, w, 3, generator=g) * 10).clamp(0, 255).round().to(torch.uint8).numpy()
         paths.append(os.path.join(folder, f"{i:05d}.jpg"))
-        Image.fromarray(img).save(paths[-1], quality=90)
+        Image.fromarray(photo(h, w, g)).save(paths[-1], quality=90)
     return paths
 
 

@@ -1,6 +1,6 @@
 """What `bench/arm/count.sh labels` does on the host (.venv) around ppms_run's counts:
 
-    image PATH SIZE       the test image: colour fields with edges, plus noise, as a binary PPM
+    image PATH SIZE       the test image (the benches' photo-like one) as a binary PPM
     models DIR VARIANT    DIR/VARIANT_seed0_fp32.ppms and _fp16.ppms: tests/helpers.py's randomise(seed=0) weights
                           (random BatchNorm gammas: default initialisation zeroes the attention projection's)
     error DIR VARIANT     fp16's logits (ppms_run --logits) against fp32's, and the model files' sizes
@@ -11,13 +11,12 @@ import sys
 
 def image(path, size):
     import torch
-    import torch.nn.functional as F
 
-    g, s = torch.Generator().manual_seed(0), int(size)
-    img = F.interpolate(torch.rand(1, 3, 6, 6, generator=g), size=(s, s), mode="bicubic")[0].permute(1, 2, 0) * 255
-    img = (img + torch.randn(s, s, 3, generator=g) * 10).clamp(0, 255).round().to(torch.uint8).numpy()
+    from ppms_kernels.tools.throughput import photo
+
+    s = int(size)
     with open(path, "wb") as f:
-        f.write(b"P6\n%d %d\n255\n" % (s, s) + img.tobytes())
+        f.write(b"P6\n%d %d\n255\n" % (s, s) + photo(s, s, torch.Generator().manual_seed(0)).tobytes())
 
 
 def models(out, variant):
