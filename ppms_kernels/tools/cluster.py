@@ -37,9 +37,10 @@ class _Labeller:
 
     def __call__(self, batch):
         items, errors, done = list(batch[self.column]), {}, {}
-        for (i, _), rgb, labels in pipeline.labelled(
-                self.model, list(enumerate(items)), batch=self.batch, decode=lambda k: pipeline.decode(k[1]),
-                on_error=lambda k, e: errors.__setitem__(k[0], pipeline.why(k[1], e))):
+        def skip(i, item, e):
+            errors[i] = pipeline.why(item, e)
+
+        for i, _, rgb, labels in pipeline.labelled(self.model, items, batch=self.batch, on_error=skip):
             if self.overlay is None:
                 done[i] = labels
             else:

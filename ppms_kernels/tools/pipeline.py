@@ -16,10 +16,14 @@ import torch
 from . import segment
 
 
+def _is_path(item):
+    return isinstance(item, (str, os.PathLike))
+
+
 def decode(item):
     """RGB uint8 ``[H, W, 3]`` and the network's input ``[1, 3, H, W]`` of a path (``segment.read_image``) or of
     an array: ``[H, W, 3]`` RGB or ``[H, W]`` grey, uint8."""
-    if isinstance(item, (str, os.PathLike)):
+    if _is_path(item):
         rgb = segment.read_image(item)
     else:
         rgb = np.asarray(item)
@@ -28,46 +32,46 @@ def decode(item):
                              f"{list(rgb.shape)}")
         if rgb.ndim == 2:
             rgb = np.repeat(rgb[..., None], 3, axis=2)
-    segment.check_size(item if isinstance(item, (str, os.PathLike)) else "the array", rgb.shape[1], rgb.shape[0])
+    segment.check_size(item if _is_path(item) else "the array", rgb.shape[1], rgb.shape[0])
     return rgb, segment.normalise([rgb])
 
 
 def why(item, e):
     """Why ``item`` (a path or an array) is skipped: its decoding's exception ``e``, in a line that names it."""
-    where = str(item) if isinstance(item, (str, os.PathLike)) else "an image array"
+    where = str(item) if _is_path(item) else "an image array"
     return str(e) if isinstance(e, ValueError) and where in str(e) else f"cannot read {where} as an image ({e})"
 
 
-def labelled(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_error=None, decode=decode):
-    """``(item, rgb, labels)`` for each of ``items`` that decodes, in their order: ``labels`` uint8 ``[H, W]`` (the
-    model has at most 256 classes) or int64 beyond. ``workers`` threads decode ``ahead`` images (default
-    ``2 * batch * engines + workers``) ahead of the network, which takes up to ``batch`` consecutive images of one
-    size at a time, on ``engines`` threads at once (each call on torch's thread count: images in parallel rather
-    than each image's rows, see ``segment_files``). An item that cannot be decoded goes to
-    ``on_error(item, exception)`` and is left out; without ``on_error`` its exception is raised. ``decode``: item ->
-    (RGB, input), for items that carry more than an image."""
+def labelled(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_error=None):
+    """``(index, item, rgb, labels)`` for each of ``items`` that decodes, in their order (``index``: its place in
+    ``items``): ``labels`` uint8 ``[H, W]`` (the model has at most 256 classes) or int64 beyond. ``workers``
+    threads decode ``ahead`` images (default ``2 * batch * engines + workers``) ahead of the network, which takes up
+    to ``batch`` consecutive images of one size at a time, on ``engines`` threads at once (each call on torch's
+    thread count: images in parallel rather than each image's rows, see ``segment_files``). An item that cannot be
+    decoded goes to ``on_error(index, item, exception)`` and is left out; without ``on_error`` its exception is
+    raised."""
     if batch < 1 or workers < 1 or engines < 1:
         raise ValueError(f"label_images: batch, workers and engines must be at least 1, got {batch}, {workers} and "
                          f"{engines}")
     ahead = ahead or 2 * batch * engines + workers
     wide = getattr(model, "num_classes", 256) > 256
-    items = iter(items)
+    items = enumerate(items)
     pending, running = collections.deque(), collections.deque()
 
     def run(group):
         with torch.inference_mode():
-            labels = model.labels(torch.cat([x for _, _, x in group]) if len(group) > 1 else group[0][2],
+            labels = model.labels(torch.cat([x for *_, x in group]) if len(group) > 1 else group[0][3],
                                   torch.int64 if wide else torch.uint8)
-        return [(item, rgb, lab) for (item, rgb, _), lab in zip(group, labels.numpy())]
+        return [(i, item, rgb, lab) for (i, item, rgb, _), lab in zip(group, labels.numpy())]
 
     with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="ppms-decode") as pool, \
             concurrent.futures.ThreadPoolExecutor(engines, thread_name_prefix="ppms-engine") as nets:
         def fill():
             while len(pending) < ahead:
-                item = next(items, pending)  # pending: the end
-                if item is pending:
+                entry = next(items, pending)  # pending: the end
+                if entry is pending:
                     return
-                pending.append((item, pool.submit(decode, item)))
+                pending.append((*entry, pool.submit(decode, entry[1])))
 
         group = []
 
@@ -77,18 +81,18 @@ def labelled(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_erro
 
         fill()
         while pending:
-            item, future = pending.popleft()
+            i, item, future = pending.popleft()
             fill()
             try:
                 rgb, x = future.result()
             except Exception as e:
                 if on_error is None:
                     raise
-                on_error(item, e)
+                on_error(i, item, e)
                 continue
-            if group and group[0][1].shape != rgb.shape:
+            if group and group[0][2].shape != rgb.shape:
                 submit()
-            group.append((item, rgb, x))
+            group.append((i, item, rgb, x))
             if len(group) == batch:
                 submit()
             while len(running) > engines or (running and running[0].done()):
@@ -103,8 +107,8 @@ def label_images(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_
     """``(item, labels)`` for each of ``items`` (image paths, or uint8 RGB ``[H, W, 3]`` / grey ``[H, W]`` arrays),
     in their order, decoding ahead of the network on ``workers`` threads, the network on ``engines`` threads:
     ``labelled`` without the images."""
-    for item, _, labels in labelled(model, items, batch=batch, workers=workers, engines=engines, ahead=ahead,
-                                    on_error=on_error):
+    for _, item, _, labels in labelled(model, items, batch=batch, workers=workers, engines=engines, ahead=ahead,
+                                       on_error=None if on_error is None else lambda _, item, e: on_error(item, e)):
         yield item, labels
 
 
@@ -125,12 +129,11 @@ def segment_files(model, jobs, names, *, batch=1, workers=1, engines=1, overlay=
             if progress is not None:
                 progress.update()
 
-        # each job once, duplicates included: keyed by its place in jobs
-        for (_, (_, stem)), rgb, labels in labelled(
-                model, enumerate(jobs), batch=batch, workers=workers, engines=engines,
-                decode=lambda job: decode(job[1][0]),
-                on_error=None if on_error is None else lambda job, e: on_error(job[1][0], e)):
-            writing.append(writer.submit(segment.save, rgb, labels, stem, names, overlay))
+        # each job once, duplicates included: its stem found by its place in jobs
+        for i, _, rgb, labels in labelled(model, [path for path, _ in jobs], batch=batch, workers=workers,
+                                          engines=engines,
+                                          on_error=None if on_error is None else lambda _, path, e: on_error(path, e)):
+            writing.append(writer.submit(segment.save, rgb, labels, jobs[i][1], names, overlay))
             while len(writing) > 2 * workers or (writing and writing[0].done()):
                 finish(writing.popleft())
         while writing:
