@@ -169,3 +169,12 @@ def test_a_model_that_returns_logits_still_gives_labels(model):
     with torch.inference_mode():
         want = interp(segment.normalise([rgb])).argmax(1)[0].numpy()
     assert labels.dtype == np.uint8 and (labels == want).all()
+
+
+def test_one_thread_gives_back_the_thread_count():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with pipeline.one_thread() as n:
+            assert n == before and torch.get_num_threads() == 1
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before

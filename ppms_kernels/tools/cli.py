@@ -129,15 +129,11 @@ def _segment(args):
         print(f"wrote {' and '.join(written)}")
         return 0
 
-    engines = torch.get_num_threads()
-    torch.set_num_threads(1)  # an engine a thread, images in parallel (pipeline.segment_files says why)
-    try:
-        with tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
-            written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
-                                                      engines=engines, overlay=args.overlay, progress=bar,
-                                                      on_error=lambda path, e: skip(path, pipeline.why(path, e)))
-    finally:
-        torch.set_num_threads(engines)
+    # an engine a thread, images in parallel
+    with pipeline.one_thread() as engines, tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
+        written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
+                                                  engines=engines, overlay=args.overlay, progress=bar,
+                                                  on_error=lambda path, e: skip(path, pipeline.why(path, e)))
     return _summary(args, model, written, seconds, skipped, f"{engines} engine(s) of 1 thread")
 
 

@@ -7,6 +7,7 @@ release the GIL) while the network runs, a bounded number ahead, so memory stays
 """
 import collections
 import concurrent.futures
+import contextlib
 import os
 import time
 
@@ -14,6 +15,18 @@ import numpy as np
 import torch
 
 from . import segment
+
+
+@contextlib.contextmanager
+def one_thread():
+    """torch at one thread inside, for as many engines of one thread as it had threads (``segment_files`` says
+    why): yields that count, and sets it again after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _is_path(item):

@@ -4,7 +4,6 @@ network, write, one image after the other) and ``ppms segment``'s pipeline, inte
 alone runs as the pipeline does, an engine of one thread per torch thread, images in parallel; the serial loop on
 all of torch's threads, as ``ppms segment`` ran before."""
 import concurrent.futures
-import contextlib
 import copy
 import os
 import statistics
@@ -51,17 +50,6 @@ def _second_half(folder):
     return (n - n // 2) / ((t[-1] - t[n // 2 - 1]) / 1e9) if n >= 4 and t[-1] > t[n // 2 - 1] else None
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """torch at one thread inside (``ppms segment``'s engines), its thread count as before after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield threads
-    finally:
-        torch.set_num_threads(threads)
-
-
 def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, workers=1, repeat=3, overlay=False,
         ray=True):
     """``[{variant, sizes, row, images_per_s (median of the rounds), rounds, second_half}]``; each round runs every
@@ -102,7 +90,7 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
                         return model.labels(x, torch.uint8)
 
                 def engine():
-                    with _one_thread() as engines, concurrent.futures.ThreadPoolExecutor(engines) as pool:
+                    with pipeline.one_thread() as engines, concurrent.futures.ThreadPoolExecutor(engines) as pool:
                         for _ in pool.map(labels, inputs):
                             pass
                     return count
@@ -117,7 +105,7 @@ def run(variants=("tiny", "base"), sizes=("512", "mixed"), count=256, batch=1, w
 
                 def piped():
                     jobs = [(p, os.path.join(out, os.path.basename(p)[:-4])) for p in paths]
-                    with _one_thread() as engines:
+                    with pipeline.one_thread() as engines:
                         return pipeline.segment_files(model, jobs, names, batch=batch, workers=workers,
                                                       engines=engines, overlay=overlay)
 
