@@ -48,10 +48,10 @@ trap 'rm -rf "$out"' EXIT
 labels() {
   local size=${1:-256} variants=("${@:2}") ARM=build/arm-armv8.2-a+fp16 v p n t d
   [ ${#variants[@]} -gt 0 ] || variants=(tiny)
-  if [ ! -x "$ARM/ppms_run" ]; then
+  # built every time (nothing to do when up to date): a binary older than the sources counted the old code
+  [ -f "$ARM/CMakeCache.txt" ] ||
     cmake -S . -B "$ARM" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DPPMS_BUILD_TORCH_OPS=OFF >/dev/null
-    cmake --build "$ARM" --target ppms_run -j "$(nproc)" >/dev/null
-  fi
+  cmake --build "$ARM" --target ppms_run -j "$(nproc)" >/dev/null
   .venv/bin/python bench/arm/count/host.py image "$C/image_$size.ppm" "$size"
 
   # ppms_run per precision: whole-process counts with 0, 1 and 2 timed calls after the first; a warm call is the
