@@ -11,10 +11,10 @@ import argparse
 import collections
 import copy
 import os
-import tempfile
 import re
 import statistics
 import sys
+import tempfile
 
 import torch
 from tqdm import tqdm

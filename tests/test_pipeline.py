@@ -1,6 +1,7 @@
 """The dataset pipeline (``ppms_kernels.tools.pipeline``, ``ppms segment`` on many images): labels equal to the
-one-image path for every image whatever the batch, the decoding threads and the engines, errors reported and skipped, bounded
-read-ahead, outputs that keep the inputs' folders, written whole, and a rerun that skips finished images."""
+one-image path for every image whatever the batch, the decoding threads and the engines, errors reported and
+skipped, bounded read-ahead, outputs that keep the inputs' folders, written whole, and a rerun that skips finished
+images."""
 import os
 
 import numpy as np
@@ -173,8 +174,23 @@ def test_a_model_that_returns_logits_still_gives_labels(model):
 
 def test_one_thread_gives_back_the_thread_count():
     before = torch.get_num_threads()
-    with pytest.raises(RuntimeError, match="inside"):
-        with pipeline.one_thread() as n:
-            assert n == before and torch.get_num_threads() == 1
-            raise RuntimeError("inside")
-    assert torch.get_num_threads() == before
+    torch.set_num_threads(3)  # not 1, which a leak would leave too
+    try:
+        with pytest.raises(RuntimeError, match="inside"):
+            with pipeline.one_thread() as n:
+                assert n == 3 and torch.get_num_threads() == 1
+                raise RuntimeError("inside")
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("engines", [1, 2])
+def test_without_on_error_the_images_before_a_bad_one_come_first(tmp_path, model, engines):
+    good = [np.zeros((32, 32, 3), np.uint8), np.full((32, 48, 3), 9, np.uint8), np.zeros((32, 32, 3), np.uint8)]
+    stream = pipeline.label_images(model, [*good, tmp_path / "missing.png", good[0]], batch=2, engines=engines)
+    got = []
+    with pytest.raises(FileNotFoundError):
+        for item, _ in stream:
+            got.append(item)
+    assert [item is g for item, g in zip(got, good)] == [True, True, True] and len(got) == 3

@@ -72,6 +72,7 @@ def _bench(args):
 
 
 def _segment(args):
+    import contextlib
     import os
 
     import torch
@@ -129,12 +130,15 @@ def _segment(args):
         print(f"wrote {' and '.join(written)}")
         return 0
 
-    # an engine a thread, images in parallel
-    with pipeline.one_thread() as engines, tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
+    # an engine a thread, images in parallel; fewer images than threads: one engine, each image on every thread
+    threads = torch.get_num_threads()
+    parallel = pipeline.one_thread() if len(jobs) >= threads else contextlib.nullcontext(1)
+    with parallel as engines, tqdm(total=len(jobs), desc="ppms segment", unit="image") as bar:
+        how = f"{engines} engine(s) of {torch.get_num_threads()} thread(s)"
         written, seconds = pipeline.segment_files(model, jobs, names, batch=args.batch, workers=args.workers,
                                                   engines=engines, overlay=args.overlay, progress=bar,
                                                   on_error=lambda path, e: skip(path, pipeline.why(path, e)))
-    return _summary(args, model, written, seconds, skipped, f"{engines} engine(s) of 1 thread")
+    return _summary(args, model, written, seconds, skipped, how)
 
 
 def _summary(args, model, written, seconds, skipped, how):

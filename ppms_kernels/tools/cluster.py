@@ -37,6 +37,7 @@ class _Labeller:
 
     def __call__(self, batch):
         items, errors, done = list(batch[self.column]), {}, {}
+
         def skip(i, item, e):
             errors[i] = pipeline.why(item, e)
 

@@ -58,15 +58,15 @@ def why(item, e):
 def labelled(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_error=None):
     """``(index, item, rgb, labels)`` for each of ``items`` that decodes, in their order (``index``: its place in
     ``items``): ``labels`` uint8 ``[H, W]`` (the model has at most 256 classes) or int64 beyond. ``workers``
-    threads decode ``ahead`` images (default ``2 * batch * engines + workers``) ahead of the network, which takes up
+    threads decode ``ahead`` images (default ``2 * batch + workers + engines``) ahead of the network, which takes up
     to ``batch`` consecutive images of one size at a time, on ``engines`` threads at once (each call on torch's
     thread count: images in parallel rather than each image's rows, see ``segment_files``). An item that cannot be
-    decoded goes to ``on_error(index, item, exception)`` and is left out; without ``on_error`` its exception is
-    raised."""
+    decoded goes to ``on_error(index, item, exception)`` when it fails (the items before it may still be on their
+    way) and is left out; without ``on_error`` the items before it are yielded, then its exception raised."""
     if batch < 1 or workers < 1 or engines < 1:
         raise ValueError(f"label_images: batch, workers and engines must be at least 1, got {batch}, {workers} and "
                          f"{engines}")
-    ahead = ahead or 2 * batch * engines + workers
+    ahead = ahead or 2 * batch + workers + engines
     wide = getattr(model, "num_classes", 256) > 256
     items = enumerate(items)
     pending, running = collections.deque(), collections.deque()
@@ -86,34 +86,41 @@ def labelled(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_erro
                     return
                 pending.append((*entry, pool.submit(decode, entry[1])))
 
-        group = []
+        group, failed = [], None
 
         def submit():
             running.append(nets.submit(run, group[:]))
             group.clear()
 
-        fill()
-        while pending:
-            i, item, future = pending.popleft()
+        try:
             fill()
-            try:
-                rgb, x = future.result()
-            except Exception as e:
-                if on_error is None:
-                    raise
-                on_error(i, item, e)
-                continue
-            if group and group[0][2].shape != rgb.shape:
+            while pending:
+                i, item, future = pending.popleft()
+                fill()
+                try:
+                    rgb, x = future.result()
+                except Exception as e:
+                    if on_error is None:
+                        failed = e
+                        break
+                    on_error(i, item, e)
+                    continue
+                if group and group[0][2].shape != rgb.shape:
+                    submit()
+                group.append((i, item, rgb, x))
+                if len(group) == batch:
+                    submit()
+                while len(running) > engines or (running and running[0].done()):
+                    yield from running.popleft().result()
+            if group:
                 submit()
-            group.append((i, item, rgb, x))
-            if len(group) == batch:
-                submit()
-            while len(running) > engines or (running and running[0].done()):
+            while running:
                 yield from running.popleft().result()
-        if group:
-            submit()
-        while running:
-            yield from running.popleft().result()
+            if failed is not None:
+                raise failed
+        finally:  # an error, or the caller stopped early: no decoding of images nobody will take
+            for *_, future in pending:
+                future.cancel()
 
 
 def label_images(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_error=None):
@@ -130,7 +137,7 @@ def segment_files(model, jobs, names, *, batch=1, workers=1, engines=1, overlay=
     written on ``workers`` threads in the background while the next images run, a bounded number behind; ``progress``
     (a tqdm bar, say) is updated per image written. ``engines`` network calls run at once: with torch at one thread
     and an engine per core, images run in parallel rather than each image's rows, so no layer waits at its end for
-    a thread that a decoder or writer has preempted (1.10-1.16x the images/s of one engine on both cores of a 2-core
+    a thread that a decoder or writer has preempted (1.1-1.2x the images/s of one engine on both cores of a 2-core
     Zen 5, tiny and base). Returns (images written, seconds)."""
     written, writing = 0, collections.deque()
     t0 = time.perf_counter()
