@@ -123,12 +123,17 @@ def labelled(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_erro
                 future.cancel()
 
 
+def _by_item(on_error):
+    """``on_error(item, exception)`` as ``labelled`` calls it, with the item's index first (None stays None)."""
+    return None if on_error is None else lambda _, item, e: on_error(item, e)
+
+
 def label_images(model, items, *, batch=1, workers=1, engines=1, ahead=None, on_error=None):
     """``(item, labels)`` for each of ``items`` (image paths, or uint8 RGB ``[H, W, 3]`` / grey ``[H, W]`` arrays),
     in their order, decoding ahead of the network on ``workers`` threads, the network on ``engines`` threads:
     ``labelled`` without the images."""
     for _, item, _, labels in labelled(model, items, batch=batch, workers=workers, engines=engines, ahead=ahead,
-                                       on_error=None if on_error is None else lambda _, item, e: on_error(item, e)):
+                                       on_error=_by_item(on_error)):
         yield item, labels
 
 
@@ -151,8 +156,7 @@ def segment_files(model, jobs, names, *, batch=1, workers=1, engines=1, overlay=
 
         # each job once, duplicates included: its stem found by its place in jobs
         for i, _, rgb, labels in labelled(model, [path for path, _ in jobs], batch=batch, workers=workers,
-                                          engines=engines,
-                                          on_error=None if on_error is None else lambda _, path, e: on_error(path, e)):
+                                          engines=engines, on_error=_by_item(on_error)):
             writing.append(writer.submit(segment.save, rgb, labels, jobs[i][1], names, overlay))
             while len(writing) > 2 * workers or (writing and writing[0].done()):
                 finish(writing.popleft())
