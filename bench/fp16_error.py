@@ -66,7 +66,7 @@ def splits():
     but = [(f"all fp16 acc except {x}", {c: "fp16" for c in CLASSES if c != x}) for x in GEMMS]
     mixed = [(f"GEMMs {a} acc, rest fp16", {c: a if c in GEMMS else "fp16" for c in CLASSES}) for a in ACCUMS[1:]]
     rec = [("recommended", RECOMMENDED)] + [(f"recommended, GEMMs {a} acc", {**RECOMMENDED, **dict.fromkeys(GEMMS, a)})
-                                            for a in ("k16", "k8")]
+                                            for a in ("k16", "k8", "h16", "h8")]
     # with the recommended split: what each class still costs (it alone in float32)
     rec_but = [(f"recommended except {x}", {c: a for c, a in RECOMMENDED.items() if c != x}) for x in CLASSES]
     return alone, every + but + mixed + rec + rec_but
@@ -75,7 +75,8 @@ def splits():
 class Emulator:
     """Runs the folded network with the classes of ``fp16`` ({class: accumulation}) in half precision, their
     reductions accumulated as named: "fp16" (one fp16 FMA per step), "fp32" (fp16 inputs, fp32 sums: widening
-    kernels), or "kN" (fp16 FMAs over N steps, each partial sum then added into an fp32 total). ``stats``: tag -> max
+    kernels), "kN" (fp16 FMAs over N steps, each partial sum then added into an fp32 total), or "hN" (the same
+    partial sums added into an fp16 total: one fp16 add per N steps instead of float's widening and two adds). ``stats``: tag -> max
     |value| of every stored tensor; ``nonfinite``: the tags whose stored tensor held an inf or NaN, in order.
     ``probe`` (a list): every float32 2-D GEMM also records (class, K, its local error in fp16 under each of ACCUMS)."""
 
@@ -103,15 +104,17 @@ class Emulator:
     def accumulate(acc, steps, accum):
         """``acc`` (fp16, full shape) plus every step in order: a pair (a, b) adds a * b, a tensor adds itself; each
         step rounds to fp16 once (``addcmul_`` on float16 computes in float32 and rounds, as an fp16 FMA)."""
-        chunk = int(accum[1:]) if accum.startswith("k") else None
+        chunk = int(accum[1:]) if accum[0] in "kh" else None
         if chunk:
-            total, acc = acc.float(), torch.zeros_like(acc)
+            total, acc = (acc.float() if accum[0] == "k" else acc), torch.zeros_like(acc)
         for i, s in enumerate(steps):
             acc.addcmul_(*s) if isinstance(s, tuple) else acc.add_(s)
             if chunk and (i + 1) % chunk == 0:
-                total += acc.float()
+                total += acc.float() if accum[0] == "k" else acc
                 acc.zero_()
-        return total + acc.float() if chunk else acc.float()
+        if not chunk:
+            return acc.float()
+        return total + acc.float() if accum[0] == "k" else (total + acc).float()
 
     def matmul(self, a, b, cls, bias=None):
         """``a [.., M, K] @ b [.., K, N] (+ bias [M])``; stepwise, ``bias`` is the accumulator's start."""
