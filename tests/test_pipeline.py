@@ -3,6 +3,10 @@ one-image path for every image whatever the batch, the decoding threads and the 
 skipped, bounded read-ahead, outputs that keep the inputs' folders, written whole, and a rerun that skips finished
 images."""
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -159,6 +163,46 @@ def test_outputs_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         segment.save(rgb, labels, str(tmp_path / "deep" / "x"), segment.class_names(7))
     assert os.listdir(tmp_path / "deep") == []  # no x_labels.png that a rerun would take for done, no .part left
+
+
+def test_a_run_killed_mid_way_is_finished_by_the_next(tmp_path, model, capsys):
+    """SIGKILL while images are being written, then a power cut's empty output and another process's temporary
+    files: the rerun writes what is missing or not whole, leaves what is whole, and cleans up what the dead left."""
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(300):
+        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(photos / f"{i:03}.png")
+    run = [sys.executable, "-m", "ppms_kernels", "segment", str(photos), "--variant", "tiny", "--out", str(out),
+           "--no-overlay"]
+    killed = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while killed.poll() is None and time.monotonic() < deadline and len(list(out.glob("*_labels.png"))) < 20:
+        time.sleep(0.005)
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait() == -signal.SIGKILL, "the run ended before it could be killed mid-way"
+    written = sorted(out.glob("*_labels.png"))
+    assert 20 <= len(written) < 300 and all(segment.whole(p) for p in written)
+
+    host = segment._HOST
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (out / f"x_labels.png.{host}.{gone}.1.part").write_bytes(b"\x89PNG half")  # a dead process's
+    mine = out / f"y_labels.png.{host}.{os.getpid()}.1.part"  # a live one's, still writing
+    mine.write_bytes(b"\x89PNG")
+    elsewhere = out / f"z_labels.png.other-{host}.{gone}.1.part"  # another machine's (a shared folder)
+    elsewhere.write_bytes(b"\x89PNG")
+    written[0].write_bytes(b"")  # a power cut: the name kept, the data lost
+    before = {p: p.stat().st_mtime_ns for p in written[1:]}
+
+    assert main(run[3:]) == 0
+    assert f"{len(written) - 1} images already segmented" in capsys.readouterr().out
+    labels = sorted(out.glob("*_labels.png"))
+    assert [p.name for p in labels] == [f"{i:03}_labels.png" for i in range(300)]
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())  # none written twice
+    for path in labels[:: 7] + [written[0]]:
+        assert (np.array(Image.open(path)) == _one_by_one(model, photos / path.name.replace("_labels", ""))).all()
+    assert sorted(p.name for p in out.glob("*.part")) == sorted([mine.name, elsewhere.name])
 
 
 def test_a_model_that_returns_logits_still_gives_labels(model):

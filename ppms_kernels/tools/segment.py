@@ -1,7 +1,10 @@
 """``ppms segment``: images in (files or folders), PaddleSeg's outputs out: the label map as a palette PNG of class ids
 and the image overlaid with the class colours, with a legend of the classes found."""
+import contextlib
 import functools
 import os
+import re
+import socket
 import statistics
 import threading
 import time
@@ -105,8 +108,8 @@ def image_files(paths, out=None):
 
 def plan(paths, out, overwrite=False, overlay=True):
     """``([(image, output stem)], [(path, why it is skipped)], done)`` for ``paths`` (``image_files``): no output
-    of one overwrites another's or an input, and ``done`` images whose outputs are all there (written whole: see
-    ``save``) are left out unless ``overwrite``. A single image is decoded here, so that a file that cannot be read
+    of one overwrites another's or an input, and ``done`` images whose outputs are all there and ``whole`` are left
+    out unless ``overwrite``. A single image is decoded here, so that a file that cannot be read
     fails before the model is built, naming it; among many, an unreadable image is found and skipped when decoded.
     ``outputs`` says which files an output stem stands for."""
     Image = require("PIL.Image", "images")
@@ -139,7 +142,7 @@ def plan(paths, out, overwrite=False, overlay=True):
                 raise ValueError(f"{writers[written]} and {path} would both write {written}: segment them into "
                                  f"different --out folders")
             writers[written] = path
-        if not overwrite and all(os.path.isfile(f) for f in outputs(stem, overlay)):
+        if not overwrite and all(whole(f) for f in outputs(stem, overlay)):
             done += 1
             continue
         jobs.append((path, stem))
@@ -256,10 +259,53 @@ def save(rgb, labels, stem, names, overlay=True):
     return [labels_png, overlay_png]
 
 
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last 12 bytes of every PNG: its IEND chunk, empty
+_HOST = socket.gethostname()
+
+
+def whole(path):
+    """Whether ``path`` is a PNG written to its end. A killed run leaves no half-written output (``_atomic``), but
+    after a power cut a file system may keep a renamed file's name without all its data (ext4 can leave it empty),
+    which a rerun must write again rather than count as done. Checking the end, not fsyncing every file, keeps the
+    cost on the rare rerun."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(-len(PNG_END), os.SEEK_END)
+            return f.read() == PNG_END
+    except OSError:  # missing, a folder, or shorter than the chunk
+        return False
+
+
+def remove_stale_parts(out):
+    """Removes the temporary files (``_atomic``) that runs on this machine left in ``out`` when they were killed
+    while writing: those whose process is gone (a run still writing keeps its own). Returns how many."""
+    pattern = re.compile(r".+\.png\." + re.escape(_HOST) + r"\.(\d+)\.\d+\.part")
+    removed = 0
+    for folder, _, names in os.walk(out):
+        for name in names:
+            m = pattern.fullmatch(name)
+            if m and not _alive(int(m.group(1))):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(folder, name))
+                    removed += 1
+    return removed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        pass
+    return True
+
+
 def _atomic(image, path, **png):
     """``image`` as the PNG ``path``, through a temporary file renamed over it: a run killed while writing leaves no
-    half-written ``path``, which a rerun would take for done."""
-    part = f"{path}.{os.getpid()}.{threading.get_ident()}.part"
+    half-written ``path``, which a rerun would take for done, only a ``.part`` file that names this machine and
+    process, for ``remove_stale_parts``."""
+    part = f"{path}.{_HOST}.{os.getpid()}.{threading.get_ident()}.part"
     try:
         image.save(part, format="PNG", **png)
         os.replace(part, path)
