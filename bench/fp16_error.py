@@ -76,8 +76,9 @@ class Emulator:
     """Runs the folded network with the classes of ``fp16`` ({class: accumulation}) in half precision, their
     reductions accumulated as named: "fp16" (one fp16 FMA per step), "fp32" (fp16 inputs, fp32 sums: widening
     kernels), "kN" (fp16 FMAs over N steps, each partial sum then added into an fp32 total), or "hN" (the same
-    partial sums added into an fp16 total: one fp16 add per N steps instead of float's widening and two adds). ``stats``: tag -> max
-    |value| of every stored tensor; ``nonfinite``: the tags whose stored tensor held an inf or NaN, in order.
+    partial sums added into an fp16 total: one fp16 add per N steps instead of float's widening and two adds).
+    ``stats``: tag -> max |value| of every stored tensor; ``nonfinite``: the tags whose stored tensor held an inf or
+    NaN, in order.
     ``probe`` (a list): every float32 2-D GEMM also records (class, K, its local error in fp16 under each of ACCUMS)."""
 
     def __init__(self, fp16=None, probe=None):
@@ -106,7 +107,7 @@ class Emulator:
         step rounds to fp16 once (``addcmul_`` on float16 computes in float32 and rounds, as an fp16 FMA)."""
         chunk = int(accum[1:]) if accum[0] in "kh" else None
         if chunk:
-            total, acc = (acc.float() if accum[0] == "k" else acc), torch.zeros_like(acc)
+            total, acc = (acc.float() if accum[0] == "k" else acc.clone()), torch.zeros_like(acc)
         for i, s in enumerate(steps):
             acc.addcmul_(*s) if isinstance(s, tuple) else acc.add_(s)
             if chunk and (i + 1) % chunk == 0:

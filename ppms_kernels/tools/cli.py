@@ -104,7 +104,7 @@ def _segment(args):
     os.makedirs(args.out, exist_ok=True)
     if not os.access(args.out, os.W_OK):
         raise PermissionError(f"--out {args.out}: the folder is not writable")
-    stale = segment.remove_stale_parts(args.out)
+    stale = segment.remove_stale_parts({os.path.dirname(stem) for _, stem in jobs})
     if stale:
         print(f"removed {stale} unfinished files that killed runs left in {args.out}")
     if done:

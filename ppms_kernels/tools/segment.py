@@ -2,6 +2,7 @@
 and the image overlaid with the class colours, with a legend of the classes found."""
 import contextlib
 import functools
+import hashlib
 import os
 import re
 import socket
@@ -260,7 +261,8 @@ def save(rgb, labels, stem, names, overlay=True):
 
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last 12 bytes of every PNG: its IEND chunk, empty
-_HOST = socket.gethostname()
+# this machine in temporary names: short whatever the host name, and free of characters a file name cannot hold
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def whole(path):
@@ -276,16 +278,21 @@ def whole(path):
         return False
 
 
-def remove_stale_parts(out):
-    """Removes the temporary files (``_atomic``) that runs on this machine left in ``out`` when they were killed
-    while writing: those whose process is gone (a run still writing keeps its own). Returns how many."""
-    pattern = re.compile(r".+\.png\." + re.escape(_HOST) + r"\.(\d+)\.\d+\.part")
+def remove_stale_parts(folders):
+    """Removes from ``folders`` the temporary files (``_atomic``) that runs on this machine left when they were
+    killed while writing: those whose process is gone (a run still writing keeps its own; one that cannot be
+    removed, another user's, stays). Returns how many went."""
+    pattern = re.compile(r".+\.png\." + _HOST + r"\.(\d{1,9})\.\d+\.part")
     removed = 0
-    for folder, _, names in os.walk(out):
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:  # not made yet, or unreadable: plan() and the writes report what matters
+            continue
         for name in names:
             m = pattern.fullmatch(name)
             if m and not _alive(int(m.group(1))):
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):
                     os.remove(os.path.join(folder, name))
                     removed += 1
     return removed
