@@ -17,6 +17,10 @@ TORCH_LIBRARY(ppms, m) {
   // -> [B, dim, H, W]. weights: the 15 packed tensors of ppms_kernels.models.fuse.pack() (_constants() names them).
   m.def("sea_attention(Tensor x, Tensor[] weights, int num_heads, int key_dim) -> Tensor");
 
+  // The network's input from decoded images: uint8 [B, H, W, 3] (RGB, channels last) -> float32 [B, 3, H, W] =
+  // (images / 255 - mean) / std per channel, bit for bit as PyTorch computes that expression, in one pass.
+  m.def("normalise(Tensor images, float[] mean, float[] std) -> Tensor");
+
   // Squeeze-axial attention core (trainable): q, k [B, heads*key_dim, H, W], v [B, heads*dv, H, W],
   // pos_* [1, heads*key_dim, L] -> row [B, heads*dv, H, 1], column [B, heads*dv, 1, W].
   m.def("axial_attention(Tensor q, Tensor k, Tensor v, Tensor pos_rowq, Tensor pos_rowk, Tensor pos_colq, "

@@ -70,3 +70,10 @@ def vim(logits, size):
     labelset = torch.unique(logits.argmax(1))
     up = F.interpolate(logits.index_select(1, labelset), size=tuple(size), mode="bilinear", align_corners=False)
     return labelset[up.argmax(1)]
+
+
+def normalise(images, mean, std):
+    """PaddleSeg's predict input of uint8 ``[B, H, W, 3]`` RGB images: ``(images / 255 - mean) / std`` per channel,
+    float32 ``[B, 3, H, W]``."""
+    x = images.permute(0, 3, 1, 2).to(torch.float32)
+    return (x / 255 - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]

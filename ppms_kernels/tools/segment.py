@@ -13,6 +13,7 @@ import time
 import numpy as np
 import torch
 
+from .. import ops
 from .._extras import require
 from ..models import INPUT_MEAN, INPUT_STD, MIN_INPUT_SIZE
 from ..models.classes import ADE20K_CLASSES
@@ -178,10 +179,10 @@ def read_image(path):
 
 def normalise(rgbs):
     """``[B, 3, H, W]`` float32 input of equal-size RGB uint8 ``[H, W, 3]`` images: RGB / 255, less INPUT_MEAN, over
-    INPUT_STD, as PaddleSeg's predict normalises."""
-    pixels = torch.from_numpy(np.stack(rgbs)).permute(0, 3, 1, 2)
-    x = torch.empty(pixels.shape, dtype=torch.float32).copy_(pixels)  # in place from here: a third of the time
-    return x.div_(255).sub_(torch.tensor(INPUT_MEAN)[:, None, None]).div_(torch.tensor(INPUT_STD)[:, None, None])
+    INPUT_STD, as PaddleSeg's predict normalises (``ops.normalise``: one pass, where PyTorch's four took 7% of
+    ``ppms segment``'s images/s with tiny)."""
+    images = torch.from_numpy(np.ascontiguousarray(rgbs[0])[None] if len(rgbs) == 1 else np.stack(rgbs))
+    return ops.normalise(images, INPUT_MEAN, INPUT_STD)
 
 
 def load_image(path):

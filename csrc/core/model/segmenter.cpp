@@ -7,6 +7,7 @@
 #include "core/common/aligned.h"
 #include "core/common/linear_axis.h"
 #include "core/config/config.h"
+#include "core/model/normalise.h"
 #include "core/upsample_argmax/kernels.h"
 #include "ppms/model.h"
 #include "ppms/upsample_argmax.h"
@@ -28,30 +29,6 @@ class Scratch {
   AlignedFloats buf_;
   int64_t size_ = 0;
 };
-
-// The network's input value of byte v in channel c, as PyTorch computes (x / 255 - mean) / std in float32, so that the
-// planes equal those of the Python path bit for bit.
-struct Normalise {
-  float mean[3], std[3];
-  float operator()(uint8_t v, int c) const { return (static_cast<float>(v) / 255.0f - mean[c]) / std[c]; }
-};
-
-// One row: the three channels of a pixel in one iteration, which compilers turn into vector code with the stride-3
-// loads de-interleaved (NEON's ld3; on x86 its AVX2 and AVX-512 clones, where the baseline build divided one value at
-// a time: 5.7% of base's image -> labels in bf16 on Zen 5). A table of the 3 x 256 values was as fast on x86 and cost
-// aarch64 1% more instructions.
-PPMS_CLONES void rgb_row(const uint8_t* p, int64_t W, const Normalise& f, float* __restrict r, float* __restrict g,
-                         float* __restrict b) {
-  for (int64_t x = 0; x < W; ++x) r[x] = f(p[3 * x], 0), g[x] = f(p[3 * x + 1], 1), b[x] = f(p[3 * x + 2], 2);
-}
-
-void planes_from_rgb(const uint8_t* rgb, int64_t H, int64_t W, int64_t stride, const Normalise& f, float* out,
-                     const Parallel& par) {
-  par.for_range(H, 8, [&](int64_t y0, int64_t y1) {
-    for (int64_t y = y0; y < y1; ++y)
-      rgb_row(rgb + y * stride, W, f, out + y * W, out + (H + y) * W, out + (2 * H + y) * W);
-  });
-}
 
 // Bilinear (align_corners=False) from H x W to h x w; at(c, y, x) reads a source value.
 template <typename At>
@@ -172,7 +149,8 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
     if (h == H && w == W) {
       if (bytes) {
         planes = st.planes.get(3 * H * W);
-        planes_from_rgb(reinterpret_cast<const uint8_t*>(in), H, W, stride, f, planes, par);
+        s = normalise_rgb(reinterpret_cast<const uint8_t*>(in), 1, H, W, stride, f.mean, f.std, planes, par);
+        if (!s.ok()) return s.prefixed("segment: ");
       } else {
         planes = const_cast<float*>(reinterpret_cast<const float*>(in));  // read only
       }

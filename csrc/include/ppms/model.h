@@ -89,6 +89,12 @@ struct SegmenterOptions {
   std::string kernels;  // a name of kernel_configs(precision) (ppms/kernels.h): "scalar" runs the reference of every op; "": the fastest
 };
 
+// The network's input from decoded images: rgb holds B images of H x W pixels of 3 bytes (R, G, B), each row
+// `stride` bytes after the one before (0: 3 * W; the images follow each other), planes gets float [B][3][H][W] =
+// (rgb / 255 - mean) / std per channel, in float32 as PyTorch computes it (bit for bit).
+Status normalise_rgb(const uint8_t* rgb, int64_t B, int64_t H, int64_t W, int64_t stride, const float mean[3],
+                     const float std[3], float* planes, const Parallel& parallel = {});
+
 // image -> labels, one call at a time per Segmenter (one per thread of an app that segments concurrently; they may
 // share the Model). Scratch memory (input planes, activations, logits) is allocated by the first call of a size and
 // reused by the next ones; a larger image grows it.
