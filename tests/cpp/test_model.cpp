@@ -420,6 +420,31 @@ TEST_CASE("model: the Segmenter refuses bad options and images") {
   CHECK_FALSE(seg->segment(rgb.data(), 4, 4, 0, labels.data()).ok());  // too small for the network
 }
 
+TEST_CASE("model: normalise_rgb gives (v / 255 - mean) / std per channel for a batch, and refuses bad arguments") {
+  const int64_t B = 2, H = 3, W = 5, stride = 3 * W + 2;  // padded rows, the images one after the other
+  std::vector<uint8_t> rgb(B * H * stride);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 37 + 11);
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+  std::vector<float> planes(B * 3 * H * W, -1.0f);
+  for (const int threads : {1, 3}) {
+    ppms::ThreadPool pool(threads);
+    REQUIRE(ppms::normalise_rgb(rgb.data(), B, H, W, stride, mean, std, planes.data(), pool.parallel()).ok());
+    for (int64_t b = 0; b < B; ++b)
+      for (int c = 0; c < 3; ++c)
+        for (int64_t y = 0; y < H; ++y)
+          for (int64_t x = 0; x < W; ++x) {
+            const float want = (static_cast<float>(rgb[(b * H + y) * stride + 3 * x + c]) / 255.0f - mean[c]) / std[c];
+            CHECK(planes[((b * 3 + c) * H + y) * W + x] == want);
+          }
+  }
+  const float zero[3] = {0.229f, 0.0f, 0.225f}, nan[3] = {NAN, 0.0f, 0.0f};
+  CHECK_FALSE(ppms::normalise_rgb(rgb.data(), 0, H, W, 0, mean, std, planes.data()).ok());
+  CHECK_FALSE(ppms::normalise_rgb(rgb.data(), B, H, W, 3 * W - 1, mean, std, planes.data()).ok());
+  CHECK_FALSE(ppms::normalise_rgb(nullptr, B, H, W, 0, mean, std, planes.data()).ok());
+  CHECK_FALSE(ppms::normalise_rgb(rgb.data(), B, H, W, 0, mean, zero, planes.data()).ok());
+  CHECK_FALSE(ppms::normalise_rgb(rgb.data(), B, H, W, 0, nan, std, planes.data()).ok());
+}
+
 TEST_CASE("model: Model::load refuses a missing file and a folder") {
   std::shared_ptr<const ppms::Model> none;
   const ppms::Status missing = ppms::Model::load("/nonexistent/model.ppms", &none);
