@@ -28,8 +28,8 @@ inline Parallel aten_parallel() {
                   nullptr, at::get_num_threads()};
 }
 
-// The core's own ThreadPool with torch.get_num_threads() threads, for the whole network (ppms::network) and the label
-// step after it (upsample_argmax), rather than at::parallel_for. The network runs 50-80 parallel loops;
+// The core's own ThreadPool with torch.get_num_threads() threads, for the whole network (ppms::network), the input
+// step before it (normalise) and the label step after it (upsample_argmax), rather than at::parallel_for. The network runs 50-80 parallel loops;
 // OpenMP's static split makes each wait for its slowest thread, so with one core busy elsewhere the call took 10x its
 // quiet time, while the pool's dynamic sharing lets the running threads finish the work (measured: 1.8x). The label
 // step shares the pool because OpenMP's workers spin for a while after each region, on the cores the next network

@@ -18,7 +18,6 @@ at::Tensor normalise_cpu(const at::Tensor& images, at::ArrayRef<double> mean, at
                     "normalise: images must be [B, H, W, 3] (RGB, channels last), got shape ",
                     shape_str(images.sizes()));
   TORCH_CHECK_VALUE(images.numel() != 0, "normalise: images must be non-empty, got shape ", shape_str(images.sizes()));
-  TORCH_CHECK_VALUE(images.device().is_cpu(), "normalise: expected a CPU tensor, got ", images.device().str());
   TORCH_CHECK_VALUE(mean.size() == 3 && std.size() == 3, "normalise: mean and std must hold 3 values (R, G, B), got ",
                     num(static_cast<int64_t>(mean.size())), " and ", num(static_cast<int64_t>(std.size())));
   float m[3], s[3];

@@ -75,5 +75,7 @@ def vim(logits, size):
 def normalise(images, mean, std):
     """PaddleSeg's predict input of uint8 ``[B, H, W, 3]`` RGB images: ``(images / 255 - mean) / std`` per channel,
     float32 ``[B, 3, H, W]``."""
-    x = images.permute(0, 3, 1, 2).to(torch.float32)
-    return (x / 255 - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+    x, on = images.permute(0, 3, 1, 2).to(torch.float32), images.device
+    # 255 as a tensor on the images' device: CUDA divides by a CPU scalar as a product with its reciprocal
+    return (x / torch.tensor(255.0, device=on) - torch.tensor(mean, device=on)[:, None, None]) / \
+        torch.tensor(std, device=on)[:, None, None]

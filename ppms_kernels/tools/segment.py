@@ -181,7 +181,7 @@ def normalise(rgbs):
     """``[B, 3, H, W]`` float32 input of equal-size RGB uint8 ``[H, W, 3]`` images: RGB / 255, less INPUT_MEAN, over
     INPUT_STD, as PaddleSeg's predict normalises (``ops.normalise``: one pass, where PyTorch's four took 7% of
     ``ppms segment``'s images/s with tiny)."""
-    images = torch.from_numpy(np.ascontiguousarray(rgbs[0])[None] if len(rgbs) == 1 else np.stack(rgbs))
+    images = torch.from_numpy(np.stack(rgbs))  # a copy: the arrays may be read only, strided or reversed
     return ops.normalise(images, INPUT_MEAN, INPUT_STD)
 
 

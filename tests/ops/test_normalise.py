@@ -40,12 +40,15 @@ def test_model_input_every_byte_and_layouts(device):
     torch.library.opcheck(torch.ops.ppms.normalise.default, (x.to(device), list(INPUT_MEAN), list(INPUT_STD)))
 
 
-def test_refusals():
-    x = images(1, 4, 5)
+@pytest.mark.parametrize("device", ["cpu", "meta", *DEVICES[1:]])
+def test_refusals(device):
+    x = images(1, 4, 5).to(device)
     cases = [(x.float(), INPUT_MEAN, INPUT_STD, TypeError, "uint8"),
              (x[0], INPUT_MEAN, INPUT_STD, ValueError, r"\[B, H, W, 3\]"),
-             (torch.zeros(1, 4, 5, 4, dtype=torch.uint8), INPUT_MEAN, INPUT_STD, ValueError, r"\[B, H, W, 3\]"),
-             (torch.zeros(0, 4, 5, 3, dtype=torch.uint8), INPUT_MEAN, INPUT_STD, ValueError, "non-empty"),
+             (torch.zeros(1, 4, 5, 4, dtype=torch.uint8, device=device), INPUT_MEAN, INPUT_STD, ValueError,
+              r"\[B, H, W, 3\]"),
+             (torch.zeros(0, 4, 5, 3, dtype=torch.uint8, device=device), INPUT_MEAN, INPUT_STD, ValueError,
+              "non-empty"),
              (x, INPUT_MEAN[:2], INPUT_STD, ValueError, "3 values"),
              (x, INPUT_MEAN, (1.0, 0.0, 1.0), ValueError, "std non-zero"),
              (x, (float("nan"), 0.0, 0.0), INPUT_STD, ValueError, "finite")]
@@ -53,4 +56,5 @@ def test_refusals():
         with pytest.raises(error, match=message):
             ops.normalise(images_, mean, std)
     with pytest.raises(TypeError, match="must be a tensor"):
-        ops.normalise(x.numpy(), INPUT_MEAN, INPUT_STD)
+        ops.normalise([[1, 2, 3]], INPUT_MEAN, INPUT_STD)
+    assert ops.normalise(x, INPUT_MEAN, INPUT_STD).shape == (1, 3, 4, 5)
