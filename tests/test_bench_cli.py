@@ -229,6 +229,14 @@ def test_bench_suites_of_the_ops(tmp_path):
     assert all(r["median_ms"] > 0 and r["ratio"] > 0 for r in results)  # timed; how fast is the benchmark's to say
 
 
+def test_bench_normalise_suite_checks_equality(tmp_path):
+    out = tmp_path / "b.json"
+    assert main(["bench", "--suite", "normalise", "--warmup", "1", "--repeat", "1", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())["results"]
+    assert [r["row"] for r in results][:2] == ["torch", "ppms"] and len({r["group"] for r in results}) == 3
+    assert not any(r["error"] for r in results)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
 def test_bench_refuses_cuda_without_a_gpu(capsys):
     assert main(["bench", "--device", "cuda", "--suite", "sea_attention"]) == 2

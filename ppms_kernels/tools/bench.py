@@ -33,10 +33,12 @@ import torch
 import torch.nn.functional as F
 
 from .._extras import require
-from ..models import FusedSeaAttention, SeaAttention, export_onnx, optimize
+from ..models import INPUT_MEAN, INPUT_STD, FusedSeaAttention, SeaAttention, export_onnx, optimize
 from ..models.weights import torch_to_paddle
 from ..ops import VERSION, bf16_arithmetic, build_info
+from ..ops import normalise as ppms_normalise
 from ..ops import upsample_argmax as ppms_upsample_argmax
+from ..ops.reference import normalise as torch_normalise
 from ..ops.reference import upsample_argmax as full_upsample_argmax
 from ..ops.reference import vim
 from ..testing import assert_labels_match, realistic_logits
@@ -262,6 +264,25 @@ def depthwise(device="cpu"):
 def _aten_depthwise(x, w, b, stride):
     y = F.conv2d(x, w, b, stride, w.shape[-1] // 2, groups=w.shape[0])
     return F.hardswish(y, inplace=True).permute(0, 2, 3, 1)
+
+
+# ---- suite normalise: decoded images to the network's input, the op against its PyTorch expression
+
+def normalise(device="cpu"):
+    """``ppms_kernels.ops.normalise`` against ``(images / 255 - mean) / std`` in PyTorch (the reference, which
+    ``ppms segment`` ran before), uint8 ``[B, H, W, 3]`` images as decoders give them; the outputs must be equal."""
+    _use(device)
+    if device != "cpu":
+        raise ValueError("suite normalise: the op is native on the CPU only (CUDA runs the PyTorch expression)")
+    for B, H, W in [(1, 512, 512), (1, 540, 720), (8, 512, 512)]:
+        x = torch.randint(0, 256, (B, H, W, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(H * W))
+        ref = _lazy(torch_normalise, x, INPUT_MEAN, INPUT_STD)
+        equal = functools.partial(_close, ref, rtol=0.0)
+        group = f"normalise {B}x{H}x{W}x3 uint8"
+        yield Row(group, "torch", "(a) torch: (x / 255 - mean) / std", _ready(torch_normalise, x, INPUT_MEAN,
+                                                                                  INPUT_STD), equal)
+        yield Row(group, "ppms", "(b) ppms normalise (one pass)", _ready(ppms_normalise, x, INPUT_MEAN, INPUT_STD),
+                  equal)
 
 
 # ---- suite e2e: image in, label map out, every way of running the model
@@ -519,7 +540,7 @@ def check(row, out, ref):
 
 
 SUITES = {"e2e": e2e, "upsample_argmax": upsample_argmax, "sea_attention": sea_attention, "conv1x1": conv1x1,
-          "depthwise": depthwise}
+          "depthwise": depthwise, "normalise": normalise}
 
 
 # ---- the runner

@@ -256,8 +256,8 @@ def main(argv=None):
     b = sub.add_parser("bench", help="latency of every way to run the model (eager, ppms, torch.compile, ONNX "
                                      "Runtime) or of the ops, outputs checked first; table, JSON, plot")
     b.add_argument("--suite", nargs="+", default=["e2e"], choices=[*SUITES, "segment"],
-                   help="e2e: the model, image in, label map out (default); upsample_argmax, sea_attention: the ops "
-                        "against PyTorch at the model's shapes; segment (alone): images/s of whole labelling jobs, "
+                   help="e2e: the model, image in, label map out (default); upsample_argmax, sea_attention, "
+                        "conv1x1, depthwise, normalise: the ops against PyTorch at the model's shapes; segment (alone): images/s of whole labelling jobs, "
                         "the engine alone beside ppms segment")
     b.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="cuda adds rows replayed from CUDA graphs and times with CUDA events")
