@@ -78,10 +78,11 @@ TORCH_LIBRARY(ppms, m) {
   m.def("_model_file_info(Tensor file) -> (str variant, int classes, float[] mean, float[] std, str precision)");
   // sea_attention with the core's own GEMM `gemm` for every 1x1 convolution (the phone path), not ATen's.
   m.def("_sea_attention_with_gemm(Tensor x, Tensor[] weights, int num_heads, int key_dim, str gemm) -> Tensor");
-  // The argument checks of upsample_argmax and sea_attention on any device, shapes only: the CPU kernels run them,
+  // The argument checks of upsample_argmax, sea_attention and normalise on any device, shapes only: the CPU kernels run them,
   // and so do the Triton kernels and the fake kernels.
   m.def("_upsample_argmax_check(Tensor logits, SymInt[2] size, str mode, ScalarType? out_dtype) -> ()");
   m.def("_sea_attention_check(Tensor x, Tensor[] weights, int num_heads, int key_dim) -> ()");
+  m.def("_normalise_check(Tensor images, float[] mean, float[] std) -> ()");
   m.def("_build_info() -> str");
   m.def("_constants() -> (str version, str[] sea_weights, int sea_max_side, int upsample_argmax_max_side, "
         "float candidate_tol, float candidate_floor)");

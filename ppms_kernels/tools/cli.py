@@ -257,8 +257,8 @@ def main(argv=None):
                                      "Runtime) or of the ops, outputs checked first; table, JSON, plot")
     b.add_argument("--suite", nargs="+", default=["e2e"], choices=[*SUITES, "segment"],
                    help="e2e: the model, image in, label map out (default); upsample_argmax, sea_attention, "
-                        "conv1x1, depthwise, normalise: the ops against PyTorch at the model's shapes; segment (alone): images/s of whole labelling jobs, "
-                        "the engine alone beside ppms segment")
+                        "conv1x1, depthwise, normalise: the ops against PyTorch at the model's shapes; segment "
+                        "(alone): images/s of whole labelling jobs, the engine alone beside ppms segment")
     b.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="cuda adds rows replayed from CUDA graphs and times with CUDA events")
     b.add_argument("--variants", nargs="+", default=["base", "tiny"], choices=["base", "tiny"])

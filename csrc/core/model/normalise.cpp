@@ -21,6 +21,15 @@ PPMS_CLONES void rgb_row(const uint8_t* p, int64_t W, const Normalise& f, float*
 
 }  // namespace
 
+Status check_normalisation(const float mean[3], const float std[3]) {
+  for (int c = 0; c < 3; ++c)
+    if (!std::isfinite(mean[c]) || !std::isfinite(std[c]) || std[c] == 0.0f)
+      return Status::invalid("normalise: mean and std must be finite and std non-zero, got channel " +
+                             std::to_string(c) + "'s mean " + std::to_string(mean[c]) + ", std " +
+                             std::to_string(std[c]));
+  return Status();
+}
+
 Status normalise_rgb(const uint8_t* rgb, int64_t B, int64_t H, int64_t W, int64_t stride, const float mean[3],
                      const float std[3], float* planes, const Parallel& par) {
   if (B < 1 || H < 1 || W < 1)
@@ -31,11 +40,8 @@ Status normalise_rgb(const uint8_t* rgb, int64_t B, int64_t H, int64_t W, int64_
   if (stride < 3 * W)
     return Status::invalid("normalise: rows of " + std::to_string(W) + " pixels need a stride of at least " +
                            std::to_string(3 * W) + " bytes, got " + std::to_string(stride));
-  for (int c = 0; c < 3; ++c)
-    if (!std::isfinite(mean[c]) || !std::isfinite(std[c]) || std[c] == 0.0f)
-      return Status::invalid("normalise: mean and std must be finite and std non-zero, got channel " +
-                             std::to_string(c) + "'s mean " + std::to_string(mean[c]) + ", std " +
-                             std::to_string(std[c]));
+  const Status s = check_normalisation(mean, std);
+  if (!s.ok()) return s;
   const Normalise f{{mean[0], mean[1], mean[2]}, {std[0], std[1], std[2]}};
   par.for_range(B * H, 8, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {

@@ -149,7 +149,7 @@ Status Segmenter::run(const In* in, int64_t H, int64_t W, int64_t stride, Label*
     if (h == H && w == W) {
       if (bytes) {
         planes = st.planes.get(3 * H * W);
-        s = normalise_rgb(reinterpret_cast<const uint8_t*>(in), 1, H, W, stride, f.mean, f.std, planes, par);
+        s = normalise_rgb(reinterpret_cast<const uint8_t*>(in), 1, H, W, stride, info.mean, info.std, planes, par);
         if (!s.ok()) return s.prefixed("segment: ");
       } else {
         planes = const_cast<float*>(reinterpret_cast<const float*>(in));  // read only

@@ -94,6 +94,8 @@ struct SegmenterOptions {
 // (rgb / 255 - mean) / std per channel, in float32 as PyTorch computes it (bit for bit).
 Status normalise_rgb(const uint8_t* rgb, int64_t B, int64_t H, int64_t W, int64_t stride, const float mean[3],
                      const float std[3], float* planes, const Parallel& parallel = {});
+// What normalise_rgb requires of mean and std: finite values and a non-zero std.
+Status check_normalisation(const float mean[3], const float std[3]);
 
 // image -> labels, one call at a time per Segmenter (one per thread of an app that segments concurrently; they may
 // share the Model). Scratch memory (input planes, activations, logits) is allocated by the first call of a size and
