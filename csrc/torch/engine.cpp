@@ -379,7 +379,8 @@ std::vector<int64_t> network_signature_cpu(const at::Tensor& packed) {
 
 std::tuple<std::vector<std::string>, std::vector<double>, std::vector<double>> network_profile_cpu(
     const at::Tensor& x_, const at::Tensor& packed, c10::string_view precision) {
-  Network net = bound(packed, "_network_profile", "", std::string(precision));
+  const auto bound_net = bound_once(packed, "_network_profile", "", std::string(precision));
+  const Network& net = *bound_net;
   const auto x = image(x_, "_network_profile");
   TORCH_CHECK_VALUE(x.size(0) == 1, "_network_profile: x must be one image [1, 3, H, W]");
   int64_t h, w;

@@ -117,8 +117,10 @@ constexpr double kHalfStorage = 4e-4;
 constexpr double kHalfAccumulation = 2e-2;
 // bf16 configs against f32's: the 1x1 convolutions' inputs and weights rounded to bf16 (2^-9 relative each).
 constexpr double kBf16Rounding = 1e-2;
-// bf16 configs against bf16's scalar one: the same roundings, float sums in another order.
-constexpr double kBf16Sums = 1e-5;
+// bf16 configs against bf16's scalar one: the same roundings, float sums in another order. The convolutions with few
+// outputs run on the f32 kernels (Bf16Kernels::min_cout), FMA or not: where their last bit moves a value across a
+// bf16 rounding boundary of the next layer, that input moves by 2^-8 (measured 2.2e-4 on base at 64 x 64, else 0).
+constexpr double kBf16Sums = 1e-3;
 
 // The config called name of type (the test stops when there is none).
 const ppms::KernelConfig* config_named(const std::string& name, ppms::DataType type) {

@@ -74,18 +74,19 @@ std::vector<KernelConfig> f16() {
 // bf16: the 1x1 convolutions in bf16 (their weights packed in pairs of input channels when a network is bound), every
 // other op on the f32 kernels of the same ISA.
 std::vector<KernelConfig> bf16() {
+  constexpr int64_t min_cout = 17;  // the same in every config, so that each computes what the scalar one does
   const std::vector<KernelConfig>& f = all(DataType::f32);
   KernelConfig scalar = f.front();
   scalar.type = DataType::bf16;
-  scalar.bf16 = {pw::kernel_bf16_scalar()};
+  scalar.bf16 = {pw::kernel_bf16_scalar(), min_cout};
   std::vector<KernelConfig> out = {scalar};
 #if defined(__x86_64__) || defined(_M_X64)
   KernelConfig avx512 = f.back();
   avx512.name = "avx512bf16", avx512.type = DataType::bf16, avx512.isa = cpu::Isa::avx512bf16;
-  avx512.bf16 = {pw::kernel_bf16_avx512bf16()};
+  avx512.bf16 = {pw::kernel_bf16_avx512bf16(), min_cout};
   out.push_back(avx512);
   KernelConfig amx = avx512;
-  amx.name = "amx", amx.isa = cpu::Isa::amx_bf16, amx.bf16 = {pw::kernel_bf16_amx()};
+  amx.name = "amx", amx.isa = cpu::Isa::amx_bf16, amx.bf16 = {pw::kernel_bf16_amx(), min_cout};
   out.push_back(amx);
 #endif
   return out;

@@ -30,6 +30,11 @@ struct HalfKernels {
 // that network_bind packs); f32 and f16 configs leave them null.
 struct Bf16Kernels {
   pw::Config conv1x1;  // the 1x1 convolutions of the MobileNetV3 blocks, the MLPs, AAM and the head
+  // The fewest output channels a MobileNetV3 block's 1x1 convolution runs with on conv1x1; fewer run on the f32
+  // kernel. With one panel of outputs, a row's conversion to pairs is shared by too few products (Zen 5, stage 1's
+  // first block at 512 x 512, 16 -> 16 -> 16 channels, 1 thread: 0.85 ms with both on f32, 0.94 in bf16; its next
+  // block's 16 -> 64 expansion is 0.13 ms faster in bf16).
+  int64_t min_cout;
 };
 
 struct KernelConfig {

@@ -19,21 +19,24 @@ namespace {
 
 std::string n(int64_t v) { return std::to_string(v); }
 
-// The block's weights and kernels in T: f32 (with a bf16 config, the 1x1 convolutions' bf16 kernel and weights:
-// Bf16Kernels, InvertedResidual::bf16), or half on an f16 config (HalfKernels, InvertedResidual::f16).
+// The block's weights and kernels in T: f32 (with a bf16 config, the bf16 kernel and weights of the 1x1
+// convolutions with at least Bf16Kernels::min_cout outputs: InvertedResidual::bf16), or half on an f16 config
+// (HalfKernels, InvertedResidual::f16).
 template <class T>
 struct Layer {
-  const pw::ConfigT<T>& conv;
+  const pw::ConfigT<T>&expand_conv, &project_conv;
   const dw::ConfigT<T>& depthwise;
   const Conv1x1WeightsT<T>&expand, &project;
   const DepthwiseWeightsT<T>& taps;
 };
 Layer<float> layer(const InvertedResidual& b, const KernelConfig& k, const float*) {
-  if (k.type == DataType::bf16) return {k.bf16.conv1x1, k.depthwise, b.bf16.expand, b.bf16.project, b.depthwise};
-  return {k.conv1x1, k.depthwise, b.expand, b.project, b.depthwise};
+  const bool bf16 = k.type == DataType::bf16, expand = bf16 && b.cmid >= k.bf16.min_cout,
+             project = bf16 && b.cout >= k.bf16.min_cout;
+  return {expand ? k.bf16.conv1x1 : k.conv1x1, project ? k.bf16.conv1x1 : k.conv1x1, k.depthwise,
+          expand ? b.bf16.expand : b.expand, project ? b.bf16.project : b.project, b.depthwise};
 }
 Layer<half> layer(const InvertedResidual& b, const KernelConfig& k, const half*) {
-  return {k.f16.conv1x1, k.f16.depthwise, b.f16.expand, b.f16.project, b.f16.depthwise};
+  return {k.f16.conv1x1, k.f16.conv1x1, k.f16.depthwise, b.f16.expand, b.f16.project, b.f16.depthwise};
 }
 
 // n values of T, on a cache line.
@@ -76,7 +79,7 @@ class Ring {
       }
       T* row = slot(iy % b_.k);
       if (have_[iy % b_.k] != iy) {
-        pw::run(l_.conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
+        pw::run(l_.expand_conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[iy % b_.k] = iy;
       }
       out[ky] = row;
@@ -222,7 +225,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
       const T* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
       depthwise(rows, s.row.get());
-      pw::run(l.conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+      pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
               shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
     return;
@@ -254,7 +257,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   Buffer<T> folded_t(std::is_same<T, float>::value ? 0 : packed);
   T* const weights = std::is_same<T, float>::value ? reinterpret_cast<T*>(folded.get()) : folded_t.get();
   // bf16 pairs (a bf16 config): folded straight from the f32 weights into pairs, in ranges of whole pairs
-  const bool pairs = l.conv.k_pack == 2;
+  const bool pairs = l.project_conv.k_pack == 2;
   const int64_t grain = (kSeTask + b.cse + b.cout - 1) / (b.cse + b.cout);
   parallel.for_range(C, grain, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
@@ -265,17 +268,17 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
     parallel.for_range((C + 1) / 2, (grain + 1) / 2, [&](int64_t p0, int64_t p1) {
       pw::pack_bf16(b.project, scale.data(), folded.get(), 2 * p0, std::min(2 * p1, C));
     });
-  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * pw::panel_rows(l.conv, C);
+  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * pw::panel_rows(l.project_conv, C);
   const Conv1x1WeightsT<T> project{C, b.cout, weights, weights + bias};
   if (mid != y) {
-    pw::run(l.conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+    pw::run(l.project_conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
     return;
   }
   // In place: a row is projected into the lane's scratch row, then copied over its own depthwise row (rows have the
   // same length, as cout == cmid), which no other row reads.
   parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
     T* row = lane(i).row.get();
-    pw::run(l.conv, project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
+    pw::run(l.project_conv, project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
             shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     std::copy(row, row + Wo * C, y + ho * Wo * C);
   });
