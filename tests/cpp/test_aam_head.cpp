@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "check.h"
+#include "core/aam/kernels.h"
+#include "core/config/config.h"
 #include "core/conv1x1/kernels.h"
 #include "ppms/aam.h"
 #include "synthetic.h"
@@ -128,4 +130,45 @@ TEST_CASE("aam_head: a feature with the wrong channel count is refused") {
       std::vector<float> y(H * W * classes);
       CHECK_FALSE(ppms::aam_head(c.m, c.f8(), {c.x16.data(), c.h16, c.w16, c16 + 1}, c.f32(), y.data()).ok());
     }
+}
+
+// The fused row kernels of every f32 config against the scalar config's, tiny and base: channel counts around the
+// vector widths (4 and 16), inputs past the sigmoid's clamps (|x| up to 100), and a NaN in a gate, which must stay
+// NaN. The tolerance: a few float roundings of values of order 1 (FMAs, and the AVX-512 sigmoid's reciprocal, about
+// 1 ulp).
+TEST_CASE("aam fuse: every config's row kernels against the scalar ones") {
+  std::mt19937 rng(5);
+  const ppms::aam::Config& want = ppms::config::all(ppms::DataType::f32).front().aam;
+  for (const ppms::KernelConfig& k : ppms::config::all(ppms::DataType::f32)) {
+    if (!ppms::cpu::supports(k.isa)) continue;
+    for (const bool tiny : {true, false})
+      for (const int64_t C : {1, 3, 4, 15, 16, 17, 40}) {
+        INFO(k.name << (tiny ? " tiny" : " base") << " C " << C);
+        const int64_t W = 11, w32 = 3, w16 = 6;
+        const ppms::LinearAxis xs(w32, W), x16s(w16, W);
+        auto gates = [&](int64_t n) {
+          auto v = ppms::synthetic::normal(n, 4.f, rng);
+          for (int64_t i = 0; i < n; i += 7) v[i] *= 25.f;  // past exp's clamps at +-88
+          return v;
+        };
+        const auto ve = ppms::synthetic::normal(w32 * C, 1.f, rng), va = ppms::synthetic::normal(w32 * C, 1.f, rng);
+        auto v16 = gates(w16 * C), a0 = gates(W * C), a1 = gates(W * C);
+        const auto e0 = ppms::synthetic::normal(W * C, 1.f, rng), e1 = ppms::synthetic::normal(W * C, 1.f, rng);
+        (tiny ? a0 : v16)[C / 2] = NAN;  // pixel 0, or the pixels that blend x16's column 0
+        std::vector<float> got(W * C, -1.f), ref(W * C, -1.f);
+        const auto fn = tiny ? k.aam.tiny : k.aam.base, ref_fn = tiny ? want.tiny : want.base;
+        ref_fn(ve.data(), va.data(), v16.data(), xs, x16s, C, W, a0.data(), a1.data(), e0.data(), e1.data(), ref.data());
+        fn(ve.data(), va.data(), v16.data(), xs, x16s, C, W, a0.data(), a1.data(), e0.data(), e1.data(), got.data());
+        int64_t nans = 0;
+        for (int64_t i = 0; i < W * C; ++i) {
+          if (std::isnan(ref[i])) {
+            CHECK(std::isnan(got[i]));
+            ++nans;
+            continue;
+          }
+          CHECK(std::fabs(got[i] - ref[i]) <= 1e-5 * (1.0 + std::fabs(ref[i])));
+        }
+        CHECK(nans > 0);
+      }
+  }
 }

@@ -29,6 +29,14 @@ void fuse_tiny(const float* ve, const float* va, const float* v16, const LinearA
                int64_t C, int64_t W, const float* a0, const float* a1, const float* e0, const float* e1, float* out);
 void fuse_base(const float* ve, const float* va, const float* v16, const LinearAxis& xs, const LinearAxis& x16s,
                int64_t C, int64_t W, const float* a0, const float* a1, const float* e0, const float* e1, float* out);
+#if defined(__x86_64__) || defined(_M_X64)
+void fuse_tiny_avx512(const float* ve, const float* va, const float* v16, const LinearAxis& xs,
+                      const LinearAxis& x16s, int64_t C, int64_t W, const float* a0, const float* a1, const float* e0,
+                      const float* e1, float* out);
+void fuse_base_avx512(const float* ve, const float* va, const float* v16, const LinearAxis& xs,
+                      const LinearAxis& x16s, int64_t C, int64_t W, const float* a0, const float* a1, const float* e0,
+                      const float* e1, float* out);
+#endif
 #if defined(__aarch64__)
 void fuse_tiny_neon(const float* ve, const float* va, const float* v16, const LinearAxis& xs, const LinearAxis& x16s,
                     int64_t C, int64_t W, const float* a0, const float* a1, const float* e0, const float* e1,

@@ -29,7 +29,7 @@ std::vector<KernelConfig> f32() {
   out.push_back({"avx512", DataType::f32, cpu::Isa::avx512f, pw::kernel_avx512(), {"avx512", dw::kernel_avx512},
                  {"avx512", gemm::kernel_avx512}, {"stem_avx512", image_conv_detail::stem_rows_avx512},
                  {"avx512", sea::stride_dw, sea::dw3x3_relu6_avx512, sea::relu6, sea::mix_relu6, sea::gate_upsample},
-                 kAamScalar, vim_avx2});
+                 {"avx512", aam::fuse_tiny_avx512, aam::fuse_base_avx512}, vim_avx2});
 #endif
 #if defined(__aarch64__)
   out.push_back({"neon", DataType::f32, cpu::Isa::neon, pw::kernel_neon(), {"neon", dw::kernel_neon},
