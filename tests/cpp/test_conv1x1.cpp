@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "core/common/bf16.h"
+#include "core/common/convert.h"
 #include "core/conv1x1/kernels.h"
 #include "ppms/conv1x1.h"
 #include "synthetic.h"
@@ -155,7 +156,8 @@ namespace {
 // bf16: weights packed from the f32 layout (pack_bf16, input channels scaled where `scaled`), inputs, outputs and
 // residual in float. The reference sums the bf16-rounded inputs times the bf16-rounded (scaled) weights in double.
 // Tolerance: the float sums' error, 2^-24 a step over at most K + 2 steps, of the terms' magnitudes; nothing for the
-// rounding to bf16, which the reference shares.
+// rounding to bf16, which the reference shares. Each kernel also takes the inputs already in pairs (TileT::x_pairs,
+// rows a word longer than they need), and must then give the same outputs, bit for bit.
 void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, ppms::Activation a, int mode,
                 bool scaled, std::mt19937& rng, ppms::ThreadPool& pool) {
   const auto x = ppms::synthetic::normal(std::max<int64_t>(P * ldx + cin, 1), 1.f, rng);
@@ -193,6 +195,17 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
           if (!(d <= tol)) ++bad, worst = std::max(worst, d != d ? INFINITY : d / tol);
         }
       CHECK_MESSAGE(bad == 0, bad << " outputs past the tolerance, the worst at " << worst << "x it");
+      if (threaded || P == 0) continue;
+      const int64_t ldw = (cin + 1) / 2 + 1;
+      std::vector<uint32_t> xp(P * ldw, 0xffffffffu);  // a NaN pair past each row's words
+      for (int64_t p = 0; p < P; ++p) ppms::to_bf16_pairs(x.data() + p * ldx, cin, xp.data() + p * ldw);
+      std::vector<float> y2 = mode == 2 ? res : std::vector<float>(std::max<int64_t>(P * ldy, 1), NAN);
+      ppms::pw::Tile t{reinterpret_cast<const float*>(xp.data()), ldw, cin, packed.panels,
+                       ppms::pw::bf16_pair_rows(cin) * ppms::kConv1x1Panel, packed.bias, y2.data(), ldy,
+                       mode == 1 ? res.data() : mode == 2 ? y2.data() : nullptr, ldy, a, P, cout};
+      t.x_pairs = true;
+      k.tile(t);
+      CHECK(std::memcmp(y2.data(), y.data(), sizeof(float) * y.size()) == 0);
     }
 }
 

@@ -145,11 +145,8 @@ TEST_CASE("sea_attention: forward on every bf16 config within tolerance of the f
     const int64_t H0 = s[3], W0 = s[4], B = s[5], n = B * d.dim * H0 * W0;
     ppms::synthetic::SeaWeights sw(d, 16, rng);
     auto with_bias = [](const float* w, const float* b, int64_t M, int64_t K) {
-      std::vector<float> out(M * (K + 1));
-      for (int64_t m = 0; m < M; ++m) {
-        std::copy(w + m * K, w + (m + 1) * K, out.begin() + m * (K + 1));
-        out[m * (K + 1) + K] = b[m];
-      }
+      std::vector<uint32_t> out(M * ppms::sea::bf16_row_words(K));
+      ppms::sea::bf16_rows(w, b, M, K, out.data());
       return out;
     };
     const auto qkv = with_bias(sw.w.qkv_w, sw.w.qkv_b, d.qkv(), d.dim), pw = with_bias(sw.w.pw_w, sw.w.pw_b, d.dim, d.qkv()),

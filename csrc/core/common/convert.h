@@ -23,6 +23,10 @@ void to_half_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t K
 // by different threads (a pair split between two ranges is written a half by each).
 void to_bf16_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t rows, uint16_t* panels);
 
+// x's n values rounded to bf16 (nearest even), two a 32-bit word (value 2i in the low half), the last word's high half
+// zero when n is odd.
+void to_bf16_pairs(const float* x, int64_t n, uint32_t* out);
+
 // Room for n values of T carved from float storage (the network's buffer is sized in floats).
 template <class T>
 constexpr int64_t floats_for(int64_t n) {

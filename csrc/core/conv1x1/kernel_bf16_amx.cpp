@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -44,6 +45,15 @@ PPMS_TARGET_AMX void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k,
   }
 }
 
+// Rows [0, m) of x already in pairs (rows ldx words apart) into xs as to_pairs leaves them.
+PPMS_TARGET_AMX void copy_pairs(const uint32_t* x, int64_t ldx, int64_t m, int64_t k, uint32_t* xs, int64_t ldw) {
+  const int64_t words = (k + 1) / 2;
+  for (int64_t r = 0; r < m; ++r) {
+    std::copy(x + r * ldx, x + r * ldx + words, xs + r * ldw);
+    std::fill(xs + r * ldw + words, xs + (r + 1) * ldw, 0u);
+  }
+}
+
 // y rows [0, m), columns [j, j + 16 * np) from the float tiles in c (rows 32 floats apart): + bias (+ residual), A.
 template <Activation A>
 PPMS_TARGET_AMX void store(const Tile& t, const float* c, int64_t row0, int64_t m, int64_t j, int np) {
@@ -69,7 +79,10 @@ PPMS_TARGET_AMX void rows(const Tile& t) {
   const int64_t xstride = ldw * 4, cstride = kRows * 4;
   for (int64_t r0 = 0; r0 < t.m; r0 += kRows) {
     const int64_t m = std::min<int64_t>(kRows, t.m - r0);
-    to_pairs(t.x + r0 * t.ldx, t.ldx, m, t.k, xs, ldw);
+    if (t.x_pairs)
+      copy_pairs(reinterpret_cast<const uint32_t*>(t.x) + r0 * t.ldx, t.ldx, m, t.k, xs, ldw);
+    else
+      to_pairs(t.x + r0 * t.ldx, t.ldx, m, t.k, xs, ldw);
     const bool low = m > 16;  // the second input tile
     for (int64_t j = 0; j < t.n; j += 32) {
       const bool two = j + 16 < t.n;  // the second weight tile

@@ -118,9 +118,14 @@ template <int R, Activation A, bool RES>
 struct Rows {
   static constexpr bool kManyBlocks = false;
   PPMS_TARGET_AVX512BF16 static void run(const Tile& t) {
-    const int64_t ldw = ((t.k + 1) / 2 + 15) / 16 * 16;
-    uint32_t* xs = scratch(ldw);
-    to_pairs(t.x, t.ldx, t.m, t.k, xs, ldw);
+    int64_t ldw = t.ldx;
+    const uint32_t* xs = reinterpret_cast<const uint32_t*>(t.x);
+    if (!t.x_pairs) {
+      ldw = ((t.k + 1) / 2 + 15) / 16 * 16;
+      uint32_t* room = scratch(ldw);
+      to_pairs(t.x, t.ldx, t.m, t.k, room, ldw);
+      xs = room;
+    }
     int64_t j = 0;
     for (; j + kConv1x1Panel < t.n; j += 2 * kConv1x1Panel) panels<R, A, RES, 2>(t, xs, ldw, j);
     if (j < t.n) panels<R, A, RES, 1>(t, xs, ldw, j);

@@ -37,8 +37,11 @@ void tile_bf16(const Tile& t) {
     for (int64_t j = 0; j < t.n; ++j) {
       float s = t.bias[j];
       const uint32_t* p = words + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
-      for (int64_t k = 0; k < t.k; ++k)
-        s += bf16_round(t.x[i * t.ldx + k]) * bf16_to_float(p[k / 2 * kConv1x1Panel] >> (k % 2 * 16) & 0xffff);
+      const auto* pairs = reinterpret_cast<const uint32_t*>(t.x + i * t.ldx);
+      for (int64_t k = 0; k < t.k; ++k) {
+        const float x = t.x_pairs ? bf16_to_float(pairs[k / 2] >> (k % 2 * 16) & 0xffff) : bf16_round(t.x[i * t.ldx + k]);
+        s += x * bf16_to_float(p[k / 2 * kConv1x1Panel] >> (k % 2 * 16) & 0xffff);
+      }
       if (t.residual) s += t.residual[i * t.ldr + j];
       t.y[i * t.ldy + j] = activate(s, t.act);
     }

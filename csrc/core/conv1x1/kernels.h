@@ -30,6 +30,9 @@ struct TileT {
   // f16 only: where set, the outputs go here in float (rows ldy apart), not rounded to half, and y is unused; no
   // residual or activation then (the network's logits)
   float* y32 = nullptr;
+  // bf16 only: x holds the inputs already rounded, in pairs (to_bf16_pairs: two a 32-bit word, the even one low, the
+  // last word's high half zero when k is odd; rows ldx words apart), not floats
+  bool x_pairs = false;
 };
 using Tile = TileT<float>;
 

@@ -493,30 +493,29 @@ void bind_bf16(Network* net) {
   convs.push_back({&head.classifier, &head.bf16.classifier});
   for (int i = 0; i < (head.x8_output ? 2 : 3); ++i)
     convs.push_back({&head.e[i], &head.bf16.e[i]}), convs.push_back({&head.a[i], &head.bf16.a[i]});
-  // SEA's wide convolutions: [rows][K + 1] in float, the bias last (the bf16 kernels round them as inputs)
+  // SEA's wide convolutions: their rows in bf16 pairs, the bias last (sea::bf16_rows)
   int64_t size = kLine;  // the arena's start aligned by hand
   for (const auto& c : convs) size += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   for (auto& stage : net->transformers)
     for (const TransformerBlock& t : stage)
-      for (const Wide& c : sea_wide(t.attention, t.dims)) size += line(c.values());
+      for (const Wide& c : sea_wide(t.attention, t.dims)) size += line(c.M * sea::bf16_row_words(c.K));
   auto arena = std::make_shared<std::vector<float>>(size);
   float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
   for (const auto& c : convs) {
     *c.second = pw::pack_bf16(*c.first, nullptr, at);
     at += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   }
-  auto with_bias = [&](const Wide& c) {
-    float* out = at;
-    for (int64_t m = 0; m < c.M; ++m)
-      std::copy(c.w + m * c.K, c.w + (m + 1) * c.K, out + m * (c.K + 1)), out[m * (c.K + 1) + c.K] = c.b[m];
-    at += line(c.values());
+  auto pairs = [&](const Wide& c) {
+    auto* out = reinterpret_cast<uint32_t*>(at);
+    sea::bf16_rows(c.w, c.b, c.M, c.K, out);
+    at += line(c.M * sea::bf16_row_words(c.K));
     return out;
   };
   for (auto& stage : net->transformers)
     for (TransformerBlock& t : stage) {
       sea::Weights& a = t.attention;
       const auto wide = sea_wide(a, t.dims);
-      a.bf16.qkv = with_bias(wide[0]), a.bf16.pw = with_bias(wide[1]), a.bf16.proj = with_bias(wide[2]);
+      a.bf16.qkv = pairs(wide[0]), a.bf16.pw = pairs(wide[1]), a.bf16.proj = pairs(wide[2]);
     }
   net->bf16_weights = std::move(arena);
 }

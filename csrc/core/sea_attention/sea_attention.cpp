@@ -66,6 +66,15 @@ Status bind(const View* ws, int64_t count, int64_t heads, int64_t key_dim, Dims*
   return Status();
 }
 
+void bf16_rows(const float* w, const float* b, int64_t M, int64_t K, uint32_t* out) {
+  std::vector<float> row(K + 1);
+  for (int64_t m = 0; m < M; ++m) {
+    std::copy(w + m * K, w + (m + 1) * K, row.begin());
+    row[K] = b[m];
+    to_bf16_pairs(row.data(), K + 1, out + m * bf16_row_words(K));
+  }
+}
+
 Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64_t H0, int64_t W0, float* y,
                const Options& o) {
   if (B < 1 || H0 < 1 || W0 < 1) return Status::invalid("x must be non-empty, got B, H, W = " + n(B) + ", " + n(H0) + ", " + n(W0));
@@ -117,10 +126,11 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
                       Activation::none, c1 - c0, HW, out + c0 * HW};
     kc.f16.conv1x1.tile(t);
   };
-  auto bf16_gemm = [&](const float* a, int64_t K, const uint16_t* panels, int64_t c0, int64_t c1, float* out) {
-    const pw::Tile t{a + c0 * (K + 1), K + 1, K + 1, reinterpret_cast<const float*>(panels), pairs(K) * 16,
-                     reinterpret_cast<const float*>(zeros), out + c0 * HW, HW, nullptr, 0, Activation::none, c1 - c0,
-                     HW};
+  auto bf16_gemm = [&](const uint32_t* a, int64_t K, const uint16_t* panels, int64_t c0, int64_t c1, float* out) {
+    const int64_t ld = bf16_row_words(K);
+    pw::Tile t{reinterpret_cast<const float*>(a + c0 * ld), ld, K + 1, reinterpret_cast<const float*>(panels), pairs(K) * 16,
+               reinterpret_cast<const float*>(zeros), out + c0 * HW, HW, nullptr, 0, Activation::none, c1 - c0, HW};
+    t.x_pairs = true;
     kc.bf16.conv1x1.tile(t);
   };
   float *xs = buf.xs, *qkv = buf.qkv, *dw = buf.dw, *detail = buf.detail, *t = buf.t, *p = buf.p;

@@ -44,11 +44,18 @@ struct Weights {
   struct {
     const uint16_t *qkv = nullptr, *pw = nullptr, *proj = nullptr;
   } f16;
-  // For bf16 configs: the same in float ([rows][K + 1], the bias last), which the bf16 kernels round as their inputs.
+  // For bf16 configs: each row's weights and bias (K + 1 values) in bf16 pairs, bf16_row_words(K) 32-bit words a row
+  // (bf16_rows), which the bf16 kernels read as their inputs as they are.
   struct {
-    const float *qkv = nullptr, *pw = nullptr, *proj = nullptr;
+    const uint32_t *qkv = nullptr, *pw = nullptr, *proj = nullptr;
   } bf16;
 };
+
+// A row of a wide convolution in Weights::bf16: its K weights and its bias in pairs, in 32-bit words.
+inline int64_t bf16_row_words(int64_t K) { return (K + 2) / 2; }
+// w [M][K] and b [M] into out [M][bf16_row_words(K)] (rounded to nearest even; the last word's high half zero when
+// K + 1 is odd): Weights::bf16's layout.
+void bf16_rows(const float* w, const float* b, int64_t M, int64_t K, uint32_t* out);
 
 // Checks the shapes of the 15 views (kWeightNames order; data is not read) against each other, heads and key_dim,
 // and fills dims.
