@@ -152,7 +152,9 @@ TEST_CASE("sea_attention: forward on every bf16 config within tolerance of the f
     const auto qkv = with_bias(sw.w.qkv_w, sw.w.qkv_b, d.qkv(), d.dim), pw = with_bias(sw.w.pw_w, sw.w.pw_b, d.dim, d.qkv()),
                proj = with_bias(sw.w.proj_w, sw.w.proj_b, d.dim, d.dh);
     Weights w = sw.w;
-    w.bf16.qkv = qkv.data(), w.bf16.pw = pw.data(), w.bf16.proj = proj.data();
+    const auto row = with_bias(sw.w.row_w, sw.w.row_b, d.dh, d.dh), col = with_bias(sw.w.col_w, sw.w.col_b, d.dh, d.dh);
+    w.bf16.qkv = qkv.data(), w.bf16.pw = pw.data(), w.bf16.proj = proj.data(), w.bf16.row = row.data(),
+    w.bf16.col = col.data();
     const auto x = ppms::synthetic::normal(n, 1.f, rng);
     std::vector<float> ref(n);
     Options serial_scalar;

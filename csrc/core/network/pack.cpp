@@ -413,6 +413,11 @@ std::array<Wide, 3> sea_wide(const sea::Weights& a, const sea::Dims& d) {
   return {Wide{a.qkv_w, a.qkv_b, d.qkv(), d.dim}, Wide{a.pw_w, a.pw_b, d.dim, d.qkv()},
           Wide{a.proj_w, a.proj_b, d.dim, d.dh}};
 }
+// What a bf16 config runs on its bf16 kernels: the wide convolutions, then the row and column encodings.
+std::array<Wide, 5> sea_bf16(const sea::Weights& a, const sea::Dims& d) {
+  const auto w = sea_wide(a, d);
+  return {w[0], w[1], w[2], Wide{a.row_w, a.row_b, d.dh, d.dh}, Wide{a.col_w, a.col_b, d.dh, d.dh}};
+}
 
 // The stem's weights, the MobileNetV3 blocks' and the MLPs' expand, depthwise and project weights and the head's
 // convolutions in half (Network::stem_f16, InvertedResidual::f16, AamHead::f16), each array on a 64-byte line of one
@@ -498,7 +503,7 @@ void bind_bf16(Network* net) {
   for (const auto& c : convs) size += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   for (auto& stage : net->transformers)
     for (const TransformerBlock& t : stage)
-      for (const Wide& c : sea_wide(t.attention, t.dims)) size += line(c.M * sea::bf16_row_words(c.K));
+      for (const Wide& c : sea_bf16(t.attention, t.dims)) size += line(c.M * sea::bf16_row_words(c.K));
   auto arena = std::make_shared<std::vector<float>>(size);
   float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
   for (const auto& c : convs) {
@@ -514,8 +519,9 @@ void bind_bf16(Network* net) {
   for (auto& stage : net->transformers)
     for (TransformerBlock& t : stage) {
       sea::Weights& a = t.attention;
-      const auto wide = sea_wide(a, t.dims);
-      a.bf16.qkv = pairs(wide[0]), a.bf16.pw = pairs(wide[1]), a.bf16.proj = pairs(wide[2]);
+      const auto c = sea_bf16(a, t.dims);
+      a.bf16.qkv = pairs(c[0]), a.bf16.pw = pairs(c[1]), a.bf16.proj = pairs(c[2]), a.bf16.row = pairs(c[3]),
+      a.bf16.col = pairs(c[4]);
     }
   net->bf16_weights = std::move(arena);
 }

@@ -92,7 +92,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   // kernels, the weights in float (the kernels round them as their inputs), the inputs in bf16 pair panels.
   const bool in_half = kc.type == DataType::f16 && kc.f16.attention && w.f16.qkv && w.f16.pw && w.f16.proj &&
                        !o.wide_gemm;
-  const bool in_bf16 = kc.type == DataType::bf16 && w.bf16.qkv && w.bf16.pw && w.bf16.proj && !o.wide_gemm;
+  const bool in_bf16 = kc.type == DataType::bf16 && w.bf16.qkv && w.bf16.pw && w.bf16.proj && w.bf16.row &&
+                       w.bf16.col && !o.wide_gemm;
   const DataType narrow = in_half ? DataType::f16 : in_bf16 ? DataType::bf16 : DataType::f32;
   // Uninitialised (every stage writes before it reads): zero-filling megabytes per call would cost more than a stage.
   std::unique_ptr<float[]> own;
@@ -111,14 +112,15 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   }
   if (in_bf16) {
     std::fill(reinterpret_cast<float*>(zeros), reinterpret_cast<float*>(zeros) + columns, 0.0f);
-    // each panel's rows from K on: the ones (bf16 1.0, the bias's multiplier; zero past HW), then zeros
-    auto ones_then_zeros = [&](uint16_t* panels, int64_t K) {
+    // each panel's rows from K on: the ones (bf16 1.0, the bias's multiplier; zero past N), then zeros
+    auto ones_then_zeros = [&](uint16_t* panels, int64_t K, int64_t N) {
       const int64_t rows = pairs(K);
-      for (int64_t c = 0; c < columns; ++c)
+      for (int64_t c = 0; c < (N + 15) / 16 * 16; ++c)
         for (int64_t k = K; k < 2 * rows; ++k)
-          panels[((c / 16 * rows + k / 2) * 16 + c % 16) * 2 + k % 2] = k == K && c < HW ? 0x3f80 : 0;
+          panels[((c / 16 * rows + k / 2) * 16 + c % 16) * 2 + k % 2] = k == K && c < N ? 0x3f80 : 0;
     };
-    ones_then_zeros(xs16, dim), ones_then_zeros(dw16, Q), ones_then_zeros(t16, dh);
+    ones_then_zeros(xs16, dim, HW), ones_then_zeros(dw16, Q, HW), ones_then_zeros(t16, dh, HW);
+    ones_then_zeros(buf.row16, dh, H), ones_then_zeros(buf.col16, dh, W);
   }
   // rows [c0, c1) of out [rows][HW] = a [rows][K + 1] . panels (K + 1 rows), in float
   auto half_gemm = [&](const uint16_t* a, int64_t K, const half* panels, int64_t c0, int64_t c1, float* out) {
@@ -126,10 +128,12 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
                       Activation::none, c1 - c0, HW, out + c0 * HW};
     kc.f16.conv1x1.tile(t);
   };
-  auto bf16_gemm = [&](const uint32_t* a, int64_t K, const uint16_t* panels, int64_t c0, int64_t c1, float* out) {
+  // rows [c0, c1) of out [rows][N] = a [rows][K + 1] (bf16 pairs) . panels (K + 1 rows of N columns)
+  auto bf16_gemm = [&](const uint32_t* a, int64_t K, const uint16_t* panels, int64_t c0, int64_t c1, float* out,
+                       int64_t N) {
     const int64_t ld = bf16_row_words(K);
     pw::Tile t{reinterpret_cast<const float*>(a + c0 * ld), ld, K + 1, reinterpret_cast<const float*>(panels), pairs(K) * 16,
-               reinterpret_cast<const float*>(zeros), out + c0 * HW, HW, nullptr, 0, Activation::none, c1 - c0, HW};
+               reinterpret_cast<const float*>(zeros), out + c0 * N, N, nullptr, 0, Activation::none, c1 - c0, N};
     t.x_pairs = true;
     kc.bf16.conv1x1.tile(t);
   };
@@ -156,7 +160,7 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
       if (in_half)
         half_gemm(w.f16.qkv, dim, xs16, c0, c1, qkv);
       else if (in_bf16)
-        bf16_gemm(w.bf16.qkv, dim, xs16, c0, c1, qkv);
+        bf16_gemm(w.bf16.qkv, dim, xs16, c0, c1, qkv, HW);
       else
         wide(c1 - c0, HW, dim, w.qkv_w + c0 * dim, xs, w.qkv_b + c0, qkv + c0 * HW);
       ks.dw3x3_relu6(qkv, H, W, w.dw_w, w.dw_b, dw, c0, c1, mr, mc);
@@ -176,9 +180,15 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
     });
     ks.relu6(row, dh * H);
     ks.relu6(col, dh * W);
+    if (in_bf16) to_bf16_panels(row, H, 0, dh, pairs(dh), buf.row16), to_bf16_panels(col, W, 0, dh, pairs(dh), buf.col16);
     par.for_range(dh, kGrain, [&](int64_t c0, int64_t c1) {
-      gemm(c1 - c0, H, dh, w.row_w + c0 * dh, row, w.row_b + c0, row_e + c0 * H);
-      gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
+      if (in_bf16) {
+        bf16_gemm(w.bf16.row, dh, buf.row16, c0, c1, row_e, H);
+        bf16_gemm(w.bf16.col, dh, buf.col16, c0, c1, col_e, W);
+      } else {
+        gemm(c1 - c0, H, dh, w.row_w + c0 * dh, row, w.row_b + c0, row_e + c0 * H);
+        gemm(c1 - c0, W, dh, w.col_w + c0 * dh, col, w.col_b + c0, col_e + c0 * W);
+      }
       ks.mix_relu6(qkv + 2 * nk * HW, row_e, col_e, H, W, t, c0, c1);
       if (in_half) to_half_panels(t, HW, c0, c1, dh + 1, t16);
       if (in_bf16) to_bf16_panels(t, HW, c0, c1, pairs(dh), t16);
@@ -189,8 +199,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
         half_gemm(w.f16.pw, Q, dw16, c0, c1, detail);
         half_gemm(w.f16.proj, dh, t16, c0, c1, p);
       } else if (in_bf16) {
-        bf16_gemm(w.bf16.pw, Q, dw16, c0, c1, detail);
-        bf16_gemm(w.bf16.proj, dh, t16, c0, c1, p);
+        bf16_gemm(w.bf16.pw, Q, dw16, c0, c1, detail, HW);
+        bf16_gemm(w.bf16.proj, dh, t16, c0, c1, p, HW);
       } else {
         wide(c1 - c0, HW, Q, w.pw_w + c0 * Q, dw, w.pw_b + c0, detail + c0 * HW);
         wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);

@@ -217,19 +217,22 @@ PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, i
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
 
 namespace {
-// The half panels' rooms, in halves (whole 64-byte lines): the zero bias, then xs, dw and t in panels of K + 1 rows.
-// The 16-bit values of the zero bias and of the xs, dw and t panels, each a whole number of 64-byte lines.
-std::array<int64_t, 4> narrow_rooms(const Dims& d, int64_t H0, int64_t W0, DataType narrow) {
-  const int64_t columns = (half_up(H0) * half_up(W0) + 15) / 16 * 16;
+// The 16-bit values of the zero bias and of the xs, dw and t panels (and for bf16 of the row and col panels), each a
+// whole number of 64-byte lines.
+std::array<int64_t, 6> narrow_rooms(const Dims& d, int64_t H0, int64_t W0, DataType narrow) {
+  auto whole = [](int64_t n) { return (n + 15) / 16 * 16; };
+  const int64_t columns = whole(half_up(H0) * half_up(W0));
+  const bool bf16 = narrow == DataType::bf16;
   auto room = [](int64_t values) { return (values + 31) / 32 * 32; };
-  auto rows = [&](int64_t K) { return narrow == DataType::bf16 ? 2 * pw::bf16_pair_rows(K + 1) : K + 1; };
-  return {room(narrow == DataType::bf16 ? 2 * columns : columns), room(columns * rows(d.dim)),
-          room(columns * rows(d.qkv())), room(columns * rows(d.dh))};
+  auto rows = [&](int64_t K) { return bf16 ? 2 * pw::bf16_pair_rows(K + 1) : K + 1; };
+  return {room(bf16 ? 2 * columns : columns), room(columns * rows(d.dim)), room(columns * rows(d.qkv())),
+          room(columns * rows(d.dh)),         bf16 ? room(whole(half_up(H0)) * rows(d.dh)) : 0,
+          bf16 ? room(whole(half_up(W0)) * rows(d.dh)) : 0};
 }
 int64_t narrow_floats(const Dims& d, int64_t H0, int64_t W0, DataType narrow) {
   if (narrow == DataType::f32) return 0;
   const auto r = narrow_rooms(d, H0, W0, narrow);
-  return floats_for<uint16_t>(r[0] + r[1] + r[2] + r[3]);
+  return floats_for<uint16_t>(r[0] + r[1] + r[2] + r[3] + r[4] + r[5]);
 }
 }  // namespace
 
@@ -258,6 +261,7 @@ Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool cha
   const auto rooms = narrow_rooms(d, H0, W0, narrow);
   zeros = reinterpret_cast<uint16_t*>(planes + (channels_last ? d.dim * H0 * W0 : 0));
   xs16 = zeros + rooms[0], dw16 = xs16 + rooms[1], t16 = dw16 + rooms[2];
+  if (narrow == DataType::bf16) row16 = t16 + rooms[3], col16 = row16 + rooms[4];
 }
 
 }  // namespace sea

@@ -98,6 +98,8 @@ struct Buffers {
   // narrow (scratch_floats' narrow) only: a zero bias of whole panels (half for f16, float for bf16), and xs, dw and t
   // in panels of K + 1 rows (the last all ones): half ones (to_half_panels) or bf16 pairs (to_bf16_panels)
   uint16_t *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
+  // bf16 only: row and col (the axial attention's outputs) in pair panels of dh + 1 rows, for their encodings
+  uint16_t *row16 = nullptr, *col16 = nullptr;
   Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last = false,
           DataType narrow = DataType::f32);
 };

@@ -45,9 +45,10 @@ struct Weights {
     const uint16_t *qkv = nullptr, *pw = nullptr, *proj = nullptr;
   } f16;
   // For bf16 configs: each row's weights and bias (K + 1 values) in bf16 pairs, bf16_row_words(K) 32-bit words a row
-  // (bf16_rows), which the bf16 kernels read as their inputs as they are.
+  // (bf16_rows), which the bf16 kernels read as their inputs as they are; the wide convolutions and the row and
+  // column encodings.
   struct {
-    const uint32_t *qkv = nullptr, *pw = nullptr, *proj = nullptr;
+    const uint32_t *qkv = nullptr, *pw = nullptr, *proj = nullptr, *row = nullptr, *col = nullptr;
   } bf16;
 };
 
