@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     std::vector<float> f32(conv1x1_packed_floats(s.cout, s.cin)), pairs(pw::bf16_packed_floats(s.cout, s.cin));
     if (!conv1x1_pack(w.data(), b.data(), s.cout, s.cin, f32.data()).ok()) return 1;
     const Conv1x1Weights wf = conv1x1_weights(f32.data(), s.cout, s.cin);
-    const Conv1x1Weights wb = pw::pack_bf16(wf, nullptr, pairs.data());
+    const Conv1x1Weights wb = pw::pack_bf16(wf, pairs.data());
     char name[32];
     std::snprintf(name, sizeof name, "%ld x %ld -> %ld", static_cast<long>(s.pixels), static_cast<long>(s.cin),
                   static_cast<long>(s.cout));

@@ -153,8 +153,9 @@ TEST_CASE("conv1x1: every f16 kernel on K around its chunks, 1 to 9 rows, with e
 
 namespace {
 
-// bf16: weights packed from the f32 layout (pack_bf16, input channels scaled where `scaled`), inputs, outputs and
-// residual in float. The reference sums the bf16-rounded inputs times the bf16-rounded (scaled) weights in double.
+// bf16: weights packed from the f32 layout (pack_bf16), inputs (scaled by input channel where `scaled`, TileT::x_scale),
+// outputs and residual in float. The reference sums the bf16-rounded (scaled) inputs times the bf16-rounded weights in
+// double.
 // Tolerance: the float sums' error, 2^-24 a step over at most K + 2 steps, of the terms' magnitudes; nothing for the
 // rounding to bf16, which the reference shares. Each kernel also takes the inputs already in pairs (TileT::x_pairs,
 // rows a word longer than they need), and must then give the same outputs, bit for bit.
@@ -167,14 +168,14 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
   ppms::PackedConv1x1 f32;
   REQUIRE(f32.pack(w.data(), b.data(), cout, cin).ok());
   std::vector<float> pairs(ppms::pw::bf16_packed_floats(cout, cin), NAN);
-  const ppms::Conv1x1Weights packed = ppms::pw::pack_bf16(f32.weights(), scaled ? s.data() : nullptr, pairs.data());
+  const ppms::Conv1x1Weights packed = ppms::pw::pack_bf16(f32.weights(), pairs.data());
   std::vector<double> want(P * cout), mag(P * cout);
   for (int64_t p = 0; p < P; ++p)
     for (int64_t o = 0; o < cout; ++o) {
       double sum = b[o], m = std::fabs(b[o]);
       for (int64_t k = 0; k < cin; ++k) {
-        const double t = static_cast<double>(ppms::bf16_round(x[p * ldx + k])) *
-                         ppms::bf16_round(w[o * cin + k] * (scaled ? s[k] : 1.0f));
+        const double t = static_cast<double>(ppms::bf16_round(x[p * ldx + k] * (scaled ? s[k] : 1.0f))) *
+                         ppms::bf16_round(w[o * cin + k]);
         sum += t, m += std::fabs(t);
       }
       if (mode) sum += res[p * ldy + o], m += std::fabs(res[p * ldy + o]);
@@ -185,7 +186,8 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
       INFO(k.name << " " << ppms::check::threading(threaded));
       std::vector<float> y = mode == 2 ? res : std::vector<float>(std::max<int64_t>(P * ldy, 1), NAN);
       const float* r = mode == 1 ? res.data() : mode == 2 ? y.data() : nullptr;
-      ppms::pw::run(k, packed, x.data(), ldx, P, y.data(), ldy, a, r, ldy, threaded ? pool.parallel() : ppms::Parallel{});
+      ppms::pw::run(k, packed, x.data(), ldx, P, y.data(), ldy, a, r, ldy, threaded ? pool.parallel() : ppms::Parallel{},
+                    scaled ? s.data() : nullptr);
       int64_t bad = 0;
       double worst = 0;
       for (int64_t p = 0; p < P; ++p)
@@ -198,7 +200,11 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
       if (threaded || P == 0) continue;
       const int64_t ldw = (cin + 1) / 2 + 1;
       std::vector<uint32_t> xp(P * ldw, 0xffffffffu);  // a NaN pair past each row's words
-      for (int64_t p = 0; p < P; ++p) ppms::to_bf16_pairs(x.data() + p * ldx, cin, xp.data() + p * ldw);
+      std::vector<float> row(cin);
+      for (int64_t p = 0; p < P; ++p) {
+        for (int64_t c = 0; c < cin; ++c) row[c] = x[p * ldx + c] * (scaled ? s[c] : 1.0f);
+        ppms::to_bf16_pairs(row.data(), cin, xp.data() + p * ldw);
+      }
       std::vector<float> y2 = mode == 2 ? res : std::vector<float>(std::max<int64_t>(P * ldy, 1), NAN);
       ppms::pw::Tile t{reinterpret_cast<const float*>(xp.data()), ldw, cin, packed.panels,
                        ppms::pw::bf16_pair_rows(cin) * ppms::kConv1x1Panel, packed.bias, y2.data(), ldy,
@@ -231,26 +237,22 @@ TEST_CASE("conv1x1: every bf16 kernel against a double-precision reference of th
     }
 }
 
-TEST_CASE("conv1x1: pack_bf16 rounds each weight to nearest even and pairs input channels, in ranges or whole") {
+TEST_CASE("conv1x1: pack_bf16 rounds each weight to nearest even and pairs input channels") {
   const int64_t cout = 20, cin = 7;
-  std::vector<float> w(cout * cin), b(cout), s(cin);
+  std::vector<float> w(cout * cin), b(cout);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 1.0f + static_cast<float>(i) * std::ldexp(1.0f, -9);  // ties included
   for (int64_t o = 0; o < cout; ++o) b[o] = 0.5f * o;
-  for (int64_t k = 0; k < cin; ++k) s[k] = k % 2 ? 2.0f : -1.0f;
   ppms::PackedConv1x1 f32;
   REQUIRE(f32.pack(w.data(), b.data(), cout, cin).ok());
-  std::vector<float> whole(ppms::pw::bf16_packed_floats(cout, cin)), parts(whole.size());
-  const ppms::Conv1x1Weights p = ppms::pw::pack_bf16(f32.weights(), s.data(), whole.data());
-  ppms::pw::pack_bf16(f32.weights(), s.data(), parts.data(), 4, 7);
-  ppms::pw::pack_bf16(f32.weights(), s.data(), parts.data(), 0, 4);
-  CHECK(std::memcmp(whole.data(), parts.data(), 4 * whole.size()) == 0);
+  std::vector<float> whole(ppms::pw::bf16_packed_floats(cout, cin), NAN);
+  const ppms::Conv1x1Weights p = ppms::pw::pack_bf16(f32.weights(), whole.data());
   const auto* words = reinterpret_cast<const uint32_t*>(p.panels);
   CHECK(ppms::pw::bf16_pair_rows(cin) == 16);
   for (int64_t o = 0; o < cout; ++o) {
     for (int64_t k = 0; k < 32; ++k) {  // past cin: the zero rows up to an AMX tile
       const uint32_t word = words[((o / 16) * 16 + k / 2) * 16 + o % 16], bits = word >> (k % 2 * 16) & 0xffff;
       // round to nearest even by hand: the value's 16 low bits dropped, up past half or at half to even
-      float v = k < cin ? w[o * cin + k] * s[k] : 0.0f;
+      float v = k < cin ? w[o * cin + k] : 0.0f;
       uint32_t u;
       std::memcpy(&u, &v, 4);
       const uint32_t low = u & 0xffff, up = low > 0x8000 || (low == 0x8000 && (u >> 16 & 1));

@@ -63,30 +63,27 @@ std::vector<Config> bf16_kernels() {
   return out;
 }
 
-PPMS_CLONES Conv1x1Weights pack_bf16(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0, int64_t k1) {
+PPMS_CLONES Conv1x1Weights pack_bf16(const Conv1x1Weights& w, float* out) {
   constexpr int64_t P = kConv1x1Panel;
   const int64_t panels = (w.cout + P - 1) / P, words = bf16_pair_rows(w.cin);
-  if (k1 < 0) k1 = w.cin;
   auto* o = reinterpret_cast<uint32_t*>(out);
-  if (k1 == w.cin)
-    for (int64_t p = 0; p < panels; ++p)
-      std::fill(o + (p * words + (w.cin + 1) / 2) * P, o + (p + 1) * words * P, 0u);
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t k = k0; k < k1; k += 2) {
+  for (int64_t p = 0; p < panels; ++p) {
+    std::fill(o + (p * words + (w.cin + 1) / 2) * P, o + (p + 1) * words * P, 0u);
+    for (int64_t k = 0; k < w.cin; k += 2) {
       const float* lo = w.panels + (p * w.cin + k) * P;
-      const float s0 = scale ? scale[k] : 1.0f, s1 = k + 1 < w.cin && scale ? scale[k + 1] : 1.0f;
       const float* hi = k + 1 < w.cin ? lo + P : nullptr;
       uint32_t* dst = o + (p * words + k / 2) * P;
       if (hi) {
 #pragma omp simd
-        for (int64_t j = 0; j < P; ++j) dst[j] = bf16_bits(lo[j] * s0) | bf16_bits(hi[j] * s1) << 16;
+        for (int64_t j = 0; j < P; ++j) dst[j] = bf16_bits(lo[j]) | bf16_bits(hi[j]) << 16;
       } else {
 #pragma omp simd
-        for (int64_t j = 0; j < P; ++j) dst[j] = bf16_bits(lo[j] * s0);
+        for (int64_t j = 0; j < P; ++j) dst[j] = bf16_bits(lo[j]);
       }
     }
+  }
   float* bias = out + panels * words * P;
-  if (k0 == 0) std::copy(w.bias, w.bias + panels * P, bias);
+  std::copy(w.bias, w.bias + panels * P, bias);
   return Conv1x1Weights{w.cin, w.cout, out, bias};
 }
 }  // namespace pw
@@ -133,15 +130,17 @@ namespace pw {
 
 template <class T>
 void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
-         Activation act, const T* residual, int64_t ldr, const Parallel& parallel) {
+         Activation act, const T* residual, int64_t ldr, const Parallel& parallel, const float* x_scale) {
   const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
   const int64_t blocks = (pixels + R - 1) / R, stride = panel_rows(k, w.cin) * P;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * R;
-    k.tile(TileT<T>{x + r0 * ldx, ldx, w.cin, w.panels, stride, w.bias, y + r0 * ldy, ldy,
-                residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout});
+    TileT<T> t{x + r0 * ldx, ldx, w.cin, w.panels, stride, w.bias, y + r0 * ldy, ldy,
+               residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout};
+    t.x_scale = x_scale;
+    k.tile(t);
   });
 }
 
@@ -157,9 +156,9 @@ void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, 
 }
 
 template void run(const Config&, const Conv1x1Weights&, const float*, int64_t, int64_t, float*, int64_t, Activation,
-                  const float*, int64_t, const Parallel&);
+                  const float*, int64_t, const Parallel&, const float*);
 template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, const half*, int64_t, int64_t, half*, int64_t,
-                  Activation, const half*, int64_t, const Parallel&);
+                  Activation, const half*, int64_t, const Parallel&, const float*);
 
 }  // namespace pw
 }  // namespace ppms

@@ -31,15 +31,19 @@ struct TileShapes {
   uint8_t rows[16] = {};
 };
 
-// Rows [0, m) of x (rows ldx apart, k values) as bf16 pairs into xs (rows ldw words apart), zero from word (k + 1) / 2
-// (and the high half of the last word when k is odd) to ldw.
-PPMS_TARGET_AMX void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k, uint32_t* xs, int64_t ldw) {
+// Rows [0, m) of x (rows ldx apart, k values), input channel i times scale[i] where scale is given, as bf16 pairs into
+// xs (rows ldw words apart), zero from word (k + 1) / 2 (and the high half of the last word when k is odd) to ldw.
+PPMS_TARGET_AMX void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k, const float* scale, uint32_t* xs,
+                              int64_t ldw) {
   for (int64_t r = 0; r < m; ++r) {
     const float* src = x + r * ldx;
     uint32_t* dst = xs + r * ldw;
     for (int64_t i = 0; i < 2 * ldw; i += 32) {
-      const __m512 lo = _mm512_maskz_loadu_ps(first16(k - i), src + i);
-      const __m512 hi = _mm512_maskz_loadu_ps(first16(k - i - 16), src + i + 16);
+      const __mmask16 ml = first16(k - i), mh = first16(k - i - 16);
+      __m512 lo = _mm512_maskz_loadu_ps(ml, src + i), hi = _mm512_maskz_loadu_ps(mh, src + i + 16);
+      if (scale)
+        lo = _mm512_mul_ps(lo, _mm512_maskz_loadu_ps(ml, scale + i)),
+        hi = _mm512_mul_ps(hi, _mm512_maskz_loadu_ps(mh, scale + i + 16));
       _mm512_storeu_si512(dst + i / 2, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
     }
   }
@@ -82,7 +86,7 @@ PPMS_TARGET_AMX void rows(const Tile& t) {
     if (t.x_pairs)
       copy_pairs(reinterpret_cast<const uint32_t*>(t.x) + r0 * t.ldx, t.ldx, m, t.k, xs, ldw);
     else
-      to_pairs(t.x + r0 * t.ldx, t.ldx, m, t.k, xs, ldw);
+      to_pairs(t.x + r0 * t.ldx, t.ldx, m, t.k, t.x_scale, xs, ldw);
     const bool low = m > 16;  // the second input tile
     for (int64_t j = 0; j < t.n; j += 32) {
       const bool two = j + 16 < t.n;  // the second weight tile

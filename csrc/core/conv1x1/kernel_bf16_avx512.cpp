@@ -21,20 +21,26 @@ namespace {
 constexpr int kRows = 12;
 constexpr int64_t kAhead = 8;
 
-// Rows [0, m) of x (rows ldx apart, k values) as bf16 pairs into xs (rows ldw words apart; the last word's high half 0
-// when k is odd).
-PPMS_TARGET_AVX512BF16 void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k, uint32_t* xs, int64_t ldw) {
+// Rows [0, m) of x (rows ldx apart, k values), input channel i times scale[i] where scale is given, as bf16 pairs into
+// xs (rows ldw words apart; the last word's high half 0 when k is odd).
+template <bool Scaled>
+PPMS_TARGET_AVX512BF16 void to_pairs(const float* x, int64_t ldx, int64_t m, int64_t k, const float* scale,
+                                     uint32_t* xs, int64_t ldw) {
   for (int64_t r = 0; r < m; ++r) {
     const float* src = x + r * ldx;
     uint32_t* dst = xs + r * ldw;
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
-      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
-      _mm512_storeu_si512(dst + i / 2, reinterpret_cast<__m512i>(v));
+      __m512 lo = _mm512_loadu_ps(src + i), hi = _mm512_loadu_ps(src + i + 16);
+      if (Scaled) lo = _mm512_mul_ps(lo, _mm512_loadu_ps(scale + i)), hi = _mm512_mul_ps(hi, _mm512_loadu_ps(scale + i + 16));
+      _mm512_storeu_si512(dst + i / 2, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
     }
     if (i < k) {
-      const __m512 lo = _mm512_maskz_loadu_ps(first16(k - i), src + i);
-      const __m512 hi = _mm512_maskz_loadu_ps(first16(k - i - 16), src + i + 16);
+      const __mmask16 ml = first16(k - i), mh = first16(k - i - 16);
+      __m512 lo = _mm512_maskz_loadu_ps(ml, src + i), hi = _mm512_maskz_loadu_ps(mh, src + i + 16);
+      if (Scaled)
+        lo = _mm512_mul_ps(lo, _mm512_maskz_loadu_ps(ml, scale + i)),
+        hi = _mm512_mul_ps(hi, _mm512_maskz_loadu_ps(mh, scale + i + 16));
       const __m512bh v = _mm512_cvtne2ps_pbh(hi, lo);
       _mm512_mask_storeu_epi32(dst + i / 2, first16((k - i + 1) / 2), reinterpret_cast<__m512i>(v));
     }
@@ -123,7 +129,10 @@ struct Rows {
     if (!t.x_pairs) {
       ldw = ((t.k + 1) / 2 + 15) / 16 * 16;
       uint32_t* room = scratch(ldw);
-      to_pairs(t.x, t.ldx, t.m, t.k, room, ldw);
+      if (t.x_scale)
+        to_pairs<true>(t.x, t.ldx, t.m, t.k, t.x_scale, room, ldw);
+      else
+        to_pairs<false>(t.x, t.ldx, t.m, t.k, nullptr, room, ldw);
       xs = room;
     }
     int64_t j = 0;

@@ -39,7 +39,8 @@ void tile_bf16(const Tile& t) {
       const uint32_t* p = words + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
       const auto* pairs = reinterpret_cast<const uint32_t*>(t.x + i * t.ldx);
       for (int64_t k = 0; k < t.k; ++k) {
-        const float x = t.x_pairs ? bf16_to_float(pairs[k / 2] >> (k % 2 * 16) & 0xffff) : bf16_round(t.x[i * t.ldx + k]);
+        const float x = t.x_pairs ? bf16_to_float(pairs[k / 2] >> (k % 2 * 16) & 0xffff)
+                                  : bf16_round(t.x[i * t.ldx + k] * (t.x_scale ? t.x_scale[k] : 1.0f));
         s += x * bf16_to_float(p[k / 2 * kConv1x1Panel] >> (k % 2 * 16) & 0xffff);
       }
       if (t.residual) s += t.residual[i * t.ldr + j];

@@ -30,6 +30,8 @@ struct TileT {
   // f16 only: where set, the outputs go here in float (rows ldy apart), not rounded to half, and y is unused; no
   // residual or activation then (the network's logits)
   float* y32 = nullptr;
+  // bf16 only, x in floats: input channel k multiplied by x_scale[k] before it is rounded (SE's gate)
+  const float* x_scale = nullptr;
   // bf16 only: x holds the inputs already rounded, in pairs (to_bf16_pairs: two a 32-bit word, the even one low, the
   // last word's high half zero when k is odd; rows ldx words apart), not floats
   bool x_pairs = false;
@@ -123,20 +125,19 @@ template <class T>
 int64_t panel_rows(const ConfigT<T>& k, int64_t cin) {
   return k.k_pack == 2 ? bf16_pair_rows(cin) : cin;
 }
-// w (conv1x1_pack's f32 layout) in bf16 pairs into out (bf16_packed_floats), input channel k scaled by scale[k] first
-// when scale is given (SE's gate folded into the projection, rounded once). Only the words of input channels [k0, k1)
-// (k0 even; the bias with the range that starts at 0, the zero rows past cin with the one that ends at cin), so that
-// threads can share the pass.
-Conv1x1Weights pack_bf16(const Conv1x1Weights& w, const float* scale, float* out, int64_t k0 = 0, int64_t k1 = -1);
+// w (conv1x1_pack's f32 layout) in bf16 pairs into out (bf16_packed_floats).
+Conv1x1Weights pack_bf16(const Conv1x1Weights& w, float* out);
 #if defined(__aarch64__)
 Config kernel_neon();
 #endif
 
 // conv1x1() on kernel k, its arguments already checked (the engine's layers, whose shapes network_bind checked).
 // T: float or half.
+// x_scale: bf16 kernels only (TileT::x_scale).
 template <class T>
 void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
-         Activation act, const T* residual = nullptr, int64_t ldr = 0, const Parallel& parallel = {});
+         Activation act, const T* residual = nullptr, int64_t ldr = 0, const Parallel& parallel = {},
+         const float* x_scale = nullptr);
 // f16 into float y, not rounded to half (TileT::y32).
 void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
          int64_t ldy, const Parallel& parallel = {});

@@ -133,18 +133,13 @@ constexpr int64_t kSeTask = 131072;
 // Paddle's hardsigmoid (slope 0.2, offset 0.5), not torch's x / 6 + 0.5.
 float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.0f); }
 
-// SE's projection with the scale folded in: f32 or half in conv1x1's layout, or bf16 pairs (more for cmid < 16).
-int64_t folded_floats(const InvertedResidual& b) {
-  return std::max(conv1x1_packed_floats(b.cout, b.cmid), pw::bf16_packed_floats(b.cout, b.cmid));
-}
-
 }  // namespace
 
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
   // per lane: the ring (k padded rows) and the scratch row; with SE, the scaled projection
   return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * b.cmid) +
-         (b.has_se() ? folded_floats(b) : 0);
+         (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
 }
 
 namespace {
@@ -252,26 +247,25 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   parallel.for_range(b.cse, (kSeTask + C - 1) / C, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) hidden[j] = std::max(b.se1_b[j] + dot(b.se1_w + j * C, pooled.data(), C), 0.0f);
   });
-  const int64_t packed = folded_floats(b);
+  // The scale folded into a copy of the projection's weights, or on a bf16 kernel applied to its inputs as it rounds
+  // them (TileT::x_scale), with the weights bound once: folding base's 768 x 192 weights into pairs read them in
+  // float and wrote the pairs on every call.
+  const bool on_inputs = l.project_conv.k_pack == 2;
+  const int64_t packed = on_inputs ? 0 : conv1x1_packed_floats(b.cout, C);
   const AlignedFloats folded(packed);  // uninitialised: a zero fill took a tenth of SE's tail
   Buffer<T> folded_t(std::is_same<T, float>::value ? 0 : packed);
   T* const weights = std::is_same<T, float>::value ? reinterpret_cast<T*>(folded.get()) : folded_t.get();
-  // bf16 pairs (a bf16 config): folded straight from the f32 weights into pairs, in ranges of whole pairs
-  const bool pairs = l.project_conv.k_pack == 2;
   const int64_t grain = (kSeTask + b.cse + b.cout - 1) / (b.cse + b.cout);
   parallel.for_range(C, grain, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
       scale[c] = hardsigmoid(b.se2_b[c] + dot(b.se2_w + c * b.cse, hidden.data(), b.cse));
-    if (!pairs) fold(b, scale.data(), folded.get(), weights, c0, c1);
+    if (!on_inputs) fold(b, scale.data(), folded.get(), weights, c0, c1);
   });
-  if (pairs)
-    parallel.for_range((C + 1) / 2, (grain + 1) / 2, [&](int64_t p0, int64_t p1) {
-      pw::pack_bf16(b.project, scale.data(), folded.get(), 2 * p0, std::min(2 * p1, C));
-    });
-  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * pw::panel_rows(l.project_conv, C);
-  const Conv1x1WeightsT<T> project{C, b.cout, weights, weights + bias};
+  const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * C;
+  const Conv1x1WeightsT<T> project = on_inputs ? l.project : Conv1x1WeightsT<T>{C, b.cout, weights, weights + bias};
+  const float* x_scale = on_inputs ? scale.data() : nullptr;
   if (mid != y) {
-    pw::run(l.project_conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel);
+    pw::run(l.project_conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel, x_scale);
     return;
   }
   // In place: a row is projected into the lane's scratch row, then copied over its own depthwise row (rows have the
@@ -279,7 +273,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
     T* row = lane(i).row.get();
     pw::run(l.project_conv, project, mid + ho * Wo * C, C, Wo, row, C, Activation::none,
-            shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
+            shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin, {}, x_scale);
     std::copy(row, row + Wo * C, y + ho * Wo * C);
   });
 }

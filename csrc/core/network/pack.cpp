@@ -507,7 +507,7 @@ void bind_bf16(Network* net) {
   auto arena = std::make_shared<std::vector<float>>(size);
   float* at = arena->data() + (kLine - reinterpret_cast<uintptr_t>(arena->data()) / sizeof(float) % kLine) % kLine;
   for (const auto& c : convs) {
-    *c.second = pw::pack_bf16(*c.first, nullptr, at);
+    *c.second = pw::pack_bf16(*c.first, at);
     at += line(pw::bf16_packed_floats(c.first->cout, c.first->cin));
   }
   auto pairs = [&](const Wide& c) {
