@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "check.h"
+#include "core/config/config.h"
+#include "core/conv1x1/kernels.h"
 #include "ppms/inverted_residual.h"
 #include "synthetic.h"
 
@@ -94,6 +96,55 @@ TEST_CASE("inverted_residual: the fused block equals its layers run one by one")
         CHECK(ppms::check::max_error(y, want) <= 1e-5 * ppms::check::max_abs(want, 1e-6));
       }
     }
+}
+
+// On every bf16 config (where the CPU runs it), an SE block whose projection runs on the bf16 kernel (cout >= min_cout),
+// its gate applied to the projection's inputs (TileT::x_scale): the same outputs whether SE's depthwise output is in
+// the block's own buffer, the caller's or y (projected row by row in place), and within bf16's roundings (2^-9
+// relative, inputs and weights) of the f32 block.
+TEST_CASE("inverted_residual: bf16 SE blocks give the same outputs wherever the depthwise output goes") {
+  std::mt19937 rng(11);
+  ppms::ThreadPool pool(3);
+  const int64_t C = 32, cse = 8, H = 13, W = 9, k = 3;
+  const auto x = ppms::synthetic::normal(H * W * C, 1.f, rng);
+  const auto ew = ppms::synthetic::normal(C * C, 0.3f, rng), eb = ppms::synthetic::normal(C, 0.3f, rng);
+  const auto dw = ppms::synthetic::normal(C * k * k, 0.3f, rng), db = ppms::synthetic::normal(C, 0.3f, rng);
+  const auto pw = ppms::synthetic::normal(C * C, 0.2f, rng), pb = ppms::synthetic::normal(C, 0.3f, rng);
+  const auto s1w = ppms::synthetic::normal(cse * C, 0.3f, rng), s1b = ppms::synthetic::normal(cse, 0.3f, rng),
+             s2w = ppms::synthetic::normal(C * cse, 0.3f, rng), s2b = ppms::synthetic::normal(C, 0.3f, rng);
+  ppms::PackedConv1x1 expand, project;
+  expand.pack(ew.data(), eb.data(), C, C);
+  project.pack(pw.data(), pb.data(), C, C);
+  std::vector<float> dwp(C * (k * k + 1)), ep(ppms::pw::bf16_packed_floats(C, C)), pp(ep.size());
+  ppms::depthwise_pack(dw.data(), db.data(), C, k, dwp.data());
+  ppms::InvertedResidual b;
+  b.cin = b.cmid = b.cout = C, b.k = k, b.stride = 1, b.cse = cse;
+  b.expand_act = b.depthwise_act = ppms::Activation::hardswish;
+  b.expand = expand.weights(), b.project = project.weights();
+  b.depthwise = ppms::depthwise_weights(dwp.data(), C, k);
+  b.se1_w = s1w.data(), b.se1_b = s1b.data(), b.se2_w = s2w.data(), b.se2_b = s2b.data();
+  std::vector<float> want(H * W * C);
+  REQUIRE(ppms::inverted_residual(b, x.data(), H, W, want.data()).ok());
+  b.bf16.expand = ppms::pw::pack_bf16(b.expand, ep.data()), b.bf16.project = ppms::pw::pack_bf16(b.project, pp.data());
+  for (const auto& name : ppms::kernel_configs(ppms::DataType::bf16)) {
+    const ppms::KernelConfig* config = nullptr;
+    if (!ppms::kernel_config(name.c_str(), ppms::DataType::bf16, &config).ok()) continue;  // not on this CPU
+    REQUIRE(C >= config->bf16.min_cout);
+    b.kernels = config;
+    for (const bool threaded : {false, true}) {
+      INFO(name << " " << ppms::check::threading(threaded));
+      const ppms::Parallel par = threaded ? pool.parallel() : ppms::Parallel{};
+      std::vector<float> own(H * W * C, NAN), given(H * W * C, NAN), in_y(H * W * C, NAN), room(H * W * C);
+      REQUIRE(ppms::inverted_residual(b, x.data(), H, W, own.data(), par).ok());
+      REQUIRE(ppms::inverted_residual(b, x.data(), H, W, given.data(), par, room.data()).ok());
+      REQUIRE(ppms::inverted_residual(b, x.data(), H, W, in_y.data(), par, in_y.data()).ok());
+      CHECK(own == given);
+      CHECK(own == in_y);
+      const double err = ppms::check::max_error(own, want) / ppms::check::max_abs(want, 1e-6);
+      CHECK(err <= 1e-2);
+      CHECK(err > 1e-6);  // bf16 ran: f32 would agree to float rounding
+    }
+  }
 }
 
 TEST_CASE("inverted_residual: an empty block is refused") {

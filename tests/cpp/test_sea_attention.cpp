@@ -132,14 +132,15 @@ TEST_CASE("sea_attention: forward on every f16 config within tolerance of the f3
   }
 }
 
-// The bf16 configs run qkv, pw and proj on their bf16 conv1x1 kernels (inputs, weights and bias rounded to bf16, 2^-9
-// relative each, sums in float), the rest in f32, against the planar f32 forward with the scalar GEMM, relative to the
+// The bf16 configs run qkv, pw, proj and the row and column encodings on their bf16 conv1x1 kernels (inputs, weights
+// and bias rounded to bf16, 2^-9 relative each, sums in float), the rest in f32, against the planar f32 forward with the scalar GEMM, relative to the
 // largest output (measured 1.8e-3 to 3.2e-3 here); also with odd channel ranges split between threads.
 TEST_CASE("sea_attention: forward on every bf16 config within tolerance of the f32 forward") {
   std::mt19937 rng(19);
   ppms::ThreadPool pool(3);
+  // the last: H and W past 16, so the row and column encodings' panels are two
   const int64_t shapes[][6] = {{128, 8, 16, 32, 32, 1}, {64, 4, 16, 32, 32, 2}, {32, 2, 8, 17, 9, 3},
-                               {16, 2, 4, 1, 2, 2}, {24, 3, 5, 11, 7, 1}};
+                               {16, 2, 4, 1, 2, 2},     {24, 3, 5, 11, 7, 1},   {32, 2, 8, 40, 36, 1}};
   for (const auto& s : shapes) {
     const Dims d{s[0], s[1], s[2], 2 * s[1] * s[2]};
     const int64_t H0 = s[3], W0 = s[4], B = s[5], n = B * d.dim * H0 * W0;

@@ -35,7 +35,8 @@ Cache& cache() {
 
 }  // namespace
 
-float* take(int64_t n) {
+float* take(int64_t n, int64_t* got) {
+  *got = n;
   if (kCache && n >= kCachedFloats) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.m);
@@ -47,7 +48,8 @@ float* take(int64_t n) {
     }
     if (best < c.blocks.size()) {
       float* const p = c.blocks[best].first;
-      c.held -= c.blocks[best].second;
+      *got = c.blocks[best].second;
+      c.held -= *got;
       c.blocks.erase(c.blocks.begin() + static_cast<std::ptrdiff_t>(best));
       return p;
     }

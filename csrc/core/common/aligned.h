@@ -21,27 +21,34 @@ constexpr int64_t whole_lines(int64_t n) { return (n + kLineFloats - 1) / kLineF
 namespace scratch {
 constexpr int64_t kCachedFloats = int64_t{1} << 14;  // 64 KB
 constexpr int64_t kCacheFloats = int64_t{1} << 24;   // 64 MB
-float* take(int64_t n);          // n floats, uninitialised
-void give(float* p, int64_t n);  // p from take(n)
+float* take(int64_t n, int64_t* got);  // at least n floats, uninitialised; *got: how many
+void give(float* p, int64_t n);        // p from take, n its *got (or p from new float[], n 0)
 struct Give {
   int64_t n = 0;
   void operator()(float* p) const { give(p, n); }
 };
 }  // namespace scratch
 
-// Uninitialised, like new float[n]: plain new (through scratch) with a line's slack, so that it needs no aligned
-// allocation function (not in every Android libc++).
+// Uninitialised, like new float[n]: plain new (through scratch, unless the array lives as long as a model) with a
+// line's slack, so that it needs no aligned allocation function (not in every Android libc++).
 class AlignedFloats {
  public:
   AlignedFloats() = default;
-  explicit AlignedFloats(int64_t n)
-      : own_(scratch::take(n + kLineFloats), scratch::Give{n + kLineFloats}),
+  explicit AlignedFloats(int64_t n, bool scratch = true)
+      : own_(make(n + kLineFloats, scratch)),
         data_(own_.get() + (kLineFloats - reinterpret_cast<uintptr_t>(own_.get()) / sizeof(float) % kLineFloats) %
                                kLineFloats) {}
   float* get() const { return data_; }
 
  private:
-  std::unique_ptr<float[], scratch::Give> own_;
+  using Own = std::unique_ptr<float[], scratch::Give>;
+  static Own make(int64_t n, bool scratch) {
+    if (!scratch) return Own(new float[n], scratch::Give{0});
+    int64_t got;
+    float* const p = scratch::take(n, &got);
+    return Own(p, scratch::Give{got});
+  }
+  Own own_;
   float* data_ = nullptr;
 };
 

@@ -56,7 +56,6 @@ void to_half_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t K
   }
 }
 
-// Whole pairs as words (two rows rounded and interleaved a vector at a time), a range's odd first or last row as halves.
 PPMS_CLONES void to_bf16_pairs(const float* x, int64_t n, uint32_t* out) {
   const int64_t pairs = n / 2;
 #pragma omp simd
@@ -64,6 +63,7 @@ PPMS_CLONES void to_bf16_pairs(const float* x, int64_t n, uint32_t* out) {
   if (n % 2) out[pairs] = bf16_bits(x[n - 1]);
 }
 
+// Whole pairs as words (two rows rounded and interleaved a vector at a time), a range's odd first or last row as halves.
 PPMS_CLONES void to_bf16_panels(const float* b, int64_t N, int64_t k0, int64_t k1, int64_t rows, uint16_t* panels) {
   constexpr int64_t P = 16;
   auto* words = reinterpret_cast<uint32_t*>(panels);

@@ -74,7 +74,7 @@ std::vector<KernelConfig> f16() {
 // bf16: the 1x1 convolutions in bf16 (their weights packed in pairs of input channels when a network is bound), every
 // other op on the f32 kernels of the same ISA.
 std::vector<KernelConfig> bf16() {
-  constexpr int64_t min_cout = 17;  // the same in every config, so that each computes what the scalar one does
+  constexpr int64_t min_cout = 17;  // the same in every config: each rounds the same values to bf16
   const std::vector<KernelConfig>& f = all(DataType::f32);
   KernelConfig scalar = f.front();
   scalar.type = DataType::bf16;

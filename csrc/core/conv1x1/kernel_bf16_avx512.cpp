@@ -1,7 +1,8 @@
 // AVX512_BF16 kernel (bf16 configs): tiles of 12 rows x 32 columns (two panels) in 24 float accumulators, as the f32
 // AVX-512 kernel's, but each step takes two input channels: per k pair, two panel loads and twelve broadcast input
 // pairs feed 24 vdpbf16ps (64 multiply-adds each, against the f32 kernel's 16 per FMA). A row block's inputs are
-// rounded to bf16 pairs once (vcvtne2ps2bf16) into a scratch that stays in L1 while every panel streams past it.
+// rounded to bf16 pairs once (vcvtne2ps2bf16) into a scratch that stays in L1 while every panel streams past it; inputs
+// already in pairs (TileT::x_pairs) are read where they are.
 #if defined(__x86_64__) || defined(_M_X64)
 // GCC 12's avx512fintrin.h builds masked loads from an undefined vector and warns about it in every instance.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

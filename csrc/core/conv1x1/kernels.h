@@ -105,7 +105,8 @@ Config kernel_avx512();
 // tile's depth), then the float bias [ceil(cout / 16) * 16]. Each input is rounded to bf16 once per row block and the
 // products summed in float. The scalar kernel is the reference; avx512bf16 runs vdpbf16ps (two k steps of 16 columns
 // an instruction) on 12 x 32 tiles; amx runs tdpbf16ps (16 x 16 outputs, 32 k steps an instruction) on 32 x 32 tiles.
-// Both convert a row block's inputs into a scratch of pairs once, for every panel.
+// Both convert a row block's inputs into a scratch of pairs once, for every panel, unless they come in pairs
+// (TileT::x_pairs: avx512bf16 reads them where they are, amx copies them into its tile scratch).
 Config kernel_bf16_scalar();
 #if defined(__x86_64__) || defined(_M_X64)
 Config kernel_bf16_avx512bf16();

@@ -402,8 +402,8 @@ Status network_pack(const int64_t* config, int64_t config_size, const View* weig
 
 namespace {
 
-// SEA's wide convolutions qkv, pw and proj: weights [M][K] and bias [M], which the narrow configs hold as [M][K + 1],
-// the bias last.
+// SEA's wide convolutions qkv, pw and proj: weights [M][K] and bias [M], which the narrow configs hold a row each, the
+// bias last: [M][K + 1] in half, sea::bf16_rows's pairs in bf16.
 struct Wide {
   const float *w, *b;
   int64_t M, K;
@@ -597,7 +597,8 @@ Status network_from_16bit(const void* stored, int64_t bytes, DataType type, std:
   const int64_t halves = (bytes - start) / 2;
   const auto* p = static_cast<const uint8_t*>(stored);
   try {
-    auto floats = std::make_shared<AlignedFloats>(start / 4 + halves);  // start: whole 64-byte lines
+    // start: whole 64-byte lines; kept as long as the model, so not scratch
+    auto floats = std::make_shared<AlignedFloats>(start / 4 + halves, false);
     float* out = floats->get();
     std::memcpy(out, p, start);
     for (int64_t i = 0; i < halves; ++i) {

@@ -89,7 +89,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   // f16: the wide convolutions in half, on the f16 conv1x1 kernels: the weights (bias as a last column) are their
   // rows, the inputs, packed into half panels of K + 1 rows (the last all ones) by the stage that writes them, their
   // panels; the outputs are stored in float, so every other stage runs as in f32. bf16: the same on the bf16 conv1x1
-  // kernels, the weights in float (the kernels round them as their inputs), the inputs in bf16 pair panels.
+  // kernels, the weights bound in bf16 pairs (Weights::bf16, which the kernels take as their inputs), the inputs in
+  // bf16 pair panels; the row and column encodings too.
   const bool in_half = kc.type == DataType::f16 && kc.f16.attention && w.f16.qkv && w.f16.pw && w.f16.proj &&
                        !o.wide_gemm;
   const bool in_bf16 = kc.type == DataType::bf16 && w.bf16.qkv && w.bf16.pw && w.bf16.proj && w.bf16.row &&

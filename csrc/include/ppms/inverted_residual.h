@@ -4,7 +4,8 @@
 // BatchNorm folded into the convolutions. Without SE, the expanded activations live only in a ring of k rows per
 // task: each output row expands the input rows it needs, runs the depthwise row and projects it, so the expanded
 // tensor is never written out whole. With SE, the scale needs the whole depthwise output first: it is kept, pooled
-// on the way, and the scale is folded into the projection weights (cout x cmid values) instead of a pass over it.
+// on the way, and the scale is folded into the projection weights (cout x cmid values) instead of a pass over it (a
+// bf16 projection multiplies its inputs by it as it rounds them to bf16 instead).
 #pragma once
 
 #include <cstdint>
