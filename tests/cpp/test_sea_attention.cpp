@@ -256,7 +256,8 @@ TEST_CASE("sea_attention: every dw3x3_relu6 and its axial means against a double
   }
 }
 
-// The strided depthwise stage: 3x3, stride 2, padding 1, each config's kernel (NEON's takes W0 a multiple of 8).
+// The strided depthwise stage: 3x3, stride 2, padding 1, each config's kernel (NEON's takes W0 a multiple of 8), the
+// input planes packed or apart (NaN between them, which must not be read).
 TEST_CASE("sea_attention: every stride_dw against a double-precision direct convolution") {
   std::mt19937 rng(7);
   for (int t = 0; t < 40; ++t) {
@@ -278,8 +279,10 @@ TEST_CASE("sea_attention: every stride_dw against a double-precision direct conv
         }
     for (const Config& k : sea_kernels()) {
       INFO(k.name << " C=" << C << " " << H0 << "x" << W0);
-      std::vector<float> out(C * H * W, NAN);
-      k.stride_dw(x.data(), H0, W0, w.data(), b.data(), out.data(), 0, C);
+      const int64_t ld = t % 3 == 0 ? H0 * W0 : plane_stride(H0, W0) + t % 3;
+      std::vector<float> apart(C * ld, NAN), out(C * H * W, NAN);
+      for (int64_t c = 0; c < C; ++c) std::copy(x.begin() + c * H0 * W0, x.begin() + (c + 1) * H0 * W0, apart.begin() + c * ld);
+      k.stride_dw(apart.data(), H0, W0, ld, w.data(), b.data(), out.data(), 0, C);
       CHECK(ppms::check::max_error(out, want) <= 1e-5);
     }
   }

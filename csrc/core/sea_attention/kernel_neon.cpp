@@ -18,14 +18,14 @@ namespace {
 inline float32x4_t clamp6(float32x4_t v) { return vminq_f32(vmaxq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f)); }
 }  // namespace
 
-void stride_dw_neon(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
-                    int64_t c1) {
-  if (W0 % 8 != 0) return stride_dw(x, H0, W0, w, b, out, c0, c1);
+void stride_dw_neon(const float* x, int64_t H0, int64_t W0, int64_t ldx, const float* w, const float* b, float* out,
+                    int64_t c0, int64_t c1) {
+  if (W0 % 8 != 0) return stride_dw(x, H0, W0, ldx, w, b, out, c0, c1);
   // stages.cpp's even / odd split, by ld2 (one load splits 8 inputs), and one FMA per tap
   const int64_t H = half_up(H0), W = W0 / 2, P = W + 1;
   std::vector<float> ev((H0 + 2) * P, 0.0f), od((H0 + 2) * P, 0.0f);
   for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * H0 * W0;
+    const float* xc = x + c * ldx;
     for (int64_t y = 0; y < H0; ++y)
       for (int64_t j = 0; j < W; j += 4) {
         const float32x4x2_t v = vld2q_f32(xc + y * W0 + 2 * j);  // x[2j] (odd taps o[j]), x[2j + 1] (e[j + 1])
@@ -121,7 +121,7 @@ void mix_relu6_neon(const float* v, const float* row, const float* col, int64_t 
 }
 
 void gate_upsample_neon(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
-                        int64_t c0, int64_t c1, float* scratch) {
+                        int64_t ldy, int64_t c0, int64_t c1, float* scratch) {
   const auto gate = [](const float* pc, const float* dc, int64_t n, float* g) {
     int64_t q = 0;
     for (; q + 4 <= n; q += 4)
@@ -129,7 +129,7 @@ void gate_upsample_neon(const float* p, const float* detail, int64_t H, int64_t 
                                  vld1q_f32(dc + q)));
     for (; q < n; ++q) g[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
   };
-  gate_upsample_with(gate, p, detail, H, W, H0, W0, y, c0, c1, scratch);
+  gate_upsample_with(gate, p, detail, H, W, H0, W0, y, ldy, c0, c1, scratch);
 }
 
 }  // namespace sea

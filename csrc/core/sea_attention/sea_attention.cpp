@@ -143,6 +143,7 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
   float *mr = buf.axial, *mc = buf.axial + Q * H;
   const int64_t heads = d.heads, L = w.pos_len, P0 = H0 * W0;
   const bool cl = o.channels_last;
+  const int64_t ldp = cl ? plane_stride(H0, W0) : P0;  // between the planes stride_dw reads and gate_upsample writes
   float* planes = buf.planes;
   for (int64_t b = 0; b < B; ++b) {
     const float* xb = x + b * dim * P0;
@@ -152,8 +153,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
     // on 1 in ranges of 8 channels).
     par.for_range((dim + kLineFloats - 1) / kLineFloats, 1, [&](int64_t g0, int64_t g1) {
       const int64_t c0 = g0 * kLineFloats, c1 = std::min(dim, g1 * kLineFloats);
-      if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * P0, P0);
-      ks.stride_dw(cl ? planes : xb, H0, W0, w.stride_w, w.stride_b, xs, c0, c1);
+      if (cl) transpose<false>(xb + c0, dim, P0, c1 - c0, planes + c0 * ldp, ldp);
+      ks.stride_dw(cl ? planes : xb, H0, W0, ldp, w.stride_w, w.stride_b, xs, c0, c1);
       if (in_half) to_half_panels(xs, HW, c0, c1, dim + 1, xs16);
       if (in_bf16) to_bf16_panels(xs, HW, c0, c1, pairs(dim), xs16);
     });
@@ -207,8 +208,8 @@ Status forward(const Dims& d, const Weights& w, const float* x, int64_t B, int64
         wide(c1 - c0, HW, dh, w.proj_w + c0 * dh, t, w.proj_b + c0, p + c0 * HW);
       }
       std::vector<float> g(gate_scratch(H, W, W0));
-      ks.gate_upsample(p, detail, H, W, H0, W0, cl ? planes : yb, c0, c1, g.data());
-      if (cl) transpose<true>(planes + c0 * P0, P0, c1 - c0, P0, yb + c0, dim, xb + c0, dim);
+      ks.gate_upsample(p, detail, H, W, H0, W0, cl ? planes : yb, ldp, c0, c1, g.data());
+      if (cl) transpose<true>(planes + c0 * ldp, ldp, c1 - c0, P0, yb + c0, dim, xb + c0, dim);
     });
   }
   return Status();

@@ -30,15 +30,15 @@ inline T row_sum(const T* __restrict x, int64_t n) {
 }
 }  // namespace
 
-PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out,
-                           int64_t c0, int64_t c1) {
+PPMS_CLONES void stride_dw(const float* x, int64_t H0, int64_t W0, int64_t ldx, const float* w, const float* b,
+                           float* out, int64_t c0, int64_t c1) {
   const int64_t H = half_up(H0), W = half_up(W0), P = W + 1;
   // Input row y is split into even taps e[j] = x[y][2j - 1] and odd taps o[j] = x[y][2j] (zero outside), so output
   // column j reads e[j], o[j], e[j + 1]: contiguous loads instead of stride-2 ones. Buffer rows 0 and H0 + 1 (and
   // the unused ends of each row) stay zero: they are the padding.
   std::vector<float> ev((H0 + 2) * P, 0.0f), od((H0 + 2) * P, 0.0f);
   for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * H0 * W0;
+    const float* xc = x + c * ldx;
     for (int64_t y = 0; y < H0; ++y) {
       const float* __restrict r = xc + y * W0;
       float* __restrict e = ev.data() + (y + 1) * P;
@@ -233,11 +233,11 @@ PPMS_CLONES void mix_relu6(const float* v, const float* row, const float* col, i
 }
 
 PPMS_CLONES void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0,
-                               float* y, int64_t c0, int64_t c1, float* scratch) {
+                               float* y, int64_t ldy, int64_t c0, int64_t c1, float* scratch) {
   const auto gate = [](const float* __restrict pc, const float* __restrict dc, int64_t n, float* __restrict g) {
     for (int64_t q = 0; q < n; ++q) g[q] = clamp6(pc[q] + 3.0f) * (1.0f / 6.0f) * dc[q];
   };
-  gate_upsample_with(gate, p, detail, H, W, H0, W0, y, c0, c1, scratch);
+  gate_upsample_with(gate, p, detail, H, W, H0, W0, y, ldy, c0, c1, scratch);
 }
 
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0) { return H * (W + W0); }
@@ -266,7 +266,7 @@ int64_t scratch_floats(const Dims& d, int64_t H0, int64_t W0, bool channels_last
   const int64_t H = half_up(H0), W = half_up(W0), HW = H * W, Q = d.qkv();
   // xs, qkv, dw, detail, t, p + row/col buffers + axial means (+ the input's planes) (+ the half panels)
   return d.dim * HW + 2 * Q * HW + d.dim * HW + d.dh * HW + d.dim * HW + 4 * d.dh * (H + W) + Q * (H + W) + 64 +
-         (channels_last ? d.dim * H0 * W0 : 0) + narrow_floats(d, H0, W0, narrow);
+         (channels_last ? d.dim * plane_stride(H0, W0) : 0) + narrow_floats(d, H0, W0, narrow);
 }
 
 Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool channels_last, DataType narrow) {
@@ -285,7 +285,7 @@ Buffers::Buffers(const Dims& d, int64_t H0, int64_t W0, float* scratch, bool cha
   planes = axial + Q * (H + W) + 64;
   if (narrow == DataType::f32) return;
   const auto rooms = narrow_rooms(d, H0, W0, narrow);
-  zeros = reinterpret_cast<uint16_t*>(planes + (channels_last ? d.dim * H0 * W0 : 0));
+  zeros = reinterpret_cast<uint16_t*>(planes + (channels_last ? d.dim * plane_stride(H0, W0) : 0));
   xs16 = zeros + rooms[0], dw16 = xs16 + rooms[1], t16 = dw16 + rooms[2];
   if (narrow == DataType::bf16) row16 = t16 + rooms[3], col16 = row16 + rooms[4];
 }

@@ -17,9 +17,18 @@ namespace sea {
 
 inline int64_t half_up(int64_t n) { return (n + 1) / 2; }
 
-// out[c] = depthwise 3x3 / stride 2 / padding 1 of x[c] (+ bias), channels [c0, c1). x: [*, H0, W0].
-void stride_dw(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
-               int64_t c1);
+// The floats between two channel planes of H0 x W0 that a stage reads or writes channels-last activations through:
+// whole 64-byte lines, and never a multiple of 1 KB, so that the lines a transpose writes to (or reads from) many
+// planes at once spread over the L1 sets (planes 4 KB apart all fell in one: 2.6x the time at 32 x 32).
+inline int64_t plane_stride(int64_t H0, int64_t W0) {
+  const int64_t n = (H0 * W0 + 15) / 16 * 16;
+  return n % 256 == 0 ? n + 16 : n;
+}
+
+// out[c] = depthwise 3x3 / stride 2 / padding 1 of x[c] (+ bias), channels [c0, c1). x: planes of H0 x W0, ldx floats
+// apart.
+void stride_dw(const float* x, int64_t H0, int64_t W0, int64_t ldx, const float* w, const float* b, float* out,
+               int64_t c0, int64_t c1);
 // out[c] = ReLU6(depthwise 3x3 / stride 1 / padding 1 of x[c] + bias), channels [c0, c1). Given mr and mc (both),
 // it also runs axial_means on each channel while the plane is in cache.
 void dw3x3_relu6(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
@@ -44,10 +53,11 @@ void relu6(float* x, int64_t n);
 // out[c, h, w] = ReLU6(v[c, h, w] + (row[c, h] + col[c, w])), channels [c0, c1).
 void mix_relu6(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
                int64_t c1);
-// y[c] = bilinear((hardsigmoid(p[c]) * detail[c]), H0 x W0), channels [c0, c1). scratch: gate_scratch() floats.
+// y[c] = bilinear((hardsigmoid(p[c]) * detail[c]), H0 x W0), channels [c0, c1); y's planes ldy floats apart.
+// scratch: gate_scratch() floats.
 int64_t gate_scratch(int64_t H, int64_t W, int64_t W0);
 void gate_upsample(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
-                   int64_t c0, int64_t c1, float* scratch);
+                   int64_t ldy, int64_t c0, int64_t c1, float* scratch);
 
 // The kernels of one ISA.
 using StrideDwFn = decltype(&stride_dw);
@@ -72,15 +82,15 @@ void dw3x3_relu6_avx512(const float* x, int64_t H, int64_t W, const float* w, co
 #if defined(__aarch64__)
 // stride_dw for W0 a multiple of 8, dw3x3_relu6 for W a multiple of 4, the elementwise stages 4 floats at a time
 // (kernel_neon.cpp).
-void stride_dw_neon(const float* x, int64_t H0, int64_t W0, const float* w, const float* b, float* out, int64_t c0,
-                    int64_t c1);
+void stride_dw_neon(const float* x, int64_t H0, int64_t W0, int64_t ldx, const float* w, const float* b, float* out,
+                    int64_t c0, int64_t c1);
 void dw3x3_relu6_neon(const float* x, int64_t H, int64_t W, const float* w, const float* b, float* out, int64_t c0,
                       int64_t c1, float* mr, float* mc);
 void relu6_neon(float* x, int64_t n);
 void mix_relu6_neon(const float* v, const float* row, const float* col, int64_t H, int64_t W, float* out, int64_t c0,
                     int64_t c1);
 void gate_upsample_neon(const float* p, const float* detail, int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
-                        int64_t c0, int64_t c1, float* scratch);
+                        int64_t ldy, int64_t c0, int64_t c1, float* scratch);
 #endif
 
 inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
@@ -89,12 +99,12 @@ inline float clamp6(float v) { return std::min(std::max(v, 0.0f), 6.0f); }
 template <class Gate>
 __attribute__((always_inline)) inline void gate_upsample_with(Gate gate, const float* p, const float* detail,
                                                               int64_t H, int64_t W, int64_t H0, int64_t W0, float* y,
-                                                              int64_t c0, int64_t c1, float* scratch);
+                                                              int64_t ldy, int64_t c0, int64_t c1, float* scratch);
 
 // The intermediate tensors of one image, carved out of scratch_floats() floats.
 struct Buffers {
   float *xs, *qkv, *dw, *detail, *t, *p, *row, *col, *row_e, *col_e, *axial;
-  float* planes;  // channels_last only: the input's planes [dim][H0][W0], then the output's before the residual
+  float* planes;  // channels_last only: the input's dim planes of H0 x W0 (plane_stride apart), then the output's
   // narrow (scratch_floats' narrow) only: a zero bias of whole panels (half for f16, float for bf16), and xs, dw and t
   // in panels of K + 1 rows (the last all ones): half ones (to_half_panels) or bf16 pairs (to_bf16_panels)
   uint16_t *zeros = nullptr, *xs16 = nullptr, *dw16 = nullptr, *t16 = nullptr;
@@ -106,7 +116,7 @@ struct Buffers {
 
 template <class Gate>
 inline void gate_upsample_with(Gate gate_plane, const float* p, const float* detail, int64_t H, int64_t W, int64_t H0,
-                               int64_t W0, float* y, int64_t c0, int64_t c1, float* scratch) {
+                               int64_t W0, float* y, int64_t ldy, int64_t c0, int64_t c1, float* scratch) {
   const LinearAxis ys(H, H0), xs(W, W0);
   // At exactly twice the width (every real shape), outputs 2m + 1 and 2m + 2 both sit between inputs m and m + 1:
   // with the weights split by parity, the horizontal pass needs no gathers.
@@ -142,7 +152,7 @@ inline void gate_upsample_with(Gate gate_plane, const float* p, const float* det
         for (int64_t X = 0; X < W0; ++X) r[X] = g[xs.i0[X]] * xs.l0[X] + g[xs.i1[X]] * xs.l1[X];
       }
     }
-    float* yc = y + c * H0 * W0;
+    float* yc = y + c * ldy;
     for (int64_t Y = 0; Y < H0; ++Y) {
       const float* __restrict r0 = wide + ys.i0[Y] * W0;
       const float* __restrict r1 = wide + ys.i1[Y] * W0;
