@@ -212,6 +212,18 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
       t.x_pairs = true;
       k.tile(t);
       CHECK(std::memcmp(y2.data(), y.data(), sizeof(float) * y.size()) == 0);
+      // into bf16 (TileT::y16, rows ldy values apart): the float outputs rounded, each once, and nothing else written
+      std::vector<ppms::bf16> y16(std::max<int64_t>(P * ldy, 1), ppms::bf16{0x7fc1});
+      ppms::pw::Tile t16{x.data(), ldx, cin, packed.panels, ppms::pw::bf16_pair_rows(cin) * ppms::kConv1x1Panel,
+                         packed.bias, nullptr, ldy, mode ? res.data() : nullptr, ldy, a, P, cout};
+      t16.x_scale = scaled ? s.data() : nullptr;
+      t16.y16 = y16.data();
+      k.tile(t16);
+      int64_t wrong = 0;
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t o = 0; o < ldy; ++o)
+          wrong += y16[p * ldy + o].bits != (o < cout ? ppms::to_bf16(y[p * ldy + o]).bits : 0x7fc1);
+      CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs differ from the float ones rounded");
     }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "check.h"
+#include "core/cpu.h"
 #include "core/depthwise/kernels.h"
 #include "ppms/depthwise.h"
 #include "synthetic.h"
@@ -161,6 +162,67 @@ TEST_CASE("depthwise: every f16 kernel against a double-precision reference of t
                 CHECK(bad == 0);
               }
             }
+}
+
+// bf16 input rows (the bf16 configs' expanded rows), float weights and outputs: the reference sums the bf16 inputs times
+// the float taps in double. Tolerance: the float sums' error, 2^-24 a step over k * k + 1 steps, of the terms'
+// magnitudes (the inputs' rounding is the reference's too).
+TEST_CASE("depthwise: every bf16-rows kernel against a double-precision reference of the bf16 inputs") {
+  std::mt19937 rng(29);
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  std::vector<std::pair<const char*, ppms::dw::Bf16RowsFn>> kernels = {{"scalar", ppms::dw::kernel_bf16_rows_scalar}};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (ppms::cpu::supports(ppms::cpu::Isa::avx512f)) kernels.push_back({"avx512", ppms::dw::kernel_bf16_rows_avx512});
+#endif
+  const int64_t H = 4;  // output rows whose top or bottom kernel rows are padding (null), and with k 3 inner ones
+  for (const int64_t k : {3, 5, 7})
+    for (const int64_t s : {1, 2})
+      for (const int64_t C : {1, 7, 16, 24, 37, 96})
+        for (const int64_t W : {1, 2, 3, 17, 40})
+          for (const bool padded : {false, true}) {
+            const ppms::Activation a = acts[rng() % 4];
+            const int64_t Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, pad = k / 2, Wp = W + 2 * pad;
+            const auto taps = ppms::synthetic::normal(k * k * C, 0.3f, rng), bias = ppms::synthetic::normal(C, 1.f, rng);
+            const auto xf = ppms::synthetic::normal(H * W * C, 1.f, rng);
+            std::vector<ppms::bf16> x(H * W * C), xp(H * Wp * C, ppms::bf16{0});  // padded: zero columns either side
+            for (int64_t i = 0; i < H * W * C; ++i) x[i] = ppms::to_bf16(xf[i]);
+            for (int64_t i = 0; i < H; ++i) std::copy_n(&x[i * W * C], W * C, &xp[(i * Wp + pad) * C]);
+            const ppms::DepthwiseWeights w{C, k, taps.data(), bias.data()};
+            std::vector<double> want(Ho * Wo * C), tol(Ho * Wo * C);
+            for (int64_t ho = 0; ho < Ho; ++ho)
+              for (int64_t wo = 0; wo < Wo; ++wo)
+                for (int64_t c = 0; c < C; ++c) {
+                  double v = bias[c], mag = std::fabs(v);
+                  for (int64_t ky = 0; ky < k; ++ky)
+                    for (int64_t kx = 0; kx < k; ++kx) {
+                      const int64_t iy = ho * s - pad + ky, ix = wo * s - pad + kx;
+                      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                      const double term = static_cast<double>(float(x[(iy * W + ix) * C + c])) * taps[(ky * k + kx) * C + c];
+                      v += term, mag += std::fabs(term);
+                    }
+                  const int64_t o = (ho * Wo + wo) * C + c;
+                  want[o] = ppms::synthetic::activate(v, a);
+                  tol[o] = std::ldexp(1.0, -24) * (k * k + 1) * mag + 1e-7;
+                }
+            for (const auto& kernel : kernels) {
+              INFO(kernel.first << " k=" << k << " s=" << s << " C=" << C << " W=" << W << (padded ? " padded " : " ")
+                                << ppms::check::name(a));
+              std::vector<float> y(Ho * Wo * C + 8, NAN);  // 8 past the end: a store past the row fails
+              for (int64_t ho = 0; ho < Ho; ++ho) {
+                const ppms::bf16* rows[ppms::kDepthwiseMaxK];
+                for (int64_t ky = 0; ky < k; ++ky) {
+                  const int64_t iy = ho * s - pad + ky;
+                  rows[ky] = iy < 0 || iy >= H ? nullptr : padded ? &xp[(iy * Wp + pad) * C] : &x[iy * W * C];
+                }
+                kernel.second({&w, rows, W, Wo, s, &y[ho * Wo * C], a, padded});
+              }
+              int64_t bad = 0;
+              for (int64_t o = 0; o < Ho * Wo * C; ++o) bad += !(std::fabs(y[o] - want[o]) <= tol[o]);
+              for (int64_t o = Ho * Wo * C; o < Ho * Wo * C + 8; ++o) bad += !std::isnan(y[o]);
+              CHECK(bad == 0);
+            }
+          }
 }
 
 TEST_CASE("depthwise: bad arguments are refused") {

@@ -25,4 +25,11 @@ inline float bf16_to_float(uint32_t bits) {
 // f rounded to bf16 and back: the value a bf16 kernel multiplies.
 inline float bf16_round(float f) { return bf16_to_float(bf16_bits(f)); }
 
+// A stored bf16 value (the bf16 configs' expanded rows, which their depthwise reads): its bits; reads as a float.
+struct bf16 {
+  uint16_t bits;
+  operator float() const { return bf16_to_float(bits); }
+};
+inline bf16 to_bf16(float f) { return {static_cast<uint16_t>(bf16_bits(f))}; }
+
 }  // namespace ppms

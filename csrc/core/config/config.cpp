@@ -78,15 +78,15 @@ std::vector<KernelConfig> bf16() {
   const std::vector<KernelConfig>& f = all(DataType::f32);
   KernelConfig scalar = f.front();
   scalar.type = DataType::bf16;
-  scalar.bf16 = {pw::kernel_bf16_scalar(), min_cout};
+  scalar.bf16 = {pw::kernel_bf16_scalar(), min_cout, dw::kernel_bf16_rows_scalar};
   std::vector<KernelConfig> out = {scalar};
 #if defined(__x86_64__) || defined(_M_X64)
   KernelConfig avx512 = f.back();
   avx512.name = "avx512bf16", avx512.type = DataType::bf16, avx512.isa = cpu::Isa::avx512bf16;
-  avx512.bf16 = {pw::kernel_bf16_avx512bf16(), min_cout};
+  avx512.bf16 = {pw::kernel_bf16_avx512bf16(), min_cout, dw::kernel_bf16_rows_avx512};
   out.push_back(avx512);
   KernelConfig amx = avx512;
-  amx.name = "amx", amx.isa = cpu::Isa::amx_bf16, amx.bf16 = {pw::kernel_bf16_amx(), min_cout};
+  amx.name = "amx", amx.isa = cpu::Isa::amx_bf16, amx.bf16 = {pw::kernel_bf16_amx(), min_cout, dw::kernel_bf16_rows_avx512};
   out.push_back(amx);
 #endif
   return out;

@@ -35,6 +35,8 @@ struct Bf16Kernels {
   // first block at 512 x 512, 16 -> 16 -> 16 channels, 1 thread: 0.85 ms with both on f32, 0.94 in bf16; its next
   // block's 16 -> 64 expansion is 0.13 ms faster in bf16).
   int64_t min_cout;
+  // The depthwise convolution of a block whose expansion runs on conv1x1: its expanded rows stored in bf16.
+  dw::Bf16RowsFn depthwise;
 };
 
 struct KernelConfig {

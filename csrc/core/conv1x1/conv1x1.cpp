@@ -155,6 +155,19 @@ void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, 
   });
 }
 
+void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, bf16* y, int64_t ldy,
+         Activation act, const Parallel& parallel) {
+  const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
+  const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
+  parallel.for_range((pixels + R - 1) / R, grain, [&](int64_t b0, int64_t b1) {
+    const int64_t r0 = b0 * R;
+    Tile t{x + r0 * ldx, ldx, w.cin, w.panels, panel_rows(k, w.cin) * P, w.bias, nullptr, ldy, nullptr, 0, act,
+           std::min(b1 * R, pixels) - r0, w.cout};
+    t.y16 = y + r0 * ldy;
+    k.tile(t);
+  });
+}
+
 template void run(const Config&, const Conv1x1Weights&, const float*, int64_t, int64_t, float*, int64_t, Activation,
                   const float*, int64_t, const Parallel&, const float*);
 template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, const half*, int64_t, int64_t, half*, int64_t,

@@ -67,7 +67,12 @@ PPMS_TARGET_AMX void store(const Tile& t, const float* c, int64_t row0, int64_t 
     for (int h = 0; h < np; ++h) {
       __m512 v = _mm512_add_ps(_mm512_load_ps(c + r * kRows + 16 * h), bias[h]);
       if (t.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[h], t.residual + (row0 + r) * t.ldr + j + 16 * h));
-      _mm512_mask_storeu_ps(t.y + (row0 + r) * t.ldy + j + 16 * h, mask[h], activate16<A>(v));
+      v = activate16<A>(v);
+      if (t.y16)
+        _mm256_mask_storeu_epi16(t.y16 + (row0 + r) * t.ldy + j + 16 * h, mask[h],
+                                 reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v)));
+      else
+        _mm512_mask_storeu_ps(t.y + (row0 + r) * t.ldy + j + 16 * h, mask[h], v);
     }
 }
 

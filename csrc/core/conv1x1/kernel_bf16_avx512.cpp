@@ -101,6 +101,7 @@ PPMS_TARGET_AVX512BF16 inline void panels(const Tile& t, const uint32_t* xs, int
   for (int c = 0; c < NP; ++c) mask[c] = first16(t.n - j - 16 * c);
   const float* residual = t.residual;
   float* y = t.y;
+  bf16* y16 = t.y16;
   const int64_t ldr = t.ldr, ldy = t.ldy;
   PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
@@ -108,8 +109,22 @@ PPMS_TARGET_AVX512BF16 inline void panels(const Tile& t, const uint32_t* xs, int
     for (int c = 0; c < NP; ++c) {
       __m512 v = acc[r][c];
       if constexpr (RES) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[c], residual + r * ldr + j + 16 * c));
-      _mm512_mask_storeu_ps(y + r * ldy + j + 16 * c, mask[c], activate16<A>(v));
+      acc[r][c] = activate16<A>(v);
     }
+  }
+  if (y16) {
+    PPMS_UNROLL
+    for (int r = 0; r < R; ++r) {
+      PPMS_UNROLL
+      for (int c = 0; c < NP; ++c)
+        _mm256_mask_storeu_epi16(y16 + r * ldy + j + 16 * c, mask[c], reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(acc[r][c])));
+    }
+    return;
+  }
+  PPMS_UNROLL
+  for (int r = 0; r < R; ++r) {
+    PPMS_UNROLL
+    for (int c = 0; c < NP; ++c) _mm512_mask_storeu_ps(y + r * ldy + j + 16 * c, mask[c], acc[r][c]);
   }
 }
 

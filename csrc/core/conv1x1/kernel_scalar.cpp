@@ -44,7 +44,10 @@ void tile_bf16(const Tile& t) {
         s += x * bf16_to_float(p[k / 2 * kConv1x1Panel] >> (k % 2 * 16) & 0xffff);
       }
       if (t.residual) s += t.residual[i * t.ldr + j];
-      t.y[i * t.ldy + j] = activate(s, t.act);
+      if (t.y16)
+        t.y16[i * t.ldy + j] = to_bf16(activate(s, t.act));
+      else
+        t.y[i * t.ldy + j] = activate(s, t.act);
     }
 }
 }  // namespace

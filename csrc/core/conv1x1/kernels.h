@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/common/activate.h"
+#include "core/common/bf16.h"
 #include "core/common/half.h"
 #include "ppms/conv1x1.h"
 
@@ -35,6 +36,9 @@ struct TileT {
   // bf16 only: x holds the inputs already rounded, in pairs (to_bf16_pairs: two a 32-bit word, the even one low, the
   // last word's high half zero when k is odd; rows ldx words apart), not floats
   bool x_pairs = false;
+  // bf16 only: where set, the outputs go here rounded to bf16 (after residual and activation), rows ldy values apart,
+  // and y is unused
+  bf16* y16 = nullptr;
 };
 using Tile = TileT<float>;
 
@@ -142,6 +146,9 @@ void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t l
 // f16 into float y, not rounded to half (TileT::y32).
 void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
          int64_t ldy, const Parallel& parallel = {});
+// bf16 into bf16 y (TileT::y16).
+void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, bf16* y, int64_t ldy,
+         Activation act, const Parallel& parallel = {});
 
 // Runs t's rows in blocks of R through F<R, a, residual>::run (the activation and whether there is a residual as
 // compile-time constants, so that the loops over k and over panels carry no branch on them), the last rows through a
@@ -161,7 +168,9 @@ template <template <int, Activation, bool> class F, int R, Activation A, bool RE
 static inline void blocks(const Tile& t) {
   Tile b = t;
   auto at = [&](int64_t r, int64_t m) {
-    b.x = t.x + r * t.ldx, b.y = t.y + r * t.ldy, b.residual = RES ? t.residual + r * t.ldr : nullptr;
+    b.x = t.x + r * t.ldx, b.residual = RES ? t.residual + r * t.ldr : nullptr;
+    if (t.y) b.y = t.y + r * t.ldy;  // y is null where the outputs go to y16 (or y32)
+    if (t.y16) b.y16 = t.y16 + r * t.ldy;
     b.m = m;
   };
   const int64_t rem = t.m % R, full = t.m / R - (R > 4 && t.m > R && rem > 0 && rem <= R / 2);

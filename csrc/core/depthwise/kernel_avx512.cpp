@@ -38,9 +38,18 @@ struct Avx512 {
   template <Activation A>
   static reg activate(reg v) { return activate16<A>(v); }
 };
+// bf16 input rows: 16 values (32 bytes) widened to floats by a zero-extension and a shift (bf16 is a float's top half).
+struct Avx512Bf16Rows : Avx512 {
+  using In = bf16;
+  static reg load_in(const bf16* p) {
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+  }
+};
 }  // namespace
 
 void kernel_avx512(const Row& r) { run<Avx512>(r); }
+void kernel_bf16_rows_avx512(const RowT<float, bf16>& r) { run<Avx512Bf16Rows>(r); }
 
 }  // namespace dw
 }  // namespace ppms

@@ -11,6 +11,8 @@
 // scalar one.
 #pragma once
 
+#include <type_traits>
+
 #include "core/cpu.h"
 #include "core/depthwise/kernels.h"
 
@@ -18,8 +20,23 @@ namespace ppms {
 namespace dw {
 namespace {
 
+// The input rows' element and its load: V::In and V::load_in where V has them (input rows of another type than the
+// outputs, widened as they are loaded), else V::T and V::load.
+template <class V, class = void>
+struct InOf {
+  using type = typename V::T;
+  using lane = typename V::lane;
+  static typename V::reg load(const type* p) { return V::load(p); }
+};
 template <class V>
-using RowV = RowT<typename V::T>;
+struct InOf<V, std::void_t<typename V::In>> {
+  using type = typename V::In;
+  using lane = typename V::In;
+  static typename V::reg load(const type* p) { return V::load_in(p); }
+};
+
+template <class V>
+using RowV = RowT<typename V::T, typename InOf<V>::type>;
 
 // Output columns [wo, wo + B) of channels [c, c + V::N), all taps in range when Checked is false.
 template <class V, Activation A, int K, int B, bool Checked>
@@ -29,20 +46,20 @@ inline void columns(const RowV<V>& r, int64_t wo, int64_t c) {
   const auto b = V::load(r.w->bias + c);
   for (int i = 0; i < B; ++i) acc[i] = b;
   for (int ky = 0; ky < K; ++ky) {
-    const typename V::T* row = r.rows[ky];
+    const typename InOf<V>::type* row = r.rows[ky];
     if (!row) continue;
     // Input column ix of output column wo + i at base + i * step + kx * C: one pointer and constant offsets.
-    const typename V::T* base = row + (wo * s - pad) * C + c;
+    const typename InOf<V>::type* base = row + (wo * s - pad) * C + c;
     const typename V::T* taps = r.w->taps + ky * K * C + c;
     for (int kx = 0; kx < K; ++kx) {
       const auto w = V::load(taps + kx * C);
-      const typename V::T* p = base + kx * C;
+      const typename InOf<V>::type* p = base + kx * C;
       for (int i = 0; i < B; ++i) {
         if (Checked) {
           const int64_t ix = (wo + i) * s - pad + kx;
           if (ix < 0 || ix >= r.W) continue;
         }
-        acc[i] = V::fma(V::load(p + i * step), w, acc[i]);
+        acc[i] = V::fma(InOf<V>::load(p + i * step), w, acc[i]);
       }
     }
   }
@@ -72,10 +89,10 @@ inline int64_t sweep(const RowV<V>& r, int64_t lo, int64_t hi) {
         const typename V::T* t = r.w->taps + ky * K * C + c;
         PPMS_UNROLL
         for (int kx = 0; kx < K; ++kx, t += C) w[kx] = V::load(t);
-        const typename V::T* p = r.rows[ky] + (wo * S - K / 2) * C + c;
+        const typename InOf<V>::type* p = r.rows[ky] + (wo * S - K / 2) * C + c;
         PPMS_UNROLL
         for (int j = 0; j < J; ++j, p += C) {
-          auto x = V::load(p);
+          auto x = InOf<V>::load(p);
           asm("" : "+v"(x));  // opaque: loaded once, not folded into each of its FMAs (3x the loads at k = 3)
           PPMS_UNROLL
           for (int i = 0; i < B; ++i) {
@@ -97,6 +114,7 @@ inline int64_t sweep(const RowV<V>& r, int64_t lo, int64_t hi) {
 // instructions per load on aarch64). K = 3's taps stay in registers for the whole row. Returns the first column left.
 template <class V, Activation A, int K, int B, int S>
 inline int64_t offset_blocks(const RowV<V>& r, int64_t wo, int64_t hi, int64_t c) {
+  static_assert(std::is_same<typename InOf<V>::type, typename V::T>::value, "offsets are in V::T's bytes");
   constexpr int J = (B - 1) * S + K;
   constexpr bool held = K * K + B + 4 <= V::regs;
   const int64_t C = r.w->channels, cb = sizeof(typename V::T) * C;
@@ -168,6 +186,7 @@ inline void row(const RowV<V>& r) {
   }
   if (full == C) return;
   using L = typename V::lane;
+  using LI = typename InOf<V>::lane;
   const int64_t pad = K / 2;  // the last channels, scalar
   const auto* taps = reinterpret_cast<const L*>(r.w->taps);
   auto* y = reinterpret_cast<L*>(r.y);
@@ -175,7 +194,7 @@ inline void row(const RowV<V>& r) {
     for (int64_t c = full; c < C; ++c) {
       float sum = reinterpret_cast<const L*>(r.w->bias)[c];
       for (int ky = 0; ky < K; ++ky) {
-        const auto* row = reinterpret_cast<const L*>(r.rows[ky]);
+        const auto* row = reinterpret_cast<const LI*>(r.rows[ky]);
         if (!row) continue;
         for (int kx = 0; kx < K; ++kx) {
           const int64_t ix = wo * r.stride - pad + kx;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/bf16.h"
 #include "core/common/half.h"
 #include "core/conv1x1/kernels.h"
 #include "ppms/depthwise.h"
@@ -13,11 +14,12 @@
 namespace ppms {
 namespace dw {
 
-// T: float, or half (common/half.h) for the f16 kernels.
-template <class T>
+// T: float, or half (common/half.h) for the f16 kernels. In: the input rows' type, T's, or bf16 for the bf16
+// configs' (their expanded rows, stored rounded to bf16 by the expansion; sums and outputs in float).
+template <class T, class In = T>
 struct RowT {
   const DepthwiseWeightsT<T>* w;
-  const T* const* rows;  // k input rows, null for padding
+  const In* const* rows;  // k input rows, null for padding
   int64_t W, Wo, stride;
   T* y;
   Activation act;
@@ -52,9 +54,17 @@ ConfigT<half> kernel_f16_neonfp16arith();
 // The f16 kernels this CPU runs, the scalar one first.
 std::vector<ConfigT<half>> f16_kernels();
 
+// bf16 input rows (RowT<float, bf16>), float weights and outputs: the scalar reference and the AVX-512 kernel (each
+// input widened to float as it is loaded; a row in bf16 is half the bytes the sweep streams from L2).
+using Bf16RowsFn = void (*)(const RowT<float, bf16>& r);
+void kernel_bf16_rows_scalar(const RowT<float, bf16>& r);
+#if defined(__x86_64__) || defined(_M_X64)
+void kernel_bf16_rows_avx512(const RowT<float, bf16>& r);
+#endif
+
 // Output columns [wo0, wo1) read only readable input columns: no column check in their tap loops.
-template <class T>
-inline void interior(const RowT<T>& r, int64_t* wo0, int64_t* wo1) {
+template <class T, class In>
+inline void interior(const RowT<T, In>& r, int64_t* wo0, int64_t* wo1) {
   if (r.padded) {
     *wo0 = 0, *wo1 = r.Wo;
     return;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -28,12 +29,15 @@ struct Layer {
   const dw::ConfigT<T>& depthwise;
   const Conv1x1WeightsT<T>&expand, &project;
   const DepthwiseWeightsT<T>& taps;
+  // f32 with a bf16 expansion: the expanded rows are stored in bf16 and this depthwise reads them (else null)
+  dw::Bf16RowsFn depthwise_bf16 = nullptr;
 };
 Layer<float> layer(const InvertedResidual& b, const KernelConfig& k, const float*) {
   const bool bf16 = k.type == DataType::bf16, expand = bf16 && b.cmid >= k.bf16.min_cout,
              project = bf16 && b.cout >= k.bf16.min_cout;
   return {expand ? k.bf16.conv1x1 : k.conv1x1, project ? k.bf16.conv1x1 : k.conv1x1, k.depthwise,
-          expand ? b.bf16.expand : b.expand, project ? b.bf16.project : b.project, b.depthwise};
+          expand ? b.bf16.expand : b.expand, project ? b.bf16.project : b.project, b.depthwise,
+          expand ? k.bf16.depthwise : nullptr};
 }
 Layer<half> layer(const InvertedResidual& b, const KernelConfig& k, const half*) {
   return {k.f16.conv1x1, k.f16.conv1x1, k.f16.depthwise, b.f16.expand, b.f16.project, b.f16.depthwise};
@@ -51,17 +55,18 @@ class Buffer {
   AlignedFloats f_;
 };
 
-// The expanded input rows an output row needs, computed on demand into a ring of k slots (row iy in slot iy % k).
-// Each slot has k / 2 columns of zeros either side (depthwise_row's padded rows: no border path).
-template <class T>
+// The expanded input rows an output row needs, computed on demand into a ring of k slots (row iy in slot iy % k),
+// stored as S (T, or bf16 where the expansion is in bf16). Each slot has k / 2 columns of zeros either side
+// (depthwise_row's padded rows: no border path).
+template <class T, class S = T>
 class Ring {
  public:
   Ring(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W)
       : b_(b), l_(l), x_(x), H_(H), W_(W), row_(values(b, W) / b.k), rows_(values(b, W)), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
-    for (int64_t s = 0; s < b.k; ++s) {
-      std::fill(slot(s) - edge, slot(s), T(0));  // 0.0f and half 0 are both all-zero bits
-      std::fill(slot(s) + W * b.cmid, slot(s) + W * b.cmid + edge, T(0));
+    for (int64_t s = 0; s < b.k; ++s) {  // 0.0f, half 0 and bf16 0 are all-zero bits
+      std::memset(static_cast<void*>(slot(s) - edge), 0, edge * sizeof(S));
+      std::memset(static_cast<void*>(slot(s) + W * b.cmid), 0, edge * sizeof(S));
     }
   }
 
@@ -69,7 +74,7 @@ class Ring {
   static int64_t values(const InvertedResidual& b, int64_t W) { return b.k * (W + b.k - 1) * b.cmid; }
 
   // The k input rows of output row ho (null where they are padding), expanding the missing ones.
-  void rows(int64_t ho, const T** out) {
+  void rows(int64_t ho, const S** out) {
     const int64_t pad = b_.k / 2;
     for (int64_t ky = 0; ky < b_.k; ++ky) {
       const int64_t iy = ho * b_.stride - pad + ky;
@@ -77,7 +82,7 @@ class Ring {
         out[ky] = nullptr;
         continue;
       }
-      T* row = slot(iy % b_.k);
+      S* row = slot(iy % b_.k);
       if (have_[iy % b_.k] != iy) {
         pw::run(l_.expand_conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[iy % b_.k] = iy;
@@ -87,13 +92,13 @@ class Ring {
   }
 
  private:
-  T* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
+  S* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
 
   const InvertedResidual& b_;
   const Layer<T>& l_;
   const T* x_;
   int64_t H_, W_, row_;
-  Buffer<T> rows_;  // a row's columns are written before they are read; the padding is zero
+  Buffer<S> rows_;  // a row's columns are written before they are read; the padding is zero
   std::vector<int64_t> have_;
 };
 
@@ -186,13 +191,20 @@ void pool(const half* row, int64_t Wo, int64_t C, float* wide, double* part) {
   pool_row(wide, Wo, C, part);
 }
 
+// One output row of the depthwise from its k input rows, stored as T or as bf16 (Layer::depthwise_bf16).
 template <class T>
-void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid) {
+void depthwise_row(const Layer<T>& l, const dw::RowT<T>& r) {
+  l.depthwise.row(r);
+}
+void depthwise_row(const Layer<float>& l, const dw::RowT<float, bf16>& r) { l.depthwise_bf16(r); }
+
+// The block with its expanded rows stored as S.
+template <class T, class S>
+void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W, T* y,
+         const Parallel& parallel, T* mid) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
-  const Layer<T> l = layer(b, config::or_fastest(b.kernels), x);
-  // one output row of the depthwise, from its k input rows
-  const auto depthwise = [&](const T* const* rows, T* out) {
-    l.depthwise.row(dw::RowT<T>{&l.taps, rows, W, Wo, b.stride, out, b.depthwise_act, true});
+  const auto depthwise = [&](const S* const* rows, T* out) {
+    depthwise_row(l, dw::RowT<T, S>{&l.taps, rows, W, Wo, b.stride, out, b.depthwise_act, true});
   };
   const T* shortcut = b.has_shortcut() ? x : nullptr;
 
@@ -201,7 +213,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   // small maps); a row of scratch (the depthwise row, or SE's projected row when in place); SE's channel sums (and
   // for half, a row widened to float for them).
   struct Lane {
-    std::unique_ptr<Ring<T>> ring;
+    std::unique_ptr<Ring<T, S>> ring;
     Buffer<T> row;
     std::vector<double> part;
     std::vector<float> wide;
@@ -210,7 +222,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   auto lane = [&](int64_t i) -> Lane& {
     Lane& s = lanes[i];
     if (!s.ring) {
-      s.ring.reset(new Ring<T>(b, l, x, H, W)), s.row = Buffer<T>(Wo * C);
+      s.ring.reset(new Ring<T, S>(b, l, x, H, W)), s.row = Buffer<T>(Wo * C);
       if (b.has_se()) s.part.assign(C, 0.0), s.wide.resize(std::is_same<T, float>::value ? 0 : Wo * C);
     }
     return s;
@@ -218,7 +230,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   if (!b.has_se()) {
     parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
       Lane& s = lane(i);
-      const T* rows[kDepthwiseMaxK];
+      const S* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
       depthwise(rows, s.row.get());
       pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
@@ -234,7 +246,7 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
   parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
     Lane& s = lane(i);
     T* out = mid + ho * Wo * C;
-    const T* rows[kDepthwiseMaxK];
+    const S* rows[kDepthwiseMaxK];
     s.ring->rows(ho, rows);
     depthwise(rows, out);
     pool(out, Wo, C, s.wide.data(), s.part.data());  // while the row is in cache
@@ -278,6 +290,14 @@ void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, cons
             shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin, {}, x_scale);
     std::copy(row, row + Wo * C, y + ho * Wo * C);
   });
+}
+
+template <class T>
+void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid) {
+  const Layer<T> l = layer(b, config::or_fastest(b.kernels), x);
+  if constexpr (std::is_same<T, float>::value)
+    if (l.depthwise_bf16) return run<float, bf16>(b, l, x, H, W, y, parallel, mid);
+  run<T, T>(b, l, x, H, W, y, parallel, mid);
 }
 
 }  // namespace
