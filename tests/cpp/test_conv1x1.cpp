@@ -213,17 +213,31 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
       k.tile(t);
       CHECK(std::memcmp(y2.data(), y.data(), sizeof(float) * y.size()) == 0);
       // into bf16 (TileT::y16, rows ldy values apart): the float outputs rounded, each once, and nothing else written
-      std::vector<ppms::bf16> y16(std::max<int64_t>(P * ldy, 1), ppms::bf16{0x7fc1});
+      // (8 values past the last row too)
+      std::vector<ppms::bf16> y16(P * ldy + 8, ppms::bf16{0x7fc1});
       ppms::pw::Tile t16{x.data(), ldx, cin, packed.panels, ppms::pw::bf16_pair_rows(cin) * ppms::kConv1x1Panel,
                          packed.bias, nullptr, ldy, mode ? res.data() : nullptr, ldy, a, P, cout};
       t16.x_scale = scaled ? s.data() : nullptr;
       t16.y16 = y16.data();
       k.tile(t16);
       int64_t wrong = 0;
-      for (int64_t p = 0; p < P; ++p)
-        for (int64_t o = 0; o < ldy; ++o)
-          wrong += y16[p * ldy + o].bits != (o < cout ? ppms::to_bf16(y[p * ldy + o]).bits : 0x7fc1);
+      auto compare = [&] {
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t o = 0; o < ldy; ++o)
+            wrong += y16[p * ldy + o].bits != (o < cout ? ppms::to_bf16(y[p * ldy + o]).bits : 0x7fc1);
+        for (int64_t o = P * ldy; o < P * ldy + 8; ++o) wrong += y16[o].bits != 0x7fc1;
+      };
+      compare();
       CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs differ from the float ones rounded");
+      if (mode == 0 && !scaled) {  // pw::run's bf16 overload (no residual or scale), serially and on the pool
+        for (const bool pooled : {false, true}) {
+          std::fill(y16.begin(), y16.end(), ppms::bf16{0x7fc1});
+          ppms::pw::run(k, packed, x.data(), ldx, P, y16.data(), ldy, a, pooled ? pool.parallel() : ppms::Parallel{});
+          wrong = 0;
+          compare();
+          CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs of pw::run differ" << (pooled ? " on the pool" : ""));
+        }
+      }
     }
 }
 

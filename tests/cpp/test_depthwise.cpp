@@ -1,7 +1,8 @@
 // Torch-free tests of depthwise: every kernel this CPU runs against a double-precision reference, on random shapes
 // (channel counts past the vector width, images narrower than the kernel, k 1/3/5/7, stride 1 and 2, every
 // activation), whole images on a thread pool and single rows with padding rows; the f16 kernels against a
-// double-precision reference of their half inputs; and the argument checks.
+// double-precision reference of their half inputs, the kernels over bf16 rows against one of their bf16 inputs; and
+// the argument checks.
 #include <algorithm>
 #include <cmath>
 #include <random>

@@ -1,6 +1,6 @@
 // Torch-free tests of the fused inverted-residual block: against the same block run unfused (conv1x1 over the whole
 // image, depthwise over the whole image, SE by hand, conv1x1), serial and on a thread pool, with and without SE and
-// shortcut, k 3/5, stride 1/2, odd sizes; and the argument checks. (tests/ops/test_inverted_residual.py holds it to
+// shortcut, k 3/5, stride 1/2, odd sizes, on the f32 config and every bf16 one; and the argument checks. (tests/ops/test_inverted_residual.py holds it to
 // the model's own PyTorch block.)
 #include <algorithm>
 #include <cmath>
@@ -94,6 +94,26 @@ TEST_CASE("inverted_residual: the fused block equals its layers run one by one")
         }
         CHECK_MESSAGE(st.ok(), st.message());
         CHECK(ppms::check::max_error(y, want) <= 1e-5 * ppms::check::max_abs(want, 1e-6));
+      }
+      // Every bf16 config this CPU runs (expanded rows in bf16 where the expansion is bf16): within bf16's roundings
+      // (2^-9 relative, of inputs, weights and expanded rows) of the f32 block, and within 1e-3 of the scalar bf16
+      // config (an f32 sum's last bit can move a value across a bf16 rounding boundary).
+      std::vector<float> ep(ppms::pw::bf16_packed_floats(c.cmid, c.cin)), pp(ppms::pw::bf16_packed_floats(c.cout, c.cmid));
+      b.bf16.expand = ppms::pw::pack_bf16(b.expand, ep.data()), b.bf16.project = ppms::pw::pack_bf16(b.project, pp.data());
+      std::vector<float> scalar;
+      for (const auto& name : ppms::kernel_configs(ppms::DataType::bf16)) {
+        const ppms::KernelConfig* config = nullptr;
+        if (!ppms::kernel_config(name.c_str(), ppms::DataType::bf16, &config).ok()) continue;  // not on this CPU
+        b.kernels = config;
+        for (const bool threaded : {false, true}) {
+          INFO("bf16 config " << name << ", " << ppms::check::threading(threaded));
+          std::vector<float> y(Ho * Wo * c.cout, NAN);
+          const auto st = ppms::inverted_residual(b, x.data(), H, W, y.data(), threaded ? pool.parallel() : ppms::Parallel{});
+          CHECK_MESSAGE(st.ok(), st.message());
+          CHECK(ppms::check::max_error(y, want) <= 2e-2 * ppms::check::max_abs(want, 1e-6));
+          if (scalar.empty()) scalar = y;
+          CHECK(ppms::check::max_error(y, scalar) <= 1e-3 * ppms::check::max_abs(scalar, 1e-6));
+        }
       }
     }
 }

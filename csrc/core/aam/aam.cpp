@@ -215,7 +215,7 @@ void run(const AamHead& m, const Feature& x8, const Feature& x16, const Feature&
     conv(ks, *w.classifier, input<T>(out, Pb * C, out), Pb, cls);
     // Into the planes while the band is in cache, 8 classes at a time: the stores run along 8 planes (all 150 at
     // once touched a page per plane for every 16 pixels, and was slower than element by element; 16 planes of 32 x 32
-    // or 64 x 64, 4 KB apart, put 16 lines in one 12-way L1 set: 2x the time of 8).
+    // or 64 x 64, a multiple of 4 KB apart, put 16 lines in one 12-way L1 set: 2x the time of 8).
     for (int64_t k0 = 0; k0 < classes; k0 += 8)
       transpose<false>(cls + k0, classes, Pb, std::min<int64_t>(8, classes - k0), logits + k0 * H * W + Y0 * W, H * W);
   });

@@ -71,8 +71,9 @@ std::vector<KernelConfig> f16() {
   return out;
 }
 
-// bf16: the 1x1 convolutions in bf16 (their weights packed in pairs of input channels when a network is bound), every
-// other op on the f32 kernels of the same ISA.
+// bf16: the 1x1 convolutions in bf16 (their weights packed in pairs of input channels when a network is bound), and
+// the depthwise convolutions of blocks whose expansion runs in bf16 over its bf16 rows; every other op on the f32
+// kernels of the same ISA.
 std::vector<KernelConfig> bf16() {
   constexpr int64_t min_cout = 17;  // the same in every config: each rounds the same values to bf16
   const std::vector<KernelConfig>& f = all(DataType::f32);

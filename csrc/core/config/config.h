@@ -26,8 +26,9 @@ struct HalfKernels {
   bool attention = false;  // SEA's wide convolutions (qkv, pw, proj) on conv1x1's half kernels
 };
 
-// The kernels of the ops a bf16 config runs in bf16 in place of its f32 ones (f32 activations in and out, bf16 weights
-// that network_bind packs); f32 and f16 configs leave them null.
+// The kernels of the ops a bf16 config runs in bf16 in place of its f32 ones (the 1x1 convolutions: f32 activations in
+// and out, bf16 weights that network_bind packs; the depthwise: bf16 rows in, f32 weights and outputs); f32 and f16
+// configs leave them null.
 struct Bf16Kernels {
   pw::Config conv1x1;  // the 1x1 convolutions of the MobileNetV3 blocks, the MLPs, AAM and the head
   // The fewest output channels a MobileNetV3 block's 1x1 convolution runs with on conv1x1; fewer run on the f32

@@ -146,7 +146,7 @@ void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t l
 // f16 into float y, not rounded to half (TileT::y32).
 void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
          int64_t ldy, const Parallel& parallel = {});
-// bf16 into bf16 y (TileT::y16).
+// bf16 into bf16 y (TileT::y16); k must be a bf16 kernel (k_pack 2: the f32 ones have no y16).
 void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, bf16* y, int64_t ldy,
          Activation act, const Parallel& parallel = {});
 
@@ -169,7 +169,7 @@ static inline void blocks(const Tile& t) {
   Tile b = t;
   auto at = [&](int64_t r, int64_t m) {
     b.x = t.x + r * t.ldx, b.residual = RES ? t.residual + r * t.ldr : nullptr;
-    if (t.y) b.y = t.y + r * t.ldy;  // y is null where the outputs go to y16 (or y32)
+    if (t.y) b.y = t.y + r * t.ldy;  // y is null where the outputs go to y16
     if (t.y16) b.y16 = t.y16 + r * t.ldy;
     b.m = m;
   };

@@ -142,8 +142,8 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
-  // per lane: the ring (k padded rows) and the scratch row; with SE, the scaled projection (none on a bf16 kernel:
-  // an upper bound)
+  // per lane: the ring (k padded rows; in floats, an upper bound for bf16 rows) and the scratch row; with SE, the
+  // scaled projection (none on a bf16 kernel: an upper bound)
   return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * b.cmid) +
          (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
 }
