@@ -243,12 +243,11 @@ TEST_CASE("inverted_residual: bf16 maps in and out") {
   // what a bf16 map needs: refused, not run
   ppms::InvertedResidual b;
   b.cin = b.cmid = b.cout = 32, b.k = 3, b.stride = 1;  // a shortcut
-  std::vector<float> w(32 * 32, 0.f), bias(32, 0.f), pairs(ppms::pw::bf16_packed_floats(32, 32)), dwp(32 * 10, 0.f),
-      x(4 * 4 * 32), y(4 * 4 * 32 * 2);
+  std::vector<float> w(ppms::pw::bf16_packed_floats(32, 32), 0.f), dwp(32 * 10, 0.f), x(4 * 4 * 32), y(4 * 4 * 32 * 2);
   ppms::PackedConv1x1 f32;
-  f32.pack(w.data(), bias.data(), 32, 32);
+  f32.pack(w.data(), w.data(), 32, 32);
   b.expand = b.project = f32.weights(), b.depthwise = ppms::depthwise_weights(dwp.data(), 32, 3);
-  b.bf16.expand = b.bf16.project = ppms::pw::pack_bf16(b.expand, pairs.data());
+  b.bf16.expand = b.bf16.project = ppms::pw::pack_bf16(b.expand, w.data());
   const ppms::KernelConfig* config = nullptr;
   REQUIRE(ppms::kernel_config("scalar", ppms::DataType::bf16, &config).ok());
   b.kernels = config;
