@@ -12,7 +12,6 @@
 #include "core/config/config.h"
 #include "core/common/convert.h"
 #include "core/cpu.h"
-#include "core/inverted_residual/bf16.h"
 #include "core/inverted_residual/f16.h"
 
 namespace ppms {
@@ -32,14 +31,13 @@ struct Layer {
   const DepthwiseWeightsT<T>& taps;
   // f32 with a bf16 expansion: the expanded rows are stored in bf16 and this depthwise reads them (else null)
   dw::Bf16RowsFn depthwise_bf16 = nullptr;
-  const pw::Config* bf16_conv = nullptr;  // a bf16 config's bf16 kernel (else null)
 };
 Layer<float> layer(const InvertedResidual& b, const KernelConfig& k, const float*) {
   const bool bf16 = k.type == DataType::bf16, expand = bf16 && b.cmid >= k.bf16.min_cout,
              project = bf16 && b.cout >= k.bf16.min_cout;
   return {expand ? k.bf16.conv1x1 : k.conv1x1, project ? k.bf16.conv1x1 : k.conv1x1, k.depthwise,
           expand ? b.bf16.expand : b.expand, project ? b.bf16.project : b.project, b.depthwise,
-          expand ? k.bf16.depthwise : nullptr, bf16 ? &k.bf16.conv1x1 : nullptr};
+          expand ? k.bf16.depthwise : nullptr};
 }
 Layer<half> layer(const InvertedResidual& b, const KernelConfig& k, const half*) {
   return {k.f16.conv1x1, k.f16.conv1x1, k.f16.depthwise, b.f16.expand, b.f16.project, b.f16.depthwise};
@@ -63,9 +61,8 @@ class Buffer {
 template <class T, class S = T>
 class Ring {
  public:
-  // x16: the input in bf16 instead of x (S bf16 only)
-  Ring(const InvertedResidual& b, const Layer<T>& l, const T* x, const bf16* x16, int64_t H, int64_t W)
-      : b_(b), l_(l), x_(x), x16_(x16), H_(H), W_(W), row_(values(b, W) / b.k), rows_(values(b, W)), have_(b.k, -1) {
+  Ring(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W)
+      : b_(b), l_(l), x_(x), H_(H), W_(W), row_(values(b, W) / b.k), rows_(values(b, W)), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
     for (int64_t s = 0; s < b.k; ++s) {  // 0.0f, half 0 and bf16 0 are all-zero bits
       std::memset(static_cast<void*>(slot(s) - edge), 0, edge * sizeof(S));
@@ -87,7 +84,7 @@ class Ring {
       }
       S* row = slot(iy % b_.k);
       if (have_[iy % b_.k] != iy) {
-        expand(iy, row);
+        pw::run(l_.expand_conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
         have_[iy % b_.k] = iy;
       }
       out[ky] = row;
@@ -97,25 +94,9 @@ class Ring {
  private:
   S* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
 
-  // Input row iy expanded into row.
-  void expand(int64_t iy, S* row) {
-    if constexpr (std::is_same<S, bf16>::value) {
-      pw::Tile at{};
-      if (x16_)  // in pairs already: two bf16 values a 32-bit word
-        at.x = reinterpret_cast<const float*>(x16_ + iy * W_ * b_.cin), at.ldx = b_.cin / 2, at.x_pairs = true;
-      else
-        at.x = x_ + iy * W_ * b_.cin, at.ldx = b_.cin;
-      at.y16 = row, at.ldy = b_.cmid, at.act = b_.expand_act;
-      pw::run(l_.expand_conv, l_.expand, at, W_);
-    } else {
-      pw::run(l_.expand_conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
-    }
-  }
-
   const InvertedResidual& b_;
   const Layer<T>& l_;
   const T* x_;
-  const bf16* x16_;
   int64_t H_, W_, row_;
   Buffer<S> rows_;  // a row's columns are written before they are read; the padding is zero
   std::vector<int64_t> have_;
@@ -217,17 +198,10 @@ void depthwise_row(const Layer<T>& l, const dw::RowT<T>& r) {
 }
 void depthwise_row(const Layer<float>& l, const dw::RowT<float, bf16>& r) { l.depthwise_bf16(r); }
 
-// y's rows [ho0, ho0 + rows) in bf16 from the float rows at `at` (its x, residual, x_scale or x_pairs), on bf16 kernel k.
-void project_bf16(const pw::Config& k, const Conv1x1Weights& w, pw::Tile at, const InvertedResidual& b, bf16* y,
-                  int64_t ho0, int64_t rows, int64_t Wo, const Parallel& parallel) {
-  at.y16 = y + ho0 * Wo * b.cout, at.ldy = b.cout, at.act = Activation::none;
-  pw::run(k, w, at, rows * Wo, parallel);
-}
-
-// The block with its expanded rows stored as S, and the maps m names in bf16 (T float only).
+// The block with its expanded rows stored as S.
 template <class T, class S>
 void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W, T* y,
-         const Parallel& parallel, T* mid, const Bf16Maps& m) {
+         const Parallel& parallel, T* mid) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
   const auto depthwise = [&](const S* const* rows, T* out) {
     depthwise_row(l, dw::RowT<T, S>{&l.taps, rows, W, Wo, b.stride, out, b.depthwise_act, true});
@@ -248,7 +222,7 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   auto lane = [&](int64_t i) -> Lane& {
     Lane& s = lanes[i];
     if (!s.ring) {
-      s.ring.reset(new Ring<T, S>(b, l, x, m.x, H, W)), s.row = Buffer<T>(Wo * C);
+      s.ring.reset(new Ring<T, S>(b, l, x, H, W)), s.row = Buffer<T>(Wo * C);
       if (b.has_se()) s.part.assign(C, 0.0), s.wide.resize(std::is_same<T, float>::value ? 0 : Wo * C);
     }
     return s;
@@ -259,15 +233,8 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
       const S* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
       depthwise(rows, s.row.get());
-      const T* res = shortcut ? shortcut + ho * W * b.cin : nullptr;
-      if constexpr (std::is_same<T, float>::value) {
-        if (m.y) {
-          pw::Tile at{};
-          at.x = s.row.get(), at.ldx = C, at.residual = res, at.ldr = b.cin;
-          return project_bf16(l.project_conv, l.project, at, b, m.y, ho, 1, Wo, {});
-        }
-      }
-      pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none, res, b.cin);
+      pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
+              shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
     });
     return;
   }
@@ -275,16 +242,14 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   // SE: the whole depthwise output, its channel sums per lane, the scale, then the projection with the scale folded
   // into its weights (or applied to its inputs).
   Buffer<T> own;
-  if (mid == nullptr && m.mid == nullptr) own = Buffer<T>(Ho * Wo * C), mid = own.get();
+  if (mid == nullptr) own = Buffer<T>(Ho * Wo * C), mid = own.get();
   parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
     Lane& s = lane(i);
-    T* out = m.mid ? s.row.get() : mid + ho * Wo * C;
+    T* out = mid + ho * Wo * C;
     const S* rows[kDepthwiseMaxK];
     s.ring->rows(ho, rows);
     depthwise(rows, out);
     pool(out, Wo, C, s.wide.data(), s.part.data());  // while the row is in cache
-    if constexpr (std::is_same<T, float>::value)
-      if (m.mid) to_bf16_pairs(out, Wo * C, reinterpret_cast<uint32_t*>(m.mid + ho * Wo * C));
   });
   std::vector<double> sums(C, 0.0);
   for (const Lane& s : lanes)
@@ -313,21 +278,6 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * C;
   const Conv1x1WeightsT<T> project = on_inputs ? l.project : Conv1x1WeightsT<T>{C, b.cout, weights, weights + bias};
   const float* x_scale = on_inputs ? scale.data() : nullptr;
-  if constexpr (std::is_same<T, float>::value) {
-    if (m.mid) {  // from the pairs, the gate folded into a copy of the weights (f32 kernels fold it in any case)
-      const AlignedFloats f(on_inputs ? conv1x1_packed_floats(b.cout, C) : 0), pairs(pw::bf16_packed_floats(b.cout, C));
-      const Conv1x1Weights scaled = on_inputs ? conv1x1_scale_inputs(b.project, scale.data(), f.get()) : project;
-      pw::Tile at{};
-      at.x = reinterpret_cast<const float*>(m.mid), at.ldx = C / 2, at.x_pairs = true;
-      at.residual = shortcut, at.ldr = b.cin;
-      return project_bf16(*l.bf16_conv, pw::pack_bf16(scaled, pairs.get()), at, b, m.y, 0, Ho, Wo, parallel);
-    }
-    if (m.y) {
-      pw::Tile at{};
-      at.x = mid, at.ldx = C, at.x_scale = x_scale, at.residual = shortcut, at.ldr = b.cin;
-      return project_bf16(l.project_conv, project, at, b, m.y, 0, Ho, Wo, parallel);
-    }
-  }
   if (mid != y) {
     pw::run(l.project_conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel, x_scale);
     return;
@@ -343,12 +293,11 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
 }
 
 template <class T>
-void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid,
-         const Bf16Maps& m = {}) {
+void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid) {
   const Layer<T> l = layer(b, config::or_fastest(b.kernels), x);
   if constexpr (std::is_same<T, float>::value)
-    if (l.depthwise_bf16) return run<float, bf16>(b, l, x, H, W, y, parallel, mid, m);
-  run<T, T>(b, l, x, H, W, y, parallel, mid, m);
+    if (l.depthwise_bf16) return run<float, bf16>(b, l, x, H, W, y, parallel, mid);
+  run<T, T>(b, l, x, H, W, y, parallel, mid);
 }
 
 }  // namespace
@@ -362,28 +311,6 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
                            "are missing");
   run(b, x, H, W, y, parallel, mid);
   return s;
-}
-
-Status inverted_residual_bf16(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
-                              const Bf16Maps& m, const Parallel& parallel, float* mid) {
-  const Status s = check(b, m.x ? static_cast<const void*>(m.x) : x, H, W, m.y ? static_cast<void*>(m.y) : y,
-                         m.mid ? nullptr : mid);
-  if (!s.ok()) return s;
-  const KernelConfig& k = config::or_fastest(b.kernels);
-  if (k.type != DataType::bf16 || !b.bf16.expand.panels || !b.bf16.project.panels)
-    return Status::invalid("inverted_residual_bf16: the block is not bound to a bf16 config with bf16 weights");
-  const bool expand = b.cmid >= k.bf16.min_cout, project = b.cout >= k.bf16.min_cout;
-  if (m.x && (!expand || b.has_shortcut() || b.cin % 2 != 0))
-    return Status::invalid("inverted_residual_bf16: a bf16 input needs a bf16 expansion (cmid >= " +
-                           n(k.bf16.min_cout) + "), an even cin and no shortcut");
-  if (m.y && !project && !m.mid)
-    return Status::invalid("inverted_residual_bf16: a bf16 output needs a bf16 projection (cout >= " +
-                           n(k.bf16.min_cout) + ") or SE's depthwise output in bf16");
-  if (m.mid && (!m.y || !b.has_se() || b.cmid % 2 != 0))
-    return Status::invalid("inverted_residual_bf16: SE's depthwise output in bf16 needs an SE block, an even cmid "
-                           "and a bf16 output");
-  run(b, x, H, W, y, parallel, mid, m);
-  return Status();
 }
 
 Status inverted_residual_f16(const InvertedResidual& b, const half* x, int64_t H, int64_t W, half* y,
