@@ -232,7 +232,9 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
       if (mode == 0 && !scaled) {  // pw::run's bf16 overload (no residual or scale), serially and on the pool
         for (const bool pooled : {false, true}) {
           std::fill(y16.begin(), y16.end(), ppms::bf16{0x7fc1});
-          ppms::pw::run(k, packed, x.data(), ldx, P, y16.data(), ldy, a, pooled ? pool.parallel() : ppms::Parallel{});
+          ppms::pw::Tile at{};
+          at.x = x.data(), at.ldx = ldx, at.y16 = y16.data(), at.ldy = ldy, at.act = a;
+          ppms::pw::run(k, packed, at, P, pooled ? pool.parallel() : ppms::Parallel{});
           wrong = 0;
           compare();
           CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs of pw::run differ" << (pooled ? " on the pool" : ""));

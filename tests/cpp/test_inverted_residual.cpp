@@ -10,6 +10,7 @@
 #include "check.h"
 #include "core/config/config.h"
 #include "core/conv1x1/kernels.h"
+#include "core/inverted_residual/bf16.h"
 #include "ppms/inverted_residual.h"
 #include "synthetic.h"
 
@@ -171,4 +172,98 @@ TEST_CASE("inverted_residual: an empty block is refused") {
   ppms::InvertedResidual bad;
   std::vector<float> x(64), y(64);
   CHECK_FALSE(ppms::inverted_residual(bad, x.data(), 4, 4, y.data()).ok());
+}
+
+// Blocks with bf16 maps at their ends (inverted_residual_bf16, what the network uses between stage 1's blocks): the
+// input in bf16, the output in bf16 (from the bf16 kernel, or from the f32 one and rounded: then the f32 block's
+// output rounded, bit for bit), SE's depthwise output in the output's room; on every bf16 config, within bf16's
+// roundings of the f32 block given the same (bf16-rounded) input, and the blocks it must refuse.
+TEST_CASE("inverted_residual: bf16 maps in and out") {
+  std::mt19937 rng(31);
+  ppms::ThreadPool pool(2);
+  struct Cfg {
+    int64_t cin, cmid, cout, k, stride;
+    bool se, x16, y16, mid_in_y;
+  };
+  const Cfg cfgs[] = {{16, 16, 16, 3, 1, true, false, true, true},  {32, 32, 32, 3, 1, true, false, true, true},
+                      {16, 64, 32, 3, 2, false, true, true, false}, {32, 48, 24, 3, 1, false, true, true, false},
+                      {24, 96, 32, 5, 2, true, true, true, false},  {24, 96, 32, 5, 2, true, true, false, false},
+                      {32, 64, 16, 3, 1, false, true, true, false}};
+  for (const auto& c : cfgs)
+    for (const auto& hw : {std::pair<int64_t, int64_t>{16, 16}, {11, 7}, {37, 9}}) {
+      const int64_t H = hw.first, W = hw.second, Ho = (H - 1) / c.stride + 1, Wo = (W - 1) / c.stride + 1;
+      const int64_t cse = c.cmid / 4;
+      auto x = ppms::synthetic::normal(H * W * c.cin, 1.f, rng);
+      for (float& v : x) v = ppms::bf16_round(v);  // the same input values both ways
+      const auto ew = ppms::synthetic::normal(c.cmid * c.cin, 0.3f, rng), eb = ppms::synthetic::normal(c.cmid, 0.3f, rng);
+      const auto dw = ppms::synthetic::normal(c.cmid * c.k * c.k, 0.3f, rng), db = ppms::synthetic::normal(c.cmid, 0.3f, rng);
+      const auto pw = ppms::synthetic::normal(c.cout * c.cmid, 0.2f, rng), pb = ppms::synthetic::normal(c.cout, 0.3f, rng);
+      const auto s1w = ppms::synthetic::normal(cse * c.cmid, 0.3f, rng), s1b = ppms::synthetic::normal(cse, 0.3f, rng),
+                 s2w = ppms::synthetic::normal(c.cmid * cse, 0.3f, rng), s2b = ppms::synthetic::normal(c.cmid, 0.3f, rng);
+      ppms::PackedConv1x1 expand, project;
+      expand.pack(ew.data(), eb.data(), c.cmid, c.cin);
+      project.pack(pw.data(), pb.data(), c.cout, c.cmid);
+      std::vector<float> dwp(c.cmid * (c.k * c.k + 1)), ep(ppms::pw::bf16_packed_floats(c.cmid, c.cin)),
+          pp(ppms::pw::bf16_packed_floats(c.cout, c.cmid));
+      ppms::depthwise_pack(dw.data(), db.data(), c.cmid, c.k, dwp.data());
+      ppms::InvertedResidual b;
+      b.cin = c.cin, b.cmid = c.cmid, b.cout = c.cout, b.k = c.k, b.stride = c.stride;
+      b.expand_act = b.depthwise_act = ppms::Activation::hardswish;
+      b.expand = expand.weights(), b.project = project.weights();
+      b.depthwise = ppms::depthwise_weights(dwp.data(), c.cmid, c.k);
+      if (c.se) b.cse = cse, b.se1_w = s1w.data(), b.se1_b = s1b.data(), b.se2_w = s2w.data(), b.se2_b = s2b.data();
+      std::vector<float> want(Ho * Wo * c.cout);
+      REQUIRE(ppms::inverted_residual(b, x.data(), H, W, want.data()).ok());
+      b.bf16.expand = ppms::pw::pack_bf16(b.expand, ep.data()), b.bf16.project = ppms::pw::pack_bf16(b.project, pp.data());
+      std::vector<ppms::bf16> x16(x.size());
+      for (size_t i = 0; i < x.size(); ++i) x16[i] = ppms::to_bf16(x[i]);
+      for (const auto& name : ppms::kernel_configs(ppms::DataType::bf16)) {
+        const ppms::KernelConfig* config = nullptr;
+        if (!ppms::kernel_config(name.c_str(), ppms::DataType::bf16, &config).ok()) continue;  // not on this CPU
+        b.kernels = config;
+        for (const bool threaded : {false, true}) {
+          INFO(c.cin << "-" << c.cmid << "-" << c.cout << " k" << c.k << " s" << c.stride << (c.se ? " SE" : "")
+                     << (c.x16 ? " x16" : "") << (c.y16 ? " y16" : "") << (c.mid_in_y ? " mid in y" : "") << " " << H
+                     << "x" << W << " " << name << " " << ppms::check::threading(threaded));
+          // the output's room in floats, as the network's (y16 in its first half)
+          std::vector<float> room(Ho * Wo * std::max(c.cout, c.cmid) + 16, NAN);
+          ppms::Bf16Maps m;
+          if (c.x16) m.x = x16.data();
+          if (c.y16) m.y = reinterpret_cast<ppms::bf16*>(room.data());
+          const auto st = ppms::inverted_residual_bf16(b, c.x16 ? nullptr : x.data(), H, W, room.data(), m,
+                                                       threaded ? pool.parallel() : ppms::Parallel{},
+                                                       c.mid_in_y ? room.data() : nullptr);
+          REQUIRE_MESSAGE(st.ok(), st.message());
+          std::vector<float> y(Ho * Wo * c.cout);
+          for (int64_t i = 0; i < Ho * Wo * c.cout; ++i) y[i] = c.y16 ? float(m.y[i]) : room[i];
+          const double err = ppms::check::max_error(y, want) / ppms::check::max_abs(want, 1e-6);
+          CHECK(err <= 2e-2);
+          CHECK(err > 1e-6);  // bf16 ran
+          if (c.y16 && c.cmid < config->bf16.min_cout && c.cout < config->bf16.min_cout && !threaded) {
+            // all f32 on this config: its f32 block's output, rounded
+            std::vector<float> f32(Ho * Wo * c.cout);
+            REQUIRE(ppms::inverted_residual(b, x.data(), H, W, f32.data()).ok());
+            int64_t wrong = 0;
+            for (int64_t i = 0; i < Ho * Wo * c.cout; ++i) wrong += m.y[i].bits != ppms::to_bf16(f32[i]).bits;
+            CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs are not the f32 block's rounded");
+          }
+        }
+      }
+    }
+  // what a bf16 map needs: refused, not run
+  ppms::InvertedResidual b;
+  b.cin = b.cmid = b.cout = 32, b.k = 3, b.stride = 1;  // a shortcut
+  std::vector<float> w(32 * 32, 0.f), bias(32, 0.f), pairs(ppms::pw::bf16_packed_floats(32, 32)), dwp(32 * 10, 0.f),
+      x(4 * 4 * 32), y(4 * 4 * 32 * 2);
+  ppms::PackedConv1x1 f32;
+  f32.pack(w.data(), bias.data(), 32, 32);
+  b.expand = b.project = f32.weights(), b.depthwise = ppms::depthwise_weights(dwp.data(), 32, 3);
+  b.bf16.expand = b.bf16.project = ppms::pw::pack_bf16(b.expand, pairs.data());
+  const ppms::KernelConfig* config = nullptr;
+  REQUIRE(ppms::kernel_config("scalar", ppms::DataType::bf16, &config).ok());
+  b.kernels = config;
+  std::vector<ppms::bf16> x16(x.size());
+  ppms::Bf16Maps shortcut;
+  shortcut.x = x16.data();
+  CHECK(ppms::inverted_residual_bf16(b, nullptr, 4, 4, y.data(), shortcut).code() == ppms::Code::invalid_argument);
 }

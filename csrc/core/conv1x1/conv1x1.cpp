@@ -155,15 +155,17 @@ void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, 
   });
 }
 
-void run(const Config& k, const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pixels, bf16* y, int64_t ldy,
-         Activation act, const Parallel& parallel) {
+void run(const Config& k, const Conv1x1Weights& w, Tile at, int64_t pixels, const Parallel& parallel) {
   const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
+  at.k = w.cin, at.panel = w.panels, at.panel_stride = panel_rows(k, w.cin) * P, at.bias = w.bias, at.n = w.cout;
   parallel.for_range((pixels + R - 1) / R, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * R;
-    Tile t{x + r0 * ldx, ldx, w.cin, w.panels, panel_rows(k, w.cin) * P, w.bias, nullptr, ldy, nullptr, 0, act,
-           std::min(b1 * R, pixels) - r0, w.cout};
-    t.y16 = y + r0 * ldy;
+    Tile t = at;
+    t.x = at.x + r0 * at.ldx, t.m = std::min(b1 * R, pixels) - r0;  // x: floats or words of pairs, 4 bytes either way
+    if (at.y) t.y = at.y + r0 * at.ldy;
+    if (at.y16) t.y16 = at.y16 + r0 * at.ldy;
+    if (at.residual) t.residual = at.residual + r0 * at.ldr;
     k.tile(t);
   });
 }

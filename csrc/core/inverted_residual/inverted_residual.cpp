@@ -12,6 +12,7 @@
 #include "core/config/config.h"
 #include "core/common/convert.h"
 #include "core/cpu.h"
+#include "core/inverted_residual/bf16.h"
 #include "core/inverted_residual/f16.h"
 
 namespace ppms {
@@ -61,8 +62,9 @@ class Buffer {
 template <class T, class S = T>
 class Ring {
  public:
-  Ring(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W)
-      : b_(b), l_(l), x_(x), H_(H), W_(W), row_(values(b, W) / b.k), rows_(values(b, W)), have_(b.k, -1) {
+  // x16: the input in bf16 instead of x (S bf16 only)
+  Ring(const InvertedResidual& b, const Layer<T>& l, const T* x, const bf16* x16, int64_t H, int64_t W)
+      : b_(b), l_(l), x_(x), x16_(x16), H_(H), W_(W), row_(values(b, W) / b.k), rows_(values(b, W)), have_(b.k, -1) {
     const int64_t edge = b.k / 2 * b.cmid;
     for (int64_t s = 0; s < b.k; ++s) {  // 0.0f, half 0 and bf16 0 are all-zero bits
       std::memset(static_cast<void*>(slot(s) - edge), 0, edge * sizeof(S));
@@ -84,7 +86,7 @@ class Ring {
       }
       S* row = slot(iy % b_.k);
       if (have_[iy % b_.k] != iy) {
-        pw::run(l_.expand_conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
+        expand(iy, row);
         have_[iy % b_.k] = iy;
       }
       out[ky] = row;
@@ -94,9 +96,25 @@ class Ring {
  private:
   S* slot(int64_t s) { return rows_.get() + s * row_ + b_.k / 2 * b_.cmid; }  // its column 0
 
+  // Input row iy expanded into row.
+  void expand(int64_t iy, S* row) {
+    if constexpr (std::is_same<S, bf16>::value) {
+      pw::Tile at{};
+      if (x16_)  // in pairs already: two bf16 values a 32-bit word
+        at.x = reinterpret_cast<const float*>(x16_ + iy * W_ * b_.cin), at.ldx = b_.cin / 2, at.x_pairs = true;
+      else
+        at.x = x_ + iy * W_ * b_.cin, at.ldx = b_.cin;
+      at.y16 = row, at.ldy = b_.cmid, at.act = b_.expand_act;
+      pw::run(l_.expand_conv, l_.expand, at, W_);
+    } else {
+      pw::run(l_.expand_conv, l_.expand, x_ + iy * W_ * b_.cin, b_.cin, W_, row, b_.cmid, b_.expand_act);
+    }
+  }
+
   const InvertedResidual& b_;
   const Layer<T>& l_;
   const T* x_;
+  const bf16* x16_;
   int64_t H_, W_, row_;
   Buffer<S> rows_;  // a row's columns are written before they are read; the padding is zero
   std::vector<int64_t> have_;
@@ -142,9 +160,9 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
-  // per lane: the ring (k padded rows; in floats, an upper bound for bf16 rows) and the scratch row; with SE, the
+  // per lane: the ring (k padded rows; in floats, an upper bound for bf16 rows) and the scratch rows; with SE, the
   // scaled projection (none on a bf16 kernel: an upper bound)
-  return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * b.cmid) +
+  return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * (b.cmid + b.cout)) +
          (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
 }
 
@@ -198,10 +216,27 @@ void depthwise_row(const Layer<T>& l, const dw::RowT<T>& r) {
 }
 void depthwise_row(const Layer<float>& l, const dw::RowT<float, bf16>& r) { l.depthwise_bf16(r); }
 
-// The block with its expanded rows stored as S.
+// An output row of Wo pixels in bf16 (y16) from its depthwise row x: from a bf16 kernel directly, or into the float
+// row `scratch` (Wo * cout), then rounded as the next block's expansion would round it: from an f32 kernel, and where
+// y16 overlaps x (`over`: a kernel may read x after writing y16).
+void project_row_bf16(const pw::Config& k, const Conv1x1Weights& w, const float* x, int64_t Wo, const float* residual,
+                      int64_t ldr, const float* x_scale, bf16* y16, float* scratch, bool over) {
+  if (k.k_pack != 2) {
+    pw::run(k, w, x, w.cin, Wo, scratch, w.cout, Activation::none, residual, ldr, {}, x_scale);
+  } else {
+    pw::Tile at{};
+    at.x = x, at.ldx = w.cin, at.x_scale = x_scale, at.residual = residual, at.ldr = ldr, at.ldy = w.cout;
+    if (over) at.y = scratch; else at.y16 = y16;
+    pw::run(k, w, at, Wo);
+    if (!over) return;
+  }
+  to_bf16_pairs(scratch, Wo * w.cout, reinterpret_cast<uint32_t*>(y16));
+}
+
+// The block with its expanded rows stored as S, and the maps m names in bf16 (T float only).
 template <class T, class S>
 void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, int64_t W, T* y,
-         const Parallel& parallel, T* mid) {
+         const Parallel& parallel, T* mid, const Bf16Maps& m) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1, C = b.cmid;
   const auto depthwise = [&](const S* const* rows, T* out) {
     depthwise_row(l, dw::RowT<T, S>{&l.taps, rows, W, Wo, b.stride, out, b.depthwise_act, true});
@@ -211,10 +246,10 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   // Per lane of rows (Parallel::for_rows): its ring, so that the expanded rows neighbouring output rows share are
   // computed once per lane (bands of a few rows each recomputed k - 1 of them: twice the expand work at k = 5 on the
   // small maps); a row of scratch (the depthwise row, or SE's projected row when in place); SE's channel sums (and
-  // for half, a row widened to float for them).
+  // for half, a row widened to float for them); a float output row for a bf16 output on an f32 kernel.
   struct Lane {
     std::unique_ptr<Ring<T, S>> ring;
-    Buffer<T> row;
+    Buffer<T> row, out;
     std::vector<double> part;
     std::vector<float> wide;
   };
@@ -222,7 +257,8 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   auto lane = [&](int64_t i) -> Lane& {
     Lane& s = lanes[i];
     if (!s.ring) {
-      s.ring.reset(new Ring<T, S>(b, l, x, H, W)), s.row = Buffer<T>(Wo * C);
+      s.ring.reset(new Ring<T, S>(b, l, x, m.x, H, W)), s.row = Buffer<T>(Wo * C);
+      if (m.y) s.out = Buffer<T>(Wo * b.cout);
       if (b.has_se()) s.part.assign(C, 0.0), s.wide.resize(std::is_same<T, float>::value ? 0 : Wo * C);
     }
     return s;
@@ -233,8 +269,13 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
       const S* rows[kDepthwiseMaxK];
       s.ring->rows(ho, rows);
       depthwise(rows, s.row.get());
-      pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none,
-              shortcut ? shortcut + ho * W * b.cin : nullptr, b.cin);
+      const T* res = shortcut ? shortcut + ho * W * b.cin : nullptr;
+      if constexpr (std::is_same<T, float>::value) {
+        if (m.y)
+          return project_row_bf16(l.project_conv, l.project, s.row.get(), Wo, res, b.cin, nullptr,
+                                  m.y + ho * Wo * b.cout, s.out.get(), false);
+      }
+      pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none, res, b.cin);
     });
     return;
   }
@@ -278,6 +319,24 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   const int64_t bias = (b.cout + kConv1x1Panel - 1) / kConv1x1Panel * kConv1x1Panel * C;
   const Conv1x1WeightsT<T> project = on_inputs ? l.project : Conv1x1WeightsT<T>{C, b.cout, weights, weights + bias};
   const float* x_scale = on_inputs ? scale.data() : nullptr;
+  if constexpr (std::is_same<T, float>::value) {
+    if (m.y) {
+      // Rows in bf16 over their own depthwise rows (mid in the output's room) take half a row's room each: row r
+      // overwrites depthwise row r / 2 (row 0 its own). Rows [a, 2a) run together once rows [0, a) are done, so
+      // none overwrites a row yet to be read.
+      const bool in_place = static_cast<void*>(mid) == static_cast<void*>(m.y);
+      const auto rows = [&](int64_t r0, int64_t r1) {
+        parallel.for_rows(r1 - r0, [&](int64_t i, int64_t j) {
+          const int64_t ho = r0 + j;
+          project_row_bf16(l.project_conv, project, mid + ho * Wo * C, Wo, shortcut ? shortcut + ho * W * b.cin : nullptr,
+                           b.cin, x_scale, m.y + ho * Wo * b.cout, lane(i).out.get(), in_place && ho == 0);
+        });
+      };
+      if (!in_place) return rows(0, Ho);
+      for (int64_t a = 0; a < Ho; a = std::max<int64_t>(1, 2 * a)) rows(a, std::min(Ho, std::max<int64_t>(1, 2 * a)));
+      return;
+    }
+  }
   if (mid != y) {
     pw::run(l.project_conv, project, mid, C, Ho * Wo, y, b.cout, Activation::none, shortcut, b.cin, parallel, x_scale);
     return;
@@ -293,11 +352,12 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
 }
 
 template <class T>
-void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid) {
+void run(const InvertedResidual& b, const T* x, int64_t H, int64_t W, T* y, const Parallel& parallel, T* mid,
+         const Bf16Maps& m = {}) {
   const Layer<T> l = layer(b, config::or_fastest(b.kernels), x);
   if constexpr (std::is_same<T, float>::value)
-    if (l.depthwise_bf16) return run<float, bf16>(b, l, x, H, W, y, parallel, mid);
-  run<T, T>(b, l, x, H, W, y, parallel, mid);
+    if (l.depthwise_bf16) return run<float, bf16>(b, l, x, H, W, y, parallel, mid, m);
+  run<T, T>(b, l, x, H, W, y, parallel, mid, m);
 }
 
 }  // namespace
@@ -311,6 +371,21 @@ Status inverted_residual(const InvertedResidual& b, const float* x, int64_t H, i
                            "are missing");
   run(b, x, H, W, y, parallel, mid);
   return s;
+}
+
+Status inverted_residual_bf16(const InvertedResidual& b, const float* x, int64_t H, int64_t W, float* y,
+                              const Bf16Maps& m, const Parallel& parallel, float* mid) {
+  const Status s = check(b, m.x ? static_cast<const void*>(m.x) : x, H, W, m.y ? static_cast<void*>(m.y) : y, mid);
+  if (!s.ok()) return s;
+  const KernelConfig& k = config::or_fastest(b.kernels);
+  if (k.type != DataType::bf16 || !b.bf16.expand.panels || !b.bf16.project.panels)
+    return Status::invalid("inverted_residual_bf16: the block is not bound to a bf16 config with bf16 weights");
+  const bool expand = b.cmid >= k.bf16.min_cout;
+  if (m.x && (!expand || b.has_shortcut() || b.cin % 2 != 0))
+    return Status::invalid("inverted_residual_bf16: a bf16 input needs a bf16 expansion (cmid >= " +
+                           n(k.bf16.min_cout) + "), an even cin and no shortcut");
+  run(b, x, H, W, y, parallel, mid, m);
+  return Status();
 }
 
 Status inverted_residual_f16(const InvertedResidual& b, const half* x, int64_t H, int64_t W, half* y,

@@ -9,6 +9,7 @@
 #include "core/common/aligned.h"
 #include "core/common/convert.h"
 #include "core/config/config.h"
+#include "core/inverted_residual/bf16.h"
 #include "core/inverted_residual/f16.h"
 
 #ifdef PPMS_ICOUNT_MARKS
@@ -125,6 +126,19 @@ Status walk(const Network& n, int64_t H, int64_t W, F&& f) {
   return r;
 }
 
+// Whether block step t writes its output in bf16 on config k (inverted_residual_bf16): where the next layer is a block
+// that reads it only through its bf16 expansion (no shortcut), which rounds it to bf16 in any case. Stage 1's maps are
+// 4 MiB in f32 at 512 x 512: a bf16 output halves the block's writes and the next block's reads, and that block
+// expands it without converting it.
+bool writes_bf16(const Network& n, const KernelConfig& k, const Step& t) {
+  if (k.type != DataType::bf16 || k.bf16.depthwise == nullptr || t.block == nullptr || t.keep >= 0) return false;
+  const auto& stage = n.stages[t.stage];
+  const InvertedResidual* next = t.index + 1 < stage.size() ? &stage[t.index + 1]
+                                 : t.stage < 2              ? &n.stages[t.stage + 1][0]
+                                                            : nullptr;  // a transformer follows
+  return next != nullptr && next->cmid >= k.bf16.min_cout && !next->has_shortcut() && next->cin % 2 == 0;
+}
+
 // One image's activations live in one buffer. Each layer reads its input at one end and writes its output at the
 // other; the features AAM reads at the end (x8, x16) stay where they were written, and the ends move inwards past
 // them. An SE block's depthwise output goes into the gap between input and output, or, where the gap is too small
@@ -222,6 +236,7 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
   const KernelConfig& ks = config::or_fastest(n.kernels);
   const bool in_half = ks.type == DataType::f16;
   bool cur_half = false;
+  const bf16* cur16 = nullptr;  // cur in bf16 (writes_bf16)
   float* prev = nullptr;  // cur's storage, which a conversion in place rewrites
   std::vector<half> narrowed;
   auto as_half = [](float* p) { return reinterpret_cast<half*>(p); };
@@ -248,6 +263,12 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
         if (!cur_half) narrowed.resize(in), to_half(cur.data, in, narrowed.data()), x = narrowed.data();
         r = inverted_residual_f16(*t.block, x, t.h, t.w, as_half(y), par, mid ? as_half(mid) : nullptr);
         if (t.keep >= 0) to_float(as_half(y), t.ho * t.wo * t.cout, y);
+      } else if (cur16 || writes_bf16(n, ks, t)) {
+        Bf16Maps m;
+        m.x = cur16;
+        if (writes_bf16(n, ks, t)) m.y = reinterpret_cast<bf16*>(y);
+        r = inverted_residual_bf16(*t.block, cur.data, t.h, t.w, y, m, par, mid);
+        cur16 = m.y;
       } else {
         r = inverted_residual(*t.block, cur.data, t.h, t.w, y, par, mid);
       }
