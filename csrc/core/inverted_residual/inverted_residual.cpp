@@ -328,8 +328,9 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
       const auto rows = [&](int64_t r0, int64_t r1) {
         parallel.for_rows(r1 - r0, [&](int64_t i, int64_t j) {
           const int64_t ho = r0 + j;
-          project_row_bf16(l.project_conv, project, mid + ho * Wo * C, Wo, shortcut ? shortcut + ho * W * b.cin : nullptr,
-                           b.cin, x_scale, m.y + ho * Wo * b.cout, lane(i).out.get(), in_place && ho == 0);
+          const float* res = shortcut ? shortcut + ho * W * b.cin : nullptr;
+          project_row_bf16(l.project_conv, project, mid + ho * Wo * C, Wo, res, b.cin, x_scale, m.y + ho * Wo * b.cout,
+                           lane(i).out.get(), in_place && ho == 0);
         });
       };
       if (!in_place) return rows(0, Ho);

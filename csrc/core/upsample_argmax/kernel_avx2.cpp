@@ -1,5 +1,5 @@
-// AVX2 kernel: statistics and the single-candidate test vectorised over 8 cell columns, argmax over 8 output pixels. Same labels as
-// rows_scalar, bit for bit (no FMA: the scalar kernel's operation order exactly).
+// AVX2 kernel: statistics and the single-candidate test vectorised over 8 cell columns, argmax over 8 output pixels.
+// Same labels as rows_scalar, bit for bit (no FMA: the scalar kernel's operation order exactly).
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -77,37 +77,43 @@ PPMS_TARGET_AVX2_FMA void singles(const Args& a, const float* mx, const float* L
   for (; j < w; ++j) single[j] = -1;  // the last w % 8 cells: candidates()
 }
 
+// A multi-candidate cell, 8 output columns at a time: each candidate's top and bottom rows interpolated once for the
+// cell (into tb), then each output row from them (the operations of detail::interp, in its order).
 template <typename Out>
-PPMS_TARGET_AVX2_FMA void pixels(const Args& a, const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y,
-                      int64_t X0, int64_t X1, Out* orow) {
-  const __m256 ly0 = _mm256_set1_ps(a.ys->l0[Y]), ly1 = _mm256_set1_ps(a.ys->l1[Y]);
+PPMS_TARGET_AVX2_FMA void pixels(const Args& a, const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n,
+                                 int64_t Y0, int64_t Y1, int64_t X0, int64_t X1, Out* out, float* tb) {
+  const int64_t W = static_cast<int64_t>(a.xs->i0.size());
   int64_t X = X0;
   for (; X + 8 <= X1; X += 8) {
     const __m256 lx0 = _mm256_loadu_ps(a.xs->l0.data() + X), lx1 = _mm256_loadu_ps(a.xs->l1.data() + X);
-    __m256 best = _mm256_setzero_ps();
-    __m256 best_k = _mm256_setzero_ps();  // candidate slots, as int32 bits
     for (int64_t i = 0; i < n; ++i) {
       const float* p = q.p00 + a.classes[cand[i]] * plane;
       const __m256 top = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p[0]), lx0), _mm256_mul_ps(_mm256_set1_ps(p[q.d01]), lx1));
       const __m256 bot = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(p[q.d10]), lx0), _mm256_mul_ps(_mm256_set1_ps(p[q.d11]), lx1));
-      const __m256 v = _mm256_add_ps(_mm256_mul_ps(top, ly0), _mm256_mul_ps(bot, ly1));
-      const __m256 kv = _mm256_castsi256_ps(_mm256_set1_epi32(cand[i]));
-      if (i == 0) {
-        best = v;
-        best_k = kv;
-        continue;
-      }
-      const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
-                                       _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
-                                                        _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
-      best = _mm256_blendv_ps(best, v, take);
-      best_k = _mm256_blendv_ps(best_k, kv, take);
+      _mm256_storeu_ps(tb + 16 * i, top);
+      _mm256_storeu_ps(tb + 16 * i + 8, bot);
     }
-    alignas(32) int32_t ks[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ks), _mm256_castps_si256(best_k));
-    for (int l = 0; l < 8; ++l) orow[X + l] = static_cast<Out>(a.classes[ks[l]]);
+    for (int64_t Y = Y0; Y < Y1; ++Y) {
+      const __m256 ly0 = _mm256_set1_ps(a.ys->l0[Y]), ly1 = _mm256_set1_ps(a.ys->l1[Y]);
+      __m256 best = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(tb), ly0), _mm256_mul_ps(_mm256_loadu_ps(tb + 8), ly1));
+      __m256 best_k = _mm256_castsi256_ps(_mm256_set1_epi32(a.classes[cand[0]]));  // class ids, as int32 bits
+      for (int64_t i = 1; i < n; ++i) {
+        const __m256 top = _mm256_loadu_ps(tb + 16 * i), bot = _mm256_loadu_ps(tb + 16 * i + 8);
+        const __m256 v = _mm256_add_ps(_mm256_mul_ps(top, ly0), _mm256_mul_ps(bot, ly1));
+        const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                                         _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
+                                                          _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+        best = _mm256_blendv_ps(best, v, take);
+        best_k = _mm256_blendv_ps(best_k, _mm256_castsi256_ps(_mm256_set1_epi32(a.classes[cand[i]])), take);
+      }
+      alignas(32) int32_t ks[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(ks), _mm256_castps_si256(best_k));
+      Out* orow = out + Y * W;
+      for (int l = 0; l < 8; ++l) orow[X + l] = static_cast<Out>(ks[l]);
+    }
   }
-  if (X < X1) detail::argmax_pixels(a, q, plane, cand, n, Y, X, X1, orow);
+  if (X < X1)
+    for (int64_t Y = Y0; Y < Y1; ++Y) detail::argmax_pixels(a, q, plane, cand, n, Y, X, X1, out + Y * W);
 }
 
 template <typename Out>
@@ -115,8 +121,10 @@ PPMS_TARGET_AVX2_FMA void run(const Args& a, int64_t begin, int64_t end, float* 
   auto st = [&](const float* row0, const float* row1, int64_t plane, float* mx, float* L, float* M) {
     stats(a, row0, row1, plane, mx, L, M);
   };
-  auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y, int64_t X0,
-                int64_t X1, Out* orow) { pixels<Out>(a, q, plane, cand, n, Y, X0, X1, orow); };
+  static_assert(detail::kPixelLanes >= 8, "pixels keeps 8 columns of a top and a bottom row a candidate");
+  float* tb = detail::pixel_scratch(a, fs);
+  auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y0, int64_t Y1,
+                int64_t X0, int64_t X1, Out* out) { pixels<Out>(a, q, plane, cand, n, Y0, Y1, X0, X1, out, tb); };
   auto one = [&](const float* mx, const float* L, const float* M, int32_t* single, int64_t w) {
     singles(a, mx, L, M, single, w);
   };

@@ -62,6 +62,12 @@ inline int64_t candidates(const Args& a, const float* mx, const float* L, const 
   return n;
 }
 
+// Past the skeleton's scratch (mx, L, M: (K + 2) * w floats): room for a cell's interpolated top and bottom rows,
+// kPixelLanes columns of each a candidate (scratch_floats counts it), which a SIMD kernel computes once per cell
+// instead of once per output row.
+constexpr int64_t kPixelLanes = 8;
+inline float* pixel_scratch(const Args& a, float* fs) { return fs + (a.num_classes + 2) * a.w; }
+
 // torch.argmax order: the first maximum wins, and a NaN beats everything (the first NaN).
 inline bool beats(float v, float best) { return v > best || (v != v && best == best); }
 
@@ -104,7 +110,8 @@ struct NoSingles {
 
 // The kernel skeleton: Stats fills per-class max corners and per-cell L, M for one cell row; Singles may label the
 // cells of one row with a single candidate at once (single[j]: its index into a.classes, or -1: left to
-// candidates()); Pixels labels the pixels of one output row of a multi-candidate cell.
+// candidates()); Pixels labels the pixels of a multi-candidate cell: output rows [Y0, Y1) (row Y at out + Y * W),
+// columns [X0, X1).
 template <typename Out, typename Stats, typename Pixels, typename Singles = NoSingles>
 inline void rows(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* cand, Stats stats, Pixels pixels,
                  Singles singles = {}) {
@@ -138,7 +145,7 @@ inline void rows(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* 
       }
       const int64_t j1 = a.xs->i1[X0];
       const Cell q{base + r * w + j, j1 - j, (r1 - r) * w, (r1 - r) * w + j1 - j};
-      for (int64_t Y = Y0; Y < Y1; ++Y) pixels(q, plane, cand, n, Y, X0, X1, ob + Y * W);
+      pixels(q, plane, cand, n, Y0, Y1, X0, X1, ob);
     }
   }
 }

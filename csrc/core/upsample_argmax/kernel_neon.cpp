@@ -53,7 +53,7 @@ void pixels(const Args& a, const detail::Cell& q, int64_t plane, const int32_t* 
       const float32x4_t top = vaddq_f32(vmulq_n_f32(lx0, p[0]), vmulq_n_f32(lx1, p[q.d01]));
       const float32x4_t bot = vaddq_f32(vmulq_n_f32(lx0, p[q.d10]), vmulq_n_f32(lx1, p[q.d11]));
       const float32x4_t v = vaddq_f32(vmulq_f32(top, ly0), vmulq_f32(bot, ly1));
-      const uint32x4_t kv = vdupq_n_u32(static_cast<uint32_t>(cand[i]));
+      const uint32x4_t kv = vdupq_n_u32(static_cast<uint32_t>(a.classes[cand[i]]));  // class ids
       if (i == 0) {
         best = v;
         best_k = kv;
@@ -67,7 +67,7 @@ void pixels(const Args& a, const detail::Cell& q, int64_t plane, const int32_t* 
     }
     uint32_t ks[4];
     vst1q_u32(ks, best_k);
-    for (int l = 0; l < 4; ++l) orow[X + l] = static_cast<Out>(a.classes[ks[l]]);
+    for (int l = 0; l < 4; ++l) orow[X + l] = static_cast<Out>(ks[l]);
   }
   if (X < X1) detail::argmax_pixels(a, q, plane, cand, n, Y, X, X1, orow);
 }
@@ -77,8 +77,11 @@ void run(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* is) {
   auto st = [&](const float* row0, const float* row1, int64_t plane, float* mx, float* L, float* M) {
     stats(a, row0, row1, plane, mx, L, M);
   };
-  auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y, int64_t X0,
-                int64_t X1, Out* orow) { pixels<Out>(a, q, plane, cand, n, Y, X0, X1, orow); };
+  auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y0, int64_t Y1,
+                int64_t X0, int64_t X1, Out* out) {
+    const int64_t W = static_cast<int64_t>(a.xs->i0.size());
+    for (int64_t Y = Y0; Y < Y1; ++Y) pixels<Out>(a, q, plane, cand, n, Y, X0, X1, out + Y * W);
+  };
   detail::rows<Out>(a, begin, end, fs, is, st, px);
 }
 

@@ -13,8 +13,11 @@ static void run(const Args& a, int64_t begin, int64_t end, float* fs, int32_t* i
       detail::stats_class(row0 + off, row1 + off, a.w, 0, mx + k * a.w, L, M);
     }
   };
-  auto pixels = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y, int64_t X0,
-                    int64_t X1, Out* orow) { detail::argmax_pixels(a, q, plane, cand, n, Y, X0, X1, orow); };
+  auto pixels = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y0, int64_t Y1,
+                    int64_t X0, int64_t X1, Out* out) {
+    const int64_t W = static_cast<int64_t>(a.xs->i0.size());
+    for (int64_t Y = Y0; Y < Y1; ++Y) detail::argmax_pixels(a, q, plane, cand, n, Y, X0, X1, out + Y * W);
+  };
   detail::rows<Out>(a, begin, end, fs, is, stats, pixels);
 }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/config/config.h"
-#include "core/upsample_argmax/kernels.h"
+#include "core/upsample_argmax/kernel_impl.h"
 
 namespace ppms {
 
@@ -18,7 +18,9 @@ RowsFn kernel(const char* name) {
   return c ? c->upsample_argmax.rows : nullptr;
 }
 
-int64_t scratch_floats(const Args& a) { return (a.num_classes + 2) * a.w + 16; }
+int64_t scratch_floats(const Args& a) {
+  return (a.num_classes + 2) * a.w + 2 * detail::kPixelLanes * a.num_classes + 16;
+}
 int64_t scratch_ints(const Args& a) { return a.num_classes + a.w + 16; }
 
 void present_classes(const float* logits, int64_t B, int64_t C, int64_t hw, uint8_t* present) {
