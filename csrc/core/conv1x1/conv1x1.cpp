@@ -129,47 +129,40 @@ Status conv1x1(const Conv1x1Weights& w, const float* x, int64_t ldx, int64_t pix
 namespace pw {
 
 template <class T>
-void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
-         Activation act, const T* residual, int64_t ldr, const Parallel& parallel, const float* x_scale) {
+void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, TileT<T> at, int64_t pixels, const Parallel& parallel) {
   const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
-  const int64_t blocks = (pixels + R - 1) / R, stride = panel_rows(k, w.cin) * P;
   // A task of at least ~64k multiply-adds, so that handing it to another thread pays.
-  const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
-  parallel.for_range(blocks, grain, [&](int64_t b0, int64_t b1) {
-    const int64_t r0 = b0 * R;
-    TileT<T> t{x + r0 * ldx, ldx, w.cin, w.panels, stride, w.bias, y + r0 * ldy, ldy,
-               residual ? residual + r0 * ldr : nullptr, ldr, act, std::min(b1 * R, pixels) - r0, w.cout};
-    t.x_scale = x_scale;
-    k.tile(t);
-  });
-}
-
-void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
-         int64_t ldy, const Parallel& parallel) {
-  const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
-  const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
-  parallel.for_range((pixels + R - 1) / R, grain, [&](int64_t b0, int64_t b1) {
-    const int64_t r0 = b0 * R;
-    k.tile(TileT<half>{x + r0 * ldx, ldx, w.cin, w.panels, w.cin * P, w.bias, nullptr, ldy, nullptr, 0,
-                       Activation::none, std::min(b1 * R, pixels) - r0, w.cout, y + r0 * ldy});
-  });
-}
-
-void run(const Config& k, const Conv1x1Weights& w, Tile at, int64_t pixels, const Parallel& parallel) {
-  const int64_t R = k.rows, P = kConv1x1Panel, panels = (w.cout + P - 1) / P;
   const int64_t grain = std::max<int64_t>(1, 65536 / (R * w.cin * panels * P));
   at.k = w.cin, at.panel = w.panels, at.panel_stride = panel_rows(k, w.cin) * P, at.bias = w.bias, at.n = w.cout;
   parallel.for_range((pixels + R - 1) / R, grain, [&](int64_t b0, int64_t b1) {
     const int64_t r0 = b0 * R;
-    Tile t = at;
-    t.x = at.x + r0 * at.ldx, t.m = std::min(b1 * R, pixels) - r0;  // x: floats or words of pairs, 4 bytes either way
+    TileT<T> t = at;
+    t.x = at.x + r0 * at.ldx, t.m = std::min(b1 * R, pixels) - r0;  // bf16 pairs: words, 4 bytes as floats are
     if (at.y) t.y = at.y + r0 * at.ldy;
+    if (at.y32) t.y32 = at.y32 + r0 * at.ldy;
     if (at.y16) t.y16 = at.y16 + r0 * at.ldy;
     if (at.residual) t.residual = at.residual + r0 * at.ldr;
     k.tile(t);
   });
 }
 
+template <class T>
+void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t ldx, int64_t pixels, T* y, int64_t ldy,
+         Activation act, const T* residual, int64_t ldr, const Parallel& parallel, const float* x_scale) {
+  TileT<T> at{};
+  at.x = x, at.ldx = ldx, at.y = y, at.ldy = ldy, at.residual = residual, at.ldr = ldr, at.act = act;
+  at.x_scale = x_scale;
+  run(k, w, at, pixels, parallel);
+}
+
+void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
+         int64_t ldy, const Parallel& parallel) {
+  TileT<half> at{};
+  at.x = x, at.ldx = ldx, at.y32 = y, at.ldy = ldy, at.act = Activation::none;
+  run(k, w, at, pixels, parallel);
+}
+
+template void run(const Config&, const Conv1x1Weights&, Tile, int64_t, const Parallel&);
 template void run(const Config&, const Conv1x1Weights&, const float*, int64_t, int64_t, float*, int64_t, Activation,
                   const float*, int64_t, const Parallel&, const float*);
 template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, const half*, int64_t, int64_t, half*, int64_t,

@@ -146,9 +146,10 @@ void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t l
 // f16 into float y, not rounded to half (TileT::y32).
 void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
          int64_t ldy, const Parallel& parallel = {});
-// bf16: rows [0, pixels) of `at` (its x, ldx, y or y16, ldy, residual, ldr, act, x_scale, x_pairs; the rest is set
-// here from w), split over `parallel`. k must be a bf16 kernel (k_pack 2: the f32 ones have no y16 or x_pairs).
-void run(const Config& k, const Conv1x1Weights& w, Tile at, int64_t pixels, const Parallel& parallel = {});
+// Rows [0, pixels) of `at` (its x, ldx, y, y32 or y16, ldy, residual, ldr, act, x_scale, x_pairs; the rest is set here
+// from w), split over `parallel`: what the two above build. y16, x_scale and x_pairs need a bf16 kernel (k_pack 2).
+template <class T>
+void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, TileT<T> at, int64_t pixels, const Parallel& parallel = {});
 
 // Runs t's rows in blocks of R through F<R, a, residual>::run (the activation and whether there is a residual as
 // compile-time constants, so that the loops over k and over panels carry no branch on them), the last rows through a
