@@ -229,7 +229,7 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
       };
       compare();
       CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs differ from the float ones rounded");
-      if (mode == 0 && !scaled) {  // pw::run's bf16 overload (no residual or scale), serially and on the pool
+      if (mode == 0 && !scaled) {  // through pw::run's tile form (no residual or scale), serially and on the pool
         for (const bool pooled : {false, true}) {
           std::fill(y16.begin(), y16.end(), ppms::bf16{0x7fc1});
           ppms::pw::Tile at{};

@@ -190,7 +190,7 @@ TEST_CASE("inverted_residual: bf16 maps in and out") {
                       {24, 96, 32, 5, 2, true, true, true, false},  {24, 96, 32, 5, 2, true, true, false, false},
                       {32, 64, 16, 3, 1, false, true, true, false}};
   for (const auto& c : cfgs)
-    for (const auto& hw : {std::pair<int64_t, int64_t>{16, 16}, {11, 7}, {37, 9}}) {
+    for (const auto& hw : {std::pair<int64_t, int64_t>{16, 16}, {11, 7}, {37, 9}, {3, 5}, {1, 6}}) {
       const int64_t H = hw.first, W = hw.second, Ho = (H - 1) / c.stride + 1, Wo = (W - 1) / c.stride + 1;
       const int64_t cse = c.cmid / 4;
       auto x = ppms::synthetic::normal(H * W * c.cin, 1.f, rng);
@@ -225,8 +225,9 @@ TEST_CASE("inverted_residual: bf16 maps in and out") {
           INFO(c.cin << "-" << c.cmid << "-" << c.cout << " k" << c.k << " s" << c.stride << (c.se ? " SE" : "")
                      << (c.x16 ? " x16" : "") << (c.y16 ? " y16" : "") << (c.mid_in_y ? " mid in y" : "") << " " << H
                      << "x" << W << " " << name << " " << ppms::check::threading(threaded));
-          // the output's room in floats, as the network's (y16 in its first half)
-          std::vector<float> room(Ho * Wo * std::max(c.cout, c.cmid) + 16, NAN);
+          // the output's room in floats, as the network's (y16 in its first half), and canaries past it
+          const int64_t used = Ho * Wo * std::max(c.cout, c.cmid);
+          std::vector<float> room(used + 16, NAN);
           ppms::Bf16Maps m;
           if (c.x16) m.x = x16.data();
           if (c.y16) m.y = reinterpret_cast<ppms::bf16*>(room.data());
@@ -234,6 +235,11 @@ TEST_CASE("inverted_residual: bf16 maps in and out") {
                                                        threaded ? pool.parallel() : ppms::Parallel{},
                                                        c.mid_in_y ? room.data() : nullptr);
           REQUIRE_MESSAGE(st.ok(), st.message());
+          int64_t past = 0;
+          for (int64_t i = used; i < used + 16; ++i) past += !std::isnan(room[i]);
+          if (c.y16)  // nor anything in the room past the bf16 rows but where SE's depthwise output lay
+            for (int64_t i = (Ho * Wo * c.cout + 1) / 2; i < used && !c.mid_in_y; ++i) past += !std::isnan(room[i]);
+          CHECK_MESSAGE(past == 0, past << " floats written past the output");
           std::vector<float> y(Ho * Wo * c.cout);
           for (int64_t i = 0; i < Ho * Wo * c.cout; ++i) y[i] = c.y16 ? float(m.y[i]) : room[i];
           const double err = ppms::check::max_error(y, want) / ppms::check::max_abs(want, 1e-6);
@@ -266,4 +272,15 @@ TEST_CASE("inverted_residual: bf16 maps in and out") {
   ppms::Bf16Maps shortcut;
   shortcut.x = x16.data();
   CHECK(ppms::inverted_residual_bf16(b, nullptr, 4, 4, y.data(), shortcut).code() == ppms::Code::invalid_argument);
+  // an odd cout: its bf16 rows would be rounded in pairs across row ends
+  std::vector<float> w15(32 * 15, 0.f), b15(15, 0.f);
+  ppms::PackedConv1x1 p15;
+  p15.pack(w15.data(), b15.data(), 15, 32);
+  ppms::InvertedResidual odd = b;
+  odd.cout = 15, odd.project = p15.weights();
+  ppms::Bf16Maps out16;
+  out16.y = reinterpret_cast<ppms::bf16*>(y.data());
+  const auto refused = ppms::inverted_residual_bf16(odd, x.data(), 4, 4, y.data(), out16);
+  CHECK(refused.code() == ppms::Code::invalid_argument);
+  CHECK_MESSAGE(refused.message().find("even cout") != std::string::npos, refused.message());
 }

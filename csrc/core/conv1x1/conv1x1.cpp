@@ -163,6 +163,7 @@ void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, 
 }
 
 template void run(const Config&, const Conv1x1Weights&, Tile, int64_t, const Parallel&);
+template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, TileT<half>, int64_t, const Parallel&);
 template void run(const Config&, const Conv1x1Weights&, const float*, int64_t, int64_t, float*, int64_t, Activation,
                   const float*, int64_t, const Parallel&, const float*);
 template void run(const ConfigT<half>&, const Conv1x1WeightsT<half>&, const half*, int64_t, int64_t, half*, int64_t,

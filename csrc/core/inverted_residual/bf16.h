@@ -12,8 +12,8 @@ struct Bf16Maps {
   // The input in bf16 (rows of cin values, cin even): the block then has no shortcut, and its expansion runs on the
   // bf16 kernel (cmid >= Bf16Kernels::min_cout).
   const bf16* x = nullptr;
-  // The output in bf16 (rows of cout values): from the bf16 kernel where cout >= min_cout, else from the f32 one,
-  // rounded.
+  // The output in bf16 (rows of cout values, cout even): from the bf16 kernel where cout >= min_cout, else from the
+  // f32 one, rounded.
   bf16* y = nullptr;
 };
 

@@ -258,10 +258,16 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
     Lane& s = lanes[i];
     if (!s.ring) {
       s.ring.reset(new Ring<T, S>(b, l, x, m.x, H, W)), s.row = Buffer<T>(Wo * C);
-      if (m.y) s.out = Buffer<T>(Wo * b.cout);
       if (b.has_se()) s.part.assign(C, 0.0), s.wide.resize(std::is_same<T, float>::value ? 0 : Wo * C);
     }
     return s;
+  };
+  // the lane's float output row, for a bf16 output that does not go straight from a bf16 kernel (project_row_bf16)
+  auto scratch = [&](int64_t i, bool over) -> T* {
+    if (l.project_conv.k_pack == 2 && !over) return nullptr;
+    Lane& s = lanes[i];
+    if (!s.out.get()) s.out = Buffer<T>(Wo * b.cout);
+    return s.out.get();
   };
   if (!b.has_se()) {
     parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
@@ -273,7 +279,7 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
       if constexpr (std::is_same<T, float>::value) {
         if (m.y)
           return project_row_bf16(l.project_conv, l.project, s.row.get(), Wo, res, b.cin, nullptr,
-                                  m.y + ho * Wo * b.cout, s.out.get(), false);
+                                  m.y + ho * Wo * b.cout, scratch(i, false), false);
       }
       pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none, res, b.cin);
     });
@@ -330,7 +336,7 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
           const int64_t ho = r0 + j;
           const float* res = shortcut ? shortcut + ho * W * b.cin : nullptr;
           project_row_bf16(l.project_conv, project, mid + ho * Wo * C, Wo, res, b.cin, x_scale, m.y + ho * Wo * b.cout,
-                           lane(i).out.get(), in_place && ho == 0);
+                           scratch(i, in_place && ho == 0), in_place && ho == 0);
         });
       };
       if (!in_place) return rows(0, Ho);
@@ -385,6 +391,8 @@ Status inverted_residual_bf16(const InvertedResidual& b, const float* x, int64_t
   if (m.x && (!expand || b.has_shortcut() || b.cin % 2 != 0))
     return Status::invalid("inverted_residual_bf16: a bf16 input needs a bf16 expansion (cmid >= " +
                            n(k.bf16.min_cout) + "), an even cin and no shortcut");
+  if (m.y && b.cout % 2 != 0)  // its rows are rounded in pairs (to_bf16_pairs): an odd row would spill into the next
+    return Status::invalid("inverted_residual_bf16: a bf16 output needs an even cout, got " + n(b.cout));
   run(b, x, H, W, y, parallel, mid, m);
   return Status();
 }
