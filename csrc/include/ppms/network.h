@@ -89,7 +89,7 @@ struct NetworkProfile {
 // The most floats a network_logits call on parallel holds at once for an H x W image, beside the image and the
 // logits: its one buffer (the activations, laid out so that a layer's input, its output and an SE block's depthwise
 // output share the room of the largest layer, and the transformers' and AAM's scratch), plus the most a block
-// allocates for itself (rings of k rows per lane): 8.5 MB (tiny) and 9.7 MB (base) at 512x512, 2 threads.
+// allocates for itself (rings of k rows per lane): 9.0 MB (tiny) and 10.2 MB (base) at 512x512, 2 threads.
 Status network_memory_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
 // The floats of that one buffer, which a caller may hold across calls (network_logits' buffer).
 Status network_buffer_floats(const Network& n, int64_t H, int64_t W, const Parallel& parallel, int64_t* floats);
