@@ -12,6 +12,7 @@
 #include "core/common/bf16.h"
 #include "core/common/convert.h"
 #include "core/conv1x1/kernels.h"
+#include "core/cpu.h"
 #include "ppms/conv1x1.h"
 #include "synthetic.h"
 
@@ -244,6 +245,63 @@ void check_bf16(int64_t P, int64_t cin, int64_t cout, int64_t ldx, int64_t ldy, 
 }
 
 }  // namespace
+
+// The f32 kernels that write bf16 (ConfigT::y16, the bf16 configs' projections with few outputs): their float outputs
+// rounded, bit for bit, with a residual and every activation, and nothing past a row's cout values or the last row.
+TEST_CASE("conv1x1: every f32 kernel with bf16 outputs gives its float outputs rounded") {
+  std::mt19937 rng(23);
+  std::vector<ppms::pw::Config> ks = {ppms::pw::kernel_scalar()};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (ppms::cpu::supports(ppms::cpu::Isa::avx512f)) ks.push_back(ppms::pw::kernel_avx512());
+#endif
+  const ppms::Activation acts[] = {ppms::Activation::none, ppms::Activation::relu, ppms::Activation::relu6,
+                                   ppms::Activation::hardswish};
+  for (int t = 0; t < 120; ++t) {
+    const int64_t P = rng() % 40, cin = 1 + rng() % 40, cout = 1 + rng() % 40, ldy = cout + rng() % 3;
+    const ppms::Activation a = acts[t % 4];
+    auto x = ppms::synthetic::normal(std::max<int64_t>(P * cin, 1), 1.f, rng);
+    if (t % 7 == 3 && P > 0) x[rng() % (P * cin)] = NAN;
+    const auto w = ppms::synthetic::normal(cout * cin, 0.3f, rng), b = ppms::synthetic::normal(cout, 1.f, rng);
+    const auto res = ppms::synthetic::normal(std::max<int64_t>(P * ldy, 1), 1.f, rng);
+    ppms::PackedConv1x1 packed;
+    REQUIRE(packed.pack(w.data(), b.data(), cout, cin).ok());
+    for (const auto& k : ks) {
+      INFO(k.name << " P=" << P << " cin=" << cin << " cout=" << cout << " ldy=" << ldy << " " << ppms::check::name(a));
+      REQUIRE(k.y16);
+      std::vector<float> y(std::max<int64_t>(P * ldy, 1), NAN);
+      ppms::pw::run(k, packed.weights(), x.data(), cin, P, y.data(), ldy, a, t % 2 ? res.data() : nullptr, ldy);
+      std::vector<ppms::bf16> y16(P * ldy + 8, ppms::bf16{0x7fc1});
+      ppms::pw::Tile at{};
+      at.x = x.data(), at.ldx = cin, at.y16 = y16.data(), at.ldy = ldy, at.act = a;
+      at.residual = t % 2 ? res.data() : nullptr, at.ldr = ldy;
+      ppms::pw::run(k, packed.weights(), at, P);
+      int64_t wrong = 0;
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t o = 0; o < ldy; ++o)
+          wrong += y16[p * ldy + o].bits != (o < cout ? ppms::to_bf16(y[p * ldy + o]).bits : 0x7fc1);
+      for (int64_t o = P * ldy; o < P * ldy + 8; ++o) wrong += y16[o].bits != 0x7fc1;
+      CHECK_MESSAGE(wrong == 0, wrong << " bf16 outputs differ from the float ones rounded");
+    }
+  }
+  // The rounding's edges, through y = 1 * x + 0 (one input channel): ties to even either way, a NaN's payload dropped
+  // (its low bits would round it up), infinities, the largest float (to infinity), a subnormal tie, negative zero.
+  const uint32_t edges[] = {0x3f808000u, 0x3f818000u, 0xbf808000u, 0x3f80ffffu, 0x7fc0ffffu, 0xffc1ffffu, 0x7f800000u,
+                            0xff800000u, 0x7f7fffffu, 0x00008000u, 0x00018000u, 0x80000000u, 0x3f7f7fffu, 0x3f7f8000u};
+  const int64_t E = sizeof(edges) / sizeof(edges[0]), cout = 20;
+  std::vector<float> xe(E), ones(cout, 1.0f), zeros(cout, 0.0f);
+  std::memcpy(xe.data(), edges, sizeof(edges));
+  ppms::PackedConv1x1 identity;
+  REQUIRE(identity.pack(ones.data(), zeros.data(), cout, 1).ok());
+  for (const auto& k : ks) {
+    INFO(k.name << " edges");
+    std::vector<ppms::bf16> y16(E * cout);
+    ppms::pw::Tile at{};
+    at.x = xe.data(), at.ldx = 1, at.y16 = y16.data(), at.ldy = cout, at.act = ppms::Activation::none;
+    ppms::pw::run(k, identity.weights(), at, E);
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t o = 0; o < cout; ++o) CHECK(y16[e * cout + o].bits == ppms::to_bf16(xe[e] * 1.0f + 0.0f).bits);
+  }
+}
 
 TEST_CASE("conv1x1: every bf16 kernel against a double-precision reference of the bf16 inputs") {
   std::mt19937 rng(17);

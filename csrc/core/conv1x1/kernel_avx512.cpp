@@ -20,6 +20,17 @@ namespace {
 constexpr int kRows = 12;
 constexpr int64_t kAhead = 8;
 
+// v rounded to bf16 as bf16_bits rounds (nearest even, a NaN quietened), each lane's bits in its low half: the bf16
+// outputs (TileT::y16) of the bf16 configs' projections that run on this kernel, without AVX512_BF16.
+PPMS_TARGET_AVX512F inline __m512i bf16_bits16(__m512 v) {
+  const __m512i b = _mm512_castps_si512(v), high = _mm512_srli_epi32(b, 16);
+  const __m512i even = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(high, _mm512_set1_epi32(1)));
+  const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(b, even), 16);
+  const __mmask16 nan =
+      _mm512_cmpgt_epi32_mask(_mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(high, _mm512_set1_epi32(0x40)));
+}
+
 // One k step of a tile: two panel rows (at pp and pp + ps, prefetched kAhead rows on), each row's input broadcast
 // (row r at xg[r / 4] + (r % 4) * ld bytes), 2R FMAs; then every pointer moves on by one k.
 template <int R, int NP>
@@ -45,8 +56,8 @@ PPMS_TARGET_AVX512F __attribute__((always_inline)) inline void step(__m512 (&acc
   }
 }
 
-// NP column panels (1 or 2) starting at column j.
-template <int R, Activation A, bool RES, int NP>
+// NP column panels (1 or 2) starting at column j; Y16: into t.y16.
+template <int R, Activation A, bool RES, int NP, bool Y16>
 PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
   __m512 acc[R][NP];
   PPMS_UNROLL
@@ -82,6 +93,7 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
   // Locals: the stores through y may alias t, so every field read after one would be reloaded.
   const float* residual = t.residual;
   float* y = t.y;
+  bf16* y16 = t.y16;
   const int64_t ldr = t.ldr, ldy = t.ldy;
   PPMS_UNROLL
   for (int r = 0; r < R; ++r) {
@@ -89,7 +101,11 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
     for (int c = 0; c < NP; ++c) {
       __m512 v = acc[r][c];
       if constexpr (RES) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[c], residual + r * ldr + j + 16 * c));
-      _mm512_mask_storeu_ps(y + r * ldy + j + 16 * c, mask[c], activate16<A>(v));
+      v = activate16<A>(v);
+      if constexpr (Y16)
+        _mm512_mask_cvtepi32_storeu_epi16(y16 + r * ldy + j + 16 * c, mask[c], bf16_bits16(v));
+      else
+        _mm512_mask_storeu_ps(y + r * ldy + j + 16 * c, mask[c], v);
     }
   }
 }
@@ -97,18 +113,20 @@ PPMS_TARGET_AVX512F inline void panels(const Tile& t, int64_t j) {
 template <int R, Activation A, bool RES>
 struct Rows {
   static constexpr bool kManyBlocks = false;
-  PPMS_TARGET_AVX512F static void run(const Tile& t) {
+  template <bool Y16>
+  PPMS_TARGET_AVX512F static void columns(const Tile& t) {
     int64_t j = 0;
-    for (; j + kConv1x1Panel < t.n; j += 2 * kConv1x1Panel) panels<R, A, RES, 2>(t, j);
-    if (j < t.n) panels<R, A, RES, 1>(t, j);  // the last, lone panel of an odd count
+    for (; j + kConv1x1Panel < t.n; j += 2 * kConv1x1Panel) panels<R, A, RES, 2, Y16>(t, j);
+    if (j < t.n) panels<R, A, RES, 1, Y16>(t, j);  // the last, lone panel of an odd count
   }
+  PPMS_TARGET_AVX512F static void run(const Tile& t) { t.y16 ? columns<true>(t) : columns<false>(t); }
 };
 
 void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Config kernel_avx512() { return {"avx512", tile, kRows}; }
+Config kernel_avx512() { return {"avx512", tile, kRows, 0, 1, true}; }
 
 }  // namespace pw
 }  // namespace ppms

@@ -141,7 +141,7 @@ PPMS_TARGET_AMX void tile(const Tile& t) {
 
 }  // namespace
 
-Config kernel_bf16_amx() { return {"bf16_amx", tile, kRows, 0, 2}; }
+Config kernel_bf16_amx() { return {"bf16_amx", tile, kRows, 0, 2, true}; }
 
 }  // namespace pw
 }  // namespace ppms

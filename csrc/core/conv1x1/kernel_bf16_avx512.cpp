@@ -161,7 +161,7 @@ void tile(const Tile& t) { dispatch<Rows, kRows>(t); }
 
 }  // namespace
 
-Config kernel_bf16_avx512bf16() { return {"bf16_avx512bf16", tile, kRows, 0, 2}; }
+Config kernel_bf16_avx512bf16() { return {"bf16_avx512bf16", tile, kRows, 0, 2, true}; }
 
 }  // namespace pw
 }  // namespace ppms

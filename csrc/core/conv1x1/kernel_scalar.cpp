@@ -13,7 +13,10 @@ void tile(const Tile& t) {
       const float* p = t.panel + (j / kConv1x1Panel) * t.panel_stride + j % kConv1x1Panel;
       for (int64_t k = 0; k < t.k; ++k) s += t.x[i * t.ldx + k] * p[k * kConv1x1Panel];
       if (t.residual) s += t.residual[i * t.ldr + j];
-      t.y[i * t.ldy + j] = activate(s, t.act);
+      if (t.y16)
+        t.y16[i * t.ldy + j] = to_bf16(activate(s, t.act));
+      else
+        t.y[i * t.ldy + j] = activate(s, t.act);
     }
 }
 // f16: the same sums in float from the half values, each output rounded to half once (or stored as it is to y32).
@@ -52,8 +55,8 @@ void tile_bf16(const Tile& t) {
 }
 }  // namespace
 
-Config kernel_scalar() { return {"scalar", tile, 4}; }
-Config kernel_bf16_scalar() { return {"bf16_scalar", tile_bf16, 4, 0, 2}; }
+Config kernel_scalar() { return {"scalar", tile, 4, 0, 1, true}; }
+Config kernel_bf16_scalar() { return {"bf16_scalar", tile_bf16, 4, 0, 2, true}; }
 ConfigT<half> kernel_f16_scalar() { return {"scalar", tile_f16, 4}; }
 
 }  // namespace pw

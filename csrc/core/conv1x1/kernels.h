@@ -52,6 +52,8 @@ struct ConfigT {
   int64_t half_steps = 0;
   // The input channels one panel row holds: 1, or 2 for bf16 (a pair in each 32-bit word, vdpbf16ps's operand).
   int64_t k_pack = 1;
+  // Whether it writes bf16 outputs (TileT::y16): the bf16 kernels, and the f32 ones of the bf16 configs.
+  bool y16 = false;
 };
 using Config = ConfigT<float>;
 using TileFn = void (*)(const Tile& t);
@@ -147,7 +149,8 @@ void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, const T* x, int64_t l
 void run(const ConfigT<half>& k, const Conv1x1WeightsT<half>& w, const half* x, int64_t ldx, int64_t pixels, float* y,
          int64_t ldy, const Parallel& parallel = {});
 // Rows [0, pixels) of `at` (its x, ldx, y, y32 or y16, ldy, residual, ldr, act, x_scale, x_pairs; the rest is set here
-// from w), split over `parallel`: what the two above build. y16, x_scale and x_pairs need a bf16 kernel (k_pack 2).
+// from w), split over `parallel`: what the two above build. x_scale and x_pairs need a bf16 kernel (k_pack 2), y16 a
+// kernel with ConfigT::y16.
 template <class T>
 void run(const ConfigT<T>& k, const Conv1x1WeightsT<T>& w, TileT<T> at, int64_t pixels, const Parallel& parallel = {});
 

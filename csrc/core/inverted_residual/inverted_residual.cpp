@@ -216,21 +216,16 @@ void depthwise_row(const Layer<T>& l, const dw::RowT<T>& r) {
 }
 void depthwise_row(const Layer<float>& l, const dw::RowT<float, bf16>& r) { l.depthwise_bf16(r); }
 
-// An output row of Wo pixels in bf16 (y16) from its depthwise row x: from a bf16 kernel directly, or into the float
-// row `scratch` (Wo * cout), then rounded as the next block's expansion would round it: from an f32 kernel, and where
-// y16 overlaps x (`over`: a kernel may read x after writing y16).
+// An output row of Wo pixels in bf16 (y16) from its depthwise row x: straight from the kernel (ConfigT::y16), or where
+// y16 overlaps x (`over`: a kernel may read x after writing y16) into the float row `scratch` (Wo * cout) and then
+// rounded, as the kernel rounds.
 void project_row_bf16(const pw::Config& k, const Conv1x1Weights& w, const float* x, int64_t Wo, const float* residual,
                       int64_t ldr, const float* x_scale, bf16* y16, float* scratch, bool over) {
-  if (k.k_pack != 2) {
-    pw::run(k, w, x, w.cin, Wo, scratch, w.cout, Activation::none, residual, ldr, {}, x_scale);
-  } else {
-    pw::Tile at{};
-    at.x = x, at.ldx = w.cin, at.x_scale = x_scale, at.residual = residual, at.ldr = ldr, at.ldy = w.cout;
-    if (over) at.y = scratch; else at.y16 = y16;
-    pw::run(k, w, at, Wo);
-    if (!over) return;
-  }
-  to_bf16_pairs(scratch, Wo * w.cout, reinterpret_cast<uint32_t*>(y16));
+  pw::Tile at{};
+  at.x = x, at.ldx = w.cin, at.x_scale = x_scale, at.residual = residual, at.ldr = ldr, at.ldy = w.cout;
+  if (over || !k.y16) at.y = scratch; else at.y16 = y16;
+  pw::run(k, w, at, Wo);
+  if (at.y) to_bf16_pairs(scratch, Wo * w.cout, reinterpret_cast<uint32_t*>(y16));
 }
 
 // The block with its expanded rows stored as S, and the maps m names in bf16 (T float only).
@@ -264,7 +259,7 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   };
   // the lane's float output row, for a bf16 output that does not go straight from a bf16 kernel (project_row_bf16)
   auto scratch = [&](int64_t i, bool over) -> T* {
-    if (l.project_conv.k_pack == 2 && !over) return nullptr;
+    if (l.project_conv.y16 && !over) return nullptr;
     Lane& s = lanes[i];
     if (!s.out.get()) s.out = Buffer<T>(Wo * b.cout);
     return s.out.get();
