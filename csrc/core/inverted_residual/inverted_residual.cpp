@@ -160,9 +160,9 @@ float hardsigmoid(float v) { return std::min(std::max(0.2f * v + 0.5f, 0.0f), 1.
 
 int64_t inverted_residual_own_floats(const InvertedResidual& b, int64_t H, int64_t W, const Parallel& parallel) {
   const int64_t Ho = (H - 1) / b.stride + 1, Wo = (W - 1) / b.stride + 1;
-  // per lane: the ring (k padded rows; in floats, an upper bound for bf16 rows) and the scratch rows; with SE, the
+  // per lane: the ring (k padded rows; in floats, an upper bound for bf16 rows) and the scratch row; with SE, the
   // scaled projection (none on a bf16 kernel: an upper bound)
-  return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * (b.cmid + b.cout)) +
+  return parallel.lanes(Ho) * (Ring<float>::values(b, W) + Wo * b.cmid) +
          (b.has_se() ? conv1x1_packed_floats(b.cout, b.cmid) : 0);
 }
 
@@ -216,16 +216,16 @@ void depthwise_row(const Layer<T>& l, const dw::RowT<T>& r) {
 }
 void depthwise_row(const Layer<float>& l, const dw::RowT<float, bf16>& r) { l.depthwise_bf16(r); }
 
-// An output row of Wo pixels in bf16 (y16) from its depthwise row x: straight from the kernel (ConfigT::y16), or where
-// y16 overlaps x (`over`: a kernel may read x after writing y16) into the float row `scratch` (Wo * cout) and then
-// rounded, as the kernel rounds.
+// An output row of Wo pixels in bf16 (y16) from its depthwise row x, straight from kernel k (ConfigT::y16); where y16
+// overlaps x (a kernel may read x after writing y16), through the float row `over` (Wo * cout) and then rounded, as the
+// kernel rounds.
 void project_row_bf16(const pw::Config& k, const Conv1x1Weights& w, const float* x, int64_t Wo, const float* residual,
-                      int64_t ldr, const float* x_scale, bf16* y16, float* scratch, bool over) {
+                      int64_t ldr, const float* x_scale, bf16* y16, float* over = nullptr) {
   pw::Tile at{};
   at.x = x, at.ldx = w.cin, at.x_scale = x_scale, at.residual = residual, at.ldr = ldr, at.ldy = w.cout;
-  if (over || !k.y16) at.y = scratch; else at.y16 = y16;
+  if (over) at.y = over; else at.y16 = y16;
   pw::run(k, w, at, Wo);
-  if (at.y) to_bf16_pairs(scratch, Wo * w.cout, reinterpret_cast<uint32_t*>(y16));
+  if (over) to_bf16_pairs(over, Wo * w.cout, reinterpret_cast<uint32_t*>(y16));
 }
 
 // The block with its expanded rows stored as S, and the maps m names in bf16 (T float only).
@@ -241,10 +241,10 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   // Per lane of rows (Parallel::for_rows): its ring, so that the expanded rows neighbouring output rows share are
   // computed once per lane (bands of a few rows each recomputed k - 1 of them: twice the expand work at k = 5 on the
   // small maps); a row of scratch (the depthwise row, or SE's projected row when in place); SE's channel sums (and
-  // for half, a row widened to float for them); a float output row for a bf16 output on an f32 kernel.
+  // for half, a row widened to float for them).
   struct Lane {
     std::unique_ptr<Ring<T, S>> ring;
-    Buffer<T> row, out;
+    Buffer<T> row;
     std::vector<double> part;
     std::vector<float> wide;
   };
@@ -257,13 +257,6 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
     }
     return s;
   };
-  // the lane's float output row, for a bf16 output that does not go straight from a bf16 kernel (project_row_bf16)
-  auto scratch = [&](int64_t i, bool over) -> T* {
-    if (l.project_conv.y16 && !over) return nullptr;
-    Lane& s = lanes[i];
-    if (!s.out.get()) s.out = Buffer<T>(Wo * b.cout);
-    return s.out.get();
-  };
   if (!b.has_se()) {
     parallel.for_rows(Ho, [&](int64_t i, int64_t ho) {
       Lane& s = lane(i);
@@ -274,7 +267,7 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
       if constexpr (std::is_same<T, float>::value) {
         if (m.y)
           return project_row_bf16(l.project_conv, l.project, s.row.get(), Wo, res, b.cin, nullptr,
-                                  m.y + ho * Wo * b.cout, scratch(i, false), false);
+                                  m.y + ho * Wo * b.cout);
       }
       pw::run(l.project_conv, l.project, s.row.get(), C, Wo, y + ho * Wo * b.cout, b.cout, Activation::none, res, b.cin);
     });
@@ -322,16 +315,16 @@ void run(const InvertedResidual& b, const Layer<T>& l, const T* x, int64_t H, in
   const float* x_scale = on_inputs ? scale.data() : nullptr;
   if constexpr (std::is_same<T, float>::value) {
     if (m.y) {
-      // Rows in bf16 over their own depthwise rows (mid in the output's room) take half a row's room each: row r
-      // overwrites depthwise row r / 2 (row 0 its own). Rows [a, 2a) run together once rows [0, a) are done, so
-      // none overwrites a row yet to be read.
+      // Rows in bf16 over their own depthwise rows (mid in the output's room, cout == cmid) take half a row's room
+      // each: row r overwrites depthwise row r / 2, row 0 its own (through the lane's free scratch row). Rows [a, 2a)
+      // run together once rows [0, a) are done, so none overwrites a row yet to be read.
       const bool in_place = static_cast<void*>(mid) == static_cast<void*>(m.y);
       const auto rows = [&](int64_t r0, int64_t r1) {
         parallel.for_rows(r1 - r0, [&](int64_t i, int64_t j) {
           const int64_t ho = r0 + j;
           const float* res = shortcut ? shortcut + ho * W * b.cin : nullptr;
           project_row_bf16(l.project_conv, project, mid + ho * Wo * C, Wo, res, b.cin, x_scale, m.y + ho * Wo * b.cout,
-                           scratch(i, in_place && ho == 0), in_place && ho == 0);
+                           in_place && ho == 0 ? lane(i).row.get() : nullptr);
         });
       };
       if (!in_place) return rows(0, Ho);
@@ -388,6 +381,10 @@ Status inverted_residual_bf16(const InvertedResidual& b, const float* x, int64_t
                            n(k.bf16.min_cout) + "), an even cin and no shortcut");
   if (m.y && b.cout % 2 != 0)  // its rows are rounded in pairs (to_bf16_pairs): an odd row would spill into the next
     return Status::invalid("inverted_residual_bf16: a bf16 output needs an even cout, got " + n(b.cout));
+  const pw::Config& project = layer(b, k, x).project_conv;
+  if (m.y && !project.y16)
+    return Status::invalid(std::string("inverted_residual_bf16: a bf16 output needs a projection kernel that writes "
+                                       "bf16, and ") + project.name + " does not");
   run(b, x, H, W, y, parallel, mid, m);
   return Status();
 }

@@ -263,10 +263,10 @@ Status network_logits(const Network& n, const float* image, int64_t H, int64_t W
         if (!cur_half) narrowed.resize(in), to_half(cur.data, in, narrowed.data()), x = narrowed.data();
         r = inverted_residual_f16(*t.block, x, t.h, t.w, as_half(y), par, mid ? as_half(mid) : nullptr);
         if (t.keep >= 0) to_float(as_half(y), t.ho * t.wo * t.cout, y);
-      } else if (cur16 || writes_bf16(n, ks, t)) {
+      } else if (const bool out16 = writes_bf16(n, ks, t); cur16 || out16) {
         Bf16Maps m;
         m.x = cur16;
-        if (writes_bf16(n, ks, t)) m.y = reinterpret_cast<bf16*>(y);
+        if (out16) m.y = reinterpret_cast<bf16*>(y);
         r = inverted_residual_bf16(*t.block, cur.data, t.h, t.w, y, m, par, mid);
         cur16 = m.y;
       } else {

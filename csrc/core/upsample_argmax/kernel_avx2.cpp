@@ -121,7 +121,7 @@ PPMS_TARGET_AVX2_FMA void run(const Args& a, int64_t begin, int64_t end, float* 
   auto st = [&](const float* row0, const float* row1, int64_t plane, float* mx, float* L, float* M) {
     stats(a, row0, row1, plane, mx, L, M);
   };
-  static_assert(detail::kPixelLanes >= 8, "pixels keeps 8 columns of a top and a bottom row a candidate");
+  static_assert(detail::kPixelLanes == 8, "pixels keeps 8 columns of a top and a bottom row a candidate: 16 floats");
   float* tb = detail::pixel_scratch(a, fs);
   auto px = [&](const detail::Cell& q, int64_t plane, const int32_t* cand, int64_t n, int64_t Y0, int64_t Y1,
                 int64_t X0, int64_t X1, Out* out) { pixels<Out>(a, q, plane, cand, n, Y0, Y1, X0, X1, out, tb); };
